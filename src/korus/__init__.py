@@ -1,0 +1,3 @@
+"""korus: bilateral trade statistics you can defend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from korus.cli import main
+
+main()

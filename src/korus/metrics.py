@@ -1,0 +1,259 @@
+"""Trade metrics: pure functions from canonical frames to result frames. No I/O, no printing.
+
+Values stay in US dollars here; the display unit is the renderer's business.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from korus.errors import DataCoverageError, MixedSourcesError
+from korus.schema import TOTAL
+
+FLOW_COLUMNS = {"export": "exports", "import": "imports"}
+
+
+def pct_change(first: float, last: float) -> float | None:
+    """Return the change from ``first`` to ``last`` as a percentage of ``first``'s size.
+
+    For a balance the base is its absolute value, so a deficit going from -13.2 to -27.6
+    has grown by 109%. None when ``first`` is 0 (no percentage of nothing).
+    """
+    if first == 0 or math.isnan(first) or math.isnan(last):
+        return None
+    return (last - first) / abs(first) * 100.0
+
+
+def cagr(first: float, last: float, years: int) -> float | None:
+    """Return the compound annual growth rate in percent over ``years`` years.
+
+    Defined only when both values have the same sign and neither is 0; for two deficits it
+    is the growth rate of the deficit's size. None otherwise, and for ``years`` < 1.
+    """
+    if years < 1 or first == 0 or last == 0 or (first > 0) != (last > 0):
+        return None
+    return ((last / first) ** (1.0 / years) - 1.0) * 100.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """First-to-last change of one series."""
+
+    first_year: int
+    last_year: int
+    first: float
+    last: float
+    change: float
+    pct_change: float | None
+    cagr: float | None
+
+
+def change_between(series: pd.Series) -> Change:
+    """Return the change from the first to the last value of a year-indexed series."""
+    first_year, last_year = int(series.index[0]), int(series.index[-1])
+    first, last = float(series.iloc[0]), float(series.iloc[-1])
+    return Change(
+        first_year,
+        last_year,
+        first,
+        last,
+        last - first,
+        pct_change(first, last),
+        cagr(first, last, last_year - first_year),
+    )
+
+
+def _coverage_error(frame: pd.DataFrame, year: int, what: str) -> DataCoverageError:
+    monthly = frame[(frame["year"] == year) & frame["month"].notna()]
+    if len(monthly):
+        months = sorted(int(m) for m in monthly["month"].unique())
+        names = [pd.Timestamp(year=2000, month=m, day=1).strftime("%B") for m in months]
+        held = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+        vintage = ", ".join(sorted(monthly["vintage"].unique()))
+        return DataCoverageError(
+            f"{year} holds {held} only ({vintage}): a partial year is not a year; "
+            f"choose years up to {year - 1}"
+        )
+    years = frame.loc[frame["month"].isna(), "year"]
+    span = f"{years.min()}-{years.max()}" if len(years) else "no whole years"
+    return DataCoverageError(f"the data holds no {what} for {year} (it covers {span})")
+
+
+def _one_source(frame: pd.DataFrame, what: str) -> None:
+    sources = sorted(frame["source"].unique())
+    if len(sources) > 1:
+        raise MixedSourcesError(
+            f"{what} would mix sources ({'; '.join(sources)}); give one source's file with --data"
+        )
+
+
+def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows that make up all goods: the TOTAL rows, else the coarsest product level present."""
+    total = frame[frame["product"] == TOTAL]
+    if len(total):
+        return total
+    lengths = frame["product"].str.len()
+    return frame[lengths == lengths.min()]
+
+
+def bilateral_flows(
+    frame: pd.DataFrame, reporter: str, partner: str, years: list[int]
+) -> pd.DataFrame:
+    """Return whole-year exports and imports of ``reporter`` with ``partner``, one row a year.
+
+    Columns: year, reporter, partner, exports, imports (US dollars), source, basis, vintage.
+    Exports and imports come from all-goods rows (TOTAL), or, where the data has only
+    products, from the sum of its coarsest product level. Every asked year must be a whole
+    year the data holds; figures from two sources are never combined.
+    """
+    pair = frame[
+        (frame["reporter"] == reporter)
+        & (frame["partner"] == partner)
+        & frame["flow"].isin(list(FLOW_COLUMNS))
+    ]
+    if pair.empty:
+        raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
+    annual = pair[pair["month"].isna() & pair["year"].isin(years)]
+    for year in years:
+        for flow, label in FLOW_COLUMNS.items():
+            if not ((annual["year"] == year) & (annual["flow"] == flow)).any():
+                raise _coverage_error(pair[pair["flow"] == flow], year, f"{reporter} {label}")
+    rows = _product_rows(annual)
+    _one_source(rows, f"{reporter}-{partner} totals")
+    values = rows.pivot_table(
+        index="year", columns="flow", values="value_usd", aggfunc="sum", observed=True
+    )
+    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
+    out = pd.DataFrame(
+        {
+            "year": values.index.astype(int),
+            "reporter": reporter,
+            "partner": partner,
+            "exports": values["export"].to_numpy(),
+            "imports": values["import"].to_numpy(),
+        }
+    )
+    out["source"] = rows["source"].iloc[0]
+    out["basis"] = f"exports {basis['export']}; imports {basis['import']}"
+    out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
+    return out.sort_values("year").reset_index(drop=True)
+
+
+def trade_balance(flows: pd.DataFrame) -> pd.DataFrame:
+    """Return ``flows`` with a ``balance`` column: exports minus imports."""
+    out = flows.copy()
+    position = out.columns.get_loc("imports") + 1
+    out.insert(position, "balance", out["exports"] - out["imports"])
+    return out
+
+
+def year_on_year(flows: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Return each year's value of ``measure`` and its % change on the year before.
+
+    The first year has no change (null); a year whose previous year is not in the frame
+    (2011,2016) is compared with the one listed before it, and ``years_between`` says so.
+    """
+    out = flows[["year", "reporter", "partner", measure]].rename(columns={measure: "value"})
+    out.insert(3, "measure", measure)
+    previous = out["value"].shift(1)
+    out["change"] = out["value"] - previous
+    out["pct_change"] = [
+        None if pd.isna(before) else pct_change(before, now)
+        for before, now in zip(previous, out["value"], strict=True)
+    ]
+    out["pct_change"] = out["pct_change"].astype("float64")
+    out["years_between"] = out["year"].diff().astype("Int64")
+    for column in ("source", "basis", "vintage"):
+        out[column] = flows[column]
+    return out
+
+
+def sector_values(
+    frame: pd.DataFrame,
+    reporter: str,
+    partner: str,
+    year: int,
+    flow: str,
+    since: int | None = None,
+) -> tuple[pd.DataFrame, float]:
+    """Return each HS chapter's value in ``year`` with its share, and the all-chapter total.
+
+    ``flow`` is "exports", "imports" or "balance" (exports minus imports per chapter; a
+    chapter absent from one side counts 0 there). A share of a balance is a share of a net
+    figure: chapters in surplus count against a deficit, so a chapter can exceed 100%.
+    With ``since``, adds the chapter's value then and its change.
+    Columns: year, reporter, partner, flow, product, value, share_pct[, value_since,
+    change, pct_change], source, basis, vintage. Sorted largest first (for a deficit, the
+    most negative first).
+    """
+    pair = frame[
+        (frame["reporter"] == reporter)
+        & (frame["partner"] == partner)
+        & frame["month"].isna()
+        & frame["flow"].isin(list(FLOW_COLUMNS))
+    ]
+    chapters = pair[pair["product"].str.fullmatch(r"\d{2}")]
+    if chapters.empty:
+        raise DataCoverageError(
+            f"the data holds no HS-chapter detail for {reporter} with {partner}; "
+            "sectors need a file by product (such as a Comtrade HS file)"
+        )
+    years = [year] if since is None else [since, year]
+    for wanted in years:
+        if not (chapters["year"] == wanted).any():
+            have = sorted(chapters["year"].unique())
+            raise DataCoverageError(
+                f"the data holds no HS chapters for {wanted} (it has {have[0]}-{have[-1]})"
+            )
+    chapters = chapters[chapters["year"].isin(years)]
+    _one_source(chapters, "sector figures")
+    wide = chapters.pivot_table(
+        index=["year", "product"], columns="flow", values="value_usd", aggfunc="sum"
+    )
+    for side in FLOW_COLUMNS:
+        if side not in wide.columns:
+            wide[side] = 0.0
+    wide = wide.fillna(0.0)
+    if flow == "balance":
+        measure = wide["export"] - wide["import"]
+        basis_flows = list(FLOW_COLUMNS)
+    else:
+        side = "export" if flow == "exports" else "import"
+        measure = wide[side]
+        basis_flows = [side]
+    now = measure.xs(year, level="year")
+    total = now.sum()
+    out = pd.DataFrame({"product": now.index, "value": now.to_numpy()})
+    out["share_pct"] = out["value"] / total * 100.0 if total else float("nan")
+    if since is not None:
+        then = measure.xs(since, level="year").reindex(now.index, fill_value=0.0)
+        out["value_since"] = then.to_numpy()
+        out["change"] = out["value"] - out["value_since"]
+        out["pct_change"] = [
+            pct_change(a, b) for a, b in zip(out["value_since"], out["value"], strict=True)
+        ]
+        out["pct_change"] = out["pct_change"].astype("float64")
+    out = out.sort_values("value", ascending=bool(total < 0), kind="stable")
+    out.insert(0, "year", year)
+    out.insert(1, "reporter", reporter)
+    out.insert(2, "partner", partner)
+    out.insert(3, "flow", flow)
+    bases = chapters.drop_duplicates("flow").set_index("flow")["basis"]
+    out["source"] = chapters["source"].iloc[0]
+    out["basis"] = "; ".join(f"{FLOW_COLUMNS[f]} {bases[f]}" for f in basis_flows if f in bases)
+    out["vintage"] = ", ".join(sorted(chapters["vintage"].unique()))
+    return out.reset_index(drop=True), float(total)
+
+
+def latest_whole_years(frame: pd.DataFrame, reporter: str, partner: str, count: int) -> list[int]:
+    """Return the last ``count`` years for which the pair has whole-year figures."""
+    pair = frame[
+        (frame["reporter"] == reporter) & (frame["partner"] == partner) & frame["month"].isna()
+    ]
+    years = sorted(int(year) for year in pair["year"].unique())
+    if not years:
+        raise DataCoverageError(f"the data holds no whole-year trade of {reporter} with {partner}")
+    return years[-count:]

@@ -1,0 +1,177 @@
+"""UN Comtrade legacy CSV (the 35-column download of the retired legacy site and API).
+
+Header: ``Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,Trade Flow
+Code,Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,Partner,Partner ISO,...,
+Commodity Code,Commodity,...,Trade Value (US$),...``; values in US dollars.
+
+Flows 1 Import, 2 Export, 3 Re-Export, 4 Re-Import. A re-export is already part of the
+export figure: it stays its own flow and is never added to exports. Imports are valued CIF,
+exports FOB. Where a file breaks a figure down by second partner, customs procedure or mode
+of transport, only the aggregate row is kept (the breakdown rows would double it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from korus import countries
+from korus.errors import DataFileError, UnknownCountryError
+from korus.readers.common import number
+from korus.schema import Accounting, Reading, canonical
+
+LAYOUT = "comtrade-legacy"
+REQUIRED = [
+    "Classification",
+    "Year",
+    "Period",
+    "Trade Flow Code",
+    "Reporter Code",
+    "Partner Code",
+    "Commodity Code",
+    "Trade Value (US$)",
+]
+FLOWS = {"1": "import", "2": "export", "3": "re-export", "4": "re-import"}
+BASIS = {"import": "CIF", "export": "FOB", "re-export": "FOB", "re-import": "CIF"}
+CLASSIFICATIONS = {
+    "H0": "HS1992",
+    "H1": "HS1996",
+    "H2": "HS2002",
+    "H3": "HS2007",
+    "H4": "HS2012",
+    "H5": "HS2017",
+    "H6": "HS2022",
+    "HS": "HS (as reported)",
+}
+SOURCE = "UN Comtrade (legacy CSV)"
+VINTAGE = "legacy Comtrade extract; release date not stated in the file"
+# Breakdown columns and the values that mean "all" (the aggregate row).
+AGGREGATE_MARKERS = {
+    "2nd Partner Code": {"", "0"},
+    "Customs Proc. Code": {"", "C00"},
+    "Mode of Transport Code": {"", "0"},
+}
+_PRODUCT = re.compile(r"^(TOTAL|\d{2}|\d{4}|\d{6})$")
+
+
+def matches(header: list[str]) -> bool:
+    """Return whether a header row is this layout's."""
+    return set(REQUIRED) <= {cell.strip() for cell in header}
+
+
+def read(path: Path) -> Reading:
+    """Return the canonical frame of a Comtrade legacy CSV and its row accounting."""
+    import pandas as pd
+
+    name = str(path)
+    try:
+        # Every cell as text, and no token is taken for a missing value: "NA" is Namibia.
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
+        )
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            f"{name}: byte {exc.start} is not UTF-8; re-save the file as UTF-8"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFileError(f"{name}: not a readable CSV ({exc})") from None
+    table.columns = [column.strip() for column in table.columns]
+    missing = [column for column in REQUIRED if column not in table.columns]
+    if missing:
+        raise DataFileError(f"{name}: missing Comtrade columns {missing}")
+    accounting = Accounting(file=name, layout=LAYOUT, rows_read=len(table))
+
+    keep = pd.Series(True, index=table.index)
+    for column, aggregate in AGGREGATE_MARKERS.items():
+        if column in table.columns:
+            breakdown = ~table[column].str.strip().isin(aggregate) & keep
+            accounting.set_aside_rows(
+                f"breakdown by {column.removesuffix(' Code').lower()} (the aggregate row is kept)",
+                int(breakdown.sum()),
+            )
+            keep &= ~breakdown
+    table = table[keep]
+
+    records = []
+    for index, row in table.iterrows():
+        line = index + 2  # header is line 1
+
+        def where(column: str, line=line) -> str:
+            return f"line {line}, column {column!r}"
+
+        flow = FLOWS.get(row["Trade Flow Code"].strip())
+        if flow is None:
+            raise DataFileError(
+                f"{name}: {where('Trade Flow Code')}: unknown flow code "
+                f"{row['Trade Flow Code']!r} (expected 1, 2, 3 or 4)"
+            )
+        year, month = _period(row["Period"].strip(), row["Year"].strip(), name, where("Period"))
+        reporter = _country(row, "Reporter", name, where("Reporter Code"))
+        partner = _country(row, "Partner", name, where("Partner Code"))
+        product = row["Commodity Code"].strip()
+        if not _PRODUCT.match(product):
+            raise DataFileError(
+                f"{name}: {where('Commodity Code')}: product code {product!r} is not TOTAL "
+                "or a 2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
+            )
+        classification = row["Classification"].strip()
+        records.append(
+            (
+                year,
+                month,
+                reporter,
+                partner,
+                flow,
+                product,
+                "none"
+                if product == "TOTAL"
+                else CLASSIFICATIONS.get(classification, classification),
+                number(row["Trade Value (US$)"], file=name, where=where("Trade Value (US$)")),
+                BASIS[flow],
+            )
+        )
+    accounting.rows_kept = len(records)
+    frame = pd.DataFrame(
+        records,
+        columns=[
+            "year",
+            "month",
+            "reporter",
+            "partner",
+            "flow",
+            "product",
+            "classification",
+            "value_usd",
+            "basis",
+        ],
+    )
+    frame["month"] = frame["month"].astype("Int8")
+    frame["source"] = SOURCE
+    frame["vintage"] = VINTAGE
+    return Reading(canonical(frame), [accounting])
+
+
+def _period(period: str, year: str, name: str, where: str) -> tuple[int, int | None]:
+    if re.fullmatch(r"\d{4}", period):
+        return int(period), None
+    if re.fullmatch(r"\d{6}", period) and 1 <= int(period[4:]) <= 12:
+        return int(period[:4]), int(period[4:])
+    raise DataFileError(f"{name}: {where}: period {period!r} is not YYYY or YYYYMM (year {year})")
+
+
+def _country(row, role: str, name: str, where: str) -> str:
+    code = row[f"{role} Code"].strip()
+    country = countries.from_comtrade(code) if code else None
+    if country is None:
+        iso = row.get(f"{role} ISO", "").strip()
+        if iso:
+            try:
+                country = countries.lookup(iso)
+            except UnknownCountryError:
+                country = None
+    if country is None:
+        raise DataFileError(
+            f"{name}: {where}: {role.lower()} code {code!r} ({row.get(role, '')}) "
+            "is not a Comtrade area korus knows"
+        )
+    return country.code

@@ -1,0 +1,114 @@
+"""korus's own tidy files: the canonical frame written as CSV or Parquet.
+
+The CSV header is exactly the canonical columns; ``month`` is blank for annual rows. The
+Parquet file carries the schema version in its metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from korus.errors import DataFileError
+from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
+
+LAYOUT_CSV = "korus-csv"
+LAYOUT_PARQUET = "korus-parquet"
+METADATA_KEY = b"korus.schema_version"
+
+
+def matches_csv(header: list[str]) -> bool:
+    """Return whether a CSV header row is korus's tidy layout."""
+    return [cell.strip() for cell in header] == list(COLUMNS)
+
+
+def read_csv(path: Path) -> Reading:
+    """Return the canonical frame of a korus tidy CSV."""
+    import pandas as pd
+
+    name = str(path)
+    dtypes = {column: "str" for column in TEXT_COLUMNS}
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype={**dtypes, "year": "int64", "month": "Int64", "value_usd": "float64"},
+            keep_default_na=False,
+            na_values={"month": [""], "value_usd": [""]},
+            encoding="utf-8-sig",
+        )
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{name}: byte {exc.start} is not UTF-8") from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataFileError(f"{name}: not a valid korus tidy CSV ({exc})") from None
+    missing_values = frame["value_usd"].isna()
+    if missing_values.any():
+        line = int(missing_values.idxmax()) + 2
+        raise DataFileError(f"{name}: line {line}, column 'value_usd': the value is empty")
+    return _checked(frame, name, LAYOUT_CSV)
+
+
+def read_parquet(path: Path) -> Reading:
+    """Return the canonical frame of a korus tidy Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name = str(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataFileError(f"{name}: not a readable Parquet file ({exc})") from None
+    version = (table.schema.metadata or {}).get(METADATA_KEY)
+    if version is not None and int(version) != SCHEMA_VERSION:
+        raise DataFileError(
+            f"{name}: written with korus schema version {int(version)}, this korus reads "
+            f"version {SCHEMA_VERSION}; rebuild it with 'korus convert'"
+        )
+    missing = [column for column in COLUMNS if column not in table.column_names]
+    if missing:
+        raise DataFileError(f"{name}: Parquet file lacks the korus columns {missing}")
+    return _checked(table.to_pandas(), name, LAYOUT_PARQUET)
+
+
+def _checked(frame, name: str, layout: str) -> Reading:
+    try:
+        result = canonical(frame)
+    except (ValueError, TypeError) as exc:
+        raise DataFileError(f"{name}: not a valid korus tidy file ({exc})") from None
+    accounting = Accounting(file=name, layout=layout, rows_read=len(frame), rows_kept=len(result))
+    return Reading(result, [accounting])
+
+
+def write_parquet(frame, path: Path) -> None:
+    """Write a canonical frame as Parquet, atomically (temporary file, then rename)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(canonical(frame), preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = str(SCHEMA_VERSION).encode()
+    table = table.replace_schema_metadata(metadata)
+    _atomic(path, lambda target: pq.write_table(table, target, compression="zstd"))
+
+
+def write_csv(frame, path: Path) -> None:
+    """Write a canonical frame as tidy CSV, atomically."""
+    _atomic(
+        path,
+        lambda target: canonical(frame).to_csv(target, index=False),
+    )
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,182 @@
+"""Reports: metric results dressed for reading (titles, column labels, summaries).
+
+Knows no output format: the renderer turns a Report into a table, CSV, JSON or Markdown.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from korus import countries, metrics, products
+from korus.render import Report, format_money, format_percent
+
+_FLOW_WORDS = {"exports": "exports to", "imports": "imports from", "balance": "balance with"}
+
+
+def _name(code: str) -> str:
+    return countries.lookup(code).name
+
+
+def _years_label(years: list[int]) -> str:
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
+def deficit(flows: pd.DataFrame, unit: str) -> Report:
+    """Return the report of exports, imports and balance by year, with a first-to-last summary."""
+    frame = metrics.trade_balance(flows)
+    reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
+    years = frame["year"].tolist()
+    report = Report(
+        title=f"{_name(reporter)} trade in goods with {_name(partner)}, {_years_label(years)}",
+        frame=frame,
+        money=["exports", "imports", "balance"],
+        table_hidden=["reporter", "partner"],
+        labels={
+            "year": "Year",
+            "reporter": "Reporter",
+            "partner": "Partner",
+            "exports": "Exports",
+            "imports": "Imports",
+            "balance": "Balance",
+        },
+    )
+    if len(frame) > 1:
+        report.summary_header = (
+            f"{years[0]} to {years[-1]}",
+            str(years[0]),
+            str(years[-1]),
+            "Change",
+            "% change",
+            "CAGR",
+        )
+        series = frame.set_index("year")
+        rows = [("Exports", series["exports"]), ("Imports", series["imports"])]
+        balance = series["balance"]
+        if (balance < 0).all():
+            rows.append(("Deficit (imports - exports)", -balance))
+        elif (balance > 0).all():
+            rows.append(("Surplus (exports - imports)", balance))
+        else:
+            rows.append(("Balance", balance))
+            report.notes.append(
+                "The balance changes sign over the years: no % change or growth rate for it."
+            )
+        for label, values in rows:
+            change = metrics.change_between(values)
+            report.summary.append(
+                (
+                    label,
+                    format_money(change.first, unit),
+                    format_money(change.last, unit),
+                    format_money(change.change, unit),
+                    format_percent(change.pct_change, signed=True),
+                    format_percent(change.cagr, signed=True),
+                )
+            )
+    return report
+
+
+def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
+    """Return the report of one measure's year-on-year change, with its compound growth."""
+    if measure == "balance":
+        flows = metrics.trade_balance(flows)
+    elif measure == "deficit":
+        flows = flows.assign(deficit=flows["imports"] - flows["exports"])
+    frame = metrics.year_on_year(flows, measure)
+    reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
+    years = frame["year"].tolist()
+    report = Report(
+        title=(
+            f"{_name(reporter)} {measure} with {_name(partner)}: change on the year before, "
+            f"{_years_label(years)}"
+        ),
+        frame=frame,
+        money=["value", "change"],
+        table_hidden=["reporter", "partner", "measure"],
+        percent=["pct_change"],
+        labels={
+            "year": "Year",
+            "reporter": "Reporter",
+            "partner": "Partner",
+            "measure": "Measure",
+            "value": "Value",
+            "change": "Change",
+            "pct_change": "% change",
+            "years_between": "Years since previous",
+        },
+    )
+    if measure == "balance":
+        report.notes.append(
+            "% change of a balance is relative to its size: negative when the balance falls "
+            "(a deficit widens). Use --flow deficit for the growth of a deficit."
+        )
+    if (frame["years_between"].dropna() > 1).any():
+        report.notes.append("Some years are not consecutive: their change spans several years.")
+    else:
+        report.table_hidden.append("years_between")
+    if len(frame) > 1:
+        change = metrics.change_between(frame.set_index("year")["value"])
+        report.summary_header = ("", "Change", "% change", "CAGR")
+        report.summary.append(
+            (
+                f"{change.first_year} to {change.last_year}",
+                format_money(change.change, unit),
+                format_percent(change.pct_change, signed=True),
+                format_percent(change.cagr, signed=True),
+            )
+        )
+    return report
+
+
+def sectors(
+    table: pd.DataFrame, total: float, flow: str, top: int | None, unit: str, since: int | None
+) -> Report:
+    """Return the report of HS chapters ranked by value, with shares of all chapters."""
+    reporter, partner, year = (
+        table["reporter"].iloc[0],
+        table["partner"].iloc[0],
+        table["year"].iloc[0],
+    )
+    chapters = len(table)
+    frame = table.head(top) if top else table
+    frame = frame.copy()
+    frame.insert(5, "product_name", [products.chapter_name(code) for code in frame["product"]])
+    money = ["value"] + (["value_since", "change"] if since is not None else [])
+    report = Report(
+        title=(
+            f"{_name(reporter)} {_FLOW_WORDS[flow]} {_name(partner)} by HS chapter, {year}"
+            + (f", top {len(frame)} of {chapters}" if top and top < chapters else "")
+        ),
+        frame=frame,
+        money=money,
+        table_hidden=["year", "reporter", "partner", "flow"],
+        long_text=["product_name"],
+        percent=["share_pct"] + (["pct_change"] if since is not None else []),
+        labels={
+            "year": "Year",
+            "reporter": "Reporter",
+            "partner": "Partner",
+            "flow": "Flow",
+            "product": "HS",
+            "product_name": "Chapter",
+            "value": str(year),
+            "share_pct": f"Share of {flow}",
+            "value_since": str(since),
+            "change": f"Change since {since}",
+            "pct_change": "% change",
+        },
+    )
+    report.summary = [(f"All {chapters} chapters, {year}", format_money(total, unit))]
+    if flow == "balance":
+        if since is not None:
+            report.notes.append(
+                "% change of a balance is relative to its size: negative when the balance "
+                "falls (a deficit widens)."
+            )
+        report.notes.append(
+            "A share of a balance is a share of a net figure, not of a whole: chapters in "
+            "surplus offset the deficit, so one chapter can be more than 100% of it."
+        )
+    return report

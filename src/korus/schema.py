@@ -1,0 +1,119 @@
+"""The canonical frame: one long ("tidy") table that every reader returns and every metric reads.
+
+One row is one value of trade:
+
+=============== ========= ===============================================================
+column          dtype     meaning
+=============== ========= ===============================================================
+year            int16     calendar year of the period
+month           Int8      1-12 for a monthly value; <NA> for a whole-year total
+reporter        str       country whose statistics these are (ISO 3166-1 alpha-3)
+partner         str       trading partner (ISO alpha-3, or a korus group code: WLD, EUN...)
+flow            str       "export", "import", "re-export" or "re-import" (kept distinct:
+                          in Comtrade exports already include re-exports)
+product         str       "TOTAL" for all goods, else the code as text ("01", "8703")
+classification  str       product nomenclature ("HS2012", ...); "none" for TOTAL rows
+value_usd       float64   value in US dollars (units are converted once, by the reader)
+source          str       agency and table the value comes from
+basis           str       valuation basis of the flow (customs value, CIF, F.A.S., FOB)
+vintage         str       which release of the source: the last month it covers, or what
+                          the file says about when it was published
+=============== ========= ===============================================================
+
+An annual row exists only where the source states a whole-year figure; a year that holds
+only some months has monthly rows and no annual row, so it is never taken for a year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Bump when the columns or their meaning change: caches and shipped files carry it.
+SCHEMA_VERSION = 1
+
+COLUMNS: dict[str, str] = {
+    "year": "int16",
+    "month": "Int8",
+    "reporter": "str",
+    "partner": "str",
+    "flow": "str",
+    "product": "str",
+    "classification": "str",
+    "value_usd": "float64",
+    "source": "str",
+    "basis": "str",
+    "vintage": "str",
+}
+
+FLOWS = ("export", "import", "re-export", "re-import")
+TOTAL = "TOTAL"
+KEY = ["year", "month", "reporter", "partner", "flow", "product"]
+TEXT_COLUMNS = [name for name, dtype in COLUMNS.items() if dtype == "str"]
+
+
+@dataclass
+class Accounting:
+    """What a load did with every row it read: kept, or set aside and why."""
+
+    file: str
+    layout: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    set_aside: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def set_aside_rows(self, reason: str, count: int) -> None:
+        if count:
+            self.set_aside[reason] = self.set_aside.get(reason, 0) + int(count)
+
+    @property
+    def rows_set_aside(self) -> int:
+        return sum(self.set_aside.values())
+
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_kept + self.rows_set_aside
+
+
+@dataclass
+class Reading:
+    """A canonical frame together with the account of how it was read."""
+
+    frame: pd.DataFrame
+    accounting: list[Accounting]
+
+
+def empty_frame() -> pd.DataFrame:
+    """Return a canonical frame with no rows."""
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()})
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns, in order, with their dtypes.
+
+    Raises ValueError (a programming error, not a user error) when a column is missing,
+    a text column holds a missing value, a flow is unknown or a month is out of range.
+    """
+    import pandas as pd
+
+    missing = [name for name in COLUMNS if name not in frame.columns]
+    if missing:
+        raise ValueError(f"canonical frame lacks columns {missing}")
+    out = pd.DataFrame(
+        {name: frame[name].astype(dtype) for name, dtype in COLUMNS.items()}
+    ).reset_index(drop=True)
+    for name in TEXT_COLUMNS:
+        if out[name].isna().any():
+            raise ValueError(f"canonical column {name!r} holds missing values")
+    bad_flows = set(out["flow"].unique()) - set(FLOWS)
+    if bad_flows:
+        raise ValueError(f"unknown flows {sorted(bad_flows)}")
+    months = out["month"].dropna()
+    if len(months) and (months.min() < 1 or months.max() > 12):
+        raise ValueError("month out of 1-12")
+    return out

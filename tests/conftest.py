@@ -1,0 +1,52 @@
+"""Shared fixtures: small hand-made canonical frames, the CLI runner, the shared data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from korus.schema import canonical
+
+# Real agency files live outside the project; tests that need them skip without them.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """Return a file of the shared real-data folder, or skip the test when it is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real agency file {relative} not available (needs ../shared/data)")
+    return path
+
+
+def make_frame(rows: list[tuple], **defaults) -> pd.DataFrame:
+    """Return a canonical frame of (year, month, flow, product, value_usd[, partner]) rows."""
+    records = []
+    for row in rows:
+        year, month, flow, product, value, *rest = row
+        records.append(
+            {
+                "year": year,
+                "month": month,
+                "reporter": defaults.get("reporter", "USA"),
+                "partner": rest[0] if rest else defaults.get("partner", "KOR"),
+                "flow": flow,
+                "product": product,
+                "classification": "none" if product == "TOTAL" else "HS2012",
+                "value_usd": float(value),
+                "source": defaults.get("source", "test source"),
+                "basis": defaults.get("basis", {"export": "FOB", "import": "CIF"}.get(flow, "FOB")),
+                "vintage": defaults.get("vintage", "test vintage"),
+            }
+        )
+    frame = pd.DataFrame(records)
+    frame["month"] = frame["month"].astype("Int8")
+    return canonical(frame)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

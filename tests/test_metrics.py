@@ -1,0 +1,187 @@
+"""Metrics on small hand-made frames: balances, changes, growth rates, shares."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from conftest import make_frame
+from korus import metrics
+from korus.errors import DataCoverageError, MixedSourcesError
+
+NA = None
+
+
+def two_years():
+    return make_frame(
+        [
+            (2011, NA, "export", "TOTAL", 100.0),
+            (2011, NA, "import", "TOTAL", 150.0),
+            (2016, NA, "export", "TOTAL", 90.0),
+            (2016, NA, "import", "TOTAL", 200.0),
+        ]
+    )
+
+
+def test_balance_is_exports_minus_imports():
+    flows = metrics.bilateral_flows(two_years(), "USA", "KOR", [2011, 2016])
+    balance = metrics.trade_balance(flows)
+    assert balance["balance"].tolist() == [-50.0, -110.0]
+    assert balance["exports"].tolist() == [100.0, 90.0]
+
+
+def test_flows_name_the_source_and_both_bases():
+    flows = metrics.bilateral_flows(two_years(), "USA", "KOR", [2011])
+    assert flows.loc[0, "source"] == "test source"
+    assert flows.loc[0, "basis"] == "exports FOB; imports CIF"
+
+
+def test_pct_change_of_a_deficit_is_relative_to_its_size():
+    assert metrics.pct_change(-13199.7, -27624.6) == pytest.approx(-109.28, abs=0.01)
+    assert metrics.pct_change(43461.6, 42262.2) == pytest.approx(-2.76, abs=0.01)
+
+
+def test_pct_change_from_zero_is_undefined():
+    assert metrics.pct_change(0.0, 5.0) is None
+
+
+def test_cagr_compounds_back_to_the_last_value():
+    rate = metrics.cagr(100.0, 200.0, 5)
+    assert 100.0 * (1 + rate / 100) ** 5 == pytest.approx(200.0)
+
+
+def test_cagr_is_undefined_across_a_change_of_sign():
+    assert metrics.cagr(-10.0, 5.0, 3) is None
+    assert metrics.cagr(10.0, 20.0, 0) is None
+
+
+def test_cagr_of_two_deficits_is_the_growth_of_their_size():
+    assert metrics.cagr(-100.0, -121.0, 2) == pytest.approx(10.0)
+
+
+def test_change_between_reports_first_last_and_rates():
+    change = metrics.change_between(pd.Series([100.0, 110.0, 121.0], index=[2014, 2015, 2016]))
+    assert (change.first_year, change.last_year) == (2014, 2016)
+    assert change.change == pytest.approx(21.0)
+    assert change.pct_change == pytest.approx(21.0)
+    assert change.cagr == pytest.approx(10.0)
+
+
+def test_a_partial_year_is_an_error_naming_the_months_it_holds():
+    frame = pd.concat(
+        [
+            two_years(),
+            make_frame(
+                [(2017, 1, "export", "TOTAL", 5.0), (2017, 1, "import", "TOTAL", 9.0)],
+                vintage="data through 2017-01",
+            ),
+        ]
+    )
+    with pytest.raises(DataCoverageError, match="2017 holds January only"):
+        metrics.bilateral_flows(frame, "USA", "KOR", [2016, 2017])
+
+
+def test_a_year_outside_the_data_is_an_error_with_the_span():
+    with pytest.raises(DataCoverageError, match=r"no USA exports for 1990 \(it covers 2011-2016\)"):
+        metrics.bilateral_flows(two_years(), "USA", "KOR", [1990])
+
+
+def test_an_unknown_pair_is_an_error():
+    with pytest.raises(DataCoverageError, match="no trade of USA with JPN"):
+        metrics.bilateral_flows(two_years(), "USA", "JPN", [2011])
+
+
+def test_totals_from_products_add_the_chapters_when_no_total_row_exists():
+    frame = make_frame(
+        [
+            (2016, NA, "export", "01", 1.5),
+            (2016, NA, "export", "87", 2.5),
+            (2016, NA, "import", "87", 10.0),
+            (2016, NA, "re-export", "87", 99.0),
+        ]
+    )
+    flows = metrics.bilateral_flows(frame, "USA", "KOR", [2016])
+    assert flows.loc[0, "exports"] == 4.0  # the re-export is never added
+    assert flows.loc[0, "imports"] == 10.0
+
+
+def test_monthly_rows_are_never_added_to_a_year():
+    frame = pd.concat([two_years(), make_frame([(2016, 1, "export", "TOTAL", 1000.0)])])
+    flows = metrics.bilateral_flows(frame, "USA", "KOR", [2016])
+    assert flows.loc[0, "exports"] == 90.0
+
+
+def test_two_sources_for_one_figure_are_refused():
+    frame = pd.concat(
+        [
+            make_frame([(2016, NA, "export", "TOTAL", 90.0)], source="A"),
+            make_frame([(2016, NA, "import", "TOTAL", 200.0)], source="B"),
+        ]
+    )
+    with pytest.raises(MixedSourcesError, match="A; B"):
+        metrics.bilateral_flows(frame, "USA", "KOR", [2016])
+
+
+def test_year_on_year_compares_each_year_with_the_one_before():
+    frame = make_frame(
+        [
+            (year, NA, flow, "TOTAL", value)
+            for year, exports in ((2014, 100.0), (2015, 110.0), (2016, 99.0))
+            for flow, value in (("export", exports), ("import", 1.0))
+        ]
+    )
+    flows = metrics.bilateral_flows(frame, "USA", "KOR", [2014, 2015, 2016])
+    yoy = metrics.year_on_year(flows, "exports")
+    assert math.isnan(yoy.loc[0, "pct_change"])
+    assert yoy["pct_change"].iloc[1:].tolist() == pytest.approx([10.0, -10.0])
+    assert yoy["change"].iloc[1:].tolist() == pytest.approx([10.0, -11.0])
+
+
+def sector_frame():
+    return make_frame(
+        [
+            (2016, NA, "import", "87", 60.0),
+            (2016, NA, "import", "85", 30.0),
+            (2016, NA, "import", "01", 10.0),
+            (2016, NA, "export", "87", 5.0),
+            (2016, NA, "export", "01", 25.0),
+            (2011, NA, "import", "87", 40.0),
+            (2011, NA, "export", "87", 5.0),
+        ]
+    )
+
+
+def test_sector_shares_of_imports_add_to_100_and_rank_largest_first():
+    table, total = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "imports")
+    assert table["product"].tolist() == ["87", "85", "01"]
+    assert table["share_pct"].tolist() == pytest.approx([60.0, 30.0, 10.0])
+    assert total == 100.0
+
+
+def test_a_chapter_can_be_more_than_all_of_a_deficit():
+    table, total = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "balance")
+    # balances: 87 -55, 85 -30, 01 +15; total -70
+    assert total == -70.0
+    assert table["product"].tolist() == ["87", "85", "01"]
+    assert table.loc[0, "share_pct"] == pytest.approx(55 / 70 * 100)
+    assert table.loc[2, "share_pct"] == pytest.approx(-15 / 70 * 100)
+
+
+def test_sector_change_since_a_year_counts_an_absent_chapter_as_zero():
+    table, _ = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "imports", since=2011)
+    row = table.set_index("product").loc["87"]
+    assert row["value_since"] == 40.0 and row["change"] == 20.0
+    assert row["pct_change"] == pytest.approx(50.0)
+    assert table.set_index("product").loc["85", "value_since"] == 0.0
+
+
+def test_sectors_need_product_detail():
+    with pytest.raises(DataCoverageError, match="no HS-chapter detail"):
+        metrics.sector_values(two_years(), "USA", "KOR", 2016, "imports")
+
+
+def test_latest_whole_years_skips_a_partial_year():
+    frame = pd.concat([two_years(), make_frame([(2017, 1, "export", "TOTAL", 5.0)])])
+    assert metrics.latest_whole_years(frame, "USA", "KOR", 6) == [2011, 2016]
