@@ -53,8 +53,11 @@ def machine_frame(report: Report, unit: str) -> pd.DataFrame:
     """Return the frame as machine formats print it: scaled money, unit in column names."""
     factor, _, suffix = UNITS[unit]
     out = report.frame.copy()
+    # Cents are the finest figure any source publishes; rounding there removes the float
+    # noise of unit conversion (115594.78447699998 -> 115594.784477) and loses nothing.
+    decimals = 2 + round(math.log10(factor))
     for column in report.money:
-        out[column] = out[column] / factor
+        out[column] = (out[column] / factor).round(decimals)
     return out.rename(columns={column: f"{column}_{suffix}" for column in report.money})
 
 
@@ -181,7 +184,8 @@ def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> N
 
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     headers, rows, numeric, columns = _display_cells(report, unit)
-    table = Table(title=Text(report.title), box=box.SIMPLE_HEAD, title_justify="left")
+    console.print(Text(report.title, style="bold"))
+    table = Table(box=box.SIMPLE_HEAD)
     for header, is_number, column in zip(headers, numeric, columns, strict=True):
         if column in report.long_text:
             table.add_column(Text(header), max_width=44, no_wrap=True, overflow="ellipsis")

@@ -10,7 +10,12 @@ import pandas as pd
 from korus import countries, metrics, products
 from korus.render import Report, format_money, format_percent
 
-_FLOW_WORDS = {"exports": "exports to", "imports": "imports from", "balance": "balance with"}
+_FLOW_WORDS = {
+    "exports": "exports to",
+    "imports": "imports from",
+    "balance": "balance with",
+    "deficit": "deficit with",
+}
 
 
 def _name(code: str) -> str:
@@ -89,7 +94,7 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
     years = frame["year"].tolist()
     report = Report(
         title=(
-            f"{_name(reporter)} {measure} with {_name(partner)}: change on the year before, "
+            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: change on the year before, "
             f"{_years_label(years)}"
         ),
         frame=frame,

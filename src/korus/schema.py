@@ -13,7 +13,8 @@ flow            str       "export", "import", "re-export" or "re-import" (kept d
                           in Comtrade exports already include re-exports)
 product         str       "TOTAL" for all goods, else the code as text ("01", "8703")
 classification  str       product nomenclature ("HS2012", ...); "none" for TOTAL rows
-value_usd       float64   value in US dollars (units are converted once, by the reader)
+value_usd       float64   value in US dollars, to the cent (units are converted once,
+                          by the reader)
 source          str       agency and table the value comes from
 basis           str       valuation basis of the flow (customs value, CIF, F.A.S., FOB)
 vintage         str       which release of the source: the last month it covers, or what
@@ -107,6 +108,9 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {name: frame[name].astype(dtype) for name, dtype in COLUMNS.items()}
     ).reset_index(drop=True)
+    # No source publishes finer than a cent; rounding there drops the float noise of unit
+    # conversion (180549.80000000002 millions) without changing any published figure.
+    out["value_usd"] = out["value_usd"].round(2)
     for name in TEXT_COLUMNS:
         if out[name].isna().any():
             raise ValueError(f"canonical column {name!r} holds missing values")
