@@ -12,12 +12,16 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 measure() {  # label, command...
     local label=$1; shift
-    local times=()
+    local times=() out
+    out=$(mktemp)
     for _ in $(seq "$runs"); do
-        times+=("$( { /usr/bin/time -f %e "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)")
+        /usr/bin/time -f %e -o "$out" "$@" >/dev/null 2>&1
+        times+=("$(tail -1 "$out")")
     done
     local peak
-    peak=$( { /usr/bin/time -f %M "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f %M -o "$out" "$@" >/dev/null 2>&1
+    peak=$(tail -1 "$out")
+    rm -f "$out"
     printf '%s\t%s\t%s\n' "$label" "$(printf '%s\n' "${times[@]}" | median)" "$peak"
 }
 

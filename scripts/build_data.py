@@ -13,6 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
+# Rows per Parquet row group: small enough that a question about one partner reads a few
+# groups of the sorted file, large enough to keep the file compact.
+ROW_GROUP_SIZE = 2048
+
 
 def build(census_country: Path, comtrade_legacy: Path, out: Path) -> dict[str, Path]:
     """Read the official files and write the shipped Parquet files; return their paths."""
@@ -30,7 +34,7 @@ def build(census_country: Path, comtrade_legacy: Path, out: Path) -> dict[str, P
         frame = reading.frame.sort_values(
             ["reporter", "partner", "year", "month", "flow", "product"]
         )
-        write_parquet(frame, out / name)
+        write_parquet(frame, out / name, row_group_size=ROW_GROUP_SIZE)
         written[name] = out / name
         for account in reading.accounting:
             print(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_file
 
+from conftest import shared_file
 from korus import dataset
 from korus.readers import read_file
 from korus.schema import COLUMNS
@@ -30,7 +30,9 @@ def test_shipped_census_data_holds_every_partner_from_1985_to_january_2026():
     assert (annual["year"].min(), annual["year"].max()) == (1985, 2025)
     assert frame[frame["year"] == 2026]["month"].unique().tolist() == [1]
     assert annual["partner"].nunique() > 230
-    assert set(frame["source"]) == {"US Census Bureau, U.S. Trade in Goods by Country (country.xlsx)"}
+    assert set(frame["source"]) == {
+        "US Census Bureau, U.S. Trade in Goods by Country (country.xlsx)"
+    }
 
 
 def test_shipped_slice_is_filtered_on_reporter_and_partner():

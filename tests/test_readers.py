@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_file
 
+from conftest import shared_file
 from korus import readers
 from korus.errors import DataFileError
 from korus.readers import census_country, comtrade_legacy, tidy
@@ -47,7 +47,9 @@ def census_file(tmp_path):
         census_row(2024, "0015", "World, Not Seasonally Adjusted", monthly(100.0), monthly(80.0)),
         census_row(2024, "0004", "World, Seasonally Adjusted", monthly(101.0), monthly(81.0)),
         census_row(2025, "5800", "Korea, South", monthly(11.0, 2), monthly(6.0, 2)),
-        census_row(2025, "0015", "World, Not Seasonally Adjusted", monthly(99.0, 2), monthly(79.0, 2)),
+        census_row(
+            2025, "0015", "World, Not Seasonally Adjusted", monthly(99.0, 2), monthly(79.0, 2)
+        ),
     ]
     return write_census(tmp_path / "country.xlsx", rows)
 
@@ -131,14 +133,43 @@ def test_a_spreadsheet_of_another_layout_is_refused_with_the_layouts_korus_knows
 
 
 def write_comtrade(path: Path, rows: list[dict]) -> Path:
-    header = (
-        "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,Trade Flow Code,"
-        "Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,Partner,Partner ISO,"
-        "2nd Partner Code,2nd Partner,2nd Partner ISO,Customs Proc. Code,Customs,"
-        "Mode of Transport Code,Mode of Transport,Commodity Code,Commodity,Qty Unit Code,"
-        "Qty Unit,Qty,Alt Qty Unit Code,Alt Qty Unit,Alt Qty,Netweight (kg),Gross weight (kg),"
-        "Trade Value (US$),CIF Trade Value (US$),FOB Trade Value (US$),Flag"
-    ).split(",")
+    header = [
+        "Classification",
+        "Year",
+        "Period",
+        "Period Desc.",
+        "Aggregate Level",
+        "Is Leaf Code",
+        "Trade Flow Code",
+        "Trade Flow",
+        "Reporter Code",
+        "Reporter",
+        "Reporter ISO",
+        "Partner Code",
+        "Partner",
+        "Partner ISO",
+        "2nd Partner Code",
+        "2nd Partner",
+        "2nd Partner ISO",
+        "Customs Proc. Code",
+        "Customs",
+        "Mode of Transport Code",
+        "Mode of Transport",
+        "Commodity Code",
+        "Commodity",
+        "Qty Unit Code",
+        "Qty Unit",
+        "Qty",
+        "Alt Qty Unit Code",
+        "Alt Qty Unit",
+        "Alt Qty",
+        "Netweight (kg)",
+        "Gross weight (kg)",
+        "Trade Value (US$)",
+        "CIF Trade Value (US$)",
+        "FOB Trade Value (US$)",
+        "Flag",
+    ]
     base = {column: "" for column in header}
     base.update(
         {
@@ -189,12 +220,30 @@ def test_comtrade_breakdown_rows_are_set_aside_and_counted(tmp_path):
     path = write_comtrade(
         tmp_path / "c.csv",
         [
-            {"Trade Flow Code": "1", "Commodity Code": "TOTAL", "Trade Value (US$)": "10",
-             "Customs Proc. Code": "C00", "Mode of Transport Code": "0", "2nd Partner Code": "0"},
-            {"Trade Flow Code": "1", "Commodity Code": "TOTAL", "Trade Value (US$)": "6",
-             "Customs Proc. Code": "C01", "Mode of Transport Code": "0", "2nd Partner Code": "0"},
-            {"Trade Flow Code": "1", "Commodity Code": "TOTAL", "Trade Value (US$)": "4",
-             "Customs Proc. Code": "C00", "Mode of Transport Code": "1000", "2nd Partner Code": "0"},
+            {
+                "Trade Flow Code": "1",
+                "Commodity Code": "TOTAL",
+                "Trade Value (US$)": "10",
+                "Customs Proc. Code": "C00",
+                "Mode of Transport Code": "0",
+                "2nd Partner Code": "0",
+            },
+            {
+                "Trade Flow Code": "1",
+                "Commodity Code": "TOTAL",
+                "Trade Value (US$)": "6",
+                "Customs Proc. Code": "C01",
+                "Mode of Transport Code": "0",
+                "2nd Partner Code": "0",
+            },
+            {
+                "Trade Flow Code": "1",
+                "Commodity Code": "TOTAL",
+                "Trade Value (US$)": "4",
+                "Customs Proc. Code": "C00",
+                "Mode of Transport Code": "1000",
+                "2nd Partner Code": "0",
+            },
         ],
     )
     reading = comtrade_legacy.read(path)
@@ -206,8 +255,14 @@ def test_comtrade_breakdown_rows_are_set_aside_and_counted(tmp_path):
 def test_comtrade_monthly_periods_become_months(tmp_path):
     path = write_comtrade(
         tmp_path / "c.csv",
-        [{"Trade Flow Code": "2", "Period": "201609", "Commodity Code": "TOTAL",
-          "Trade Value (US$)": "5"}],
+        [
+            {
+                "Trade Flow Code": "2",
+                "Period": "201609",
+                "Commodity Code": "TOTAL",
+                "Trade Value (US$)": "5",
+            }
+        ],
     )
     frame = comtrade_legacy.read(path).frame
     assert (frame.loc[0, "year"], frame.loc[0, "month"]) == (2016, 9)
@@ -249,8 +304,8 @@ def test_layout_is_detected_by_content_not_by_name(tmp_path, census_file):
     renamed.write_bytes(census_file.read_bytes())
     assert readers.detect(renamed) == "census-country"
     comtrade = write_comtrade(
-        tmp_path / "x.xlsx", [{"Trade Flow Code": "1", "Commodity Code": "01",
-                               "Trade Value (US$)": "1"}]
+        tmp_path / "x.xlsx",
+        [{"Trade Flow Code": "1", "Commodity Code": "01", "Trade Value (US$)": "1"}],
     )
     assert readers.detect(comtrade) == "comtrade-legacy"
 
@@ -299,7 +354,9 @@ def test_real_census_file_accounts_for_every_row():
 def test_older_census_vintage_says_it_ends_in_august_2020():
     reading = census_country.read(shared_file("census/country_vintage-2020.xlsx"))
     assert set(reading.frame["vintage"]) == {"data through 2020-08"}
-    korea_2020 = reading.frame[(reading.frame["partner"] == "KOR") & (reading.frame["year"] == 2020)]
+    korea_2020 = reading.frame[
+        (reading.frame["partner"] == "KOR") & (reading.frame["year"] == 2020)
+    ]
     assert sorted(korea_2020["month"].unique()) == list(range(1, 9))
 
 

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from korus import __version__
 from korus.errors import KorusError
 
 EXIT_CODES = """\b
@@ -144,7 +145,7 @@ def _accounting_line(account) -> str:
 
 
 @click.group(cls=KorusGroup, epilog=EXIT_CODES)
-@click.version_option(package_name="korus")
+@click.version_option(version=__version__, prog_name="korus")
 def cli():
     """Bilateral trade statistics you can defend: balances, growth and sector shares.
 

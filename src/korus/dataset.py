@@ -43,9 +43,21 @@ def load_shipped(name: str, **equal: str) -> Reading:
     """Return the rows of a shipped file whose columns equal the given values."""
     import pyarrow.parquet as pq
 
+    from korus.schema import canonical
+
     path = shipped_path(name)
-    filters = [(column, "=", value) for column, value in equal.items()] or None
-    frame = pq.read_table(path, filters=filters).to_pandas()
+    parquet = pq.ParquetFile(path)
+    # The files are sorted by reporter and partner in small row groups, so the groups'
+    # min/max statistics tell which few hold the rows asked for: read only those.
+    groups = [
+        index
+        for index in range(parquet.num_row_groups)
+        if _may_hold(parquet.metadata.row_group(index), parquet.schema_arrow.names, equal)
+    ]
+    frame = parquet.read_row_groups(groups).to_pandas()
+    for column, value in equal.items():
+        frame = frame[frame[column] == value]
+    frame = canonical(frame)
     accounting = Accounting(
         file=f"korus shipped data: {path.name}",
         layout="korus-parquet",
@@ -62,3 +74,14 @@ def load(paths: tuple[str, ...] | list[str], shipped: str, **equal: str) -> Read
 
         return load_files(list(paths))
     return load_shipped(shipped, **equal)
+
+
+def _may_hold(group, names: list[str], equal: dict[str, str]) -> bool:
+    """Return whether a row group's statistics allow rows with the given column values."""
+    for column, value in equal.items():
+        statistics = group.column(names.index(column)).statistics
+        if statistics is None or not statistics.has_min_max:
+            continue
+        if not statistics.min <= value <= statistics.max:
+            return False
+    return True

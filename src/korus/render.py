@@ -131,7 +131,9 @@ def format_money(value: object, unit: str) -> str:
     if value is None:
         return "n/a"
     scaled = value / scale(unit)
-    return f"{scaled:,.0f}" if unit == "usd" else f"{scaled:,.1f}"
+    text = f"{scaled:,.0f}" if unit == "usd" else f"{scaled:,.1f}"
+    # A tiny negative rounds to "-0.0": show the zero it is.
+    return text[1:] if text.lstrip("-").strip("0.,") == "" and text.startswith("-") else text
 
 
 def format_percent(value: object, *, signed: bool = False) -> str:

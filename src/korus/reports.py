@@ -70,14 +70,16 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
             )
         for label, values in rows:
             change = metrics.change_between(values)
+            # A balance that crosses zero has no meaningful % change or growth rate.
+            crosses = label == "Balance"
             report.summary.append(
                 (
                     label,
                     format_money(change.first, unit),
                     format_money(change.last, unit),
                     format_money(change.change, unit),
-                    format_percent(change.pct_change, signed=True),
-                    format_percent(change.cagr, signed=True),
+                    format_percent(None if crosses else change.pct_change, signed=True),
+                    format_percent(None if crosses else change.cagr, signed=True),
                 )
             )
     return report
@@ -94,8 +96,8 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
     years = frame["year"].tolist()
     report = Report(
         title=(
-            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: change on the year before, "
-            f"{_years_label(years)}"
+            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: "
+            f"change on the year before, {_years_label(years)}"
         ),
         frame=frame,
         money=["value", "change"],
@@ -123,13 +125,16 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
         report.table_hidden.append("years_between")
     if len(frame) > 1:
         change = metrics.change_between(frame.set_index("year")["value"])
+        # The growth rate of a balance is the growth of its size, which reads as the
+        # opposite of its % change when it is a deficit: give it for --flow deficit only.
+        rate = None if measure == "balance" else change.cagr
         report.summary_header = ("", "Change", "% change", "CAGR")
         report.summary.append(
             (
                 f"{change.first_year} to {change.last_year}",
                 format_money(change.change, unit),
                 format_percent(change.pct_change, signed=True),
-                format_percent(change.cagr, signed=True),
+                format_percent(rate, signed=True),
             )
         )
     return report

@@ -79,8 +79,12 @@ def _checked(frame, name: str, layout: str) -> Reading:
     return Reading(result, [accounting])
 
 
-def write_parquet(frame, path: Path) -> None:
-    """Write a canonical frame as Parquet, atomically (temporary file, then rename)."""
+def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
+    """Write a canonical frame as Parquet, atomically (temporary file, then rename).
+
+    Small row groups over a sorted frame let a reader skip most of the file by the groups'
+    min/max statistics.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -88,7 +92,12 @@ def write_parquet(frame, path: Path) -> None:
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = str(SCHEMA_VERSION).encode()
     table = table.replace_schema_metadata(metadata)
-    _atomic(path, lambda target: pq.write_table(table, target, compression="zstd"))
+    _atomic(
+        path,
+        lambda target: pq.write_table(
+            table, target, compression="zstd", row_group_size=row_group_size
+        ),
+    )
 
 
 def write_csv(frame, path: Path) -> None:
