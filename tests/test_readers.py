@@ -128,7 +128,10 @@ def test_census_text_in_a_value_cell_is_an_error_naming_the_cell(tmp_path):
 
 def test_a_spreadsheet_of_another_layout_is_refused_with_the_layouts_korus_knows(tmp_path):
     path = write_census(tmp_path / "other.xlsx", [[1, 2]], header=["a", "b"])
-    with pytest.raises(DataFileError, match="does not recognise.*census-country"):
+    with pytest.raises(
+        DataFileError,
+        match=r"unknown layout, a spreadsheet whose sheets start .country.: \[.a., .b.\]; korus knows: .*census-country",
+    ):
         readers.read_file(path)
 
 

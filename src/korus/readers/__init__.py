@@ -1,104 +1,159 @@
 """Readers: one module per source layout, each returning the canonical frame.
 
-``read_file`` detects the layout from the file's content (its first bytes and header),
-never from its name; ``load`` reads several files and stacks them, refusing overlaps.
+Every reader module defines:
+
+- ``LAYOUT``: its name (``census-country``), used by ``--input-format``;
+- ``DESCRIPTION``: one line saying what the layout is;
+- ``sniff(sample: Sample) -> bool``: whether a file's first bytes and rows are this layout's;
+- ``read(path: Path) -> Reading``: the canonical frame and the account of every row.
+
+``detect`` asks each module in ``MODULES`` order (most specific first), judging by the
+content, never by the file name; ``load`` reads many files and stacks them, refusing
+figures given twice.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import glob
+import importlib
+import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 from korus.errors import DataFileError
-from korus.readers import census_country, comtrade_legacy, tidy
+from korus.readers.common import Sample, take_sample
 from korus.schema import KEY, Reading
 
-# name -> (what it is, reader)
-LAYOUTS = {
-    census_country.LAYOUT: (
-        "US Census country.xlsx (trade by partner, monthly)",
-        census_country.read,
-    ),
-    comtrade_legacy.LAYOUT: ("UN Comtrade legacy CSV", comtrade_legacy.read),
-    tidy.LAYOUT_CSV: ("korus tidy CSV", tidy.read_csv),
-    tidy.LAYOUT_PARQUET: ("korus tidy Parquet", tidy.read_parquet),
-}
+# Module names under korus.readers, in the order their sniff is asked.
+MODULES = (
+    "tidy",
+    "census_country",
+    "census_enduse",
+    "census_api",
+    "census_balance",
+    "comtrade_legacy",
+    "comtrade_plus",
+    "baci",
+    "usitc",
+    "kosis",
+)
+
+
+def _modules() -> list:
+    found = []
+    for name in MODULES:
+        try:
+            found.append(importlib.import_module(f"korus.readers.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"korus.readers.{name}":
+                raise
+    return found
+
+
+def layouts() -> dict[str, object]:
+    """Return every layout korus reads: name -> reader module."""
+    table = {}
+    for module in _modules():
+        for name in getattr(module, "LAYOUTS", (module.LAYOUT,)):
+            table[name] = module
+    return table
+
+
+def known() -> str:
+    """Return the layouts korus knows, for messages."""
+    return ", ".join(layouts())
 
 
 def detect(path: Path) -> str:
     """Return the layout name of a file, judged by its content."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(64 * 1024)
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataFileError(f"{path}: is a folder; give a data file") from None
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not head.strip():
-        raise DataFileError(f"{path}: the file is empty")
-    if head.startswith(b"PAR1"):
-        return tidy.LAYOUT_PARQUET
-    if head.startswith(b"PK\x03\x04"):
-        from korus.readers.common import sheet_rows
-
-        try:
-            sheet_rows(path, set(census_country.HEADER))
-        except DataFileError:
-            raise DataFileError(
-                f"{path}: a spreadsheet korus does not recognise; it knows: {_known()}"
-            ) from None
-        return census_country.LAYOUT
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:
-            raise DataFileError(
-                f"{path}: byte {exc.start} of the file is not UTF-8 text; "
-                "korus reads UTF-8 (re-save the file as UTF-8)"
-            ) from None
-        text = head[: exc.start].decode("utf-8-sig")
-    first_line = text.splitlines()[0]
-    header = next(csv.reader(io.StringIO(first_line)))
-    if tidy.matches_csv(header):
-        return tidy.LAYOUT_CSV
-    if comtrade_legacy.matches(header):
-        return comtrade_legacy.LAYOUT
-    shown = first_line if len(first_line) <= 120 else first_line[:117] + "..."
-    raise DataFileError(f"{path}: unknown layout, header {shown!r}; korus knows: {_known()}")
-
-
-def _known() -> str:
-    return "; ".join(f"{name} ({what})" for name, (what, _) in LAYOUTS.items())
+    sample = take_sample(path)
+    for module in _modules():
+        layout = module.sniff(sample)
+        if layout:
+            return layout if isinstance(layout, str) else module.LAYOUT
+    raise DataFileError(f"{path}: unknown layout, {sample.describe()}; korus knows: {known()}")
 
 
 def read_file(path: Path, layout: str | None = None) -> Reading:
     """Return the canonical frame of one file, detecting its layout unless one is given."""
     path = Path(path)
-    layout = layout or detect(path)
-    if layout not in LAYOUTS:
-        raise DataFileError(f"unknown layout {layout!r}; korus knows: {_known()}")
-    return LAYOUTS[layout][1](path)
+    if layout is None:
+        layout = detect(path)
+    table = layouts()
+    if layout not in table:
+        raise DataFileError(f"unknown input format {layout!r}; korus knows: {known()}")
+    module = table[layout]
+    reader = getattr(module, "read_layout", None)
+    return reader(path, layout) if reader else module.read(path)
+
+
+def expand(paths: list[str | Path]) -> list[Path]:
+    """Return the files that paths name: files as given, folders' files, glob matches.
+
+    ``-`` is standard input, copied to a temporary file first (readers need to seek).
+    """
+    files: list[Path] = []
+    for given in paths:
+        text = str(given)
+        if text == "-":
+            files.append(_stdin_copy())
+        elif Path(text).is_dir():
+            inside = sorted(
+                p for p in Path(text).iterdir() if p.is_file() and not p.name.startswith(".")
+            )
+            if not inside:
+                raise DataFileError(f"{text}: the folder holds no files")
+            files.extend(inside)
+        elif glob.has_magic(text) and not Path(text).exists():
+            matches = sorted(Path(match) for match in glob.glob(text) if Path(match).is_file())
+            if not matches:
+                raise DataFileError(f"{text}: no file matches this pattern")
+            files.extend(matches)
+        else:
+            files.append(Path(text))
+    return files
+
+
+_STDIN_COPY: Path | None = None
+
+
+def _stdin_copy() -> Path:
+    global _STDIN_COPY
+    if _STDIN_COPY is None:
+        handle, name = tempfile.mkstemp(prefix="korus-stdin-")
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        _STDIN_COPY = Path(name)
+        import atexit
+
+        atexit.register(_STDIN_COPY.unlink, missing_ok=True)
+    return _STDIN_COPY
 
 
 def load(paths: list[str | Path], layout: str | None = None) -> Reading:
-    """Return the stacked canonical frame of several files; overlapping keys are an error."""
+    """Return the stacked canonical frame of several files; a figure given twice is an error."""
     import pandas as pd
 
-    readings = [read_file(Path(path), layout) for path in paths]
+    readings = [read_file(path, layout) for path in expand(paths)]
     if len(readings) == 1:
         return readings[0]
     frame = pd.concat([reading.frame for reading in readings], ignore_index=True)
     duplicated = frame.duplicated(subset=KEY, keep=False)
     if duplicated.any():
         first = frame[duplicated].iloc[0]
-        sources = frame[duplicated & (frame[KEY] == first[KEY]).all(axis=1)]["source"].tolist()
+        same = duplicated & (frame[KEY] == first[KEY]).fillna(
+            frame["month"].isna() & pd.isna(first["month"])
+        ).all(axis=1)
+        sources = sorted(set(frame.loc[same, "source"]))
         period = f"{first['year']}" + ("" if pd.isna(first["month"]) else f"-{first['month']:02d}")
         raise DataFileError(
-            f"the files overlap: {first['reporter']} {first['flow']}s to {first['partner']}, "
-            f"product {first['product']}, {period} appear more than once "
+            f"the files overlap: {first['reporter']} {first['flow']}s, partner "
+            f"{first['partner']}, product {first['product']}, {period} appear more than once "
             f"({'; '.join(sources)}); give each figure once"
         )
-    return Reading(frame, [acc for reading in readings for acc in reading.accounting])
+    return Reading(frame, [account for reading in readings for account in reading.accounting])
+
+
+__all__ = ["Sample", "detect", "expand", "known", "layouts", "load", "read_file"]

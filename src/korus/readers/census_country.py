@@ -28,6 +28,7 @@ from korus.readers.common import (
 from korus.schema import Accounting, Reading, canonical
 
 LAYOUT = "census-country"
+DESCRIPTION = "US Census country.xlsx: US trade by partner, monthly and annual"
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 FLOW_PREFIX = {"E": "export", "I": "import"}
 HEADER = ["year", "CTY_CODE", "CTYNAME"] + [
@@ -41,9 +42,12 @@ UNIT = 1e6  # the file is in millions of US dollars
 ANNUAL_TOLERANCE = 0.15
 
 
-def matches(header: list[str]) -> bool:
-    """Return whether a header row is this layout's."""
-    return set(HEADER) <= {str(cell).strip() for cell in header}
+def sniff(sample) -> bool:
+    """Return whether a file is a Census country workbook: a sheet with its header."""
+    return sample.kind == "xlsx" and any(
+        rows and set(HEADER) <= {str(cell).strip() for cell in rows[0]}
+        for rows in sample.sheets.values()
+    )
 
 
 def read(path: Path) -> Reading:

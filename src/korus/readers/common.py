@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import math
 import re
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from korus.errors import DataFileError
+
+SAMPLE_BYTES = 64 * 1024
+SAMPLE_ROWS = 60
 
 _INTEGER_TEXT = re.compile(r"^\d+(\.0+)?$")
 
@@ -56,25 +65,163 @@ def excel_column(index: int) -> str:
     return letters
 
 
-def sheet_rows(path: Path, wanted_header: set[str]) -> tuple[str, list[list[object]]]:
-    """Return (sheet name, rows) of the first sheet whose first row holds ``wanted_header``."""
-    from python_calamine import CalamineError, CalamineWorkbook
+@lru_cache(maxsize=2)
+def _workbook(path: str, size: int, mtime: float) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except (CalamineError, OSError, ValueError) as exc:
+        book = CalamineWorkbook.from_path(path)
+        return {
+            name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in book.sheet_names
+        }
+    except Exception as exc:  # calamine raises several kinds for a damaged file
         raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({exc})") from None
-    seen = []
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def workbook(path: Path) -> dict[str, list[list[object]]]:
+    """Return every sheet of a spreadsheet as rows of cells (read once, then cached).
+
+    Empty cells are ``""``; numbers are floats (or ints), text is str, dates are dates.
+    """
+    stat = Path(path).stat()
+    return _workbook(str(path), stat.st_size, stat.st_mtime)
+
+
+def sheet_rows(path: Path, wanted_header: set[str]) -> tuple[str, list[list[object]]]:
+    """Return (sheet name, rows) of the first sheet whose first row holds ``wanted_header``."""
+    sheets = workbook(path)
+    for name, rows in sheets.items():
         header = {str(cell).strip() for cell in rows[0]} if rows else set()
         if wanted_header <= header:
             return name, rows
-        seen.append(name)
     raise DataFileError(
-        f"{path}: no sheet has the columns {sorted(wanted_header)} (sheets: {', '.join(seen)})"
+        f"{path}: no sheet has the columns {sorted(wanted_header)} (sheets: {', '.join(sheets)})"
     )
 
 
 def is_blank_row(row: list[object]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+
+
+@dataclass
+class Sample:
+    """The first bytes and rows of a file: what layout detection looks at."""
+
+    path: Path
+    head: bytes
+    kind: str  # "parquet", "xlsx", "json", "text", "html", "binary"
+    compressed: bool = False  # gzip
+    utf8: bool = True  # False when the sample is not UTF-8 (decoded as cp1252 to look at)
+    text: str = ""
+    lines: list[str] = field(default_factory=list)  # first text lines, no line ends
+    sheets: dict[str, list[list[object]]] = field(default_factory=dict)  # first rows
+
+    def cells(self, line: int = 0, delimiter: str = ",") -> list[str]:
+        """Return the cells of a text line, split as CSV, stripped."""
+        if line >= len(self.lines):
+            return []
+        row = next(csv.reader([self.lines[line]], delimiter=delimiter), [])
+        return [cell.strip() for cell in row]
+
+    def describe(self) -> str:
+        """Return what the file starts with, for an error message."""
+        if self.kind == "xlsx":
+            firsts = [
+                f"{name!r}: {[str(c) for c in rows[0] if str(c).strip()][:8]}"
+                for name, rows in self.sheets.items()
+                if rows
+            ]
+            return "a spreadsheet whose sheets start " + ("; ".join(firsts) or "empty")
+        if self.kind == "html":
+            return "an HTML page, not a data file"
+        if self.kind == "binary":
+            return "binary content that is not a spreadsheet or Parquet file"
+        first = next((line for line in self.lines if line.strip()), "")
+        shown = first if len(first) <= 120 else first[:117] + "..."
+        return f"header {shown!r}"
+
+
+def take_sample(path: Path) -> Sample:
+    """Return the sample of a file that sniffing looks at; errors name the file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a folder; give a data file") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    compressed = head.startswith(b"\x1f\x8b")
+    if compressed:
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SAMPLE_BYTES)
+        except zlib.error as exc:
+            raise DataFileError(f"{path}: a damaged gzip file ({exc})") from None
+    if not head.strip():
+        raise DataFileError(f"{path}: the file is empty")
+    if head.startswith(b"PAR1"):
+        return Sample(path, head, "parquet")
+    if head.startswith(b"PK\x03\x04"):
+        sheets = {name: rows[:SAMPLE_ROWS] for name, rows in workbook(path).items()}
+        return Sample(path, head, "xlsx", sheets=sheets)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataFileError(
+            f"{path}: an old binary Excel (.xls) file; save it as .xlsx or CSV and try again"
+        )
+    utf8 = True
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # the sample cut a character in two
+            text = head[: exc.start].decode("utf-8-sig")
+        else:
+            utf8 = False
+            text = head.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        return Sample(path, head, "binary", compressed)
+    stripped = text.lstrip()
+    lines = text.splitlines()[:SAMPLE_ROWS]
+    if stripped[:1] in ("[", "{"):
+        kind = "json"
+    elif stripped[:1] == "<" and re.match(r"<(!doctype|html|\?xml|head|body)", stripped, re.I):
+        kind = "html"
+    else:
+        kind = "text"
+    return Sample(path, head, kind, compressed, utf8, text, lines)
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """Return a strict UTF-8 text stream of a file, gunzipping it when it is gzip."""
+    path = Path(path)
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    raw = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # noqa: SIM115 (the wrapper owns it)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def read_csv(path: Path, **options):
+    """Return ``pandas.read_csv`` of a file as all-text cells, with errors that name the file.
+
+    Defaults: every column as str, and no token taken for a missing value (``NA`` is
+    Namibia's code); strict UTF-8 (a BOM is skipped); gzip recognised by its content.
+    """
+    import pandas as pd
+
+    settings = {"dtype": str, "keep_default_na": False, "na_values": []}
+    settings.update(options)
+    try:
+        with open_text(path) as handle:
+            return pd.read_csv(handle, **settings)
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            f"{path}: byte {exc.start} of the text is not UTF-8; re-save the file as UTF-8"
+        ) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataFileError(f"{path}: a damaged or truncated gzip file ({exc})") from None
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path}: the file holds no rows") from None
+    except pd.errors.ParserError as exc:
+        raise DataFileError(f"{path}: not readable as CSV ({exc})") from None

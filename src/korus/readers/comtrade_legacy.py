@@ -17,10 +17,11 @@ from pathlib import Path
 
 from korus import countries
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import number
+from korus.readers.common import number, read_csv
 from korus.schema import Accounting, Reading, canonical
 
 LAYOUT = "comtrade-legacy"
+DESCRIPTION = "UN Comtrade legacy CSV (Classification,Year,Period,...,Trade Value (US$))"
 REQUIRED = [
     "Classification",
     "Year",
@@ -54,9 +55,9 @@ AGGREGATE_MARKERS = {
 _PRODUCT = re.compile(r"^(TOTAL|\d{2}|\d{4}|\d{6})$")
 
 
-def matches(header: list[str]) -> bool:
-    """Return whether a header row is this layout's."""
-    return set(REQUIRED) <= {cell.strip() for cell in header}
+def sniff(sample) -> bool:
+    """Return whether a file is a Comtrade legacy CSV: text whose header has its columns."""
+    return sample.kind == "text" and set(REQUIRED) <= set(sample.cells(0))
 
 
 def read(path: Path) -> Reading:
@@ -64,17 +65,8 @@ def read(path: Path) -> Reading:
     import pandas as pd
 
     name = str(path)
-    try:
-        # Every cell as text, and no token is taken for a missing value: "NA" is Namibia.
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
-        )
-    except UnicodeDecodeError as exc:
-        raise DataFileError(
-            f"{name}: byte {exc.start} is not UTF-8; re-save the file as UTF-8"
-        ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(f"{name}: not a readable CSV ({exc})") from None
+    # Every cell as text, and no token is taken for a missing value: "NA" is Namibia.
+    table = read_csv(path)
     table.columns = [column.strip() for column in table.columns]
     missing = [column for column in REQUIRED if column not in table.columns]
     if missing:

@@ -11,35 +11,43 @@ import tempfile
 from pathlib import Path
 
 from korus.errors import DataFileError
+from korus.readers.common import read_csv as read_text_csv
 from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
 
 LAYOUT_CSV = "korus-csv"
 LAYOUT_PARQUET = "korus-parquet"
+LAYOUT = LAYOUT_CSV
+LAYOUTS = (LAYOUT_CSV, LAYOUT_PARQUET)
+DESCRIPTION = "korus tidy CSV or Parquet (the canonical columns)"
 METADATA_KEY = b"korus.schema_version"
 
 
-def matches_csv(header: list[str]) -> bool:
-    """Return whether a CSV header row is korus's tidy layout."""
-    return [cell.strip() for cell in header] == list(COLUMNS)
+def sniff(sample) -> str | None:
+    """Return the tidy layout a file is in, or None."""
+    if sample.kind == "parquet":
+        return LAYOUT_PARQUET
+    if sample.kind == "text" and sample.cells(0) == list(COLUMNS):
+        return LAYOUT_CSV
+    return None
+
+
+def read_layout(path: Path, layout: str) -> Reading:
+    """Return the canonical frame of a tidy file in the given layout."""
+    return read_parquet(path) if layout == LAYOUT_PARQUET else read_csv(path)
 
 
 def read_csv(path: Path) -> Reading:
     """Return the canonical frame of a korus tidy CSV."""
-    import pandas as pd
 
     name = str(path)
     dtypes = {column: "str" for column in TEXT_COLUMNS}
     try:
-        frame = pd.read_csv(
+        frame = read_text_csv(
             path,
             dtype={**dtypes, "year": "int64", "month": "Int64", "value_usd": "float64"},
-            keep_default_na=False,
             na_values={"month": [""], "value_usd": [""]},
-            encoding="utf-8-sig",
         )
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{name}: byte {exc.start} is not UTF-8") from None
-    except (ValueError, pd.errors.ParserError) as exc:
+    except ValueError as exc:
         raise DataFileError(f"{name}: not a valid korus tidy CSV ({exc})") from None
     missing_values = frame["value_usd"].isna()
     if missing_values.any():
