@@ -130,7 +130,8 @@ def test_a_spreadsheet_of_another_layout_is_refused_with_the_layouts_korus_knows
     path = write_census(tmp_path / "other.xlsx", [[1, 2]], header=["a", "b"])
     with pytest.raises(
         DataFileError,
-        match=r"unknown layout, a spreadsheet whose sheets start .country.: \[.a., .b.\]; korus knows: .*census-country",
+        match=r"unknown layout, a spreadsheet whose sheets start .country.: \[.a., .b.\]; "
+        r"korus knows: .*census-country",
     ):
         readers.read_file(path)
 
