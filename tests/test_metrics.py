@@ -185,3 +185,39 @@ def test_sectors_need_product_detail():
 def test_latest_whole_years_skips_a_partial_year():
     frame = pd.concat([two_years(), make_frame([(2017, 1, "export", "TOTAL", 5.0)])])
     assert metrics.latest_whole_years(frame, "USA", "KOR", 6) == [2011, 2016]
+
+
+def monthly_frame(months, exports=10.0, imports=20.0):
+    return make_frame(
+        [(2016, m, "export", "TOTAL", exports) for m in months]
+        + [(2016, m, "import", "TOTAL", imports) for m in months],
+        vintage="data through 2016-12",
+    )
+
+
+def test_a_year_of_twelve_months_is_their_sum_when_no_annual_row_is_stated():
+    flows = metrics.bilateral_flows(monthly_frame(range(1, 13)), "USA", "KOR", [2016])
+    assert (flows.loc[0, "exports"], flows.loc[0, "imports"]) == (120.0, 240.0)
+
+
+def test_eleven_months_are_not_a_year():
+    with pytest.raises(DataCoverageError, match="2016 holds January to November only"):
+        metrics.bilateral_flows(monthly_frame(range(1, 12)), "USA", "KOR", [2016])
+
+
+def test_a_stated_annual_row_wins_over_its_months():
+    frame = pd.concat(
+        [monthly_frame(range(1, 13)), make_frame([(2016, NA, "export", "TOTAL", 125.0)])]
+    )
+    years = metrics.whole_years(frame)
+    exports = years[years["flow"] == "export"]
+    assert exports["value_usd"].tolist() == [125.0]
+    imports = years[years["flow"] == "import"]
+    assert imports["value_usd"].tolist() == [240.0]
+
+
+def test_a_product_absent_in_a_published_month_counts_as_no_trade_that_month():
+    rows = [(2016, m, "import", "87", 5.0) for m in range(1, 13)]
+    rows += [(2016, m, "import", "01", 1.0) for m in range(1, 12)]  # none in December
+    years = metrics.whole_years(make_frame(rows)).set_index("product")["value_usd"]
+    assert years.to_dict() == {"87": 60.0, "01": 11.0}

@@ -66,8 +66,43 @@ def change_between(series: pd.Series) -> Change:
     )
 
 
+def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per year for every series: the stated annual rows, else 12 months added.
+
+    Where a source states a whole-year figure (month <NA>) that row is used, never added to
+    its months. Where it has only months, a year counts only when all twelve months are in
+    the data for that reporter, partner, flow and source; each product's year is then the
+    sum of its months (a product absent in a published month had no trade in it). A year
+    with fewer months is left out: it is a partial year, never a year.
+    """
+    annual = frame[frame["month"].isna()]
+    monthly = frame[frame["month"].notna()]
+    if monthly.empty:
+        return annual
+    series = ["reporter", "partner", "flow", "source"]
+    stated = set(annual[["year", *series]].drop_duplicates().itertuples(index=False, name=None))
+    months = monthly.groupby(["year", *series], observed=True)["month"].nunique()
+    whole = {key for key, count in months.items() if count == 12 and key not in stated}
+    if not whole:
+        return annual
+    keys = pd.MultiIndex.from_frame(monthly[["year", *series]])
+    chosen = monthly[keys.isin(list(whole))]
+    summed = (
+        chosen.groupby(
+            ["year", *series, "product", "classification", "basis", "vintage"],
+            observed=True,
+            dropna=False,
+        )["value_usd"]
+        .sum()
+        .reset_index()
+    )
+    summed["month"] = pd.array([pd.NA] * len(summed), dtype="Int8")
+    return pd.concat([annual, summed[annual.columns]], ignore_index=True)
+
+
 def _coverage_error(frame: pd.DataFrame, year: int, what: str) -> DataCoverageError:
     monthly = frame[(frame["year"] == year) & frame["month"].notna()]
+    years = whole_years(frame)["year"]
     if len(monthly):
         months = sorted(int(m) for m in monthly["month"].unique())
         names = [pd.Timestamp(year=2000, month=m, day=1).strftime("%B") for m in months]
@@ -77,7 +112,6 @@ def _coverage_error(frame: pd.DataFrame, year: int, what: str) -> DataCoverageEr
             f"{year} holds {held} only ({vintage}): a partial year is not a year; "
             f"choose years up to {year - 1}"
         )
-    years = frame.loc[frame["month"].isna(), "year"]
     span = f"{years.min()}-{years.max()}" if len(years) else "no whole years"
     return DataCoverageError(f"the data holds no {what} for {year} (it covers {span})")
 
@@ -116,7 +150,7 @@ def bilateral_flows(
     ]
     if pair.empty:
         raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
-    annual = pair[pair["month"].isna() & pair["year"].isin(years)]
+    annual = whole_years(pair[pair["year"].isin(years)])
     for year in years:
         for flow, label in FLOW_COLUMNS.items():
             if not ((annual["year"] == year) & (annual["flow"] == flow)).any():
@@ -192,10 +226,9 @@ def sector_values(
     pair = frame[
         (frame["reporter"] == reporter)
         & (frame["partner"] == partner)
-        & frame["month"].isna()
         & frame["flow"].isin(list(FLOW_COLUMNS))
     ]
-    chapters = pair[pair["product"].str.fullmatch(r"\d{2}")]
+    chapters = whole_years(pair[pair["product"].str.fullmatch(r"\d{2}")])
     if chapters.empty:
         raise DataCoverageError(
             f"the data holds no HS-chapter detail for {reporter} with {partner}; "
@@ -250,10 +283,8 @@ def sector_values(
 
 def latest_whole_years(frame: pd.DataFrame, reporter: str, partner: str, count: int) -> list[int]:
     """Return the last ``count`` years for which the pair has whole-year figures."""
-    pair = frame[
-        (frame["reporter"] == reporter) & (frame["partner"] == partner) & frame["month"].isna()
-    ]
-    years = sorted(int(year) for year in pair["year"].unique())
+    pair = frame[(frame["reporter"] == reporter) & (frame["partner"] == partner)]
+    years = sorted(int(year) for year in whole_years(pair)["year"].unique())
     if not years:
         raise DataCoverageError(f"the data holds no whole-year trade of {reporter} with {partner}")
     return years[-count:]
