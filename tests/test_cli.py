@@ -641,7 +641,7 @@ def test_a_year_outside_the_data_is_an_error_saying_what_it_covers(runner):
 def test_sectors_of_a_year_without_chapters_is_an_error_giving_the_years_held(runner):
     result = invoke(runner, "sectors", "--year", "2016", "--since", "2009")
     assert result.exit_code == 1
-    assert result.stderr == "Error: the data holds no HS chapters for 2009 (it has 2010-2019)\n"
+    assert result.stderr == "Error: the data holds no HS products for 2009 (it has 2010-2019)\n"
 
 
 # --- files of one's own --------------------------------------------------------------------

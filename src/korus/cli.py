@@ -220,31 +220,58 @@ def growth(years, flow, reporter, partner, unit, fmt, data, verbose):
     type=click.Choice(["exports", "imports", "balance"]),
     default="balance",
     show_default=True,
-    help="Which flow to break down by HS chapter.",
+    help="Which flow to break down.",
 )
-@click.option("--top", type=click.IntRange(min=1), help="Show only the N largest chapters.")
 @click.option(
-    "--since", type=int, help="Also show each chapter's value in this year and the change."
+    "--by",
+    type=click.Choice(["chapter", "section", "heading", "enduse", "sector"]),
+    default="chapter",
+    show_default=True,
+    help="HS chapters, sections or headings; Census end-use categories; named sectors.",
 )
+@click.option(
+    "--level",
+    type=click.IntRange(1, 5),
+    help="Digits of the end-use categories with --by enduse (1 to 5) [default: 1].",
+)
+@click.option(
+    "--sectors",
+    "sectors_file",
+    type=click.Path(dir_okay=False),
+    help="A TOML file of your own named sectors for --by sector (see korus's sectors.toml).",
+)
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N largest groups.")
+@click.option("--since", type=int, help="Also show each group's value in this year and the change.")
 @pair_options
 @output_options
-def sectors(year, flow, top, since, reporter, partner, unit, fmt, data, verbose):
-    """Each HS chapter's value, its share of all chapters and, with --since, its change.
+def sectors(
+    year, flow, by, level, sectors_file, top, since, reporter, partner, unit, fmt, data, verbose
+):
+    """Each product group's value, its share of the whole and, with --since, its change.
 
-    The shipped chapter data is UN Comtrade's (US imports valued CIF), not the Census
-    totals that deficit uses; the output says so.
+    The shipped HS data is UN Comtrade's (US-Korea, imports valued CIF); the shipped
+    end-use data is the Census Bureau's (every partner, customs value). The output names
+    the one it used.
 
     \b
     Examples:
       korus sectors --year 2016 --flow imports --top 5
       korus sectors --year 2016 --since 2011 --top 10
+      korus sectors --year 2016 --by sector --flow balance
+      korus sectors --year 2016 --by enduse --flow balance
+      korus sectors --year 2016 --by enduse --level 5 --top 5
       korus sectors --year 2016 | csvlook
     """
-    from korus import dataset, metrics, reports
+    from korus import dataset, metrics, products, reports
 
-    reading = dataset.load(data, "comtrade", reporter=reporter, partner=partner)
-    table, total = metrics.sector_values(reading.frame, reporter, partner, year, flow, since)
-    emit(reports.sectors(table, total, flow, top, unit, since), fmt, unit, reading, verbose)
+    grouping = products.grouping(by, level, sectors_file)
+    shipped = "census-enduse" if by == "enduse" else "comtrade"
+    reading = dataset.load(data, shipped, reporter=reporter, partner=partner)
+    table, total = metrics.sector_values(
+        reading.frame, reporter, partner, year, flow, since, grouping
+    )
+    report = reports.sectors(table, total, flow, top, unit, since, grouping)
+    emit(report, fmt, unit, reading, verbose)
 
 
 def main() -> None:

@@ -17,6 +17,11 @@ SHIPPED = {
         "comtrade_usa_kor_hs2.parquet",
         "UN Comtrade: US trade with South Korea by HS chapter, annual 2010-2019",
     ),
+    "census-enduse": (
+        "census_enduse.parquet",
+        "US Census Bureau: US trade by partner and end-use category, exports 2013-2022, "
+        "imports 2016-2025",
+    ),
 }
 
 

@@ -6,7 +6,9 @@ Values stay in US dollars here; the display unit is the renderer's business.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pandas as pd
 
@@ -205,6 +207,29 @@ def year_on_year(flows: pd.DataFrame, measure: str) -> pd.DataFrame:
     return out
 
 
+class ProductGrouping(Protocol):
+    """How product codes roll up into groups (korus.products.Grouping is one)."""
+
+    family: str
+
+    def matches(self, classification: str) -> bool: ...
+
+    def members(self, codes: Iterable[str]) -> list[tuple[str, str]]: ...
+
+
+def _base_products(pair: pd.DataFrame, grouping: ProductGrouping | None) -> pd.DataFrame:
+    """Rows of one product classification at one level: the finest the data has."""
+    products = pair[pair["product"] != TOTAL]
+    if grouping is None:
+        products = products[products["product"].str.fullmatch(r"\d{2}")]
+    else:
+        products = products[products["classification"].map(grouping.matches).astype(bool)]
+    if products.empty:
+        return products
+    widths = products["product"].str.len()
+    return products[widths == widths.max()]
+
+
 def sector_values(
     frame: pd.DataFrame,
     reporter: str,
@@ -212,13 +237,17 @@ def sector_values(
     year: int,
     flow: str,
     since: int | None = None,
+    grouping: ProductGrouping | None = None,
 ) -> tuple[pd.DataFrame, float]:
-    """Return each HS chapter's value in ``year`` with its share, and the all-chapter total.
+    """Return each product group's value in ``year`` with its share, and the whole's value.
 
-    ``flow`` is "exports", "imports" or "balance" (exports minus imports per chapter; a
-    chapter absent from one side counts 0 there). A share of a balance is a share of a net
-    figure: chapters in surplus count against a deficit, so a chapter can exceed 100%.
-    With ``since``, adds the chapter's value then and its change.
+    Groups come from ``grouping`` (HS chapters when None) over the finest product level of
+    its classification that the data has; the whole is the sum of all those products, so
+    shares of chapters add to 100% (named sectors may overlap and need not).
+    ``flow`` is "exports", "imports" or "balance" (exports minus imports per group; a
+    group absent from one side counts 0 there). A share of a balance is a share of a net
+    figure: groups in surplus count against a deficit, so a group can exceed 100%.
+    With ``since``, adds the group's value then and its change.
     Columns: year, reporter, partner, flow, product, value, share_pct[, value_since,
     change, pct_change], source, basis, vintage. Sorted largest first (for a deficit, the
     most negative first).
@@ -228,22 +257,23 @@ def sector_values(
         & (frame["partner"] == partner)
         & frame["flow"].isin(list(FLOW_COLUMNS))
     ]
-    chapters = whole_years(pair[pair["product"].str.fullmatch(r"\d{2}")])
-    if chapters.empty:
+    base = whole_years(_base_products(pair, grouping))
+    family = grouping.family if grouping is not None else "HS-chapter"
+    if base.empty:
         raise DataCoverageError(
-            f"the data holds no HS-chapter detail for {reporter} with {partner}; "
-            "sectors need a file by product (such as a Comtrade HS file)"
+            f"the data holds no {family} product detail for {reporter} with {partner}; "
+            "this breakdown needs a file by product of that classification"
         )
     years = [year] if since is None else [since, year]
     for wanted in years:
-        if not (chapters["year"] == wanted).any():
-            have = sorted(chapters["year"].unique())
+        if not (base["year"] == wanted).any():
+            have = sorted(base["year"].unique())
             raise DataCoverageError(
-                f"the data holds no HS chapters for {wanted} (it has {have[0]}-{have[-1]})"
+                f"the data holds no {family} products for {wanted} (it has {have[0]}-{have[-1]})"
             )
-    chapters = chapters[chapters["year"].isin(years)]
-    _one_source(chapters, "sector figures")
-    wide = chapters.pivot_table(
+    base = base[base["year"].isin(years)]
+    _one_source(base, "sector figures")
+    wide = base.pivot_table(
         index=["year", "product"], columns="flow", values="value_usd", aggfunc="sum"
     )
     for side in FLOW_COLUMNS:
@@ -257,13 +287,19 @@ def sector_values(
         side = "export" if flow == "exports" else "import"
         measure = wide[side]
         basis_flows = [side]
-    now = measure.xs(year, level="year")
-    total = now.sum()
-    out = pd.DataFrame({"product": now.index, "value": now.to_numpy()})
+    measure = measure.unstack("year", fill_value=0.0)
+    total = float(measure[year].sum())
+    codes = list(measure.index)
+    pairs = grouping.members(codes) if grouping is not None else [(c, c) for c in codes]
+    if not pairs:
+        raise DataCoverageError(f"no {family} product of the data falls in the groups asked for")
+    membership = pd.DataFrame(pairs, columns=["code", "group"])
+    grouped = measure.reindex(membership["code"]).set_index(membership["group"])
+    grouped = grouped.groupby(level=0, sort=False).sum()
+    out = pd.DataFrame({"product": grouped.index, "value": grouped[year].to_numpy()})
     out["share_pct"] = out["value"] / total * 100.0 if total else float("nan")
     if since is not None:
-        then = measure.xs(since, level="year").reindex(now.index, fill_value=0.0)
-        out["value_since"] = then.to_numpy()
+        out["value_since"] = grouped[since].to_numpy()
         out["change"] = out["value"] - out["value_since"]
         out["pct_change"] = [
             pct_change(a, b) for a, b in zip(out["value_since"], out["value"], strict=True)
@@ -274,11 +310,11 @@ def sector_values(
     out.insert(1, "reporter", reporter)
     out.insert(2, "partner", partner)
     out.insert(3, "flow", flow)
-    bases = chapters.drop_duplicates("flow").set_index("flow")["basis"]
-    out["source"] = chapters["source"].iloc[0]
+    bases = base.drop_duplicates("flow").set_index("flow")["basis"]
+    out["source"] = base["source"].iloc[0]
     out["basis"] = "; ".join(f"{FLOW_COLUMNS[f]} {bases[f]}" for f in basis_flows if f in bases)
-    out["vintage"] = ", ".join(sorted(chapters["vintage"].unique()))
-    return out.reset_index(drop=True), float(total)
+    out["vintage"] = ", ".join(sorted(base["vintage"].unique()))
+    return out.reset_index(drop=True), total
 
 
 def latest_whole_years(frame: pd.DataFrame, reporter: str, partner: str, count: int) -> list[int]:

@@ -188,11 +188,26 @@ def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> N
     headers, rows, numeric, columns = _display_cells(report, unit)
     console.print(Text(report.title, style="bold"))
     table = Table(box=box.SIMPLE_HEAD)
-    for header, is_number, column in zip(headers, numeric, columns, strict=True):
+    # Numbers and codes are never cut: only long names give way to a narrow terminal.
+    widths = [
+        max([len(row[index]) for row in rows] + [max(map(len, header.split()), default=1)])
+        for index, header in enumerate(headers)
+    ]
+    fixed = sum(w + 4 for w, c in zip(widths, columns, strict=True) if c not in report.long_text)
+    room = max(4, console.width - fixed - 8)
+    for index, (header, is_number, column) in enumerate(
+        zip(headers, numeric, columns, strict=True)
+    ):
         if column in report.long_text:
-            table.add_column(Text(header), max_width=44, no_wrap=True, overflow="ellipsis")
+            table.add_column(
+                Text(header), max_width=min(44, room), no_wrap=True, overflow="ellipsis"
+            )
         else:
-            table.add_column(Text(header), justify="right" if is_number else "left")
+            table.add_column(
+                Text(header),
+                justify="right" if is_number else "left",
+                min_width=widths[index],
+            )
     for cells in rows:
         table.add_row(*(Text(cell) for cell in cells))
     console.print(table)

@@ -140,37 +140,54 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
     return report
 
 
+_GROUP_LABELS = {
+    "chapter": ("HS chapter", "HS", "Chapter"),
+    "section": ("HS section", "Section", "Name"),
+    "heading": ("HS heading", "HS", "Heading"),
+    "enduse": ("end-use category", "End use", "Category"),
+    "sector": ("sector", "Sector", "Definition"),
+}
+
+
 def sectors(
-    table: pd.DataFrame, total: float, flow: str, top: int | None, unit: str, since: int | None
+    table: pd.DataFrame,
+    total: float,
+    flow: str,
+    top: int | None,
+    unit: str,
+    since: int | None,
+    grouping: products.Grouping | None = None,
 ) -> Report:
-    """Return the report of HS chapters ranked by value, with shares of all chapters."""
-    reporter, partner, year = (
-        table["reporter"].iloc[0],
-        table["partner"].iloc[0],
-        table["year"].iloc[0],
-    )
-    chapters = len(table)
+    """Return the report of product groups ranked by value, with shares of the whole."""
+    grouping = grouping or products.grouping("chapter")
+    reporter, partner = table["reporter"].iloc[0], table["partner"].iloc[0]
+    year = table["year"].iloc[0]
+    groups = len(table)
     frame = table.head(top) if top else table
     frame = frame.copy()
-    frame.insert(5, "product_name", [products.chapter_name(code) for code in frame["product"]])
+    side = {"exports": "export", "imports": "import"}.get(flow, "export")
+    frame.insert(5, "product_name", [grouping.name(code, side) for code in frame["product"]])
+    what, code_label, name_label = _GROUP_LABELS[grouping.by]
+    if grouping.by == "enduse":
+        what = f"{grouping.level}-digit {what}"
     money = ["value"] + (["value_since", "change"] if since is not None else [])
     report = Report(
         title=(
-            f"{_name(reporter)} {_FLOW_WORDS[flow]} {_name(partner)} by HS chapter, {year}"
-            + (f", top {len(frame)} of {chapters}" if top and top < chapters else "")
+            f"{_name(reporter)} {_FLOW_WORDS[flow]} {_name(partner)} by {what}, {year}"
+            + (f", top {len(frame)} of {groups}" if top and top < groups else "")
         ),
         frame=frame,
         money=money,
+        percent=["share_pct"] + (["pct_change"] if since is not None else []),
         table_hidden=["year", "reporter", "partner", "flow"],
         long_text=["product_name"],
-        percent=["share_pct"] + (["pct_change"] if since is not None else []),
         labels={
             "year": "Year",
             "reporter": "Reporter",
             "partner": "Partner",
             "flow": "Flow",
-            "product": "HS",
-            "product_name": "Chapter",
+            "product": code_label,
+            "product_name": name_label,
             "value": str(year),
             "share_pct": f"Share of {flow}",
             "value_since": str(since),
@@ -178,7 +195,16 @@ def sectors(
             "pct_change": "% change",
         },
     )
-    report.summary = [(f"All {chapters} chapters, {year}", format_money(total, unit))]
+    whole = "all products" if grouping.by == "sector" else f"all {groups} groups"
+    if grouping.by == "chapter":
+        whole = f"all {groups} chapters"
+    report.summary = [(f"{whole.capitalize()}, {year}", format_money(total, unit))]
+    report.notes.extend(grouping.notes)
+    if grouping.by == "sector":
+        report.notes.append(
+            "Sectors may overlap (passenger cars are part of vehicles): their shares are "
+            "each of the whole, and need not add to 100%."
+        )
     if flow == "balance":
         if since is not None:
             report.notes.append(
@@ -186,7 +212,7 @@ def sectors(
                 "falls (a deficit widens)."
             )
         report.notes.append(
-            "A share of a balance is a share of a net figure, not of a whole: chapters in "
-            "surplus offset the deficit, so one chapter can be more than 100% of it."
+            "A share of a balance is a share of a net figure, not of a whole: groups in "
+            "surplus offset the deficit, so one group can be more than 100% of it."
         )
     return report

@@ -1,0 +1,497 @@
+"""UN Comtrade+ (comtradeplus, API v1) answers: the JSON answer and its CSV form.
+
+JSON: ``{"elapsedTime": ..., "count": n, "data": [{...}, ...], "error": ""}``; one record per
+figure, with the fields ``typeCode, freqCode, refPeriodId, refYear, refMonth, period,
+reporterCode, reporterISO, reporterDesc, flowCode, flowDesc, partnerCode, partnerISO,
+partnerDesc, partner2Code, partner2ISO, partner2Desc, classificationCode,
+classificationSearchCode, isOriginalClassification, cmdCode, cmdDesc, aggrLevel, isLeaf,
+customsCode, customsDesc, mosCode, motCode, motDesc, qtyUnitCode, ..., cifvalue, fobvalue,
+primaryValue, legacyEstimationFlag, isReported, isAggregate``. A bare list of such records
+(a client's saved data frame) is read too. CSV: the same fields as the header.
+
+Field names are matched without case and underscores, so the snake_case spellings that the
+comtradr R package (``ref_year``, ``reporter_code``, ``partner2code``, ``primary_value``)
+and some Python clients write, and the PascalCase of the website's download, are the same
+columns.
+
+Values: ``primaryValue``, in US dollars. UN Comtrade defines it as the CIF value for
+imports (and re-imports) and the FOB value for exports (and re-exports); the basis says so.
+Where a row's ``cifvalue``/``fobvalue`` suggest otherwise (an import with only a FOB value),
+the documented rule is kept and the accounting notes how many rows that concerns.
+
+Flows: ``X`` / ``2`` export, ``M`` / ``1`` import, ``RX`` / ``3`` re-export, ``RM`` / ``4``
+re-import. A re-export is already part of the export figure: it stays its own flow and is
+never added to exports. Comtrade's other flows (domestic exports, foreign imports, goods for
+or after processing) are parts or variants of those and are set aside, counted.
+
+Since 2017 Comtrade+ answers hold the aggregate row together with its breakdowns by second
+partner, customs procedure, mode of transport and mode of supply. Only the aggregate row
+(``partner2Code`` 0, ``customsCode`` C00, ``motCode`` 0, ``mosCode`` 0, or the field blank or
+absent) is kept; the breakdown rows would double the totals and are set aside, counted.
+
+``freqCode`` A gives a whole-year row; M a monthly row (month from ``period`` YYYYMM, else
+``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). ``cmdCode``
+``TOTAL`` is all goods. ``classificationCode`` H0..H6 are HS1992..HS2022; ``HS`` is HS as
+reported. Countries: Comtrade numerics through ``countries.from_comtrade``, the ISO column
+when the number is unknown.
+
+The answer states no release date: the vintage is "release not stated in the file", unless a
+record or the answer carries a release or update date field.
+
+Field names and codes: UN Comtrade+ API documentation (comtradeplus.un.org, "Data items"
+and the reference lists of flows and customs/transport codes); snake_case names as written
+by ropensci/comtradr (``ct_pretty_cols``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from korus import countries
+from korus.errors import DataFileError, UnknownCountryError
+from korus.readers.common import number, open_text, read_csv
+from korus.schema import TOTAL, Accounting, Reading, canonical
+
+LAYOUT_CSV = "comtrade-plus-csv"
+LAYOUT_JSON = "comtrade-plus-json"
+LAYOUT = LAYOUT_JSON
+LAYOUTS = (LAYOUT_CSV, LAYOUT_JSON)
+DESCRIPTION = "UN Comtrade+ (API v1) answer, JSON or CSV (refYear,reporterCode,...,primaryValue)"
+SOURCE = "UN Comtrade (Comtrade+)"
+NO_RELEASE = "release not stated in the file"
+
+FLOWS = {
+    "X": "export",
+    "M": "import",
+    "RX": "re-export",
+    "RM": "re-import",
+    "2": "export",
+    "1": "import",
+    "3": "re-export",
+    "4": "re-import",
+}
+# Comtrade+ flows that are parts or variants of the four above: never added to them.
+OTHER_FLOWS = {
+    "DX": "domestic exports",
+    "FM": "foreign imports",
+    "MIP": "imports for inward processing",
+    "XIP": "exports after inward processing",
+    "MOP": "imports after outward processing",
+    "XOP": "exports for outward processing",
+}
+BASIS = {"import": "CIF", "re-import": "CIF", "export": "FOB", "re-export": "FOB"}
+CLASSIFICATIONS = {
+    "H0": "HS1992",
+    "H1": "HS1996",
+    "H2": "HS2002",
+    "H3": "HS2007",
+    "H4": "HS2012",
+    "H5": "HS2017",
+    "H6": "HS2022",
+    "HS": "HS (as reported)",
+}
+# Breakdown fields (normalised names) and the values that mean "all": the aggregate row.
+BREAKDOWNS = {
+    "partner2code": ({"", "0"}, "second partner"),
+    "customscode": ({"", "C00"}, "customs procedure"),
+    "motcode": ({"", "0"}, "mode of transport"),
+    "moscode": ({"", "0"}, "mode of supply"),
+}
+WORLD_ISO = {"W00", "WLD"}
+# Fields that would say when the figures were released (normalised names).
+RELEASE_FIELDS = ("lastreleased", "releasedate", "lastupdated", "lastupdate", "publicationdate")
+# Answer sizes at which the API stops (free key, subscription): the answer is cut short.
+API_LIMITS = {100_000, 250_000}
+
+_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
+_PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
+_VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
+
+
+def normalise(name: object) -> str:
+    """Return a field name without case, underscores, spaces or a BOM: refYear == ref_year."""
+    return re.sub(r"[\s_]", "", str(name).lstrip("\ufeff")).lower()
+
+
+def sniff(sample) -> str | None:
+    """Return the Comtrade+ layout of a file, judged by its JSON keys or CSV header."""
+    if sample.kind == "json":
+        keys = {normalise(key) for key in _KEY.findall(sample.text)}
+        if keys >= _VALUE_FIELDS or {"elapsedtime", "count", "data"} <= keys:
+            return LAYOUT_JSON
+        return None
+    if sample.kind == "text":
+        header = {normalise(cell) for cell in sample.cells(0)}
+        if header >= _VALUE_FIELDS and header & {"reportercode", "reporteriso"}:
+            return LAYOUT_CSV
+    return None
+
+
+def read_layout(path: Path, layout: str) -> Reading:
+    """Return the canonical frame of a Comtrade+ file in the given layout."""
+    return read_csv_answer(path) if layout == LAYOUT_CSV else read_json_answer(path)
+
+
+def read(path: Path) -> Reading:
+    """Return the canonical frame of a Comtrade+ answer, JSON or CSV (judged by content)."""
+    with open_text(path) as handle:
+        try:
+            start = handle.read(1024).lstrip()[:1]
+        except UnicodeDecodeError:
+            start = ""
+    return read_json_answer(path) if start in ("{", "[") else read_csv_answer(path)
+
+
+# ----------------------------------------------------------------------------- input
+
+
+def read_json_answer(path: Path) -> Reading:
+    """Return the canonical frame of a Comtrade+ JSON answer and its row accounting."""
+    name = str(path)
+    try:
+        with open_text(path) as handle:
+            answer = json.load(handle)
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            f"{name}: byte {exc.start} of the text is not UTF-8; re-save the file as UTF-8"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{name}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
+            "save the API's answer unchanged"
+        ) from None
+    accounting = Accounting(file=name, layout=LAYOUT_JSON)
+    top: dict = {}
+    if isinstance(answer, list):
+        data = answer
+    elif isinstance(answer, dict):
+        top = {normalise(key): value for key, value in answer.items()}
+        data = top.get("data")
+        error = str(top.get("error") or "").strip()
+        if data is None or (not data and error):
+            raise DataFileError(
+                f"{name}: the Comtrade answer holds no 'data'"
+                + (f"; it says: {error}" if error else "")
+                + "; ask the API again"
+            )
+        if error:
+            accounting.notes.append(f"the answer carries an error message: {error}")
+    else:
+        raise DataFileError(f"{name}: a JSON {type(answer).__name__}, not a Comtrade+ answer")
+    if not isinstance(data, list):
+        raise DataFileError(f"{name}: 'data' is a JSON {type(data).__name__}, expected a list")
+    records = []
+    for index, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise DataFileError(
+                f"{name}: record {index + 1} of 'data' is a JSON {type(record).__name__}, "
+                "expected an object of fields"
+            )
+        records.append({normalise(key): value for key, value in record.items()})
+    count = top.get("count")
+    if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
+        accounting.notes.append(f"the answer says count {count} but holds {len(records)} records")
+    if len(records) in API_LIMITS:
+        accounting.notes.append(
+            f"exactly {len(records):,} records: the API's limit per answer; the answer is "
+            "probably cut short (ask for fewer years or partners at a time)"
+        )
+    release = _release([top, *records])
+    return _frame(records, name, LAYOUT_JSON, accounting, release, lambda i: f"record {i + 1}")
+
+
+def read_csv_answer(path: Path) -> Reading:
+    """Return the canonical frame of a Comtrade+ CSV and its row accounting."""
+    name = str(path)
+    table = read_csv(path)
+    table.columns = [normalise(column) for column in table.columns]
+    table = table.loc[:, ~table.columns.duplicated()]
+    accounting = Accounting(file=name, layout=LAYOUT_CSV)
+    records = table.to_dict("records")
+    release = _release(records)
+    return _frame(records, name, LAYOUT_CSV, accounting, release, lambda i: f"line {i + 2}")
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _frame(records, name, layout, accounting, release, locate) -> Reading:
+    import pandas as pd
+
+    accounting.rows_read = len(records)
+    fields = set().union(*records) if records else set()
+    if records:
+        _require(fields, name)
+    classification_seen: set[str] = set()
+    rows = []  # (index, year, month, reporter, partner, flow, product, classification, value)
+    padded = 0
+    basis_doubts = {"import": 0, "export": 0}
+    country_cache: dict[tuple[str, str, str], str] = {}
+    for index, record in enumerate(records):
+
+        def where(field: str, index=index) -> str:
+            return f"{locate(index)}, field {_SPELLING.get(field, field)!r}"
+
+        def text(field: str, record=record) -> str:
+            return _text(record.get(field))
+
+        if all(not _text(value) for value in record.values()):
+            accounting.set_aside_rows("blank row", 1)
+            continue
+        kind = text("typecode").upper()
+        if kind == "S":
+            accounting.set_aside_rows("services (typeCode S): korus reads trade in goods", 1)
+            continue
+        if kind not in ("", "C"):
+            raise DataFileError(
+                f"{name}: {where('typecode')}: unknown trade type {kind!r} (expected C, goods)"
+            )
+        code = text("flowcode").upper()
+        flow = FLOWS.get(code)
+        if flow is None:
+            if code in OTHER_FLOWS:
+                accounting.set_aside_rows(
+                    f"flow {code} ({OTHER_FLOWS[code]}): part of the main flows, never added "
+                    "to them",
+                    1,
+                )
+                continue
+            raise DataFileError(
+                f"{name}: {where('flowcode')}: unknown flow code {code!r} "
+                "(expected X, M, RX, RM or 1, 2, 3, 4)"
+            )
+        breakdown = next(
+            (
+                label
+                for field, (aggregate, label) in BREAKDOWNS.items()
+                if text(field).upper() not in aggregate
+            ),
+            None,
+        )
+        if breakdown is not None:
+            accounting.set_aside_rows(f"breakdown by {breakdown} (the aggregate row is kept)", 1)
+            continue
+        year, month = _period(record, name, where)
+        reporter = _country(record, "reporter", name, where, country_cache)
+        partner = _country(record, "partner", name, where, country_cache)
+        product = text("cmdcode")
+        scheme = text("classificationcode").upper()
+        if product.upper() == TOTAL:
+            product, classification = TOTAL, "none"
+        else:
+            if scheme and scheme not in CLASSIFICATIONS:
+                raise DataFileError(
+                    f"{name}: {where('classificationcode')}: product {product!r} is in "
+                    f"classification {scheme!r}; korus reads HS products (H0-H6, HS) or TOTAL: "
+                    "ask Comtrade for HS"
+                )
+            restored = _restore_zero(product, text("aggrlevel"))
+            if restored != product:
+                padded += 1
+                product = restored
+            if not _PRODUCT.match(product):
+                raise DataFileError(
+                    f"{name}: {where('cmdcode')}: product code {product!r} is not TOTAL or a "
+                    "2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
+                )
+            classification = CLASSIFICATIONS.get(scheme or "HS")
+            classification_seen.add(classification)
+        value = number(record.get("primaryvalue"), file=name, where=where("primaryvalue"))
+        side = "import" if flow in ("import", "re-import") else "export"
+        own, other = ("cifvalue", "fobvalue") if side == "import" else ("fobvalue", "cifvalue")
+        if not text(own) and text(other):
+            basis_doubts[side] += 1
+        rows.append((index, year, month, reporter, partner, flow, product, classification, value))
+
+    rows = _without_repeats(rows, name, accounting, locate)
+    accounting.rows_kept = len(rows)
+    if padded:
+        accounting.notes.append(
+            f"{padded} product codes had lost their leading zero (a spreadsheet?); restored "
+            "from the aggregation level (1 -> 01)"
+        )
+    for side, count in basis_doubts.items():
+        if count:
+            documented, found = ("CIF", "FOB") if side == "import" else ("FOB", "CIF")
+            accounting.notes.append(
+                f"{count} {side} rows give only a {found.lower()}value: the reporter may have "
+                f"valued them {found}; kept as {documented}, Comtrade's definition of "
+                "primaryValue"
+            )
+    frame = pd.DataFrame(
+        [row[1:] for row in rows],
+        columns=[
+            "year",
+            "month",
+            "reporter",
+            "partner",
+            "flow",
+            "product",
+            "classification",
+            "value_usd",
+        ],
+    )
+    frame["month"] = frame["month"].astype("Int8")
+    frame["basis"] = frame["flow"].map(BASIS)
+    frame["source"] = SOURCE
+    frame["vintage"] = release or NO_RELEASE
+    return Reading(canonical(frame), [accounting])
+
+
+# Canonical spellings of normalised field names, for messages.
+_SPELLING = {
+    normalise(field): field
+    for field in (
+        "typeCode",
+        "freqCode",
+        "refYear",
+        "refMonth",
+        "period",
+        "reporterCode",
+        "reporterISO",
+        "partnerCode",
+        "partnerISO",
+        "flowCode",
+        "classificationCode",
+        "cmdCode",
+        "aggrLevel",
+        "primaryValue",
+        "cifvalue",
+        "fobvalue",
+    )
+}
+
+
+def _require(fields: set[str], name: str) -> None:
+    missing = [
+        _SPELLING[field] for field in ("flowcode", "cmdcode", "primaryvalue") if field not in fields
+    ]
+    for one, other in (
+        ("reportercode", "reporteriso"),
+        ("partnercode", "partneriso"),
+        ("refyear", "period"),
+    ):
+        if one not in fields and other not in fields:
+            missing.append(f"{_SPELLING[one]} or {_SPELLING[other]}")
+    if missing:
+        raise DataFileError(f"{name}: missing Comtrade+ fields {missing}")
+
+
+def _text(value: object) -> str:
+    """Return a field as text: null is "", 32.0 is "32", a string is stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value).strip()
+
+
+def _period(record: dict, name: str, where) -> tuple[int, int | None]:
+    freq = _text(record.get("freqcode")).upper()
+    period = _text(record.get("period"))
+    ref_year = _text(record.get("refyear"))
+    if not freq:
+        freq = {4: "A", 6: "M"}.get(len(period), "")
+    if freq == "A":
+        year_text = ref_year or period
+        if not re.fullmatch(r"\d{4}", year_text):
+            raise DataFileError(f"{name}: {where('refyear')}: year {year_text!r} is not YYYY")
+        if period and period != year_text:
+            raise DataFileError(
+                f"{name}: {where('period')}: annual period {period!r} is not its year {year_text!r}"
+            )
+        return int(year_text), None
+    if freq == "M":
+        if re.fullmatch(r"\d{6}", period) and 1 <= int(period[4:]) <= 12:
+            return int(period[:4]), int(period[4:])
+        ref_month = _text(record.get("refmonth"))
+        if (
+            not period
+            and re.fullmatch(r"\d{4}", ref_year)
+            and ref_month.isdigit()
+            and 1 <= int(ref_month) <= 12
+        ):
+            return int(ref_year), int(ref_month)
+        raise DataFileError(
+            f"{name}: {where('period')}: monthly period {period!r} is not YYYYMM "
+            f"(refYear {ref_year!r}, refMonth {ref_month!r})"
+        )
+    raise DataFileError(
+        f"{name}: {where('freqcode')}: frequency {freq!r} is not A (annual) or M (monthly)"
+    )
+
+
+def _country(record: dict, role: str, name: str, where, cache: dict) -> str:
+    code = _text(record.get(f"{role}code"))
+    iso = _text(record.get(f"{role}iso")).upper()
+    key = (role, code, iso)
+    if key in cache:
+        return cache[key]
+    country = countries.from_comtrade(code) if code else None
+    if country is None and iso:
+        if iso in WORLD_ISO:
+            country = countries.lookup("WLD")
+        else:
+            try:
+                country = countries.lookup(iso)
+            except UnknownCountryError:
+                country = None
+    if country is None:
+        described = _text(record.get(f"{role}desc"))
+        raise DataFileError(
+            f"{name}: {where(f'{role}code')}: {role} code {code!r} (ISO {iso!r}"
+            + (f", {described}" if described else "")
+            + ") is not a Comtrade area korus knows"
+        )
+    cache[key] = country.code
+    return country.code
+
+
+def _restore_zero(product: str, level: str) -> str:
+    """Return an HS code with the leading zero a spreadsheet took off (1 -> 01), if it did."""
+    if product.isdigit() and level.isdigit() and len(product) == int(level) - 1:
+        return product.zfill(int(level))
+    return product
+
+
+def _without_repeats(rows: list[tuple], name: str, accounting: Accounting, locate) -> list[tuple]:
+    """Return rows with exact repeats set aside; the same figure given two values is an error."""
+    seen: dict[tuple, tuple] = {}
+    kept = []
+    repeats = 0
+    for row in rows:
+        key = row[1:7]  # year, month, reporter, partner, flow, product
+        first = seen.get(key)
+        if first is None:
+            seen[key] = row
+            kept.append(row)
+        elif first[8] == row[8]:
+            repeats += 1
+        else:
+            period = f"{row[1]}" + ("" if row[2] is None else f"-{row[2]:02d}")
+            raise DataFileError(
+                f"{name}: {locate(row[0])} and {locate(first[0])} give {row[3]} {row[5]}s, "
+                f"partner {row[4]}, product {row[6]}, {period} twice with different values "
+                f"({row[8]:,.0f} and {first[8]:,.0f} USD); keep one answer per query"
+            )
+    accounting.set_aside_rows("the same figure repeated (kept once)", repeats)
+    return kept
+
+
+def _release(records: list[dict]) -> str | None:
+    """Return a vintage from a release or update date field, if the answer has one."""
+    dates = {
+        _text(record.get(field))
+        for record in records
+        for field in RELEASE_FIELDS
+        if _text(record.get(field))
+    }
+    return f"released {max(dates)}" if dates else None
