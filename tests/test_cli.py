@@ -725,10 +725,17 @@ def test_verbose_counts_the_rows_of_a_file_of_ones_own(runner, tmp_path):
 # --- help ----------------------------------------------------------------------------------
 
 
-def test_help_lists_the_three_commands(runner):
+def test_help_lists_every_command(runner):
     help_text = ok(invoke(runner, "--help")).stdout
     section = help_text.split("Commands:\n")[1].split("\n\n")[0]
-    assert [line.split()[0] for line in section.splitlines()] == ["deficit", "growth", "sectors"]
+    assert [line.split()[0] for line in section.splitlines()] == [
+        "convert",
+        "deficit",
+        "growth",
+        "inspect",
+        "mirror",
+        "sectors",
+    ]
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

@@ -9,6 +9,7 @@ import functools
 import re
 import signal
 import sys
+from dataclasses import dataclass
 
 import click
 
@@ -17,8 +18,28 @@ from korus.errors import KorusError
 
 EXIT_CODES = """\b
 Exit status: 0 success; 1 a data error (bad file, unknown partner, a year the data
-does not hold); 2 a usage error (unknown option, malformed --years).
+does not hold); 2 a usage error (unknown option, malformed --years); 130 interrupted.
 """
+
+# The layout names of the reader modules, listed here so that --help does not import
+# every reader (and pandas) just to print the choices; a test keeps the two in step.
+LAYOUT_NAMES = [
+    "korus-csv",
+    "korus-parquet",
+    "census-country",
+    "census-enduse",
+    "census-api-json",
+    "census-api-csv",
+    "census-balance-page",
+    "comtrade-legacy",
+    "comtrade-plus-csv",
+    "comtrade-plus-json",
+    "baci",
+    "usitc-dataweb",
+    "kosis-annual",
+    "kosis-monthly",
+]
+FORMATS = ["auto", "table", "csv", "tsv", "json", "markdown"]
 
 
 class KorusGroup(click.Group):
@@ -66,40 +87,166 @@ def _country_callback(ctx, param, value):
         raise click.ClickException(f"{param.opts[0]}: {exc}") from None
 
 
-def output_options(command):
-    """Add the options every command shares: --unit, --format, --data, --verbose."""
+@dataclass
+class Inputs:
+    """How to read the data: the user's paths (none: the shipped data) and reading rules."""
 
-    @click.option(
+    paths: tuple[str, ...] = ()
+    layout: str | None = None
+    encoding: str = "utf-8"
+    strict: bool = False
+    dedupe: bool = False
+    verbose: bool = False
+
+    def load(self, shipped: str, **equal: str):
+        """Return the Reading of the user's files, or of a slice of a shipped file."""
+        from korus import dataset
+
+        with self._encoding():
+            reading = dataset.load(self.paths, shipped, self.layout, self.dedupe, **equal)
+        return self.checked(reading)
+
+    def load_mirror(self, reporter: str, partner: str):
+        from korus import dataset
+
+        with self._encoding():
+            reading = dataset.load_mirror(self.paths, self.layout, self.dedupe, reporter, partner)
+        return self.checked(reading)
+
+    def load_files(self, paths):
+        from korus import readers
+
+        with self._encoding():
+            reading = readers.load(list(paths), self.layout, self.dedupe)
+        return self.checked(reading)
+
+    def checked(self, reading):
+        """Print the accounting (--verbose); with --strict, refuse any set-aside row."""
+        if self.verbose:
+            for account in reading.accounting:
+                click.echo(_accounting_line(account), err=True)
+                for note in account.notes:
+                    click.echo(f"  note: {note}", err=True)
+        if self.strict:
+            from korus.errors import DataFileError
+
+            for account in reading.accounting:
+                if account.set_aside:
+                    reasons = "; ".join(f"{n} {r}" for r, n in account.set_aside.items())
+                    raise DataFileError(
+                        f"{account.file}: --strict: {account.rows_set_aside} rows set aside "
+                        f"({reasons})"
+                    )
+        return reading
+
+    def _encoding(self):
+        import contextlib
+
+        from korus.readers.common import ENCODING
+
+        @contextlib.contextmanager
+        def scope():
+            token = ENCODING.set(self.encoding)
+            try:
+                yield
+            finally:
+                ENCODING.reset(token)
+
+        return scope()
+
+
+def _accounting_line(account) -> str:
+    reasons = "".join(
+        f"\n  set aside {count:,}: {reason}" for reason, count in account.set_aside.items()
+    )
+    return (
+        f"{account.file}: {account.layout}; {account.rows_read:,} rows read, "
+        f"{account.rows_kept:,} kept, {account.rows_set_aside:,} set aside{reasons}"
+    )
+
+
+def input_options(*, files_argument: bool = False):
+    """Add the options that say what to read and how; the command gets one ``inputs``."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            paths = kwargs.pop("files", None) if files_argument else kwargs.pop("data")
+            kwargs["inputs"] = Inputs(
+                tuple(paths or ()),
+                kwargs.pop("input_format"),
+                kwargs.pop("encoding"),
+                kwargs.pop("strict"),
+                kwargs.pop("dedupe"),
+                kwargs.pop("verbose"),
+            )
+            return command(*args, **kwargs)
+
+        options = [
+            click.option(
+                "--input-format",
+                "input_format",
+                type=click.Choice(LAYOUT_NAMES),
+                help="Read the files as this layout instead of detecting it from their content.",
+            ),
+            click.option(
+                "--encoding",
+                default="utf-8",
+                show_default=True,
+                help="Text encoding of the files (cp1252, latin-1...); korus never guesses.",
+            ),
+            click.option("--strict", is_flag=True, help="Refuse any file with a row set aside."),
+            click.option(
+                "--dedupe",
+                is_flag=True,
+                help="Drop rows that repeat another exactly (counted); otherwise an error.",
+            ),
+            click.option(
+                "--verbose",
+                "-v",
+                is_flag=True,
+                help="Report on stderr what was read and set aside.",
+            ),
+        ]
+        if files_argument:
+            options.insert(0, click.argument("files", nargs=-1, required=True))
+        else:
+            options.insert(
+                0,
+                click.option(
+                    "--data",
+                    "data",
+                    multiple=True,
+                    metavar="PATH",
+                    help="Your data instead of the shipped data: a file in any layout korus "
+                    "reads, a folder, a glob pattern, or - for standard input. Repeat to "
+                    "stack files.",
+                ),
+            )
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def output_options(command):
+    """Add --unit and --format."""
+    command = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="auto",
+        show_default=True,
+        help="auto: a table on a terminal, CSV in a pipe or file.",
+    )(command)
+    return click.option(
         "--unit",
         type=click.Choice(["usd", "thousands", "millions", "billions"]),
         default="millions",
         show_default=True,
         help="Unit of the money values printed.",
-    )
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["auto", "table", "csv", "tsv", "json", "markdown"]),
-        default="auto",
-        show_default=True,
-        help="auto: a table on a terminal, CSV in a pipe or file.",
-    )
-    @click.option(
-        "--data",
-        "data",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help="A data file of yours instead of the shipped data (korus tidy CSV/Parquet, "
-        "Census country.xlsx, Comtrade legacy CSV). Repeat to stack files.",
-    )
-    @click.option(
-        "--verbose", "-v", is_flag=True, help="Report on stderr what was read and set aside."
-    )
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        return command(*args, **kwargs)
-
-    return wrapper
+    )(command)
 
 
 def pair_options(command):
@@ -120,28 +267,13 @@ def pair_options(command):
     )(command)
 
 
-def emit(report, fmt: str, unit: str, reading, verbose: bool) -> None:
-    """Print the accounting (with --verbose) on stderr, then the report on stdout."""
+def emit(report, fmt: str, unit: str) -> None:
+    """Print the report on stdout: a table on a terminal, CSV into a pipe, or as asked."""
     from korus.render import render
 
-    if verbose:
-        for account in reading.accounting:
-            click.echo(_accounting_line(account), err=True)
-            for note in account.notes:
-                click.echo(f"  note: {note}", err=True)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "csv"
     render(report, fmt, unit, sys.stdout)
-
-
-def _accounting_line(account) -> str:
-    reasons = "".join(
-        f"\n  set aside {count:,}: {reason}" for reason, count in account.set_aside.items()
-    )
-    return (
-        f"{account.file}: {account.layout}; {account.rows_read:,} rows read, "
-        f"{account.rows_kept:,} kept, {account.rows_set_aside:,} set aside{reasons}"
-    )
 
 
 @click.group(cls=KorusGroup, epilog=EXIT_CODES)
@@ -150,8 +282,9 @@ def cli():
     """Bilateral trade statistics you can defend: balances, growth and sector shares.
 
     Works out of the box on the shipped data (US Census trade by partner, 1985 to
-    January 2026; UN Comtrade US-Korea trade by HS chapter, 2010-2019), or on your files
-    with --data. Every output names its source, unit and valuation basis.
+    January 2026, and by end-use category; UN Comtrade US-Korea trade by HS chapter,
+    2010-2019; KOSIS Korea-reported trade), or on your files with --data. Every output
+    names its source, unit and valuation basis.
     """
 
 
@@ -163,7 +296,8 @@ def cli():
 )
 @pair_options
 @output_options
-def deficit(years, reporter, partner, unit, fmt, data, verbose):
+@input_options()
+def deficit(years, reporter, partner, unit, fmt, inputs):
     """Exports, imports and the balance by year, with the change from first to last.
 
     \b
@@ -173,12 +307,12 @@ def deficit(years, reporter, partner, unit, fmt, data, verbose):
       korus deficit --partner Japan --years 2011,2016 --unit billions
       korus deficit --years 1985-2025 --format json | jq '.[0]'
     """
-    from korus import dataset, metrics, reports
+    from korus import metrics, reports
 
-    reading = dataset.load(data, "census", reporter=reporter, partner=partner)
+    reading = inputs.load("census", reporter=reporter, partner=partner)
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
-    emit(reports.deficit(flows, unit), fmt, unit, reading, verbose)
+    emit(reports.deficit(flows, unit), fmt, unit)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -196,7 +330,8 @@ def deficit(years, reporter, partner, unit, fmt, data, verbose):
 )
 @pair_options
 @output_options
-def growth(years, flow, reporter, partner, unit, fmt, data, verbose):
+@input_options()
+def growth(years, flow, reporter, partner, unit, fmt, inputs):
     """Year-on-year % change and compound annual growth of exports, imports or the balance.
 
     \b
@@ -205,12 +340,12 @@ def growth(years, flow, reporter, partner, unit, fmt, data, verbose):
       korus growth --years 2011-2016 --flow imports
       korus growth --years 2011-2016 --flow deficit --format csv
     """
-    from korus import dataset, metrics, reports
+    from korus import metrics, reports
 
-    reading = dataset.load(data, "census", reporter=reporter, partner=partner)
+    reading = inputs.load("census", reporter=reporter, partner=partner)
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
-    emit(reports.growth(flows, flow, unit), fmt, unit, reading, verbose)
+    emit(reports.growth(flows, flow, unit), fmt, unit)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -244,9 +379,8 @@ def growth(years, flow, reporter, partner, unit, fmt, data, verbose):
 @click.option("--since", type=int, help="Also show each group's value in this year and the change.")
 @pair_options
 @output_options
-def sectors(
-    year, flow, by, level, sectors_file, top, since, reporter, partner, unit, fmt, data, verbose
-):
+@input_options()
+def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, unit, fmt, inputs):
     """Each product group's value, its share of the whole and, with --since, its change.
 
     The shipped HS data is UN Comtrade's (US-Korea, imports valued CIF); the shipped
@@ -262,16 +396,113 @@ def sectors(
       korus sectors --year 2016 --by enduse --level 5 --top 5
       korus sectors --year 2016 | csvlook
     """
-    from korus import dataset, metrics, products, reports
+    from korus import metrics, products, reports
 
     grouping = products.grouping(by, level, sectors_file)
     shipped = "census-enduse" if by == "enduse" else "comtrade"
-    reading = dataset.load(data, shipped, reporter=reporter, partner=partner)
+    reading = inputs.load(shipped, reporter=reporter, partner=partner)
     table, total = metrics.sector_values(
         reading.frame, reporter, partner, year, flow, since, grouping
     )
-    report = reports.sectors(table, total, flow, top, unit, since, grouping)
-    emit(report, fmt, unit, reading, verbose)
+    emit(reports.sectors(table, total, flow, top, unit, since, grouping), fmt, unit)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--years",
+    callback=_years_callback,
+    help="2016, 2011-2016 or 2011,2016 [default: the last six years both sides report].",
+)
+@pair_options
+@output_options
+@input_options()
+def mirror(years, reporter, partner, unit, fmt, inputs):
+    """Both sides' own figures for the same trade, side by side, with the gaps.
+
+    The US reports its exports to Korea; Korea reports its imports from the US: the two
+    should match and rarely do (CIF against FOB, timing, origin rules). The shipped data
+    has the US side (Census) and Korea's side (KOSIS, Korea Customs Service).
+
+    \b
+    Examples:
+      korus mirror --partner KOR --years 2016
+      korus mirror --years 2011-2016 --format csv
+    """
+    from korus import metrics, reports
+
+    reading = inputs.load_mirror(reporter, partner)
+    years = years or sorted(
+        set(metrics.latest_whole_years(reading.frame, reporter, partner, 6))
+        & set(metrics.latest_whole_years(reading.frame, partner, reporter, 6))
+    )
+    table = metrics.mirror_flows(reading.frame, reporter, partner, years)
+    emit(reports.mirror(table, reporter, partner), fmt, unit)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto: a table on a terminal, CSV in a pipe or file.",
+)
+@input_options(files_argument=True)
+def inspect(fmt, inputs):
+    """What korus reads in data files: layout, coverage, provenance, and every row's fate.
+
+    Prints the layout detected, reporters, partners, periods, flows, product level,
+    source, basis and vintage, and the rows read, kept and set aside with the reasons.
+    FILES may be files, folders, glob patterns or - for standard input.
+
+    \b
+    Examples:
+      korus inspect country.xlsx
+      korus inspect downloads/ --format json
+    """
+    from korus import reports
+
+    reading = inputs.load_files(inputs.paths)
+    emit(reports.inspection(reading, reading.frame), fmt, "usd")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The file to write: .csv or .parquet (by --to, else by its ending); - for CSV on stdout.",
+)
+@click.option("--to", type=click.Choice(["csv", "parquet"]), help="The output format.")
+@input_options(files_argument=True)
+def convert(output, to, inputs):
+    """Any file korus reads, written as korus's tidy CSV or Parquet (the canonical table).
+
+    The output is written to a temporary file and renamed into place, so an interrupted
+    run never leaves half a file.
+
+    \b
+    Examples:
+      korus convert country.xlsx -o census.parquet
+      korus convert comtrade/*.csv -o comtrade.csv
+      korus convert baci.csv -o - | head
+    """
+    from pathlib import Path
+
+    from korus.readers import tidy
+
+    kind = to or ("parquet" if output.lower().endswith(".parquet") else "csv")
+    if output == "-" and kind == "parquet":
+        raise click.UsageError("Parquet cannot go to standard output; give -o FILE.parquet")
+    reading = inputs.load_files(inputs.paths)
+    if output == "-":
+        tidy.canonical(reading.frame).to_csv(sys.stdout, index=False)
+        return
+    writer = tidy.write_parquet if kind == "parquet" else tidy.write_csv
+    writer(reading.frame, Path(output))
+    click.echo(f"wrote {len(reading.frame):,} rows to {output}", err=True)
 
 
 def main() -> None:
@@ -280,4 +511,18 @@ def main() -> None:
         # Like cat or csvkit: when the reader of a pipe goes away (| head), end at once and
         # quietly instead of raising BrokenPipeError on the next write.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    cli(prog_name="korus")
+    try:
+        cli(prog_name="korus", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        # Ctrl-C: outputs are written to a temporary file and renamed, so nothing is left
+        # half-written; say so briefly and exit as shells expect (128 + SIGINT).
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -17,6 +17,10 @@ SHIPPED = {
         "comtrade_usa_kor_hs2.parquet",
         "UN Comtrade: US trade with South Korea by HS chapter, annual 2010-2019",
     ),
+    "kosis": (
+        "kosis_kor_partners.parquet",
+        "KOSIS (Korea Customs Service): Korea's trade with every partner, annual",
+    ),
     "census-enduse": (
         "census_enduse.parquet",
         "US Census Bureau: US trade by partner and end-use category, exports 2013-2022, "
@@ -72,13 +76,45 @@ def load_shipped(name: str, **equal: str) -> Reading:
     return Reading(frame, [accounting])
 
 
-def load(paths: tuple[str, ...] | list[str], shipped: str, **equal: str) -> Reading:
+def load(
+    paths: tuple[str, ...] | list[str],
+    shipped: str,
+    layout: str | None = None,
+    dedupe: bool = False,
+    **equal: str,
+) -> Reading:
     """Return the user's files stacked, or, when none are given, a slice of a shipped file."""
     if paths:
         from korus.readers import load as load_files
 
-        return load_files(list(paths))
+        return load_files(list(paths), layout, dedupe)
     return load_shipped(shipped, **equal)
+
+
+def load_mirror(
+    paths: tuple[str, ...] | list[str],
+    layout: str | None,
+    dedupe: bool,
+    reporter: str,
+    partner: str,
+) -> Reading:
+    """Return both sides' reports of their trade: the user's files, or the shipped ones.
+
+    Shipped: the US side from the Census file, Korea's side from KOSIS.
+    """
+    import pandas as pd
+
+    if paths:
+        from korus.readers import load as load_files
+
+        return load_files(list(paths), layout, dedupe)
+    readings = [
+        load_shipped(name, reporter=a, partner=b)
+        for name in ("census", "kosis")
+        for a, b in ((reporter, partner), (partner, reporter))
+    ]
+    frame = pd.concat([r.frame for r in readings if len(r.frame)], ignore_index=True)
+    return Reading(frame, [account for r in readings for account in r.accounting])
 
 
 def _may_hold(group, names: list[str], equal: dict[str, str]) -> bool:

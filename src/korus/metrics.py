@@ -324,3 +324,56 @@ def latest_whole_years(frame: pd.DataFrame, reporter: str, partner: str, count: 
     if not years:
         raise DataCoverageError(f"the data holds no whole-year trade of {reporter} with {partner}")
     return years[-count:]
+
+
+def mirror_flows(
+    frame: pd.DataFrame, reporter: str, partner: str, years: list[int]
+) -> pd.DataFrame:
+    """Return each side's own figures for the same trade, with the gap between them.
+
+    For every year three rows: ``reporter``'s exports beside ``partner``'s imports from it,
+    ``partner``'s exports beside ``reporter``'s imports, and ``reporter``'s balance beside
+    the partner's balance seen from the reporter's side (its negative). Each side's figures
+    come from its own source; nothing is combined across sources within a figure.
+    Columns: year, measure, reporter_value, partner_value, gap (reporter minus partner),
+    gap_pct (of the partner's figure), reporter_source, reporter_basis, partner_source,
+    partner_basis.
+    """
+    own = bilateral_flows(frame, reporter, partner, years).set_index("year")
+    other = bilateral_flows(frame, partner, reporter, years).set_index("year")
+    rows = []
+    for year in years:
+        a, b = own.loc[year], other.loc[year]
+        for measure, mine, theirs in (
+            (
+                f"{reporter} exports to {partner} / {partner} imports from {reporter}",
+                a["exports"],
+                b["imports"],
+            ),
+            (
+                f"{reporter} imports from {partner} / {partner} exports to {reporter}",
+                a["imports"],
+                b["exports"],
+            ),
+            (
+                f"{reporter} balance with {partner} / minus {partner} balance with {reporter}",
+                a["exports"] - a["imports"],
+                b["imports"] - b["exports"],
+            ),
+        ):
+            gap = mine - theirs
+            rows.append(
+                {
+                    "year": year,
+                    "measure": measure,
+                    "reporter_value": mine,
+                    "partner_value": theirs,
+                    "gap": gap,
+                    "gap_pct": gap / abs(theirs) * 100.0 if theirs else float("nan"),
+                    "reporter_source": a["source"],
+                    "reporter_basis": a["basis"],
+                    "partner_source": b["source"],
+                    "partner_basis": b["basis"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -42,6 +42,7 @@ class Report:
     summary_header: tuple[str, ...] = ()
     table_hidden: list[str] = field(default_factory=list)  # said in the title instead
     long_text: list[str] = field(default_factory=list)  # cut short in a terminal table
+    wrap: list[str] = field(default_factory=list)  # wrapped in a terminal table
     notes: list[str] = field(default_factory=list)
 
 
@@ -193,7 +194,8 @@ def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> N
         max([len(row[index]) for row in rows] + [max(map(len, header.split()), default=1)])
         for index, header in enumerate(headers)
     ]
-    fixed = sum(w + 4 for w, c in zip(widths, columns, strict=True) if c not in report.long_text)
+    flexible = set(report.long_text) | set(report.wrap)
+    fixed = sum(w + 4 for w, c in zip(widths, columns, strict=True) if c not in flexible)
     room = max(4, console.width - fixed - 8)
     for index, (header, is_number, column) in enumerate(
         zip(headers, numeric, columns, strict=True)
@@ -202,6 +204,8 @@ def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> N
             table.add_column(
                 Text(header), max_width=min(44, room), no_wrap=True, overflow="ellipsis"
             )
+        elif column in report.wrap:
+            table.add_column(Text(header), overflow="fold")
         else:
             table.add_column(
                 Text(header),

@@ -216,3 +216,98 @@ def sectors(
             "surplus offset the deficit, so one group can be more than 100% of it."
         )
     return report
+
+
+def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
+    """Return the report of both sides' figures for the same trade and the gaps."""
+    years = sorted(table["year"].unique().tolist())
+    report = Report(
+        title=(
+            f"Mirror statistics: {_name(reporter)} and {_name(partner)} each report their "
+            f"trade, {_years_label(years)}"
+        ),
+        frame=table,
+        money=["reporter_value", "partner_value", "gap"],
+        percent=["gap_pct"],
+        table_hidden=["reporter_source", "reporter_basis", "partner_source", "partner_basis"],
+        labels={
+            "year": "Year",
+            "measure": "Measure",
+            "reporter_value": f"As {reporter} reports",
+            "partner_value": f"As {partner} reports",
+            "gap": "Gap",
+            "gap_pct": "Gap %",
+        },
+    )
+    for side, code in (("reporter", reporter), ("partner", partner)):
+        sources = "; ".join(sorted(set(table[f"{side}_source"])))
+        bases = "; ".join(sorted(set(table[f"{side}_basis"])))
+        report.notes.append(f"{_name(code)}'s figures: {sources} ({bases}).")
+    report.notes.append(
+        "Mirror figures differ by valuation (an importer's CIF includes freight and "
+        "insurance, an exporter's FOB does not), timing, country of origin rules and "
+        "re-exports through third countries; the gap is the reporter's figure minus the "
+        "partner's, as a % of the partner's."
+    )
+    return report
+
+
+def inspection(reading, sample_frame: pd.DataFrame) -> Report:
+    """Return the report of what a load found: layout, coverage, accounting, provenance."""
+    rows: list[tuple[str, str, str]] = []
+    for account in reading.accounting:
+        file = account.file
+        rows += [
+            (file, "layout", account.layout),
+            (file, "rows read", str(account.rows_read)),
+            (file, "rows kept", str(account.rows_kept)),
+            (file, "rows set aside", str(account.rows_set_aside)),
+        ]
+        rows += [
+            (file, "set aside", f"{count}: {reason}") for reason, count in account.set_aside.items()
+        ]
+        rows += [(file, "note", note) for note in account.notes]
+    frame = sample_frame
+
+    def listing(values, limit=12) -> str:
+        values = [str(v) for v in values]
+        shown = ", ".join(values[:limit])
+        return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+    whole = "all files"
+    if len(frame):
+        months = frame[frame["month"].notna()]
+        annual = frame[frame["month"].isna()]
+        periods = []
+        if len(annual):
+            periods.append(f"years {annual['year'].min()}-{annual['year'].max()} (annual rows)")
+        if len(months):
+            first = months.sort_values(["year", "month"]).iloc[0]
+            last = months.sort_values(["year", "month"]).iloc[-1]
+            periods.append(
+                f"months {first['year']}-{int(first['month']):02d} to "
+                f"{last['year']}-{int(last['month']):02d}"
+            )
+        widths = sorted(
+            {("TOTAL" if p == "TOTAL" else f"{len(p)}-digit") for p in frame["product"].unique()}
+        )
+        rows += [
+            (whole, "reporters", listing(sorted(frame["reporter"].unique()))),
+            (whole, "partners", listing(sorted(frame["partner"].unique()))),
+            (whole, "periods", "; ".join(periods)),
+            (whole, "flows", ", ".join(sorted(frame["flow"].unique()))),
+            (whole, "products", f"{frame['product'].nunique()} codes: {', '.join(widths)}"),
+            (whole, "classification", ", ".join(sorted(frame["classification"].unique()))),
+            (whole, "unit", "US dollars (converted from the file's unit when read)"),
+            (whole, "source", "; ".join(sorted(frame["source"].unique()))),
+            (whole, "basis", "; ".join(sorted(frame["basis"].unique()))),
+            (whole, "vintage", "; ".join(sorted(frame["vintage"].unique()))),
+            (whole, "values", str(len(frame))),
+        ]
+    table = pd.DataFrame(rows, columns=["file", "field", "value"])
+    return Report(
+        title="What korus read",
+        frame=table,
+        labels={"file": "File", "field": "Field", "value": "Value"},
+        wrap=["file", "value"],
+    )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from korus.errors import DataFileError
 from korus.readers.common import Sample, take_sample
-from korus.schema import KEY, Reading
+from korus.schema import KEY, Accounting, Reading
 
 # Module names under korus.readers, in the order their sniff is asked.
 MODULES = (
@@ -132,28 +132,66 @@ def _stdin_copy() -> Path:
     return _STDIN_COPY
 
 
-def load(paths: list[str | Path], layout: str | None = None) -> Reading:
-    """Return the stacked canonical frame of several files; a figure given twice is an error."""
+def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = False) -> Reading:
+    """Return the stacked canonical frame of several files; a figure given twice is an error.
+
+    Rows that repeat another exactly (same key, same value, same source) are an error too,
+    unless ``dedupe``: then the repeats are dropped and counted in the accounting. Rows of
+    one key with different values are always an error: korus cannot know which is right.
+    """
     import pandas as pd
 
     readings = [read_file(path, layout) for path in expand(paths)]
-    if len(readings) == 1:
-        return readings[0]
     frame = pd.concat([reading.frame for reading in readings], ignore_index=True)
-    duplicated = frame.duplicated(subset=KEY, keep=False)
-    if duplicated.any():
-        first = frame[duplicated].iloc[0]
-        same = duplicated & (frame[KEY] == first[KEY]).fillna(
-            frame["month"].isna() & pd.isna(first["month"])
-        ).all(axis=1)
-        sources = sorted(set(frame.loc[same, "source"]))
-        period = f"{first['year']}" + ("" if pd.isna(first["month"]) else f"-{first['month']:02d}")
-        raise DataFileError(
-            f"the files overlap: {first['reporter']} {first['flow']}s, partner "
-            f"{first['partner']}, product {first['product']}, {period} appear more than once "
-            f"({'; '.join(sources)}); give each figure once"
+    accounting = [account for reading in readings for account in reading.accounting]
+    repeats = frame.duplicated(subset=KEY, keep="first")
+    if repeats.any():
+        exact = frame.duplicated(keep="first")
+        conflicting = repeats & ~exact
+        if conflicting.any() or not dedupe:
+            _overlap_error(frame, repeats, conflicting.any(), int(repeats.sum()))
+        accounting.append(
+            Accounting(
+                file="(stacked files)",
+                layout="dedupe",
+                rows_read=len(frame),
+                rows_kept=len(frame) - int(exact.sum()),
+                set_aside={"exact repeat of another row (--dedupe)": int(exact.sum())},
+            )
         )
-    return Reading(frame, [account for reading in readings for account in reading.accounting])
+        frame = frame[~exact].reset_index(drop=True)
+    if len(readings) == 1 and not repeats.any():
+        return readings[0]
+    return Reading(frame, accounting)
+
+
+def _overlap_error(frame, repeats, conflicting: bool, count: int) -> None:
+    import pandas as pd
+
+    first = frame[repeats].iloc[0]
+    period = f"{first['year']}" + ("" if pd.isna(first["month"]) else f"-{first['month']:02d}")
+    same = (
+        (frame["year"] == first["year"])
+        & (frame["month"].isna() if pd.isna(first["month"]) else frame["month"] == first["month"])
+        & (frame["reporter"] == first["reporter"])
+        & (frame["partner"] == first["partner"])
+        & (frame["flow"] == first["flow"])
+        & (frame["product"] == first["product"])
+    )
+    sources = sorted(set(frame.loc[same, "source"]))
+    what = (
+        f"{first['reporter']} {first['flow']}s, partner {first['partner']}, product "
+        f"{first['product']}, {period}"
+    )
+    if conflicting:
+        raise DataFileError(
+            f"{count} figures are given more than once with different values, e.g. {what} "
+            f"({'; '.join(sources)}); keep one file or one version of each figure"
+        )
+    raise DataFileError(
+        f"{count} rows repeat another exactly, e.g. {what} ({'; '.join(sources)}); "
+        "remove the repeats, or pass --dedupe to drop them (they are counted)"
+    )
 
 
 __all__ = ["Sample", "detect", "expand", "known", "layouts", "load", "read_file"]

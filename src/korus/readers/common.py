@@ -8,6 +8,7 @@ import io
 import math
 import re
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -193,34 +194,71 @@ def take_sample(path: Path) -> Sample:
     return Sample(path, head, kind, compressed, utf8, text, lines)
 
 
-def open_text(path: Path) -> io.TextIOBase:
-    """Return a strict UTF-8 text stream of a file, gunzipping it when it is gzip."""
+# The text encoding of the files being read: UTF-8 unless the user says otherwise
+# (--encoding). A context variable, so the readers' signatures stay read(path).
+ENCODING: ContextVar[str] = ContextVar("korus_encoding", default="utf-8")
+
+
+def raw_bytes(path: Path) -> bytes:
+    """Return a file's bytes, gunzipped when it is gzip; a damaged gzip is an error."""
     path = Path(path)
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    raw = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # noqa: SIM115 (the wrapper owns it)
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise DataFileError(
+                f"{path}: a damaged or truncated gzip file ({exc}); download it again"
+            ) from None
+    return data
+
+
+def decode(data: bytes, path: Path) -> str:
+    """Return the text of a file's bytes in the chosen encoding, strictly.
+
+    A byte that is not valid text is an error naming the line, column and byte, never a
+    silent replacement; a UTF-8 byte-order mark is dropped.
+    """
+    encoding = ENCODING.get()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataFileError(
+            f"{path}: line {line}, column {column}: byte 0x{data[exc.start]:02X} is not "
+            f"{encoding} text; if the file is in another encoding, say which with --encoding "
+            "(e.g. --encoding cp1252 for a Windows export)"
+        ) from None
+    except LookupError:
+        raise DataFileError(f"unknown text encoding {encoding!r}") from None
+    return text.removeprefix("\ufeff")
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """Return the text of a file as a stream: gunzipped, strictly decoded (see ``decode``)."""
+    return io.StringIO(decode(raw_bytes(path), Path(path)), newline="")
 
 
 def read_csv(path: Path, **options):
     """Return ``pandas.read_csv`` of a file as all-text cells, with errors that name the file.
 
     Defaults: every column as str, and no token taken for a missing value (``NA`` is
-    Namibia's code); strict UTF-8 (a BOM is skipped); gzip recognised by its content.
+    Namibia's code); strict UTF-8 or the --encoding given (a BOM is skipped); gzip
+    recognised by its content.
     """
     import pandas as pd
 
     settings = {"dtype": str, "keep_default_na": False, "na_values": []}
     settings.update(options)
+    handle = open_text(path)
     try:
-        with open_text(path) as handle:
-            return pd.read_csv(handle, **settings)
-    except UnicodeDecodeError as exc:
-        raise DataFileError(
-            f"{path}: byte {exc.start} of the text is not UTF-8; re-save the file as UTF-8"
-        ) from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DataFileError(f"{path}: a damaged or truncated gzip file ({exc})") from None
+        return pd.read_csv(handle, **settings)
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path}: the file holds no rows") from None
     except pd.errors.ParserError as exc:

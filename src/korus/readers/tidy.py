@@ -49,6 +49,12 @@ def read_csv(path: Path) -> Reading:
         )
     except ValueError as exc:
         raise DataFileError(f"{name}: not a valid korus tidy CSV ({exc})") from None
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise DataFileError(
+            f"{name}: not a valid korus tidy CSV: it lacks the columns {missing} "
+            f"(its header: {', '.join(map(str, frame.columns[:8]))}...)"
+        )
     missing_values = frame["value_usd"].isna()
     if missing_values.any():
         line = int(missing_values.idxmax()) + 2
