@@ -42,6 +42,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -70,6 +71,7 @@ CODE_TABLES = {"export": "enduse_exports.csv", "import": "enduse_imports.csv"}
 CLEAR_MAJORITY = 0.75
 # The World Total is the exact sum of the partners in Census files; allow float noise only.
 WORLD_TOLERANCE = 1.0  # US dollars
+_INF = float("inf")
 
 
 def _header_cells(cells) -> list[str]:
@@ -98,6 +100,7 @@ def code_table(flow: str) -> dict[str, str]:
         return {row["code"]: row["description"] for row in csv.DictReader(handle)}
 
 
+@cache
 def _normal(text: str) -> str:
     """Description compared without case, accents or runs of spaces."""
     decomposed = unicodedata.normalize("NFKD", str(text).casefold())
@@ -121,7 +124,7 @@ def _year(digits: str) -> int:
     return 2000 + value if value < 80 else 1900 + value
 
 
-def _rows(path: Path) -> tuple[list[list[object]], callable, str]:
+def _rows(path: Path) -> tuple[list[list[object]], Callable[[int, int, str], str], str]:
     """Return (rows, where(line, index, column) -> text, what) of a CSV file or workbook."""
     with open(path, "rb") as handle:
         magic = handle.read(4)
@@ -213,10 +216,18 @@ def read(path: Path) -> Reading:
                 "remove one of them"
             )
         seen_rows[(code, product)] = line
-        values = [
-            number(cell(row, index), file=name, where=where(line, index, column))
-            for index, _, column in years
-        ]
+        try:  # the usual case, numbers or digits; number() explains anything else
+            values = [
+                float(row[index]) if not isinstance(row[index], bool) else _INF
+                for index, _, _ in years
+            ]
+            if any(value != value or value in (_INF, -_INF) for value in values):
+                raise ValueError
+        except (ValueError, TypeError, IndexError):
+            values = [
+                number(cell(row, index), file=name, where=where(line, index, column))
+                for index, _, column in years
+            ]
         parsed.append(
             (
                 line,
@@ -245,7 +256,10 @@ def read(path: Path) -> Reading:
     codes_of: dict[str, set[str]] = {}
     world: dict[str, list[float]] = {}
     partners_sum: dict[str, list[float]] = {}
+    partner_of: dict[str, object] = {}
     for _line, code, census_name, product, _desc, values in parsed:
+        if code not in partner_of:
+            partner_of[code] = None if code == WORLD_CODE else countries.from_census(code)
         if code == WORLD_CODE:
             partner = "WLD"
             world[product] = values
@@ -257,7 +271,7 @@ def read(path: Path) -> Reading:
             )
             continue
         else:
-            country = countries.from_census(code)
+            country = partner_of[code]
             if country is None:
                 accounting.set_aside_rows(
                     f"Census code not in korus's table ({code} {census_name})", 1
@@ -311,9 +325,9 @@ def _decide_flow(pairs: set[tuple[str, str]], name: str) -> tuple[str, str]:
         flow, other = ("export", "import") if only_exports > only_imports else ("import", "export")
         won, lost = max(only_exports, only_imports), min(only_exports, only_imports)
         return flow, (
-            f"flow {flow} decided from the content: of the file's {len(normal)} (END_USE, COMM_DESC) "
-            f"pairs, {won} are only in the Census {flow} end-use list and {lost} only in the "
-            f"{other} list"
+            f"flow {flow} decided from the content: of the file's {len(normal)} (END_USE, "
+            f"COMM_DESC) pairs, {won} are only in the Census {flow} end-use list and {lost} "
+            f"only in the {other} list"
         )
     raise DataFileError(
         f"{name}: cannot tell whether the file holds exports or imports: its header does not "
@@ -347,7 +361,7 @@ def _unlisted_notes(parsed, flow: str) -> list[str]:
     """A note for end-use codes that korus's list of the flow lacks or names differently."""
     table = code_table(flow)
     odd = {}
-    for _, _, _, product, desc, _ in parsed:
+    for product, desc in sorted({(product, desc) for _, _, _, product, desc, _ in parsed}):
         known = table.get(product)
         if known is None or _normal(known) != _normal(desc):
             odd.setdefault(product, desc)

@@ -1,0 +1,770 @@
+"""Census end-use files, international trade API answers and balance pages."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import shared_file
+from korus import readers
+from korus.cli import cli
+from korus.errors import DataFileError
+from korus.readers import census_api, census_balance, census_enduse
+from korus.readers.common import take_sample
+from korus.schema import COLUMNS
+
+MILLION = 1e6
+
+
+def accounted(reading) -> None:
+    for account in reading.accounting:
+        assert account.balanced(), account
+
+
+def cli_rows(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(result.stdout.splitlines()))
+
+
+# --------------------------------------------------------------------------- end-use
+
+ENDUSE_HEADER = ["CTY_CODE", "CTY_DESC", "END_USE", "COMM_DESC", "value_19", "value_20"]
+EXPORT_ROWS = [
+    ["0000", "World Total", "00000", "Wheat", "900", "1000"],
+    ["0000", "World Total", "30000", "Passenger cars, new and used", "90", "100"],
+    ["5800", "Korea, South", "00000", "Wheat", "400", "500"],
+    ["5800", "Korea, South", "30000", "Passenger cars, new and used", "40", "50"],
+    ["7920", "Namibia", "00000", "Wheat", "500", "500"],
+    ["7920", "Namibia", "30000", "Passenger cars, new and used", "50", "50"],
+]
+IMPORT_ROWS = [
+    ["0000", "World Total", "00000", "Green coffee", "3000", "3000"],
+    ["0000", "World Total", "30000", "Passenger cars, new and used", "2000", "2500"],
+    ["5800", "Korea, South", "00000", "Green coffee", "1000", "1000"],
+    ["5800", "Korea, South", "30000", "Passenger cars, new and used", "2000", "2500"],
+    ["7920", "Namibia", "00000", "Green coffee", "2000", "2000"],
+]
+
+
+def write_csv(path: Path, rows: list[list], header=ENDUSE_HEADER, delimiter=",") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list], header=ENDUSE_HEADER, sheet="EnduseImp") -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    page = book.active
+    page.title = sheet
+    page.append(header)
+    for row in rows:
+        page.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def enduse_exports(tmp_path):
+    # Named "imports" on purpose: the flow comes from the content, never the name.
+    return write_csv(tmp_path / "enduse_imports_copy.csv", EXPORT_ROWS)
+
+
+@pytest.fixture
+def enduse_imports(tmp_path):
+    # Codes as spreadsheet numbers: 0 is end-use 00000, CTY_CODE 0 is 0000.
+    rows = [[int(r[0]), r[1], int(r[2]), r[3], float(r[4]), float(r[5])] for r in IMPORT_ROWS]
+    return write_xlsx(tmp_path / "enduse.xlsx", rows)
+
+
+def test_enduse_files_are_detected_by_content(enduse_exports, enduse_imports):
+    assert readers.detect(enduse_exports) == "census-enduse"
+    assert readers.detect(enduse_imports) == "census-enduse"
+
+
+def test_enduse_flow_comes_from_the_codes_and_names_not_the_file_name(enduse_exports):
+    reading = census_enduse.read(enduse_exports)
+    assert set(reading.frame["flow"]) == {"export"}
+    assert reading.accounting[0].notes[0] == (
+        "flow export decided from the content: of the file's 2 (END_USE, COMM_DESC) pairs, "
+        "1 are only in the Census export end-use list and 0 only in the import list"
+    )
+
+
+def test_enduse_rows_keep_leading_zeros_world_and_namibia(enduse_exports):
+    frame = census_enduse.read(enduse_exports).frame
+    assert list(frame.columns) == list(COLUMNS)
+    assert set(frame["product"]) == {"00000", "30000"}
+    assert set(frame["partner"]) == {"WLD", "KOR", "NAM"}
+    namibia = frame[(frame["partner"] == "NAM") & (frame["year"] == 2019)]
+    assert namibia.set_index("product")["value_usd"].to_dict() == {"00000": 500.0, "30000": 50.0}
+
+
+def test_enduse_two_digit_years_are_whole_years_in_dollars(enduse_exports):
+    frame = census_enduse.read(enduse_exports).frame
+    assert sorted(frame["year"].unique()) == [2019, 2020]
+    assert frame["month"].isna().all()
+    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2020)]
+    assert korea["value_usd"].sum() == 550.0
+
+
+def test_enduse_provenance_strings(enduse_exports, enduse_imports):
+    exports = census_enduse.read(enduse_exports).frame
+    imports = census_enduse.read(enduse_imports).frame
+    assert set(exports["basis"]) == {"total exports, F.A.S."}
+    assert set(imports["basis"]) == {"general imports, customs value"}
+    for frame in (exports, imports):
+        assert set(frame["source"]) == {
+            "US Census Bureau, U.S. trade by end-use category and partner"
+        }
+        assert set(frame["classification"]) == {"Census end-use"}
+        assert set(frame["reporter"]) == {"USA"}
+        assert set(frame["vintage"]) == {"data through 2020; release not stated in the file"}
+
+
+def test_enduse_numeric_spreadsheet_codes_get_their_zeros_back(enduse_imports):
+    frame = census_enduse.read(enduse_imports).frame
+    assert set(frame["flow"]) == {"import"}
+    assert set(frame["product"]) == {"00000", "30000"}
+    assert "WLD" in set(frame["partner"])
+
+
+def test_enduse_read_file_gives_the_same_frame_as_read(enduse_exports):
+    pd.testing.assert_frame_equal(
+        readers.read_file(enduse_exports).frame, census_enduse.read(enduse_exports).frame
+    )
+
+
+def test_enduse_world_total_is_checked_against_the_partners(tmp_path):
+    rows = [list(row) for row in EXPORT_ROWS]
+    rows[0][4] = "1900"  # World wheat 2019 no longer the sum of its partners (900)
+    account = census_enduse.read(write_csv(tmp_path / "e.csv", rows)).accounting[0]
+    assert (
+        "World Total differs from the sum of the partners for 1 code-years (largest: end-use "
+        "00000 2019, World 1,900 USD, partners 900 USD); both kept as published"
+    ) in account.notes
+    good = census_enduse.read(write_csv(tmp_path / "g.csv", EXPORT_ROWS)).accounting[0]
+    assert "World Total equals the sum of the partners for every code and year" in good.notes
+
+
+def test_enduse_blank_rows_are_counted_and_set_aside(tmp_path):
+    path = write_csv(tmp_path / "e.csv", [*EXPORT_ROWS[:2], [""] * 6, *EXPORT_ROWS[2:]])
+    reading = census_enduse.read(path)
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (7, 6)
+    assert account.set_aside == {"blank row": 1}
+    accounted(reading)
+
+
+def test_enduse_stray_columns_are_named_and_never_years(tmp_path):
+    header = [*ENDUSE_HEADER, "", "CHINA", "value_20 share"]
+    rows = [[*row, "", "12", "0.5"] for row in EXPORT_ROWS]
+    reading = census_enduse.read(write_csv(tmp_path / "e.csv", rows, header=header))
+    assert sorted(reading.frame["year"].unique()) == [2019, 2020]
+    notes = reading.accounting[0].notes
+    assert (
+        "column 7 'Unnamed: 6' (no header) is not a Census end-use column (empty): "
+        "set aside, not read as a year"
+    ) in notes
+    assert (
+        "column 8 'CHINA' is not a Census end-use column (6 filled cells, first '12'): "
+        "set aside, not read as a year"
+    ) in notes
+    assert any(note.startswith("column 9 'value_20 share'") for note in notes)
+
+
+def test_enduse_content_that_matches_neither_list_is_refused(tmp_path):
+    rows = [["5800", "Korea, South", "99999", "Something else", "1", "2"]]
+    path = write_csv(tmp_path / "e.csv", rows)
+    with pytest.raises(DataFileError) as caught:
+        census_enduse.read(path)
+    assert str(caught.value) == (
+        f"{path}: cannot tell whether the file holds exports or imports: its header does not "
+        "say, and of its (END_USE, COMM_DESC) pairs 0 are only in the Census export end-use "
+        "list and 0 only in the import list (a clear majority of 75% is needed); keep "
+        "END_USE and COMM_DESC as Census publishes them"
+    )
+
+
+def test_enduse_content_split_between_the_lists_is_refused(tmp_path):
+    rows = [EXPORT_ROWS[2], IMPORT_ROWS[2][:2] + ["00010", "Cocoa beans", "1", "1"]]
+    with pytest.raises(DataFileError, match="1 are only in the Census export end-use list"):
+        census_enduse.read(write_csv(tmp_path / "e.csv", rows))
+
+
+def test_enduse_bad_value_names_the_cell(tmp_path):
+    rows = [list(row) for row in EXPORT_ROWS]
+    rows[2][5] = "(D)"
+    path = write_csv(tmp_path / "e.csv", rows)
+    with pytest.raises(DataFileError) as caught:
+        census_enduse.read(path)
+    assert str(caught.value) == f"{path}: line 4, column 'value_20': expected a number, found '(D)'"
+
+
+def test_enduse_bad_value_in_a_workbook_names_the_cell(tmp_path):
+    rows = [[r[0], r[1], r[2], r[3], 1.0, 2.0] for r in IMPORT_ROWS]
+    rows[1][5] = "n/a"
+    path = write_xlsx(tmp_path / "i.xlsx", rows)
+    with pytest.raises(DataFileError) as caught:
+        census_enduse.read(path)
+    assert str(caught.value) == (
+        f"{path}: sheet 'EnduseImp', cell F3 (value_20): expected a number, found 'n/a'"
+    )
+
+
+def test_enduse_row_given_twice_is_refused(tmp_path):
+    path = write_csv(tmp_path / "e.csv", [*EXPORT_ROWS, EXPORT_ROWS[2]])
+    with pytest.raises(DataFileError) as caught:
+        census_enduse.read(path)
+    assert str(caught.value) == (
+        f"{path}: line 8, column 'END_USE': end-use 00000 for CTY_CODE 5800 is given twice "
+        "(also row 4); remove one of them"
+    )
+
+
+def test_enduse_code_tables_hold_five_digit_codes_and_categories():
+    exports, imports = census_enduse.code_table("export"), census_enduse.code_table("import")
+    assert exports["00000"] == "Wheat"
+    assert imports["00000"] == "Green coffee"
+    assert exports["3"] == imports["3"] == "Automotive vehicles, parts, and engines"
+    assert all(len(code) in (1, 5) and code.isdigit() for code in (*exports, *imports))
+
+
+def test_enduse_cli_deficit_from_export_and_import_files(runner, enduse_exports, enduse_imports):
+    result = runner.invoke(
+        cli,
+        [
+            "deficit",
+            "--data",
+            str(enduse_exports),
+            "--data",
+            str(enduse_imports),
+            "--years",
+            "2020",
+            "--unit",
+            "usd",
+            "--format",
+            "csv",
+        ],
+    )
+    [row] = cli_rows(result)
+    assert (float(row["exports_usd"]), float(row["imports_usd"])) == (550.0, 3500.0)
+    assert float(row["balance_usd"]) == -2950.0
+
+
+def test_real_enduse_exports_korea_2016_is_the_census_total():
+    path = shared_file("census/enduse_exports_2013_2022.csv")
+    assert readers.detect(path) == "census-enduse"
+    reading = readers.read_file(path)
+    accounted(reading)
+    frame = reading.frame
+    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2016)]
+    assert set(korea["flow"]) == {"export"}
+    assert korea["value_usd"].sum() == 42_262_186_687
+    autos = korea[korea["product"].between("30000", "30230")]["value_usd"].sum()
+    assert round(autos / MILLION, 1) == 2_550.0
+    assert "00000" in set(korea["product"])
+    assert frame[frame["partner"] == "WLD"]["value_usd"].gt(0).any()
+
+
+def test_real_enduse_imports_korea_2016_and_the_car_balance():
+    exports = readers.read_file(shared_file("census/enduse_exports_2013_2022.csv")).frame
+    path = shared_file("census/enduse_imports_2016_2025.xlsx")
+    assert readers.detect(path) == "census-enduse"
+    reading = readers.read_file(path)
+    accounted(reading)
+    imports = reading.frame
+    korea = imports[(imports["partner"] == "KOR") & (imports["year"] == 2016)]
+    assert set(korea["flow"]) == {"import"}
+    assert korea["value_usd"].sum() == 69_886_778_026
+    autos = korea[korea["product"].between("30000", "30230")]["value_usd"].sum()
+    assert round(autos / MILLION, 1) == 25_108.3
+
+    def cars(frame):
+        chosen = (frame["partner"] == "KOR") & (frame["year"] == 2016)
+        return frame[chosen & (frame["product"] == "30000")]["value_usd"].sum()
+
+    assert round((cars(exports) - cars(imports)) / MILLION, 1) == -14_488.0
+
+
+def test_real_enduse_hand_edited_copy_names_its_stray_columns():
+    path = shared_file("census/enduse_imports_2014_2023_extra-columns.xlsx")
+    assert readers.detect(path) == "census-enduse"
+    reading = readers.read_file(path)
+    accounted(reading)
+    assert sorted(reading.frame["year"].unique()) == list(range(2014, 2024))
+    notes = "\n".join(reading.accounting[0].notes)
+    for name in ("'Unnamed: 14'", "'Unnamed: 15'", "'CHINA'", "'Unnamed: 17'"):
+        assert f"{name}" in notes
+    assert "column Q 'CHINA' is not a Census end-use column" in notes
+
+
+def test_real_enduse_cli_deficit_korea_2016(runner):
+    exports = shared_file("census/enduse_exports_2013_2022.csv")
+    imports = shared_file("census/enduse_imports_2016_2025.xlsx")
+    result = runner.invoke(
+        cli,
+        ["deficit", "--data", str(exports), "--data", str(imports), "--years", "2016"]
+        + ["--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert round(float(row["balance_usd_millions"]), 1) == -27_624.6
+
+
+# ------------------------------------------------------------------------ trade API
+
+
+def write_json(path: Path, rows: list[list]) -> Path:
+    path.write_text(json.dumps(rows).replace("],", "],\n"), encoding="utf-8")
+    return path
+
+
+def api_exports_rows() -> list[list]:
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "CTY_NAME", "time"]]
+    for month in range(1, 13):
+        rows.append(["0101", "10", str(10 * month), "5800", "KOREA, SOUTH", f"2019-{month:02d}"])
+        rows.append(["-", "100", str(100 * month), "5800", "KOREA, SOUTH", f"2019-{month:02d}"])
+    return rows
+
+
+def api_imports_rows() -> list[list]:
+    header = ["I_COMMODITY", "GEN_VAL_MO", "GEN_VAL_YR", "CON_VAL_MO", "CON_VAL_YR"]
+    rows = [[*header, "CTY_CODE", "time"]]
+    for month in range(1, 13):
+        rows.append(["TOTAL", "300", str(300 * month), "290", str(290 * month), "5800"])
+        rows[-1].append(f"2019-{month:02d}")
+    return rows
+
+
+@pytest.fixture
+def api_exports(tmp_path):
+    return write_json(tmp_path / "exports.json", api_exports_rows())
+
+
+@pytest.fixture
+def api_imports(tmp_path):
+    return write_json(tmp_path / "imports.json", api_imports_rows())
+
+
+def test_api_json_answers_are_detected(api_exports, api_imports):
+    assert readers.detect(api_exports) == "census-api-json"
+    assert readers.detect(api_imports) == "census-api-json"
+
+
+def test_api_december_year_to_date_is_the_only_annual_row(api_exports):
+    frame = readers.read_file(api_exports).frame
+    annual = frame[frame["month"].isna()]
+    assert annual.set_index("product")["value_usd"].to_dict() == {"0101": 120.0, "TOTAL": 1200.0}
+    assert len(frame[frame["month"].notna()]) == 24
+    assert set(frame["year"]) == {2019}
+
+
+def test_api_product_codes_keep_zeros_and_dash_is_all_goods(api_exports):
+    frame = census_api.read(api_exports).frame
+    assert set(frame["product"]) == {"0101", "TOTAL"}
+    classes = frame.drop_duplicates("product").set_index("product")["classification"]
+    assert classes.to_dict() == {"0101": "HS", "TOTAL": "none"}
+
+
+def test_api_provenance_strings(api_exports, api_imports):
+    exports = census_api.read(api_exports).frame
+    imports = census_api.read(api_imports).frame
+    assert set(exports["basis"]) == {"total exports, F.A.S."}
+    assert set(imports["basis"]) == {"general imports, customs value"}
+    for frame in (exports, imports):
+        assert set(frame["source"]) == {"US Census Bureau, international trade API"}
+        assert set(frame["vintage"]) == {"data through 2019-12"}
+        assert set(frame["reporter"]) == {"USA"}
+        assert set(frame["partner"]) == {"KOR"}
+
+
+def test_api_general_imports_are_kept_and_consumption_set_aside(api_imports):
+    reading = census_api.read(api_imports)
+    frame = reading.frame
+    assert frame[frame["month"].isna()]["value_usd"].tolist() == [3600.0]
+    assert set(frame[frame["month"].notna()]["value_usd"]) == {300.0}
+    assert reading.accounting[0].notes[0] == (
+        "CON_VAL_MO, CON_VAL_YR (imports for consumption) set aside: general imports "
+        "(GEN_VAL_*) are kept, as the same trade on two bases would count it twice"
+    )
+    accounted(reading)
+
+
+def test_api_year_to_date_alone_keeps_december_and_sets_aside_other_months(tmp_path):
+    rows = [["I_COMMODITY", "CON_VAL_YR", "CTY_CODE", "time"]]
+    rows += [["87", str(5 * m), "5800", f"2020-{m:02d}"] for m in range(1, 13)]
+    reading = census_api.read(write_json(tmp_path / "ytd.json", rows))
+    frame = reading.frame
+    assert len(frame) == 1 and pd.isna(frame["month"].iloc[0])
+    assert frame["value_usd"].iloc[0] == 60.0
+    assert set(frame["basis"]) == {"imports for consumption, customs value"}
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (12, 1)
+    assert account.set_aside == {
+        "CON_VAL_YR of a month before December: year-to-date, not a whole year": 11
+    }
+
+
+def test_api_naics_and_enduse_fields_set_the_classification(tmp_path):
+    naics = [
+        ["NAICS", "ALL_VAL_MO", "CTY_CODE", "YEAR", "MONTH"],
+        ["336", "5", "5800", "2019", "03"],
+    ]
+    enduse = [["I_ENDUSE", "GEN_VAL_MO", "CTY_CODE", "time"], ["00000", "7", "7920", "2019-03"]]
+    first = census_api.read(write_json(tmp_path / "n.json", naics)).frame
+    second = census_api.read(write_json(tmp_path / "e.json", enduse)).frame
+    assert first[["product", "classification", "month"]].iloc[0].tolist() == ["336", "NAICS", 3]
+    assert second[["product", "classification", "partner"]].iloc[0].tolist() == [
+        "00000",
+        "Census end-use",
+        "NAM",
+    ]
+
+
+def test_api_world_total_and_regional_codes(tmp_path):
+    rows = [
+        ["CTY_CODE", "CTY_NAME", "ALL_VAL_MO", "time"],
+        ["-", "TOTAL FOR ALL COUNTRIES", "1000", "2019-01"],
+        ["1XXX", "NORTH AMERICA", "400", "2019-01"],
+        ["0003", "EUROPEAN UNION", "300", "2019-01"],
+    ]
+    reading = census_api.read(write_json(tmp_path / "w.json", rows))
+    assert reading.frame.set_index("partner")["value_usd"].to_dict() == {
+        "EUN": 300.0,
+        "WLD": 1000.0,
+    }
+    assert reading.accounting[0].set_aside == {
+        "Census regional or group code korus has no code for (1XXX NORTH AMERICA)": 1
+    }
+
+
+def test_api_bad_period_names_the_row(tmp_path):
+    path = write_json(
+        tmp_path / "t.json", [["CTY_CODE", "ALL_VAL_MO", "time"], ["5800", "1", "2019"]]
+    )
+    with pytest.raises(DataFileError) as caught:
+        census_api.read(path)
+    assert str(caught.value) == (
+        f"{path}: row 2 of the JSON array (row 1 is the header), field 'time': period '2019' "
+        "is not YYYY-MM (ask the API for monthly time values)"
+    )
+
+
+def test_api_bad_value_names_the_field(tmp_path):
+    path = write_json(
+        tmp_path / "v.json", [["CTY_CODE", "ALL_VAL_MO", "time"], ["5800", "(D)", "2019-01"]]
+    )
+    with pytest.raises(DataFileError) as caught:
+        census_api.read(path)
+    assert str(caught.value) == (
+        f"{path}: row 2 of the JSON array (row 1 is the header), field 'ALL_VAL_MO': "
+        "expected a number, found '(D)'"
+    )
+
+
+def test_api_truncated_json_is_refused(tmp_path):
+    path = tmp_path / "cut.json"
+    path.write_text('[["CTY_CODE","ALL_VAL_MO","time"],\n["5800","1",', encoding="utf-8")
+    assert readers.detect(path) == "census-api-json"
+    with pytest.raises(DataFileError, match=r"not valid JSON at line 2"):
+        readers.read_file(path)
+
+
+def test_api_mixed_flows_are_refused(tmp_path):
+    path = write_json(
+        tmp_path / "m.json",
+        [["ALL_VAL_MO", "GEN_VAL_MO", "time", "CTY_CODE"], ["1", "2", "x", "1"]],
+    )
+    with pytest.raises(DataFileError) as caught:
+        census_api.read(path)
+    assert str(caught.value) == (
+        f"{path}: the header mixes export fields (ALL_VAL_*) and import fields "
+        "(GEN_VAL_*, CON_VAL_*); give exports and imports in separate files"
+    )
+
+
+def test_api_csv_layout_of_the_same_fields(tmp_path):
+    path = write_csv(
+        tmp_path / "api.csv",
+        [["NAMIBIA", "1500", "0", "01", "LIVE ANIMALS", "2019-05", "HS2", "7920"]],
+        header=["CTY_NAME", "CON_VAL_MO", "CAL_DUT_MO", "I_COMMODITY", "I_COMMODITY_SDESC"]
+        + ["time", "COMM_LVL", "CTY_CODE"],
+    )
+    assert readers.detect(path) == "census-api-csv"
+    frame = readers.read_file(path).frame
+    assert frame[["partner", "product", "year", "month"]].iloc[0].tolist() == [
+        "NAM",
+        "01",
+        2019,
+        5,
+    ]
+
+
+def test_api_cli_deficit_from_december_year_to_date(runner, api_exports, api_imports):
+    result = runner.invoke(
+        cli,
+        ["deficit", "--data", str(api_exports), "--data", str(api_imports), "--years", "2019"]
+        + ["--unit", "usd", "--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert (float(row["exports_usd"]), float(row["imports_usd"])) == (1200.0, 3600.0)
+
+
+def test_real_api_csv_hs87_2016_is_the_largest_chapter():
+    path = shared_file("census/api_imports_hs2_korea_monthly_2013_2021.csv")
+    assert readers.detect(path) == "census-api-csv"
+    reading = readers.read_file(path)
+    accounted(reading)
+    frame = reading.frame
+    assert frame["month"].notna().all()
+    assert set(frame["vintage"]) == {"data through 2021-07"}
+    assert set(frame["basis"]) == {"imports for consumption, customs value"}
+    year = frame[frame["year"] == 2016]
+    chapters = year.groupby("product")["value_usd"].sum()
+    assert year[year["product"] == "87"]["month"].nunique() == 12
+    assert round(chapters["87"] / MILLION, 1) == 23_000.9
+    assert chapters.idxmax() == "87"
+    assert {"98", "99"} <= set(frame["product"])
+
+
+# --------------------------------------------------------------------- balance page
+
+BALANCE_MONTHS = [
+    ("January", "1,187.5", "8,427.5", "-7,240.0"),
+    ("February", "1,289.8", "6,375.6", "-5,085.8"),
+]
+
+
+def balance_lines(year=2019, months=12, delimiter=";", total=None) -> list[str]:
+    names = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    lines = [delimiter.join(["Month", "Exports", "Imports", "Balance"])]
+    quote = '"' if delimiter == "," else ""
+    for name in names[:months]:
+        cells = [f"{name} {year}", "1,000.0", "3,500.5", "-2,500.5"]
+        lines.append(delimiter.join(cells[:1] + [f"{quote}{c}{quote}" for c in cells[1:]]))
+    if total:
+        lines.append(delimiter.join([quote + c + quote if i else c for i, c in enumerate(total)]))
+    return lines
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\r\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_balance_page_is_detected_and_read_in_millions(tmp_path):
+    path = write_lines(tmp_path / "c5800.csv", balance_lines())
+    assert readers.detect(path) == "census-balance-page"
+    reading = readers.read_file(path)
+    frame = reading.frame
+    assert list(frame.columns) == list(COLUMNS)
+    january = frame[frame["month"] == 1].set_index("flow")["value_usd"].to_dict()
+    assert january == {"export": 1_000.0 * MILLION, "import": 3_500.5 * MILLION}
+    assert frame["month"].notna().all()
+    assert set(frame["partner"]) == {"KOR"}
+    assert reading.accounting[0].notes == ["partner KOR taken from the file name c5800"]
+    accounted(reading)
+
+
+def test_balance_provenance_strings(tmp_path):
+    frame = census_balance.read(write_lines(tmp_path / "c5800.csv", balance_lines())).frame
+    assert set(frame["source"]) == {"US Census Bureau, trade balance page"}
+    assert frame.drop_duplicates("flow").set_index("flow")["basis"].to_dict() == {
+        "export": "total exports, F.A.S.",
+        "import": "general imports, customs value",
+    }
+    assert set(frame["vintage"]) == {"data through 2019-12; release not stated in the file"}
+    assert set(frame["reporter"]) == {"USA"} and set(frame["product"]) == {"TOTAL"}
+
+
+def test_balance_title_line_names_the_partner(tmp_path):
+    lines = ["Trade in Goods with Namibia", *balance_lines(delimiter=",")]
+    reading = census_balance.read(write_lines(tmp_path / "page.csv", lines))
+    assert set(reading.frame["partner"]) == {"NAM"}
+    assert reading.accounting[0].notes == [
+        "partner NAM taken from the title 'Trade in Goods with Namibia'"
+    ]
+    assert reading.accounting[0].rows_read == 12
+
+
+def test_balance_stated_year_total_is_an_annual_row_checked_against_months(tmp_path):
+    total = ["TOTAL 2019", "12,000.0", "42,006.0", "-30,006.0"]
+    reading = census_balance.read(write_lines(tmp_path / "c5800.csv", balance_lines(total=total)))
+    annual = reading.frame[reading.frame["month"].isna()]
+    assert annual.set_index("flow")["value_usd"].to_dict() == {
+        "export": 12_000.0 * MILLION,
+        "import": 42_006.0 * MILLION,
+    }
+    assert reading.accounting[0].notes[1:] == []
+    wrong = ["TOTAL 2019", "12,900.0", "42,006.0", "-29,106.0"]
+    account = census_balance.read(
+        write_lines(tmp_path / "c5800b.csv", balance_lines(total=wrong))
+    ).accounting[0]
+    assert account.notes[1] == (
+        "line 14: 2019 exports total 12,900.0 differs from the sum of its months 12,000.0 "
+        "(millions); both kept as published"
+    )
+
+
+def test_balance_partial_year_has_no_annual_row(tmp_path):
+    frame = census_balance.read(write_lines(tmp_path / "c5800.csv", balance_lines(months=7))).frame
+    assert frame["month"].notna().all()
+    assert set(frame["vintage"]) == {"data through 2019-07; release not stated in the file"}
+
+
+def test_balance_gap_between_flows_and_balance_is_noted_with_its_row(tmp_path):
+    lines = balance_lines()
+    lines[3] = "March 2019;1,000.0;3,500.5;-2,400.5"
+    account = census_balance.read(write_lines(tmp_path / "c5800.csv", lines)).accounting[0]
+    assert account.notes[1] == (
+        "exports minus imports differs from the balance by more than 0.15 million on 1 rows: "
+        "line 4 (March 2019): exports 1,000.0 - imports 3,500.5 = -2,500.5, but the balance "
+        "says -2,400.5"
+    )
+
+
+def test_balance_rounding_within_tolerance_is_not_noted(tmp_path):
+    lines = balance_lines()
+    lines[3] = "March 2019;1,000.0;3,500.5;-2,500.6"
+    account = census_balance.read(write_lines(tmp_path / "c5800.csv", lines)).accounting[0]
+    assert account.notes == ["partner KOR taken from the file name c5800"]
+
+
+def test_balance_without_a_partner_is_refused(tmp_path):
+    path = write_lines(tmp_path / "china_trade.csv", balance_lines())
+    with pytest.raises(DataFileError) as caught:
+        census_balance.read(path)
+    assert str(caught.value) == (
+        f"{path}: the balance page names no partner (no 'Trade in Goods with ...' title "
+        "line, no Census code cNNNN in the file name); rename the file with its Census page "
+        "code, e.g. c5700.csv for China (the page's address ends in /balance/c5700.html), "
+        "or put the page title 'Trade in Goods with China' on its first line"
+    )
+
+
+def test_balance_bad_figure_names_the_line_and_column(tmp_path):
+    lines = balance_lines()
+    lines[2] = "February 2019;1,000.0;n.a.;-2,500.5"
+    path = write_lines(tmp_path / "c5800.csv", lines)
+    with pytest.raises(DataFileError) as caught:
+        census_balance.read(path)
+    assert str(caught.value) == (
+        f"{path}: line 3, column 'Imports': expected a figure in millions such as 1,187.5, "
+        "found 'n.a.'"
+    )
+
+
+def test_balance_blank_and_note_lines_are_counted(tmp_path):
+    lines = [*balance_lines(), "", "Note: figures in millions of dollars;;;"]
+    account = census_balance.read(write_lines(tmp_path / "c5800.csv", lines)).accounting[0]
+    assert (account.rows_read, account.rows_kept) == (14, 12)
+    assert account.set_aside == {"blank line": 1, "text line without figures (a note)": 1}
+
+
+def test_balance_cli_deficit_from_twelve_months(runner, tmp_path):
+    path = write_lines(tmp_path / "c5800.csv", balance_lines())
+    result = runner.invoke(
+        cli, ["deficit", "--data", str(path), "--years", "2019"] + ["--format", "csv"]
+    )
+    [row] = cli_rows(result)
+    assert round(float(row["balance_usd_millions"]), 1) == -30_006.0
+
+
+def test_real_balance_page_china_2016():
+    path = shared_file("census/balance_page_c5700_china_monthly_2001_2019.csv")
+    assert readers.detect(path) == "census-balance-page"
+    reading = readers.read_file(path)
+    accounted(reading)
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (228, 228)
+    assert account.notes == ["partner CHN taken from the file name c5700"]
+    frame = reading.frame
+    year = frame[frame["year"] == 2016].groupby("flow")["value_usd"].sum() / MILLION
+    assert round(year["export"], 1) == 115_595.0
+    assert round(year["import"], 1) == 462_419.9
+    # The page's own Balance column adds to -346,825.2 for 2016; exports minus imports is
+    # -346,824.9: three months' balances were rounded 0.1 away from their difference.
+    assert round(year["export"] - year["import"], 1) == -346_824.9
+    assert abs((year["export"] - year["import"]) - (-346_825.2)) < 0.5
+
+
+def test_real_balance_page_cli_deficit_china_2016(runner):
+    path = shared_file("census/balance_page_c5700_china_monthly_2001_2019.csv")
+    result = runner.invoke(
+        cli,
+        ["deficit", "--data", str(path), "--partner", "CHN", "--years", "2016", "--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert round(float(row["exports_usd_millions"]), 1) == 115_595.0
+    assert round(float(row["balance_usd_millions"]), 1) == -346_824.9
+
+
+# --------------------------------------------------------------------- sniffing
+
+SHARED = [
+    "census/country.xlsx",
+    "census/country_vintage-2020.xlsx",
+    "census/enduse_exports_2013_2022.csv",
+    "census/enduse_imports_2016_2025.xlsx",
+    "census/enduse_imports_2014_2023_extra-columns.xlsx",
+    "census/api_imports_hs2_korea_monthly_2013_2021.csv",
+    "census/balance_page_c5700_china_monthly_2001_2019.csv",
+    "comtrade/legacy_usa_kor_hs2_2010_2019.csv",
+    "comtrade/plus_api_response_chn_2010.json",
+    "kosis/korea_china_monthly_2001_2019.csv",
+    "kosis/korea_trade_by_partner_annual.csv",
+    "usitc/dataweb_general_imports_hts330499_monthly.csv",
+    "baci/country_codes_V202301.csv",
+    "hs/harmonized-system.csv",
+]
+OWN = {
+    "census/enduse_exports_2013_2022.csv": "census_enduse",
+    "census/enduse_imports_2016_2025.xlsx": "census_enduse",
+    "census/enduse_imports_2014_2023_extra-columns.xlsx": "census_enduse",
+    "census/api_imports_hs2_korea_monthly_2013_2021.csv": "census_api",
+    "census/balance_page_c5700_china_monthly_2001_2019.csv": "census_balance",
+}
+
+
+@pytest.mark.parametrize("relative", SHARED)
+def test_sniffs_claim_only_their_own_real_files(relative):
+    sample = take_sample(shared_file(relative))
+    claims = {
+        module.__name__.rsplit(".", 1)[-1]
+        for module in (census_enduse, census_api, census_balance)
+        if module.sniff(sample)
+    }
+    assert claims == ({OWN[relative]} if relative in OWN else set())
+
+
+def test_sniffs_claim_only_their_own_small_files(tmp_path, enduse_exports, api_exports):
+    balance = write_lines(tmp_path / "c5800.csv", balance_lines())
+    own = {enduse_exports: "census_enduse", api_exports: "census_api", balance: "census_balance"}
+    for path, module_name in own.items():
+        sample = take_sample(path)
+        claims = {
+            module.__name__.rsplit(".", 1)[-1]
+            for module in (census_enduse, census_api, census_balance)
+            if module.sniff(sample)
+        }
+        assert claims == {module_name}
