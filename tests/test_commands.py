@@ -7,8 +7,8 @@ import io
 import json
 
 import pandas as pd
-from conftest import make_frame, shared_file
 
+from conftest import make_frame, shared_file
 from korus.cli import cli
 from korus.readers import read_file
 from korus.readers.tidy import write_csv
@@ -40,7 +40,8 @@ def rows(result):
 def test_mirror_sets_each_sides_figures_beside_the_others(runner, tmp_path):
     write_csv(two_sided_frame(), tmp_path / "both.csv")
     result = runner.invoke(
-        cli, ["mirror", "--data", str(tmp_path / "both.csv"), "--years", "2016", "--unit", "billions"]
+        cli,
+        ["mirror", "--data", str(tmp_path / "both.csv"), "--years", "2016", "--unit", "billions"],
     )
     assert result.exit_code == 0, result.output
     table = rows(result)
@@ -90,7 +91,9 @@ def test_inspect_of_an_unknown_file_is_an_error_showing_its_header(runner, tmp_p
 def test_convert_writes_a_tidy_parquet_that_reads_back_to_the_same_frame(runner, tmp_path):
     frame = two_sided_frame()
     write_csv(frame, tmp_path / "in.csv")
-    result = runner.invoke(cli, ["convert", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.parquet")])
+    result = runner.invoke(
+        cli, ["convert", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.parquet")]
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == f"wrote 4 rows to {tmp_path / 'o.parquet'}\n"
     pd.testing.assert_frame_equal(read_file(tmp_path / "o.parquet").frame, frame)

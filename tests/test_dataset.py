@@ -50,7 +50,10 @@ def test_shipped_chapter_data_keeps_leading_zeros():
 
 OFFICIAL = {
     "census_country": "census/country.xlsx",
-    "census_enduse": ["census/enduse_exports_2013_2022.csv", "census/enduse_imports_2016_2025.xlsx"],
+    "census_enduse": [
+        "census/enduse_exports_2013_2022.csv",
+        "census/enduse_imports_2016_2025.xlsx",
+    ],
     "comtrade_legacy": "comtrade/legacy_usa_kor_hs2_2010_2019.csv",
     "kosis_annual": "kosis/korea_trade_by_partner_annual.csv",
 }

@@ -366,8 +366,9 @@ def growth(years, flow, reporter, partner, unit, fmt, inputs):
 )
 @click.option(
     "--level",
-    type=click.IntRange(1, 5),
-    help="Digits of the end-use categories with --by enduse (1 to 5) [default: 1].",
+    type=click.Choice(["1", "5"]),
+    callback=lambda ctx, param, value: int(value) if value else None,
+    help="With --by enduse: 1 for the principal categories, 5 for the codes [default: 1].",
 )
 @click.option(
     "--sectors",
@@ -398,9 +399,10 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
     """
     from korus import metrics, products, reports
 
-    grouping = products.grouping(by, level, sectors_file)
     shipped = "census-enduse" if by == "enduse" else "comtrade"
     reading = inputs.load(shipped, reporter=reporter, partner=partner)
+    family = products.family_of(reading.frame["classification"].unique())
+    grouping = products.grouping(by, level, sectors_file, flow, family)
     table, total = metrics.sector_values(
         reading.frame, reporter, partner, year, flow, since, grouping
     )

@@ -78,6 +78,15 @@ def heading_name(code: str) -> str:
     return _headings().get(code, "")
 
 
+def _plain_name(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _same_enduse_name(code: str) -> bool:
+    exported, imported = _enduse("export").get(code), _enduse("import").get(code)
+    return bool(exported and imported) and _plain_name(exported) == _plain_name(imported)
+
+
 def enduse_name(code: str, flow: str = "export") -> str:
     """Return the Census end-use name of a code; 5-digit lists differ for exports and imports."""
     names = _enduse("import" if flow == "import" else "export")
@@ -147,6 +156,7 @@ class Grouping:
     level: int | None = None  # end-use digits
     sectors: list[Sector] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    flow: str | None = None  # exports, imports or balance: end-use codes differ by flow
 
     def matches(self, classification: str) -> bool:
         """Return whether rows of this classification are products this grouping reads."""
@@ -169,7 +179,7 @@ class Grouping:
         elif self.by == "enduse":
             level = self.level or 1
             self._need(width, level, f"{level}-digit end-use categories")
-            pairs = [(c, c[:level]) for c in codes]
+            pairs = [(c, self._enduse_group(c, level)) for c in codes]
         else:
             for sector in self.sectors:
                 ranges = sector.hs if self.family == HS else sector.enduse
@@ -184,6 +194,19 @@ class Grouping:
                     continue
                 pairs += [(c, sector.key) for c in codes if _in_ranges(c, ranges)]
         return pairs
+
+    def _enduse_group(self, code: str, level: int) -> str:
+        # Census's export and import end-use lists share the six principal categories
+        # (exports' 6, minimum-value and miscellaneous shipments, is part of "other goods",
+        # imports' 5) but not every 5-digit code: export 00000 is wheat, import 00000 green
+        # coffee. A balance per code is only meaningful where both lists name the code
+        # alike; the rest are kept together under their category, so totals still add up.
+        category = "5" if code[0] == "6" else code[0]
+        if level == 1:
+            return category
+        if self.flow == "balance" and not _same_enduse_name(code):
+            return f"{category} other"
+        return code[:level]
 
     def _need(self, width: int, digits: int, what: str) -> None:
         if width < digits:
@@ -202,16 +225,42 @@ class Grouping:
                 section_name(group) if not group.startswith("chapter") else chapter_name(group[-2:])
             )
         if self.by == "enduse":
+            if group.endswith(" other"):
+                return (
+                    f"{enduse_name(group[0], flow)}: codes that the export and import "
+                    "lists name differently"
+                )
+            if group == "5" and self.flow != "imports":
+                return "Other goods (military, minimum-value and miscellaneous shipments)"
             return enduse_name(group, flow)
-        return next((s.name for s in self.sectors if s.key == group), group)
+        sector = next((s for s in self.sectors if s.key == group), None)
+        if sector is None:
+            return group
+        codes = sector.hs if self.family == HS else sector.enduse
+        label = "HS" if self.family == HS else "end-use"
+        return f"{sector.name} ({label} {', '.join(codes)})"
 
 
-def grouping(by: str, level: int | None = None, sectors_file: Path | None = None) -> Grouping:
-    """Return the grouping for ``korus sectors --by``."""
+def grouping(
+    by: str,
+    level: int | None = None,
+    sectors_file: Path | None = None,
+    flow: str | None = None,
+    family: str = HS,
+) -> Grouping:
+    """Return the grouping for ``korus sectors --by``; named sectors in ``family``'s codes."""
     if by == "enduse":
-        if level is not None and not 1 <= level <= 5:
-            raise KorusError(f"end-use level {level}: give 1 to 5 digits")
-        return Grouping(by, ENDUSE, level or 1)
+        if level is not None and level not in (1, 5):
+            raise KorusError(f"end-use level {level}: give 1 (categories) or 5 (codes)")
+        return Grouping(by, ENDUSE, level or 1, flow=flow)
     if by == "sector":
-        return Grouping(by, HS, sectors=load_sectors(sectors_file))
-    return Grouping(by, HS)
+        return Grouping(by, family, sectors=load_sectors(sectors_file), flow=flow)
+    return Grouping(by, HS, flow=flow)
+
+
+def family_of(classifications: Iterable[str]) -> str:
+    """Return the product family a frame's classifications belong to: HS first."""
+    values = set(classifications)
+    if any(str(v).startswith(("HS", "HTS")) for v in values):
+        return HS
+    return ENDUSE if ENDUSE in values else HS
