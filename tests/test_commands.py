@@ -45,11 +45,7 @@ def test_mirror_sets_each_sides_figures_beside_the_others(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     table = rows(result)
-    assert [r["measure"] for r in table] == [
-        "USA exports to KOR / KOR imports from USA",
-        "USA imports from KOR / KOR exports to USA",
-        "USA balance with KOR / minus KOR balance with USA",
-    ]
+    assert [r["measure"] for r in table] == ["USA to KOR", "KOR to USA", "USA balance"]
     values = [
         (float(r["reporter_value_usd_billions"]), float(r["partner_value_usd_billions"]))
         for r in table

@@ -331,9 +331,9 @@ def mirror_flows(
 ) -> pd.DataFrame:
     """Return each side's own figures for the same trade, with the gap between them.
 
-    For every year three rows: ``reporter``'s exports beside ``partner``'s imports from it,
-    ``partner``'s exports beside ``reporter``'s imports, and ``reporter``'s balance beside
-    the partner's balance seen from the reporter's side (its negative). Each side's figures
+    For every year three rows: "A to B", A's exports beside B's imports from A; "B to A",
+    A's imports beside B's exports to A; "A balance", A's balance beside B's balance seen
+    from A's side (its negative). Each side's figures
     come from its own source; nothing is combined across sources within a figure.
     Columns: year, measure, reporter_value, partner_value, gap (reporter minus partner),
     gap_pct (of the partner's figure), reporter_source, reporter_basis, partner_source,
@@ -345,21 +345,9 @@ def mirror_flows(
     for year in years:
         a, b = own.loc[year], other.loc[year]
         for measure, mine, theirs in (
-            (
-                f"{reporter} exports to {partner} / {partner} imports from {reporter}",
-                a["exports"],
-                b["imports"],
-            ),
-            (
-                f"{reporter} imports from {partner} / {partner} exports to {reporter}",
-                a["imports"],
-                b["exports"],
-            ),
-            (
-                f"{reporter} balance with {partner} / minus {partner} balance with {reporter}",
-                a["exports"] - a["imports"],
-                b["imports"] - b["exports"],
-            ),
+            (f"{reporter} to {partner}", a["exports"], b["imports"]),
+            (f"{partner} to {reporter}", a["imports"], b["exports"]),
+            (f"{reporter} balance", a["exports"] - a["imports"], b["imports"] - b["exports"]),
         ):
             gap = mine - theirs
             rows.append(

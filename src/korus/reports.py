@@ -232,7 +232,7 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         table_hidden=["reporter_source", "reporter_basis", "partner_source", "partner_basis"],
         labels={
             "year": "Year",
-            "measure": "Measure",
+            "measure": "Trade",
             "reporter_value": f"As {reporter} reports",
             "partner_value": f"As {partner} reports",
             "gap": "Gap",
@@ -243,6 +243,12 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         sources = "; ".join(sorted(set(table[f"{side}_source"])))
         bases = "; ".join(sorted(set(table[f"{side}_basis"])))
         report.notes.append(f"{_name(code)}'s figures: {sources} ({bases}).")
+    report.notes.append(
+        f"{reporter} to {partner}: {reporter}'s exports beside {partner}'s imports from "
+        f"{reporter}; {partner} to {reporter}: {reporter}'s imports beside {partner}'s "
+        f"exports; {reporter} balance: {reporter}'s balance beside the negative of "
+        f"{partner}'s."
+    )
     report.notes.append(
         "Mirror figures differ by valuation (an importer's CIF includes freight and "
         "insurance, an exporter's FOB does not), timing, country of origin rules and "

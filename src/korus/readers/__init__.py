@@ -142,6 +142,10 @@ def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = Fals
     import pandas as pd
 
     readings = [read_file(path, layout) for path in expand(paths)]
+    for reading in readings:
+        for account in reading.accounting:
+            if account.rows_read == 0:
+                raise DataFileError(f"{account.file}: the file has a header but no data rows")
     frame = pd.concat([reading.frame for reading in readings], ignore_index=True)
     accounting = [account for reading in readings for account in reading.accounting]
     repeats = frame.duplicated(subset=KEY, keep="first")
@@ -149,7 +153,13 @@ def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = Fals
         exact = frame.duplicated(keep="first")
         conflicting = repeats & ~exact
         if conflicting.any() or not dedupe:
-            _overlap_error(frame, repeats, conflicting.any(), int(repeats.sum()))
+            # Name the file when the repeats are all inside one; else the files overlap.
+            where = "the files overlap: "
+            for reading in readings:
+                inside = reading.frame.duplicated(subset=KEY, keep="first")
+                if int(inside.sum()) == int(repeats.sum()):
+                    where = f"{reading.accounting[0].file}: "
+            _overlap_error(frame, repeats, conflicting.any(), int(repeats.sum()), where)
         accounting.append(
             Accounting(
                 file="(stacked files)",
@@ -165,7 +175,7 @@ def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = Fals
     return Reading(frame, accounting)
 
 
-def _overlap_error(frame, repeats, conflicting: bool, count: int) -> None:
+def _overlap_error(frame, repeats, conflicting: bool, count: int, where: str) -> None:
     import pandas as pd
 
     first = frame[repeats].iloc[0]
@@ -185,11 +195,11 @@ def _overlap_error(frame, repeats, conflicting: bool, count: int) -> None:
     )
     if conflicting:
         raise DataFileError(
-            f"{count} figures are given more than once with different values, e.g. {what} "
+            f"{where}{count} figures are given more than once with different values, e.g. {what} "
             f"({'; '.join(sources)}); keep one file or one version of each figure"
         )
     raise DataFileError(
-        f"{count} rows repeat another exactly, e.g. {what} ({'; '.join(sources)}); "
+        f"{where}{count} rows repeat another exactly, e.g. {what} ({'; '.join(sources)}); "
         "remove the repeats, or pass --dedupe to drop them (they are counted)"
     )
 

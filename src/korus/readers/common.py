@@ -157,10 +157,16 @@ def take_sample(path: Path) -> Sample:
         raise DataFileError(f"{path}: cannot be read ({exc.strerror})") from None
     compressed = head.startswith(b"\x1f\x8b")
     if compressed:
+        whole = len(head) < SAMPLE_BYTES
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SAMPLE_BYTES)
+            head = inflater.decompress(head, SAMPLE_BYTES)
         except zlib.error as exc:
-            raise DataFileError(f"{path}: a damaged gzip file ({exc})") from None
+            raise DataFileError(f"{path}: a damaged gzip file ({exc}); download it again") from None
+        if whole and not inflater.eof and not inflater.unconsumed_tail:
+            raise DataFileError(
+                f"{path}: a truncated gzip file (it ends before its data does); download it again"
+            )
     if not head.strip():
         raise DataFileError(f"{path}: the file is empty")
     if head.startswith(b"PAR1"):
@@ -256,10 +262,45 @@ def read_csv(path: Path, **options):
 
     settings = {"dtype": str, "keep_default_na": False, "na_values": []}
     settings.update(options)
-    handle = open_text(path)
+    text = decode(raw_bytes(path), Path(path))
+    if isinstance(settings.get("skiprows", 0), int):
+        check_field_counts(
+            text, Path(path), settings.get("sep", ","), settings.get("skiprows") or 0
+        )
+    handle = io.StringIO(text, newline="")
     try:
-        return pd.read_csv(handle, **settings)
+        table = pd.read_csv(handle, **settings)
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path}: the file holds no rows") from None
     except pd.errors.ParserError as exc:
-        raise DataFileError(f"{path}: not readable as CSV ({exc})") from None
+        message = " ".join(str(exc).split())
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+        if match:
+            expected, line, saw = match.groups()
+            raise DataFileError(
+                f"{path}: line {line} has {saw} fields where the header has {expected}; "
+                "fix or remove the row"
+            ) from None
+        raise DataFileError(f"{path}: not readable as CSV ({message})") from None
+    return table
+
+
+def check_field_counts(text: str, path: Path, delimiter: str = ",", skip: int = 0) -> None:
+    """Raise DataFileError at the first record whose number of fields differs from the header's.
+
+    pandas fills a short row with empty cells, which would pass for blanks in the data:
+    a ragged row is an error, never guessed at. ``skip`` lines come before the header.
+    """
+    records = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width = None
+    for number, row in enumerate(records, start=1):
+        if number <= skip or not row:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            line = records.line_num
+            raise DataFileError(
+                f"{path}: line {line} has {len(row)} fields where the header has {width}; "
+                "fix or remove the row"
+            )

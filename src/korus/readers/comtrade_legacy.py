@@ -72,6 +72,10 @@ def read(path: Path) -> Reading:
     if missing:
         raise DataFileError(f"{name}: missing Comtrade columns {missing}")
     accounting = Accounting(file=name, layout=LAYOUT, rows_read=len(table))
+    # A header pasted again into the data (files joined by hand) is not a row of figures.
+    repeated = (table[REQUIRED] == pd.Series(REQUIRED, index=REQUIRED)).all(axis=1)
+    accounting.set_aside_rows("repeated header line", int(repeated.sum()))
+    table = table[~repeated]
 
     keep = pd.Series(True, index=table.index)
     for column, aggregate in AGGREGATE_MARKERS.items():
@@ -123,6 +127,7 @@ def read(path: Path) -> Reading:
             )
         )
     accounting.rows_kept = len(records)
+    _check_parts(records, accounting)
     frame = pd.DataFrame(
         records,
         columns=[
@@ -167,3 +172,24 @@ def _country(row, role: str, name: str, where: str) -> str:
             "is not a Comtrade area korus knows"
         )
     return country.code
+
+
+def _check_parts(records: list[tuple], accounting: Accounting) -> None:
+    """Note where a file's TOTAL row and the sum of its chapters disagree (over 0.1%)."""
+    totals: dict[tuple, float] = {}
+    parts: dict[tuple, float] = {}
+    for year, month, reporter, partner, flow, product, _, value, _ in records:
+        key = (year, month, reporter, partner, flow)
+        if product == "TOTAL":
+            totals[key] = value
+        elif len(product) == 2:
+            parts[key] = parts.get(key, 0.0) + value
+    for key, total in sorted(totals.items(), key=str):
+        if key in parts and abs(parts[key] - total) > max(1.0, abs(total) * 0.001):
+            year, month, reporter, partner, flow = key
+            period = f"{year}" if month is None else f"{year}-{month:02d}"
+            accounting.notes.append(
+                f"{reporter} {flow}s to {partner} {period}: the chapters add up to "
+                f"{parts[key]:,.0f} USD, the TOTAL row says {total:,.0f} "
+                f"(a gap of {parts[key] - total:+,.0f}); korus uses the TOTAL row for totals"
+            )

@@ -26,8 +26,9 @@ or after processing) are parts or variants of those and are set aside, counted.
 
 Since 2017 Comtrade+ answers hold the aggregate row together with its breakdowns by second
 partner, customs procedure, mode of transport and mode of supply. Only the aggregate row
-(``partner2Code`` 0, ``customsCode`` C00, ``motCode`` 0, ``mosCode`` 0, or the field blank or
-absent) is kept; the breakdown rows would double the totals and are set aside, counted.
+(``partner2Code`` 0, ``customsCode`` C00, ``motCode`` 0, ``mosCode`` 0, or the field blank,
+absent, or R's ``NA``) is kept; the breakdown rows would double the totals and are set
+aside, counted.
 
 ``freqCode`` A gives a whole-year row; M a monthly row (month from ``period`` YYYYMM, else
 ``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). ``cmdCode``
@@ -94,12 +95,14 @@ CLASSIFICATIONS = {
     "HS": "HS (as reported)",
 }
 # Breakdown fields (normalised names) and the values that mean "all": the aggregate row.
+# None of these fields has a code "NA": there it is R's missing value (comtradr's CSV).
 BREAKDOWNS = {
-    "partner2code": ({"", "0"}, "second partner"),
-    "customscode": ({"", "C00"}, "customs procedure"),
-    "motcode": ({"", "0"}, "mode of transport"),
-    "moscode": ({"", "0"}, "mode of supply"),
+    "partner2code": ({"", "NA", "0"}, "second partner"),
+    "customscode": ({"", "NA", "C00"}, "customs procedure"),
+    "motcode": ({"", "NA", "0"}, "mode of transport"),
+    "moscode": ({"", "NA", "0"}, "mode of supply"),
 }
+MISSING = {"", "NA"}  # in value fields (cifvalue, fobvalue): no value
 WORLD_ISO = {"W00", "WLD"}
 # Fields that would say when the figures were released (normalised names).
 RELEASE_FIELDS = ("lastreleased", "releasedate", "lastupdated", "lastupdate", "publicationdate")
@@ -225,7 +228,6 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
     fields = set().union(*records) if records else set()
     if records:
         _require(fields, name)
-    classification_seen: set[str] = set()
     rows = []  # (index, year, month, reporter, partner, flow, product, classification, value)
     padded = 0
     basis_doubts = {"import": 0, "export": 0}
@@ -298,11 +300,10 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
                     "2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
                 )
             classification = CLASSIFICATIONS.get(scheme or "HS")
-            classification_seen.add(classification)
         value = number(record.get("primaryvalue"), file=name, where=where("primaryvalue"))
         side = "import" if flow in ("import", "re-import") else "export"
         own, other = ("cifvalue", "fobvalue") if side == "import" else ("fobvalue", "cifvalue")
-        if not text(own) and text(other):
+        if text(own) in MISSING and text(other) not in MISSING:
             basis_doubts[side] += 1
         rows.append((index, year, month, reporter, partner, flow, product, classification, value))
 

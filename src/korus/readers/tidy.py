@@ -12,7 +12,7 @@ from pathlib import Path
 
 from korus.errors import DataFileError
 from korus.readers.common import read_csv as read_text_csv
-from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
+from korus.schema import COLUMNS, SCHEMA_VERSION, Accounting, Reading, canonical
 
 LAYOUT_CSV = "korus-csv"
 LAYOUT_PARQUET = "korus-parquet"
@@ -38,27 +38,33 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def read_csv(path: Path) -> Reading:
     """Return the canonical frame of a korus tidy CSV."""
+    import pandas as pd
 
     name = str(path)
-    dtypes = {column: "str" for column in TEXT_COLUMNS}
-    try:
-        frame = read_text_csv(
-            path,
-            dtype={**dtypes, "year": "int64", "month": "Int64", "value_usd": "float64"},
-            na_values={"month": [""], "value_usd": [""]},
-        )
-    except ValueError as exc:
-        raise DataFileError(f"{name}: not a valid korus tidy CSV ({exc})") from None
-    missing = [column for column in COLUMNS if column not in frame.columns]
+    table = read_text_csv(path)
+    missing = [column for column in COLUMNS if column not in table.columns]
     if missing:
         raise DataFileError(
             f"{name}: not a valid korus tidy CSV: it lacks the columns {missing} "
-            f"(its header: {', '.join(map(str, frame.columns[:8]))}...)"
+            f"(its header: {', '.join(map(str, table.columns[:8]))}...)"
         )
-    missing_values = frame["value_usd"].isna()
-    if missing_values.any():
-        line = int(missing_values.idxmax()) + 2
-        raise DataFileError(f"{name}: line {line}, column 'value_usd': the value is empty")
+    frame = table[list(COLUMNS)].copy()
+    for column, kind in (("year", "int"), ("month", "month"), ("value_usd", "float")):
+        text = frame[column].str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = numbers.isna() & ~((text == "") & (kind == "month"))
+        if kind == "int":
+            bad |= numbers.notna() & (numbers % 1 != 0)
+        if bad.any():
+            line = int(bad.to_numpy().argmax()) + 2
+            shown = text[bad].iloc[0]
+            found = repr(shown) if shown else "an empty cell"
+            raise DataFileError(
+                f"{name}: line {line}, column {column!r}: expected a number, found {found}"
+            )
+        frame[column] = numbers
+    frame["year"] = frame["year"].astype("int64")
+    frame["month"] = frame["month"].astype("Int64")
     return _checked(frame, name, LAYOUT_CSV)
 
 

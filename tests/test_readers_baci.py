@@ -1,0 +1,455 @@
+"""BACI reader: CEPII's reconciled flows, each written as an export and as an import."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import shared_file
+from korus import metrics, readers
+from korus.cli import cli
+from korus.errors import DataFileError
+from korus.readers import baci
+from korus.readers.common import take_sample
+from korus.schema import COLUMNS
+
+# A year of flows in BACI's layout: v in thousands of US dollars, q in tonnes (blank or a
+# space-padded NA when unknown), k with its leading zero except one row that lost it.
+ROWS = [
+    ("2021", "842", "410", "010121", "1.5", "           NA"),  # USA -> KOR, chapter 01
+    ("2021", "842", "410", "870323", "200.25", ""),  # USA -> KOR, chapter 87
+    ("2021", "842", "410", "030389", "10", "  2.5"),  # USA -> KOR, chapter 03
+    ("2021", "410", "842", "870323", "5000.125", "12.000"),  # KOR -> USA, chapter 87
+    ("2021", "410", "842", "870840", "1200", "  0.1"),  # KOR -> USA, chapter 87
+    ("2021", "410", "842", "10129", "3.5", "        NA"),  # KOR -> USA, 010129 lost its 0
+    ("2021", "516", "410", "260111", "7", "  NA"),  # Namibia -> KOR
+    ("2021", "490", "842", "847130", "900", ""),  # Other Asia, nes (Taiwan) -> USA
+    ("2021", "156", "842", "850440", "4000", ""),  # China -> USA
+]
+USA_EXPORTS_TO_KOR = (1.5 + 200.25 + 10) * 1e3
+USA_IMPORTS_FROM_KOR = (5000.125 + 1200 + 3.5) * 1e3
+
+# Excerpts of CEPII's country lists: V202301 (old columns) and a later release (new ones).
+# Namibia's ISO2 is blank in V202301 (its "NA" was lost); the new file writes it.
+OLD_COUNTRIES = """\
+country_code,country_name_abbreviation,country_name_full,iso_2digit_alpha,iso_3digit_alpha
+156,China,China,CN,CHN
+410,Rep. of Korea,Republic of Korea,KR,KOR
+490,"Other Asia, nes","Other Asia, not elsewhere specified",N/A,N/A
+516,Namibia,Namibia,,NAM
+842,USA,"USA, Puerto Rico and US Virgin Islands",US,USA
+"""
+NEW_COUNTRIES = """\
+country_code,country_name,country_iso2,country_iso3
+156,China,CN,CHN
+410,Rep. of Korea,KR,KOR
+490,"Other Asia, nes",N/A,N/A
+516,Namibia,NA,NAM
+842,USA,US,USA
+"""
+PRODUCTS = 'code,description\n10121,"Horses: live, pure-bred breeding animals"\n'
+
+
+def write_data(path: Path, rows=ROWS, quoted: bool = False) -> Path:
+    if quoted:
+        lines = ['"t","i","j","k","v","q"']
+        lines += [
+            ",".join(f'"{cell}"' if n == 3 else cell for n, cell in enumerate(row)) for row in rows
+        ]
+    else:
+        lines = ["t,i,j,k,v,q"] + [",".join(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def release(folder: Path, countries: str = OLD_COUNTRIES, version="V202301", hs="HS92") -> Path:
+    """A BACI release folder: the data file and its companion files."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"country_codes_{version}.csv").write_text(countries, encoding="utf-8")
+    (folder / f"product_codes_{hs}_{version}.csv").write_text(PRODUCTS, encoding="utf-8")
+    return write_data(folder / f"BACI_{hs}_Y2021_{version}.csv")
+
+
+@pytest.fixture
+def data_file(tmp_path) -> Path:
+    return release(tmp_path / "baci")
+
+
+def flows(frame: pd.DataFrame, reporter="USA", partner="KOR", year=2021) -> tuple[float, float]:
+    row = metrics.bilateral_flows(frame, reporter, partner, [year]).iloc[0]
+    return row["exports"], row["imports"]
+
+
+# ------------------------------------------------------------------------ values
+
+
+def test_bilateral_totals_are_thousands_converted_to_dollars(data_file):
+    frame = baci.read(data_file).frame
+    assert flows(frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
+    assert flows(frame, "KOR", "USA") == (USA_IMPORTS_FROM_KOR, USA_EXPORTS_TO_KOR)
+
+
+def test_each_row_is_the_exporters_export_and_the_importers_import(data_file):
+    frame = baci.read(data_file).frame
+    hs6 = frame[frame["product"].str.len() == 6]
+    exports = hs6[hs6["flow"] == "export"].set_index(["reporter", "partner", "product"])
+    imports = hs6[hs6["flow"] == "import"].set_index(["partner", "reporter", "product"])
+    assert exports["value_usd"].sort_index().tolist() == imports["value_usd"].sort_index().tolist()
+    assert exports.loc[("KOR", "USA", "870323"), "value_usd"] == 5_000_125.0
+    assert imports.loc[("KOR", "USA", "870323"), "value_usd"] == 5_000_125.0
+
+
+def test_chapter_shares_come_from_the_hs6_rows_and_keep_their_leading_zero(data_file):
+    frame = baci.read(data_file).frame
+    chapters, total = metrics.sector_values(frame, "USA", "KOR", 2021, "imports")
+    shares = chapters.set_index("product")
+    assert total == USA_IMPORTS_FROM_KOR
+    assert shares.loc["87", "value"] == 6_200_125.0
+    assert shares.loc["01", "value"] == 3_500.0
+    assert shares.loc["87", "share_pct"] == pytest.approx(6_200_125 / 6_203_625 * 100)
+    exported, _ = metrics.sector_values(frame, "USA", "KOR", 2021, "exports")
+    assert exported.set_index("product")["value"].to_dict() == {
+        "87": 200_250.0,
+        "03": 10_000.0,
+        "01": 1_500.0,
+    }
+
+
+def test_hs6_codes_keep_their_leading_zero_and_a_lost_zero_is_restored(data_file):
+    reading = baci.read(data_file)
+    products = set(reading.frame["product"])
+    assert {"010121", "010129", "030389", "01", "03"} <= products
+    assert "10129" not in products
+    assert (
+        "1 product codes k had 5 digits, their leading zero lost; restored to 6 digits "
+        "(10121 -> 010121)"
+    ) in reading.accounting[0].notes
+
+
+def test_countries_map_through_the_country_file_with_namibia_and_other_asia(data_file):
+    reading = baci.read(data_file)
+    exporters = set(reading.frame.loc[reading.frame["flow"] == "export", "reporter"])
+    assert exporters == {"USA", "KOR", "NAM", "TWN", "CHN"}
+    assert (
+        "codes with no ISO3 in the country codes file, read as UN Comtrade numerics: "
+        "490 (Other Asia, nes) -> TWN"
+    ) in reading.accounting[0].notes
+
+
+def test_provenance_classification_and_whole_year_rows(data_file):
+    frame = baci.read(data_file).frame
+    assert list(frame.columns) == list(COLUMNS)
+    assert set(frame["source"]) == {"CEPII BACI"}
+    assert set(frame["basis"]) == {"FOB (CEPII BACI reconciled)"}
+    assert set(frame["vintage"]) == {"BACI V202301"}
+    assert set(frame["classification"]) == {"HS1992"}
+    assert frame["month"].isna().all()
+    assert set(frame["year"]) == {2021}
+
+
+def test_rows_read_and_kept_count_the_files_rows(data_file):
+    reading = baci.read(data_file)
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept, account.set_aside) == (9, 9, {})
+    assert account.balanced()
+    hs6 = reading.frame[reading.frame["product"].str.len() == 6]
+    assert len(hs6) == 2 * 9
+
+
+def test_a_pair_that_is_one_korus_country_is_set_aside_and_counted(tmp_path):
+    folder = tmp_path / "merged"
+    release(folder)
+    countries = OLD_COUNTRIES + "58,Belgium-Luxembourg,Belgium-Luxembourg,BE,BEL\n"
+    countries += "56,Belgium,Belgium,BE,BEL\n"
+    (folder / "country_codes_V202301.csv").write_text(countries)
+    path = write_data(
+        folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, ("2021", "58", "56", "870323", "1", "")]
+    )
+    account = baci.read(path).accounting[0]
+    assert account.set_aside == {
+        "exporter and importer are one korus country (two BACI codes for one territory)": 1
+    }
+    assert (account.rows_read, account.rows_kept) == (10, 9)
+
+
+def test_flows_of_two_baci_codes_for_one_country_are_added_together(tmp_path):
+    folder = tmp_path / "germany"
+    release(folder)
+    countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n"
+    countries += "280,Fmr Fed. Rep. of Germany,Former Federal Republic of Germany,DE,DEU\n"
+    (folder / "country_codes_V202301.csv").write_text(countries)
+    extra = [
+        ("2021", "276", "410", "870323", "1.25", ""),
+        ("2021", "280", "410", "870323", "2", ""),
+    ]
+    reading = baci.read(write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra]))
+    frame = reading.frame
+    germany = frame[(frame["reporter"] == "DEU") & (frame["product"] == "870323")]
+    assert germany.set_index("flow")["value_usd"].to_dict() == {"export": 3_250.0}
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (11, 11)
+    assert (
+        "flows of BACI codes that map to one korus country were added together "
+        "(276 -> DEU, 280 -> DEU)"
+    ) in account.notes
+
+
+# ---------------------------------------------------------------- layout variants
+
+
+def test_the_quoted_header_variant_reads_the_same(data_file):
+    quoted = write_data(data_file.with_name("BACI_HS92_Y2021_V202301_quoted.csv"), quoted=True)
+    assert quoted.read_text().startswith('"t","i","j","k","v","q"\n2021,842,410,"010121",')
+    assert readers.detect(quoted) == "baci"
+    pd.testing.assert_frame_equal(baci.read(quoted).frame, baci.read(data_file).frame)
+
+
+def test_the_new_country_file_columns_read_the_same(tmp_path, data_file):
+    newer = release(tmp_path / "new", countries=NEW_COUNTRIES)
+    pd.testing.assert_frame_equal(baci.read(newer).frame, baci.read(data_file).frame)
+
+
+def test_a_gzipped_data_file_reads_the_same(data_file):
+    packed = data_file.with_name("BACI_HS92_Y2021_V202301.csv.gz")
+    packed.write_bytes(gzip.compress(data_file.read_bytes()))
+    assert readers.detect(packed) == "baci"
+    pd.testing.assert_frame_equal(baci.read(packed).frame, baci.read(data_file).frame)
+
+
+def test_companion_files_can_be_given_as_arguments(tmp_path):
+    data = write_data(tmp_path / "trade.csv")
+    elsewhere = tmp_path / "lists"
+    elsewhere.mkdir()
+    countries = elsewhere / "countries.csv"
+    countries.write_text(NEW_COUNTRIES)
+    products = elsewhere / "product_codes_HS17_V202401.csv"
+    products.write_text(PRODUCTS)
+    frame = baci.read(data, country_codes=countries, product_codes=products).frame
+    assert set(frame["classification"]) == {"HS2017"}
+    assert set(frame["vintage"]) == {"BACI V202401"}
+    assert flows(frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
+
+
+def test_the_newest_companion_release_is_used_when_the_data_name_says_none(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "country_codes_V202201.csv").write_text(OLD_COUNTRIES)
+    (folder / "country_codes_V202401.csv").write_text(NEW_COUNTRIES)
+    (folder / "product_codes_HS17_V202201.csv").write_text(PRODUCTS)
+    (folder / "product_codes_HS17_V202401.csv").write_text(PRODUCTS)
+    frame = baci.read(write_data(folder / "trade.csv")).frame
+    assert set(frame["vintage"]) == {"BACI V202401"}
+    assert set(frame["classification"]) == {"HS2017"}
+
+
+def test_the_companions_of_the_data_files_own_release_are_preferred(tmp_path):
+    folder = tmp_path / "two"
+    data = release(folder, version="V202301", hs="HS92")
+    (folder / "product_codes_HS17_V202401.csv").write_text(PRODUCTS)
+    (folder / "country_codes_V202401.csv").write_text(NEW_COUNTRIES)
+    frame = baci.read(data).frame
+    assert set(frame["vintage"]) == {"BACI V202301"}
+    assert set(frame["classification"]) == {"HS1992"}
+
+
+def test_without_companions_codes_are_comtrade_numerics_and_the_release_is_unstated(tmp_path):
+    reading = baci.read(write_data(tmp_path / "trade.csv"))
+    frame = reading.frame
+    assert flows(frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
+    assert set(frame["classification"]) == {"HS (version not stated)"}
+    assert set(frame["vintage"]) == {"release not stated in the file"}
+    assert "TWN" in set(frame["reporter"])
+    assert reading.accounting[0].notes[:2] == [
+        "no product codes file beside the data and no HS version in its name: "
+        "classification 'HS (version not stated)'",
+        "no country codes file beside the data: exporter and importer codes read as UN "
+        "Comtrade numerics (BACI uses them)",
+    ]
+
+
+def test_without_companions_the_data_file_name_gives_hs_version_and_release(tmp_path):
+    frame = baci.read(write_data(tmp_path / "BACI_HS17_Y2021_V202401.csv")).frame
+    assert set(frame["classification"]) == {"HS2017"}
+    assert set(frame["vintage"]) == {"BACI V202401"}
+
+
+def test_the_real_cepii_companion_files_map_usa_and_korea(tmp_path):
+    reading = baci.read(
+        write_data(tmp_path / "trade.csv"),
+        country_codes=shared_file("baci/country_codes_V202301.csv"),
+        product_codes=shared_file("baci/product_codes_HS92_V202301.csv"),
+    )
+    frame = reading.frame
+    assert flows(frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
+    assert set(frame.loc[frame["flow"] == "export", "reporter"]) == {
+        "USA",
+        "KOR",
+        "NAM",
+        "TWN",
+        "CHN",
+    }
+    assert set(frame["classification"]) == {"HS1992"}
+    assert set(frame["vintage"]) == {"BACI V202301"}
+
+
+def test_a_generated_file_of_200000_rows_gives_exact_totals(tmp_path):
+    codes = ["842", "410", "156", "516", "490"]
+    pairs = [(i, j) for i in codes for j in codes if i != j]  # 20 pairs
+    lines = ["t,i,j,k,v,q"]
+    expected: dict[tuple[str, str], float] = {}
+    lost_zero = 0
+    for n in range(200_000):
+        exporter, importer = pairs[n % 20]
+        m = n // 20  # 10,000 products for each pair, every chapter
+        chapter, rest = m % 97 + 1, m // 97
+        product = f"{chapter:02d}{rest:04d}"
+        if n % 3 == 0 and chapter < 10:
+            product = product[1:]
+            lost_zero += 1
+        value = (n % 1000) / 8  # exact in binary
+        expected[(exporter, importer)] = expected.get((exporter, importer), 0.0) + value
+        lines.append(f"2020,{exporter},{importer},{product},{value},{'  NA' if n % 2 else ''}")
+    folder = tmp_path / "big"
+    folder.mkdir()
+    (folder / "country_codes_V202301.csv").write_text(OLD_COUNTRIES)
+    path = folder / "BACI_HS92_Y2020_V202301.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    reading = baci.read(path)
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (200_000, 200_000)
+    frame = reading.frame
+    assert len(frame[frame["product"].str.len() == 6]) == 400_000
+    assert flows(frame, year=2020) == (
+        expected[("842", "410")] * 1e3,
+        expected[("410", "842")] * 1e3,
+    )
+    assert flows(frame, "CHN", "NAM", 2020) == (
+        expected[("156", "516")] * 1e3,
+        expected[("516", "156")] * 1e3,
+    )
+    assert frame["value_usd"].sum() == pytest.approx(sum(expected.values()) * 1e3 * 4)
+    assert f"{lost_zero:,} product codes k had 5 digits" in " ".join(account.notes)
+
+
+# ------------------------------------------------------------------ detection, CLI
+
+
+def test_data_files_are_detected_and_read_file_gives_the_same_frame(data_file):
+    assert readers.detect(data_file) == "baci"
+    pd.testing.assert_frame_equal(readers.read_file(data_file).frame, baci.read(data_file).frame)
+
+
+def test_companion_files_are_not_claimed(data_file):
+    companions = sorted(data_file.parent.glob("*_codes_*.csv"))
+    assert len(companions) == 2
+    for companion in companions:
+        assert not baci.sniff(take_sample(companion)), companion.name
+
+
+def test_no_shared_file_is_claimed():
+    folder = shared_file("baci/country_codes_V202301.csv").parent.parent
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix != ".md":
+            assert not baci.sniff(take_sample(path)), path.name
+
+
+def test_the_cli_deficit_gives_the_usa_korea_balance(runner, data_file):
+    result = runner.invoke(
+        cli,
+        [
+            "deficit",
+            "--data",
+            str(data_file),
+            "--years",
+            "2021",
+            "--format",
+            "csv",
+            "--unit",
+            "usd",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(io.StringIO(result.output)))
+    assert (row["year"], row["reporter"], row["partner"]) == ("2021", "USA", "KOR")
+    assert float(row["exports_usd"]) == 211_750.0
+    assert float(row["imports_usd"]) == 6_203_625.0
+    assert float(row["balance_usd"]) == -5_991_875.0
+    assert row["source"] == "CEPII BACI"
+    assert row["vintage"] == "BACI V202301"
+
+
+# ------------------------------------------------------------------------- errors
+
+
+def bad_file(tmp_path: Path, row: tuple[str, ...]) -> Path:
+    folder = tmp_path / "bad"
+    path = release(folder)
+    return write_data(path, [*ROWS[:2], row])
+
+
+def test_a_value_that_is_not_a_number_is_an_error_naming_line_and_column(tmp_path):
+    path = bad_file(tmp_path, ("2021", "842", "410", "870324", "NA", ""))
+    with pytest.raises(DataFileError) as error:
+        baci.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, column 'v': expected a value in thousands of US dollars, found 'NA'"
+    )
+
+
+def test_a_product_code_that_is_not_hs6_is_an_error(tmp_path):
+    path = bad_file(tmp_path, ("2021", "842", "410", "0101", "1", ""))
+    with pytest.raises(DataFileError) as error:
+        baci.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, column 'k': expected an HS6 product code of 6 digits (or 5 that "
+        "lost their leading zero), found '0101'"
+    )
+
+
+def test_a_country_code_nobody_knows_is_an_error(tmp_path):
+    path = bad_file(tmp_path, ("2021", "842", "998", "870324", "1", ""))
+    with pytest.raises(DataFileError) as error:
+        baci.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, column 'j': BACI country code 998 is not a country korus knows "
+        "(neither in the country codes file country_codes_V202301.csv nor a UN Comtrade "
+        "numeric); give the release's country_codes file beside the data"
+    )
+
+
+def test_a_flow_given_twice_is_an_error(tmp_path):
+    path = bad_file(tmp_path, ("2021", "842", "410", "10121", "9", ""))
+    with pytest.raises(DataFileError) as error:
+        baci.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4: the flow of year 2021, exporter 842, importer 410, product 010121 "
+        "is given twice; a BACI file gives each flow once"
+    )
+
+
+def test_a_file_without_the_baci_columns_is_an_error(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("t,i,j,value\n2021,842,410,1\n")
+    with pytest.raises(DataFileError) as error:
+        baci.read(path)
+    assert str(error.value) == (
+        f"{path}: missing BACI columns ['k', 'v'] (the header is 't,i,j,value'; "
+        "expected t,i,j,k,v,q)"
+    )
+
+
+def test_a_country_file_of_another_layout_is_an_error(tmp_path):
+    data = write_data(tmp_path / "trade.csv")
+    countries = tmp_path / "countries.csv"
+    countries.write_text("code,name\n842,USA\n")
+    with pytest.raises(DataFileError) as error:
+        baci.read(data, country_codes=countries)
+    assert str(error.value).startswith(
+        f"{countries}: not a BACI country codes file: the header is ['code', 'name']"
+    )
