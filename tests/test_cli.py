@@ -635,7 +635,9 @@ def test_a_file_of_unknown_layout_is_refused_showing_the_header_it_has(runner, t
 def test_a_year_outside_the_data_is_an_error_saying_what_it_covers(runner):
     result = invoke(runner, "deficit", "--years", "1900")
     assert result.exit_code == 1
-    assert result.stderr == "Error: the data holds no USA exports for 1900 (it covers 1985-2025)\n"
+    assert (
+        result.stderr == "Error: the data holds no USA-KOR trade for 1900 (it covers 1985-2025)\n"
+    )
 
 
 def test_sectors_of_a_year_without_chapters_is_an_error_giving_the_years_held(runner):
@@ -670,7 +672,9 @@ def test_deficit_of_a_tidy_file_without_the_asked_year_says_what_it_covers(runne
     path = hand_made_file(tmp_path, HAND_MADE)
     result = invoke(runner, "deficit", "--data", str(path), "--years", "2016")
     assert result.exit_code == 1
-    assert result.stderr == "Error: the data holds no USA exports for 2016 (it covers 2014-2015)\n"
+    assert (
+        result.stderr == "Error: the data holds no USA-KOR trade for 2016 (it covers 2014-2015)\n"
+    )
 
 
 def test_deficit_prints_no_percent_change_for_a_balance_that_changes_sign(runner, tmp_path):

@@ -84,7 +84,9 @@ def test_a_partial_year_is_an_error_naming_the_months_it_holds():
 
 
 def test_a_year_outside_the_data_is_an_error_with_the_span():
-    with pytest.raises(DataCoverageError, match=r"no USA exports for 1990 \(it covers 2011-2016\)"):
+    with pytest.raises(
+        DataCoverageError, match=r"no USA-KOR trade for 1990 \(it covers 2011-2016\)"
+    ):
         metrics.bilateral_flows(two_years(), "USA", "KOR", [1990])
 
 

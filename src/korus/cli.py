@@ -50,6 +50,20 @@ class KorusGroup(click.Group):
             return super().invoke(ctx)
         except KorusError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            import os
+
+            if os.environ.get("KORUS_DEBUG"):
+                raise
+            # A failure korus did not foresee is a bug; still one line, never a traceback.
+            raise click.ClickException(
+                f"unexpected failure ({type(exc).__name__}: {exc}); this is a bug in korus: "
+                "please report it with the command and file (KORUS_DEBUG=1 shows the details)"
+            ) from None
 
 
 def parse_years(text: str) -> list[int]:

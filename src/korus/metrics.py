@@ -154,9 +154,15 @@ def bilateral_flows(
         raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
     annual = whole_years(pair[pair["year"].isin(years)])
     for year in years:
+        if not (annual["year"] == year).any():
+            raise _coverage_error(pair, year, f"{reporter}-{partner} trade")
         for flow, label in FLOW_COLUMNS.items():
             if not ((annual["year"] == year) & (annual["flow"] == flow)).any():
-                raise _coverage_error(pair[pair["flow"] == flow], year, f"{reporter} {label}")
+                held = sorted(set(pair["flow"]) - {flow})
+                raise DataCoverageError(
+                    f"the data holds no {reporter} {label} to or from {partner} for {year} "
+                    f"(it has {', '.join(held) or 'nothing else'})"
+                )
     rows = _product_rows(annual)
     _one_source(rows, f"{reporter}-{partner} totals")
     values = rows.pivot_table(

@@ -291,6 +291,7 @@ def check_field_counts(text: str, path: Path, delimiter: str = ",", skip: int = 
     pandas fills a short row with empty cells, which would pass for blanks in the data:
     a ragged row is an error, never guessed at. ``skip`` lines come before the header.
     """
+    csv.field_size_limit(2**31 - 1)  # a long description is still one field
     records = csv.reader(io.StringIO(text), delimiter=delimiter)
     width = None
     for number, row in enumerate(records, start=1):
