@@ -180,7 +180,7 @@ def test_sector_change_since_a_year_counts_an_absent_chapter_as_zero():
 
 
 def test_sectors_need_product_detail():
-    with pytest.raises(DataCoverageError, match="no HS-chapter product detail"):
+    with pytest.raises(DataCoverageError, match="no HS product detail"):
         metrics.sector_values(two_years(), "USA", "KOR", 2016, "imports")
 
 

@@ -127,12 +127,17 @@ def _one_source(frame: pd.DataFrame, what: str) -> None:
 
 
 def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows that make up all goods: the TOTAL rows, else the coarsest product level present."""
-    total = frame[frame["product"] == TOTAL]
-    if len(total):
-        return total
-    lengths = frame["product"].str.len()
-    return frame[lengths == lengths.min()]
+    """Rows that make up all goods, per year and flow: the TOTAL row where there is one,
+    else the coarsest product level present (never both: that would count twice)."""
+    parts = []
+    for _, group in frame.groupby(["year", "flow"], observed=True, sort=False):
+        total = group[group["product"] == TOTAL]
+        if len(total):
+            parts.append(total)
+        else:
+            lengths = group["product"].str.len()
+            parts.append(group[lengths == lengths.min()])
+    return pd.concat(parts) if parts else frame
 
 
 def bilateral_flows(
@@ -223,13 +228,22 @@ class ProductGrouping(Protocol):
     def members(self, codes: Iterable[str]) -> list[tuple[str, str]]: ...
 
 
-def _base_products(pair: pd.DataFrame, grouping: ProductGrouping | None) -> pd.DataFrame:
+class HSChapters:
+    """The default grouping: HS codes of any length rolled up into their chapters."""
+
+    family = "HS"
+
+    def matches(self, classification: str) -> bool:
+        return classification.startswith(("HS", "HTS"))
+
+    def members(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        return [(code, code[:2]) for code in codes]
+
+
+def _base_products(pair: pd.DataFrame, grouping: ProductGrouping) -> pd.DataFrame:
     """Rows of one product classification at one level: the finest the data has."""
     products = pair[pair["product"] != TOTAL]
-    if grouping is None:
-        products = products[products["product"].str.fullmatch(r"\d{2}")]
-    else:
-        products = products[products["classification"].map(grouping.matches).astype(bool)]
+    products = products[products["classification"].map(grouping.matches).astype(bool)]
     if products.empty:
         return products
     widths = products["product"].str.len()
@@ -247,8 +261,8 @@ def sector_values(
 ) -> tuple[pd.DataFrame, float]:
     """Return each product group's value in ``year`` with its share, and the whole's value.
 
-    Groups come from ``grouping`` (HS chapters when None) over the finest product level of
-    its classification that the data has; the whole is the sum of all those products, so
+    Groups come from ``grouping`` (HS chapters when None) over the finest product level
+    of its classification that the data has; the whole is the sum of all those products, so
     shares of chapters add to 100% (named sectors may overlap and need not).
     ``flow`` is "exports", "imports" or "balance" (exports minus imports per group; a
     group absent from one side counts 0 there). A share of a balance is a share of a net
@@ -263,8 +277,9 @@ def sector_values(
         & (frame["partner"] == partner)
         & frame["flow"].isin(list(FLOW_COLUMNS))
     ]
+    grouping = grouping or HSChapters()
     base = whole_years(_base_products(pair, grouping))
-    family = grouping.family if grouping is not None else "HS-chapter"
+    family = grouping.family
     if base.empty:
         raise DataCoverageError(
             f"the data holds no {family} product detail for {reporter} with {partner}; "
@@ -296,7 +311,7 @@ def sector_values(
     measure = measure.unstack("year", fill_value=0.0)
     total = float(measure[year].sum())
     codes = list(measure.index)
-    pairs = grouping.members(codes) if grouping is not None else [(c, c) for c in codes]
+    pairs = grouping.members(codes)
     if not pairs:
         raise DataCoverageError(f"no {family} product of the data falls in the groups asked for")
     membership = pd.DataFrame(pairs, columns=["code", "group"])

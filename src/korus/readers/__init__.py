@@ -89,23 +89,50 @@ def read_file(path: Path, layout: str | None = None) -> Reading:
     return reader(path, layout) if reader else module.read(path)
 
 
-def expand(paths: list[str | Path]) -> list[Path]:
-    """Return the files that paths name: files as given, folders' files, glob matches.
+# In a folder, files that document the data rather than hold it.
+DOCUMENTS = {".txt", ".md", ".pdf", ".html", ".htm", ".json.md", ".doc", ".docx"}
+
+
+def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
+    """Return a folder's data files; code lists and documents beside them are named in
+    ``skipped`` (they are read by the readers that need them, or are not data)."""
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() in DOCUMENTS:
+            skipped.append(f"{path.name}: a document, not data")
+            continue
+        sample = take_sample(path)
+        what = next(
+            (
+                m.companion(sample)
+                for m in _modules()
+                if hasattr(m, "companion") and m.companion(sample)
+            ),
+            None,
+        )
+        if what:
+            skipped.append(f"{path.name}: {what}, read with the data it describes")
+        else:
+            found.append(path)
+    if not found:
+        raise DataFileError(f"{folder}: the folder holds no data files")
+    return found
+
+
+def expand(paths: list[str | Path], skipped: list[str] | None = None) -> list[Path]:
+    """Return the files that paths name: files as given, folders' data files, glob matches.
 
     ``-`` is standard input, copied to a temporary file first (readers need to seek).
+    Files of a folder that are code lists or documents are left out and named in ``skipped``.
     """
+    skipped = [] if skipped is None else skipped
     files: list[Path] = []
     for given in paths:
         text = str(given)
         if text == "-":
             files.append(_stdin_copy())
         elif Path(text).is_dir():
-            inside = sorted(
-                p for p in Path(text).iterdir() if p.is_file() and not p.name.startswith(".")
-            )
-            if not inside:
-                raise DataFileError(f"{text}: the folder holds no files")
-            files.extend(inside)
+            files.extend(_folder_files(Path(text), skipped))
         elif glob.has_magic(text) and not Path(text).exists():
             matches = sorted(Path(match) for match in glob.glob(text) if Path(match).is_file())
             if not matches:
@@ -141,7 +168,10 @@ def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = Fals
     """
     import pandas as pd
 
-    readings = [read_file(path, layout) for path in expand(paths)]
+    skipped: list[str] = []
+    readings = [read_file(path, layout) for path in expand(paths, skipped)]
+    if skipped:
+        readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     for reading in readings:
         for account in reading.accounting:
             if account.rows_read == 0:

@@ -32,10 +32,9 @@ Each BACI row is one flow from ``i`` to ``j``. It is written twice in the canoni
 as reporter ``i``, flow export, partner ``j``, and as reporter ``j``, flow import, partner
 ``i``, both on the basis "FOB (CEPII BACI reconciled)", so that a balance reads the same as
 for reported data (and, unlike reported data, the two sides agree by construction). The
-frame also holds each HS chapter's sum (product ``01``..``97``), so that chapter shares can be
-computed; totals come from the chapters (the coarsest level), never from chapters and HS6
-rows added together. ``rows_read`` counts the file's data rows and ``rows_kept`` the data
-rows kept (each gives two HS6 rows of the frame); a row whose exporter and importer are one
+frame holds the HS6 rows only: korus's metrics roll them up into chapters, sections or
+sectors. ``rows_read`` counts the file's data rows and ``rows_kept`` the data rows kept
+(each gives two rows of the frame); a row whose exporter and importer are one
 korus country (two BACI codes for one territory) is set aside, counted.
 
 A year file has 10 million rows or more: the five needed columns are read by
@@ -86,6 +85,18 @@ def sniff(sample) -> bool:
         return False
     header = [cell.lower() for cell in sample.cells(0)]
     return header in (HEADER, NEEDED)
+
+
+def companion(sample) -> str | None:
+    """Return what a file is when it is one of BACI's code lists (read beside the data)."""
+    if sample.kind != "text":
+        return None
+    header = [cell.lower() for cell in sample.cells(0)]
+    if header[:1] == ["country_code"]:
+        return "BACI country code list"
+    if header == ["code", "description"]:
+        return "BACI product code list"
+    return None
 
 
 def read(
@@ -177,59 +188,35 @@ def read(
         )
     del table, years, products, values, exporters, importers, keep
 
-    chapters = (
-        hs6.assign(product=hs6["product"] // 10_000)
-        .groupby(key, sort=False)["value"]
-        .sum()
-        .reset_index()
-    )
     accounting.notes.append(
         "each BACI row gives the exporter's export and the importer's import (both FOB, "
         "CEPII's reconciled value)"
     )
-    accounting.notes.append(
-        f"{len(chapters):,} HS chapter rows (per year and pair) are sums of the file's HS6 "
-        "rows, for chapter shares; totals use the chapters, never chapters plus HS6 rows"
-    )
-    return Reading(
-        canonical(_frame(hs6, chapters, korus_codes, classification, vintage)), [accounting]
-    )
+    return Reading(canonical(_frame(hs6, korus_codes, classification, vintage)), [accounting])
 
 
-def _frame(hs6, chapters, korus_codes, classification: str, vintage: str):
-    """Return the frame of the HS6 and chapter flows, each as export and as import."""
+def _frame(hs6, korus_codes, classification: str, vintage: str):
+    """Return the frame of the HS6 flows, each as the exporter's export and importer's import."""
     import numpy as np
     import pandas as pd
 
     # Each text column is taken from its few distinct labels by position, in pyarrow: no
     # Python string per row, and canonical() finds the columns already text.
-    hs6_codes, hs6_labels = _code_text(hs6["product"].to_numpy(), 6)
-    chapter_codes, chapter_labels = _code_text(chapters["product"].to_numpy(), 2)
-    chapter_codes = chapter_codes + len(hs6_labels)
-    sizes = (len(hs6), len(hs6), len(chapters), len(chapters))
-    rows = sum(sizes)
+    codes, labels = _code_text(hs6["product"].to_numpy(), 6)
+    rows = 2 * len(hs6)
     exporter, importer = hs6["exporter"].to_numpy(), hs6["importer"].to_numpy()
-    ch_exporter, ch_importer = chapters["exporter"].to_numpy(), chapters["importer"].to_numpy()
-    year, ch_year = hs6["year"].to_numpy(), chapters["year"].to_numpy()
-    value, ch_value = hs6["value"].to_numpy(), chapters["value"].to_numpy()
+    year, value = hs6["year"].to_numpy(), hs6["value"].to_numpy()
     constant = np.zeros(rows, np.int8)
     return pd.DataFrame(
         {
-            "year": np.concatenate([year, year, ch_year, ch_year]),
+            "year": np.concatenate([year, year]),
             "month": pd.arrays.IntegerArray(constant, np.ones(rows, bool)),  # all <NA>
-            "reporter": _text(
-                korus_codes, np.concatenate([exporter, importer, ch_exporter, ch_importer])
-            ),
-            "partner": _text(
-                korus_codes, np.concatenate([importer, exporter, ch_importer, ch_exporter])
-            ),
-            "flow": _text(["export", "import"], np.repeat(np.array([0, 1, 0, 1], np.int8), sizes)),
-            "product": _text(
-                hs6_labels + chapter_labels,
-                np.concatenate([hs6_codes, hs6_codes, chapter_codes, chapter_codes]),
-            ),
+            "reporter": _text(korus_codes, np.concatenate([exporter, importer])),
+            "partner": _text(korus_codes, np.concatenate([importer, exporter])),
+            "flow": _text(["export", "import"], np.repeat(np.array([0, 1], np.int8), len(hs6))),
+            "product": _text(labels, np.concatenate([codes, codes])),
             "classification": _text([classification], constant),
-            "value_usd": np.concatenate([value, value, ch_value, ch_value]) * UNIT,
+            "value_usd": np.concatenate([value, value]) * UNIT,
             "source": _text([SOURCE], constant),
             "basis": _text([BASIS], constant),
             "vintage": _text([vintage], constant),

@@ -292,7 +292,17 @@ def check_field_counts(text: str, path: Path, delimiter: str = ",", skip: int = 
     a ragged row is an error, never guessed at. ``skip`` lines come before the header.
     """
     csv.field_size_limit(2**31 - 1)  # a long description is still one field
-    records = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        _check_widths(records, path, skip)
+    except csv.Error as exc:
+        raise DataFileError(
+            f"{path}: line {records.line_num}: not valid CSV ({exc}); a stray quote or line "
+            "break inside a cell?"
+        ) from None
+
+
+def _check_widths(records, path: Path, skip: int) -> None:
     width = None
     for number, row in enumerate(records, start=1):
         if number <= skip or not row:

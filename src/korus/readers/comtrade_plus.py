@@ -46,6 +46,7 @@ by ropensci/comtradr (``ct_pretty_cols``).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -109,11 +110,39 @@ RELEASE_FIELDS = ("lastreleased", "releasedate", "lastupdated", "lastupdate", "p
 # Answer sizes at which the API stops (free key, subscription): the answer is cut short.
 API_LIMITS = {100_000, 250_000}
 
+# The fields korus reads (normalised names); the others (quantities, descriptions of
+# breakdowns, flags) are left in the file.
+USED = frozenset(
+    {
+        "typecode",
+        "freqcode",
+        "refyear",
+        "refmonth",
+        "period",
+        "reportercode",
+        "reporteriso",
+        "reporterdesc",
+        "flowcode",
+        "partnercode",
+        "partneriso",
+        "partnerdesc",
+        "classificationcode",
+        "cmdcode",
+        "aggrlevel",
+        "primaryvalue",
+        "cifvalue",
+        "fobvalue",
+        *BREAKDOWNS,
+        *RELEASE_FIELDS,
+    }
+)
+
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 _PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 _VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise(name: object) -> str:
     """Return a field name without case, underscores, spaces or a BOM: refYear == ref_year."""
     return re.sub(r"[\s_]", "", str(name).lstrip("\ufeff")).lower()
@@ -193,7 +222,7 @@ def read_json_answer(path: Path) -> Reading:
                 f"{name}: record {index + 1} of 'data' is a JSON {type(record).__name__}, "
                 "expected an object of fields"
             )
-        records.append({normalise(key): value for key, value in record.items()})
+        records.append(_picked(record))
     count = top.get("count")
     if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
         accounting.notes.append(f"the answer says count {count} but holds {len(records)} records")
@@ -213,7 +242,13 @@ def read_csv_answer(path: Path) -> Reading:
     table.columns = [normalise(column) for column in table.columns]
     table = table.loc[:, ~table.columns.duplicated()]
     accounting = Accounting(file=name, layout=LAYOUT_CSV)
-    records = table.to_dict("records")
+    used = [column for column in table.columns if column in USED]
+    records = [
+        dict(zip(used, row, strict=True))
+        for row in zip(*(table[column].tolist() for column in used), strict=True)
+    ]
+    if not used:
+        records = [{} for _ in range(len(table))]
     release = _release(records)
     return _frame(records, name, LAYOUT_CSV, accounting, release, lambda i: f"line {i + 2}")
 
@@ -379,6 +414,17 @@ def _require(fields: set[str], name: str) -> None:
             missing.append(f"{_SPELLING[one]} or {_SPELLING[other]}")
     if missing:
         raise DataFileError(f"{name}: missing Comtrade+ fields {missing}")
+
+
+@functools.lru_cache(maxsize=64)
+def _fields(keys: tuple) -> tuple[tuple[str, object], ...]:
+    """Return (normalised name, key) for the keys of a record that korus reads."""
+    return tuple((normalise(key), key) for key in keys if normalise(key) in USED)
+
+
+def _picked(record: dict) -> dict:
+    """Return the fields of a JSON record that korus reads, under normalised names."""
+    return {field: record[key] for field, key in _fields(tuple(record))}
 
 
 def _text(value: object) -> str:
