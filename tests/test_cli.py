@@ -35,7 +35,7 @@ COMTRADE_SOURCE = "UN Comtrade (legacy CSV)"
 COMMANDS = {
     "deficit": (["deficit", "--years", "2011-2016"], ["exports", "imports", "balance"]),
     "growth": (["growth", "--years", "2011-2016"], ["value", "change"]),
-    "sectors": (["sectors", "--year", "2016", "--top", "5"], ["value"]),
+    "sectors": (["sectors", "--year", "2016", "--top", "5"], ["exports", "imports", "value"]),
 }
 SOURCES = {"deficit": CENSUS_SOURCE, "growth": CENSUS_SOURCE, "sectors": COMTRADE_SOURCE}
 
@@ -489,7 +489,9 @@ def test_sectors_since_adds_the_earlier_value_and_the_change(runner):
         runner, "sectors", "--year", "2016", "--since", "2011", "--top", "3", "--format", "csv"
     )
     header = header_of(result)
-    assert header[6:11] == [
+    assert header[6:13] == [
+        "exports_usd_millions",
+        "imports_usd_millions",
         "value_usd_millions",
         "share_pct",
         "value_since_usd_millions",

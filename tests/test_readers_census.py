@@ -643,11 +643,15 @@ def test_balance_gap_between_flows_and_balance_is_noted_with_its_row(tmp_path):
     )
 
 
-def test_balance_rounding_within_tolerance_is_not_noted(tmp_path):
+def test_balance_rounding_within_tolerance_is_noted_only_as_the_years_sum(tmp_path):
     lines = balance_lines()
     lines[3] = "March 2019;1,000.0;3,500.5;-2,500.6"
     account = census_balance.read(write_lines(tmp_path / "c5800.csv", lines)).accounting[0]
-    assert account.notes == ["partner KOR taken from the file name c5800"]
+    assert account.notes[0] == "partner KOR taken from the file name c5800"
+    assert account.notes[1].endswith(
+        "The page's balances by year: 2019 -30,006.1 (korus: -30,006.0)"
+    )
+    assert len(account.notes) == 2
 
 
 def test_balance_without_a_partner_is_refused(tmp_path):
@@ -697,7 +701,9 @@ def test_real_balance_page_china_2016():
     accounted(reading)
     account = reading.accounting[0]
     assert (account.rows_read, account.rows_kept) == (228, 228)
-    assert account.notes == ["partner CHN taken from the file name c5700"]
+    assert account.notes[0] == "partner CHN taken from the file name c5700"
+    # The page's own 2016 balance (rounded monthly figures added up) is stated beside korus's.
+    assert "2016 -346,825.2 (korus: -346,824.9)" in account.notes[1]
     frame = reading.frame
     year = frame[frame["year"] == 2016].groupby("flow")["value_usd"].sum() / MILLION
     assert round(year["export"], 1) == 115_595.0

@@ -268,9 +268,9 @@ def sector_values(
     group absent from one side counts 0 there). A share of a balance is a share of a net
     figure: groups in surplus count against a deficit, so a group can exceed 100%.
     With ``since``, adds the group's value then and its change.
-    Columns: year, reporter, partner, flow, product, value, share_pct[, value_since,
-    change, pct_change], source, basis, vintage. Sorted largest first (for a deficit, the
-    most negative first).
+    Columns: year, reporter, partner, flow, product[, exports, imports (for a balance)],
+    value, share_pct[, value_since, change, pct_change], source, basis, vintage. Sorted
+    largest first (for a deficit, the most negative first).
     """
     pair = frame[
         (frame["reporter"] == reporter)
@@ -317,7 +317,14 @@ def sector_values(
     membership = pd.DataFrame(pairs, columns=["code", "group"])
     grouped = measure.reindex(membership["code"]).set_index(membership["group"])
     grouped = grouped.groupby(level=0, sort=False).sum()
-    out = pd.DataFrame({"product": grouped.index, "value": grouped[year].to_numpy()})
+    out = pd.DataFrame({"product": grouped.index})
+    if flow == "balance":
+        # A balance is shown with the two flows it nets, so each figure can be checked.
+        for side, label in FLOW_COLUMNS.items():
+            sides = wide[side].xs(year, level="year").reindex(membership["code"], fill_value=0.0)
+            per_group = sides.set_axis(membership["group"]).groupby(level=0, sort=False).sum()
+            out[label] = per_group.reindex(grouped.index).to_numpy()
+    out["value"] = grouped[year].to_numpy()
     out["share_pct"] = out["value"] / total * 100.0 if total else float("nan")
     if since is not None:
         out["value_since"] = grouped[since].to_numpy()

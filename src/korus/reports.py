@@ -170,7 +170,8 @@ def sectors(
     what, code_label, name_label = _GROUP_LABELS[grouping.by]
     if grouping.by == "enduse":
         what = f"{grouping.level}-digit {what}"
-    money = ["value"] + (["value_since", "change"] if since is not None else [])
+    money = [c for c in ("exports", "imports") if c in frame.columns] + ["value"]
+    money += ["value_since", "change"] if since is not None else []
     report = Report(
         title=(
             f"{_name(reporter)} {_FLOW_WORDS[flow]} {_name(partner)} by {what}, {year}"
@@ -188,7 +189,9 @@ def sectors(
             "flow": "Flow",
             "product": code_label,
             "product_name": name_label,
-            "value": str(year),
+            "exports": "Exports",
+            "imports": "Imports",
+            "value": "Balance" if flow == "balance" else str(year),
             "share_pct": f"Share of {flow}",
             "value_since": str(since),
             "change": f"Change since {since}",

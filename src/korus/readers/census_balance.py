@@ -118,6 +118,7 @@ def read(path: Path) -> Reading:
     monthly: dict[tuple[int, int], tuple[float, float, int]] = {}
     annual: dict[int, tuple[float, float, int]] = {}
     gaps = []
+    stated: dict[int, float] = {}  # year -> the page's own balances, added up
     last_seen: int | None = None  # year of the last month row, for a bare TOTAL row
     reader = csv.reader(io.StringIO("\n".join(lines[header_index + 1 :])), delimiter=delimiter)
     for offset, cells in enumerate(reader):
@@ -162,6 +163,7 @@ def read(path: Path) -> Reading:
                     "remove one of them"
                 )
             monthly[key] = (exports, imports, line)
+            stated[key[0]] = stated.get(key[0], 0.0) + balance
             last_seen = key[0]
         elif year_total:
             year = int(year_total.group(1))
@@ -185,6 +187,19 @@ def read(path: Path) -> Reading:
             f"{BALANCE_TOLERANCE} million on {len(gaps)} rows: " + "; ".join(gaps[:5])
         )
     accounting.notes.extend(_annual_notes(monthly, annual))
+    rounding = []
+    for year in sorted(stated):
+        months = [v for (y, _), v in monthly.items() if y == year]
+        if len(months) == 12:
+            computed = sum(e for e, _, _ in months) - sum(i for _, i, _ in months)
+            if round(computed, 1) != round(stated[year], 1):
+                rounding.append(f"{year} {stated[year]:,.1f} (korus: {computed:,.1f})")
+    if rounding:
+        accounting.notes.append(
+            "the page rounds each figure to 0.1 million, so its own Balance column, added "
+            "up, can differ from its exports minus its imports; korus computes the balance "
+            "from exports and imports. The page's balances by year: " + "; ".join(rounding)
+        )
 
     records = []
     for (year, month), (exports, imports, _) in monthly.items():

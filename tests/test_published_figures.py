@@ -1,0 +1,170 @@
+"""The agencies' published figures, through korus's commands, on the shipped data and on the
+real files analysts download (those skip without ../shared/data)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from conftest import shared_file
+from korus import readers
+from korus.cli import cli
+
+# Every file of the shared folder that holds trade flows, and the layout korus must see.
+TRADE_FILES = {
+    "census/country.xlsx": "census-country",
+    "census/country_vintage-2020.xlsx": "census-country",
+    "census/enduse_exports_2013_2022.csv": "census-enduse",
+    "census/enduse_imports_2016_2025.xlsx": "census-enduse",
+    "census/enduse_imports_2014_2023_extra-columns.xlsx": "census-enduse",
+    "census/api_imports_hs2_korea_monthly_2013_2021.csv": "census-api-csv",
+    "census/balance_page_c5700_china_monthly_2001_2019.csv": "census-balance-page",
+    "comtrade/legacy_usa_kor_hs2_2010_2019.csv": "comtrade-legacy",
+    "comtrade/plus_api_response_chn_2010.json": "comtrade-plus-json",
+    "kosis/korea_trade_by_partner_annual.csv": "kosis-annual",
+    "kosis/korea_china_monthly_2001_2019.csv": "kosis-monthly",
+    "usitc/dataweb_general_imports_hts330499_monthly.csv": "usitc-dataweb",
+}
+
+
+def csv_rows(result):
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def millions(row, column):
+    return round(float(row[column]), 1)
+
+
+@pytest.mark.parametrize("relative", list(TRADE_FILES))
+def test_every_real_trade_file_is_recognised_and_read_without_being_told_its_layout(relative):
+    path = shared_file(relative)
+    assert readers.detect(path) == TRADE_FILES[relative]
+    reading = readers.read_file(path)
+    assert len(reading.frame) > 0
+    assert all(account.balanced() for account in reading.accounting)
+
+
+def test_vehicles_are_65_percent_of_the_comtrade_basis_deficit(runner):
+    rows = csv_rows(
+        runner.invoke(cli, ["sectors", "--year", "2016", "--by", "sector", "--flow", "balance"])
+    )
+    vehicles = next(row for row in rows if row["product"] == "vehicles")
+    assert millions(vehicles, "value_usd_millions") == -19321.1
+    assert round(float(vehicles["share_pct"]), 1) == 65.2
+    assert vehicles["source"] == "UN Comtrade (legacy CSV)"
+    assert vehicles["product_name"] == "Vehicles and parts (HS 87)"
+
+
+def test_automotive_end_use_is_82_percent_of_the_census_basis_deficit(runner):
+    rows = csv_rows(
+        runner.invoke(cli, ["sectors", "--year", "2016", "--by", "enduse", "--flow", "balance"])
+    )
+    autos = next(row for row in rows if row["product"] == "3")
+    assert (
+        millions(autos, "exports_usd_millions"),
+        millions(autos, "imports_usd_millions"),
+        millions(autos, "value_usd_millions"),
+    ) == (2550.0, 25108.3, -22558.3)
+    assert round(float(autos["share_pct"]), 1) == 81.7
+    assert autos["product_name"] == "Automotive vehicles, parts, and engines"
+    assert autos["source"] == "US Census Bureau, U.S. trade by end-use category and partner"
+
+
+def test_passenger_cars_alone_at_the_five_digit_level(runner):
+    rows = csv_rows(
+        runner.invoke(
+            cli,
+            ["sectors", "--year", "2016", "--by", "enduse", "--level", "5", "--flow", "balance"],
+        )
+    )
+    cars = next(row for row in rows if row["product"] == "30000")
+    assert millions(cars, "value_usd_millions") == -14488.0
+    assert cars["product_name"] == "Passenger cars, new and used"
+
+
+def test_end_use_works_the_same_for_china_in_2022(runner):
+    rows = csv_rows(
+        runner.invoke(
+            cli,
+            [
+                "sectors",
+                "--year",
+                "2022",
+                "--by",
+                "enduse",
+                "--flow",
+                "balance",
+                "--partner",
+                "CHN",
+            ],
+        )
+    )
+    assert {row["partner"] for row in rows} == {"CHN"}
+    assert rows[0]["product"] == "4"  # consumer goods lead the deficit with China
+    total = sum(float(row["value_usd_millions"]) for row in rows)
+    # The end-use files' 2022 (an earlier release than country.xlsx's, which has since been
+    # revised to -382,281.3) adds up to its own total.
+    assert round(total, 1) == -382256.6
+
+
+def test_mirror_prints_both_sides_of_2016_and_the_gap(runner):
+    rows = csv_rows(runner.invoke(cli, ["mirror", "--partner", "KOR", "--years", "2016"]))
+    balance = next(row for row in rows if row["measure"] == "USA balance")
+    assert millions(balance, "reporter_value_usd_millions") == -27624.6
+    assert millions(balance, "partner_value_usd_millions") == -23246.4  # Korea's surplus
+    assert millions(balance, "gap_usd_millions") == -4378.2
+    assert balance["partner_source"].startswith("KOSIS")
+
+
+def test_comtrade_basis_deficit_from_the_users_file_says_imports_are_cif(runner):
+    path = shared_file("comtrade/legacy_usa_kor_hs2_2010_2019.csv")
+    rows = csv_rows(runner.invoke(cli, ["deficit", "--data", str(path), "--years", "2011-2016"]))
+    assert [millions(row, "balance_usd_millions") for row in (rows[0], rows[-1])] == [
+        -15144.4,
+        -29626.7,
+    ]
+    assert rows[0]["basis"] == "exports FOB; imports CIF"
+
+
+def test_census_api_file_gives_2016_imports_for_consumption_hs87_first(runner):
+    path = shared_file("census/api_imports_hs2_korea_monthly_2013_2021.csv")
+    rows = csv_rows(
+        runner.invoke(cli, ["sectors", "--data", str(path), "--year", "2016", "--flow", "imports"])
+    )
+    assert rows[0]["product"] == "87"
+    assert millions(rows[0], "value_usd_millions") == 23000.9
+    assert {"98", "99"} <= {row["product"] for row in rows}
+    assert "imports for consumption" in rows[0]["basis"]
+
+
+def test_balance_page_gives_the_china_balance_and_states_the_pages_own(runner):
+    path = shared_file("census/balance_page_c5700_china_monthly_2001_2019.csv")
+    result = runner.invoke(
+        cli, ["deficit", "--data", str(path), "--partner", "CHN", "--years", "2016", "-v"]
+    )
+    rows = csv_rows(result)
+    assert millions(rows[0], "balance_usd_millions") == -346824.9
+    assert "2016 -346,825.2 (korus: -346,824.9)" in result.stderr
+
+
+def test_dataweb_file_gives_south_koreas_2016_imports_of_hts_330499(runner):
+    path = shared_file("usitc/dataweb_general_imports_hts330499_monthly.csv")
+    frame = readers.read_file(path).frame
+    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2016)]
+    assert korea["value_usd"].sum() == 197_168_481
+    assert set(frame["partner"]) >= {"KOR"} and "Total:" not in set(frame["partner"])
+
+
+def test_kosis_file_gives_koreas_2016_exports_to_the_us(runner):
+    path = shared_file("kosis/korea_trade_by_partner_annual.csv")
+    frame = readers.read_file(path).frame
+    exports = frame[
+        (frame["reporter"] == "KOR")
+        & (frame["partner"] == "USA")
+        & (frame["year"] == 2016)
+        & (frame["flow"] == "export")
+    ]
+    assert exports["value_usd"].tolist() == [66_462_312_000.0]
