@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from conftest import make_frame, shared_file
 from korus.cli import cli
@@ -14,6 +17,7 @@ from korus.readers import read_file
 from korus.readers.tidy import write_csv
 
 NA = None
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 def two_sided_frame():
@@ -144,3 +148,44 @@ def test_input_format_overrides_detection(runner, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
     assert "not a valid korus tidy" in result.stderr
+
+
+def test_strict_refuses_a_file_with_rows_set_aside(runner):
+    path = CORPUS / "comtrade_repeated_header.csv"
+    result = runner.invoke(cli, ["deficit", "--data", str(path), "--years", "2016", "--strict"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: --strict: 1 rows set aside (1 repeated header line)\n"
+    )
+
+
+def test_without_strict_the_same_file_reads_and_says_what_it_set_aside(runner):
+    path = CORPUS / "comtrade_repeated_header.csv"
+    result = runner.invoke(cli, ["deficit", "--data", str(path), "--years", "2016", "-v"])
+    assert result.exit_code == 0
+    assert "set aside 1: repeated header line" in result.stderr
+
+
+def test_ctrl_c_while_writing_exits_130_and_leaves_no_half_written_file(
+    tmp_path, monkeypatch, capsys
+):
+    import pyarrow.parquet as pq
+
+    from korus import cli as cli_module
+
+    write_csv(two_sided_frame(), tmp_path / "in.csv")
+    target = tmp_path / "out.parquet"
+
+    def interrupted(table, where, **options):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pq, "write_table", interrupted)
+    monkeypatch.setattr(
+        sys, "argv", ["korus", "convert", str(tmp_path / "in.csv"), "-o", str(target)]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        cli_module.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip() == "Interrupted."
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
