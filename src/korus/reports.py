@@ -245,7 +245,7 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
     for side, code in (("reporter", reporter), ("partner", partner)):
         sources = "; ".join(sorted(set(table[f"{side}_source"])))
         bases = "; ".join(sorted(set(table[f"{side}_basis"])))
-        report.notes.append(f"{_name(code)}'s figures: {sources} ({bases}).")
+        report.notes.append(f"As {code} reports: {sources} ({bases}).")
     report.notes.append(
         f"{reporter} to {partner}: {reporter}'s exports beside {partner}'s imports from "
         f"{reporter}; {partner} to {reporter}: {reporter}'s imports beside {partner}'s "
@@ -314,9 +314,12 @@ def inspection(reading, sample_frame: pd.DataFrame) -> Report:
             (whole, "values", str(len(frame))),
         ]
     table = pd.DataFrame(rows, columns=["file", "field", "value"])
+    files = [account.file for account in reading.accounting]
+    single = len(set(files)) == 1
     return Report(
-        title="What korus read",
+        title=f"What korus read in {files[0]}" if single else "What korus read",
         frame=table,
         labels={"file": "File", "field": "Field", "value": "Value"},
         wrap=["file", "value"],
+        table_hidden=["file"] if single else [],
     )
