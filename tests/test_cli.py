@@ -740,6 +740,7 @@ def test_help_lists_every_command(runner):
         "growth",
         "inspect",
         "mirror",
+        "partners",
         "sectors",
     ]
 

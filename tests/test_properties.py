@@ -131,3 +131,21 @@ def test_stacking_files_in_any_order_gives_the_same_totals(tmp_path_factory, pai
         flows = metrics.bilateral_flows(readers.load(list(order)).frame, "USA", "KOR", years)
         results.add(tuple(flows[["exports", "imports"]].sum().round(2)))
     assert len(results) == 1
+
+
+@given(chapter_frames(), st.sampled_from(["imports", "exports", "balance"]))
+def test_contributions_add_up_to_the_whole_change(frame, flow):
+    earlier = frame.assign(year=2011, value_usd=frame["value_usd"][::-1].to_numpy())
+    both = pd.concat([frame, earlier], ignore_index=True)
+    table, total = metrics.sector_values(both, "USA", "KOR", 2016, flow, since=2011)
+    sums = earlier.groupby("flow")["value_usd"].sum()
+    then = {
+        "imports": sums.get("import", 0.0),
+        "exports": sums.get("export", 0.0),
+        "balance": sums.get("export", 0.0) - sums.get("import", 0.0),
+    }[flow]
+    assert table["change"].sum() == pytest.approx(total - then, abs=0.01)
+    if abs(then) > 1:
+        assert table["contribution_pp"].sum() == pytest.approx(
+            (total - then) / abs(then) * 100, rel=1e-9, abs=1e-9
+        )

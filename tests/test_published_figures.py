@@ -168,3 +168,41 @@ def test_kosis_file_gives_koreas_2016_exports_to_the_us(runner):
         & (frame["flow"] == "export")
     ]
     assert exports["value_usd"].tolist() == [66_462_312_000.0]
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2016, [("CHN", -346825.2), ("JPN", -68753.4), ("DEU", -64523.8)]),
+        (2025, [("CHN", -202071.3), ("MEX", -196913.4), ("VNM", -178183.4)]),
+    ],
+)
+def test_partners_ranked_by_balance_are_countries_with_the_largest_deficits(runner, year, expected):
+    rows = csv_rows(
+        runner.invoke(cli, ["partners", "--year", str(year), "--by", "balance", "--top", "3"])
+    )
+    assert [(row["partner"], millions(row, "balance_usd_millions")) for row in rows] == expected
+
+
+def test_partners_leave_groups_out_unless_asked(runner):
+    countries = csv_rows(runner.invoke(cli, ["partners", "--year", "2016", "--by", "total"]))
+    assert not {"WLD", "EUN", "XAS"} & {row["partner"] for row in countries}
+    everything = csv_rows(
+        runner.invoke(cli, ["partners", "--year", "2016", "--by", "total", "--groups"])
+    )
+    assert everything[0]["partner"] == "WLD"
+    world = millions(everything[0], "total_usd_millions")
+    summed = sum(float(row["total_usd_millions"]) for row in countries)
+    assert round(summed, 1) == world  # the countries add up to the World row
+
+
+def test_contributions_add_up_to_the_change_of_the_balance(runner):
+    rows = csv_rows(
+        runner.invoke(cli, ["sectors", "--year", "2016", "--since", "2011", "--flow", "balance"])
+    )
+    change = sum(float(row["change_usd_millions"]) for row in rows)
+    points = sum(float(row["contribution_pp"]) for row in rows)
+    assert round(change, 1) == round(-29626.72413 - -15144.360714, 1)
+    assert round(points, 2) == round((-29626.72413 + 15144.360714) / 15144.360714 * 100, 2)
+    vehicles = rows[0]
+    assert vehicles["product"] == "87" and millions(vehicles, "change_usd_millions") == -8010.7

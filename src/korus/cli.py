@@ -456,6 +456,44 @@ def mirror(years, reporter, partner, unit, fmt, inputs):
 
 
 @cli.command(epilog=EXIT_CODES)
+@click.option("--year", type=int, required=True, help="The year to rank.")
+@click.option("--top", type=click.IntRange(min=1), help="Show only the first N partners.")
+@click.option(
+    "--by",
+    type=click.Choice(["balance", "exports", "imports", "total"]),
+    default="total",
+    show_default=True,
+    help="Rank by balance (largest deficits first), exports, imports or their total.",
+)
+@click.option("--groups", is_flag=True, help="Also list groups (World, EU, continents).")
+@click.option(
+    "--reporter",
+    default="USA",
+    show_default=True,
+    callback=_country_callback,
+    help="Reporting country, as ISO3/ISO2, UN or Census code, or a name.",
+)
+@output_options
+@input_options()
+def partners(year, top, by, groups, reporter, unit, fmt, inputs):
+    """A reporter's partners ranked by balance, exports, imports or total trade.
+
+    \b
+    Examples:
+      korus partners --year 2016 --by balance --top 3
+      korus partners --year 2025 --by total --top 10
+      korus partners --year 2016 --groups --format csv
+    """
+    from korus import countries, metrics, reports
+
+    reading = inputs.load("census", reporter=reporter)
+    table = metrics.partner_ranking(
+        reading.frame, reporter, year, by, countries.is_group, include_groups=groups
+    )
+    emit(reports.partners(table, by, top, groups), fmt, unit)
+
+
+@cli.command(epilog=EXIT_CODES)
 @click.option(
     "--format",
     "fmt",

@@ -6,7 +6,7 @@ Values stay in US dollars here; the display unit is the renderer's business.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -268,9 +268,12 @@ def sector_values(
     group absent from one side counts 0 there). A share of a balance is a share of a net
     figure: groups in surplus count against a deficit, so a group can exceed 100%.
     With ``since``, adds the group's value then and its change.
+    With ``since``, each group's change is also its contribution to the whole's change:
+    the changes add up to the whole's change, and ``contribution_pp`` (the change in
+    percentage points of the whole's value in ``since``) to the whole's % change.
     Columns: year, reporter, partner, flow, product[, exports, imports (for a balance)],
-    value, share_pct[, value_since, change, pct_change], source, basis, vintage. Sorted
-    largest first (for a deficit, the most negative first).
+    value, share_pct[, value_since, change, pct_change, contribution_pp], source, basis,
+    vintage. Sorted largest first (for a deficit, the most negative first).
     """
     pair = frame[
         (frame["reporter"] == reporter)
@@ -333,6 +336,12 @@ def sector_values(
             pct_change(a, b) for a, b in zip(out["value_since"], out["value"], strict=True)
         ]
         out["pct_change"] = out["pct_change"].astype("float64")
+        # Each group's part in the whole's change, in percentage points of the whole's
+        # value then: over groups that partition the whole they add up to its % change.
+        base_total = float(measure[since].sum())
+        out["contribution_pp"] = (
+            out["change"] / abs(base_total) * 100.0 if base_total else float("nan")
+        )
     out = out.sort_values("value", ascending=bool(total < 0), kind="stable")
     out.insert(0, "year", year)
     out.insert(1, "reporter", reporter)
@@ -393,3 +402,62 @@ def mirror_flows(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def partner_ranking(
+    frame: pd.DataFrame,
+    reporter: str,
+    year: int,
+    by: str,
+    is_group: Callable[[str], bool],
+    include_groups: bool = False,
+) -> pd.DataFrame:
+    """Return every partner's whole-year exports, imports, balance and total with ``reporter``.
+
+    Groups (World, EU, continents) are aggregates of partners: left out unless asked for,
+    and never added to anything. Ranked by ``by`` ("balance": the largest deficits first;
+    "exports", "imports", "total": the largest first), with each partner's share of the
+    countries' total for that measure (not for a balance).
+    Columns: rank, year, reporter, partner, exports, imports, balance, total, share_pct,
+    source, basis, vintage.
+    """
+    rows = frame[(frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS))]
+    years = whole_years(rows[rows["year"] == year])
+    if years.empty:
+        raise _coverage_error(rows, year, f"{reporter} trade")
+    years = _product_rows(years)
+    grouped = years["partner"].map(lambda code: bool(is_group(code)))
+    if not include_groups:
+        years = years[~grouped]
+    _one_source(years, f"{reporter} partner figures")
+    wide = years.pivot_table(
+        index="partner", columns="flow", values="value_usd", aggfunc="sum", fill_value=0.0
+    )
+    for side in FLOW_COLUMNS:
+        if side not in wide.columns:
+            wide[side] = 0.0
+    out = pd.DataFrame(
+        {
+            "partner": wide.index,
+            "exports": wide["export"].to_numpy(),
+            "imports": wide["import"].to_numpy(),
+        }
+    )
+    out["balance"] = out["exports"] - out["imports"]
+    out["total"] = out["exports"] + out["imports"]
+    out = out.sort_values(
+        [by, "partner"], ascending=[by == "balance", True], kind="stable"
+    ).reset_index(drop=True)
+    if by == "balance":
+        out["share_pct"] = float("nan")
+    else:
+        whole = out.loc[~out["partner"].map(lambda c: bool(is_group(c))), by].sum()
+        out["share_pct"] = out[by] / whole * 100.0 if whole else float("nan")
+    out.insert(0, "rank", range(1, len(out) + 1))
+    out.insert(1, "year", year)
+    out.insert(2, "reporter", reporter)
+    bases = years.drop_duplicates("flow").set_index("flow")["basis"]
+    out["source"] = years["source"].iloc[0]
+    out["basis"] = f"exports {bases.get('export', '?')}; imports {bases.get('import', '?')}"
+    out["vintage"] = ", ".join(sorted(years["vintage"].unique()))
+    return out

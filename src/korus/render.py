@@ -37,6 +37,7 @@ class Report:
     frame: pd.DataFrame
     money: list[str] = field(default_factory=list)  # columns in US dollars
     percent: list[str] = field(default_factory=list)  # columns in percent
+    points: list[str] = field(default_factory=list)  # columns in percentage points
     labels: dict[str, str] = field(default_factory=dict)  # column -> table header
     summary: list[tuple[str, ...]] = field(default_factory=list)  # (label, cells...) rows
     summary_header: tuple[str, ...] = ()
@@ -152,7 +153,7 @@ def _display_cells(
     hidden = set(PROVENANCE) | set(report.table_hidden)
     columns = [c for c in report.frame.columns if c not in hidden]
     headers = [report.labels.get(c, c) for c in columns]
-    numeric = [c in report.money or c in report.percent for c in columns]
+    numeric = [c in report.money or c in report.percent or c in report.points for c in columns]
     rows = []
     for record in report.frame[columns].itertuples(index=False):
         cells = []
@@ -161,6 +162,9 @@ def _display_cells(
                 cells.append(format_money(value, unit))
             elif column in report.percent:
                 cells.append(format_percent(value, signed=column != "share_pct"))
+            elif column in report.points:
+                text = format_percent(value, signed=True)
+                cells.append(text[:-1] + " pp" if text.endswith("%") else text)
             else:
                 plain = _plain(value)
                 cells.append("" if plain is None else str(plain))
@@ -179,6 +183,50 @@ def caption_lines(report: Report, unit: str) -> list[str]:
     return lines + report.notes
 
 
+def _grid(report: Report, headers, rows, numeric, columns, width: int):
+    """Return the rich table with every column's width fixed: numbers and codes as wide as
+    their longest cell (a header wraps at its words instead), long names taking the room
+    that is left (at most 44 characters, cut with an ellipsis)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    flexible = [c in report.long_text or c in report.wrap for c in columns]
+
+    def sizes_for(header_width) -> tuple[list[int], int]:
+        sizes = [
+            max([len(row[index]) for row in rows] + [header_width(header)])
+            for index, header in enumerate(headers)
+        ]
+        # Each column has one space of padding either side and a one-space divider; the
+        # table has one more space at each edge.
+        used = sum(size for size, loose in zip(sizes, flexible, strict=True) if not loose)
+        return sizes, width - used - 3 * len(columns) - 1
+
+    # Headers on one line where the names keep at least 24 characters; else they wrap.
+    sizes, spare = sizes_for(len)
+    if spare < 24 * sum(flexible):
+        sizes, spare = sizes_for(lambda header: max(map(len, header.split()), default=1))
+    loose_count = max(1, sum(flexible))
+    table = Table(box=box.SIMPLE_HEAD)
+    for index, (header, is_number, column) in enumerate(
+        zip(headers, numeric, columns, strict=True)
+    ):
+        if column in report.long_text:
+            room = max(6, min(44, sizes[index], spare // loose_count))
+            table.add_column(Text(header), width=room, no_wrap=True, overflow="ellipsis")
+        elif column in report.wrap:
+            room = max(10, min(sizes[index], spare // loose_count))
+            table.add_column(Text(header), width=room, overflow="fold")
+        else:
+            table.add_column(
+                Text(header), justify="right" if is_number else "left", width=sizes[index]
+            )
+    for cells in rows:
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
+
+
 def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> None:
     from rich import box
     from rich.console import Console
@@ -188,32 +236,7 @@ def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> N
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
     headers, rows, numeric, columns = _display_cells(report, unit)
     console.print(Text(report.title, style="bold"))
-    table = Table(box=box.SIMPLE_HEAD)
-    # Numbers and codes are never cut: only long names give way to a narrow terminal.
-    widths = [
-        max([len(row[index]) for row in rows] + [max(map(len, header.split()), default=1)])
-        for index, header in enumerate(headers)
-    ]
-    flexible = set(report.long_text) | set(report.wrap)
-    fixed = sum(w + 4 for w, c in zip(widths, columns, strict=True) if c not in flexible)
-    room = max(4, console.width - fixed - 8)
-    for index, (header, is_number, column) in enumerate(
-        zip(headers, numeric, columns, strict=True)
-    ):
-        if column in report.long_text:
-            table.add_column(
-                Text(header), max_width=min(44, room), no_wrap=True, overflow="ellipsis"
-            )
-        elif column in report.wrap:
-            table.add_column(Text(header), overflow="fold")
-        else:
-            table.add_column(
-                Text(header),
-                justify="right" if is_number else "left",
-                min_width=widths[index],
-            )
-    for cells in rows:
-        table.add_row(*(Text(cell) for cell in cells))
+    table = _grid(report, headers, rows, numeric, columns, console.width)
     console.print(table)
     if report.summary:
         summary = Table(box=box.SIMPLE_HEAD, show_header=bool(report.summary_header))

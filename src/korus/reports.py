@@ -180,7 +180,12 @@ def sectors(
         frame=frame,
         money=money,
         percent=["share_pct"] + (["pct_change"] if since is not None else []),
-        table_hidden=["year", "reporter", "partner", "flow"],
+        points=["contribution_pp"] if since is not None else [],
+        # With --since the table would be too wide for a terminal: the flows a balance nets
+        # stay in the machine formats.
+        table_hidden=["year", "reporter", "partner", "flow"]
+        + (["exports", "imports"] if since is not None else [])
+        + (["pct_change"] if since is not None and flow == "balance" else []),
         long_text=["product_name"],
         labels={
             "year": "Year",
@@ -196,12 +201,32 @@ def sectors(
             "value_since": str(since),
             "change": f"Change since {since}",
             "pct_change": "% change",
+            "contribution_pp": "Contribution",
         },
     )
     whole = "all products" if grouping.by == "sector" else f"all {groups} groups"
     if grouping.by == "chapter":
         whole = f"all {groups} chapters"
     report.summary = [(f"{whole.capitalize()}, {year}", format_money(total, unit))]
+    if since is not None and grouping.by != "sector":
+        then = total - float(table["change"].sum())
+        change = total - then
+        report.summary = [
+            (f"{whole.capitalize()}", str(since), str(year), "Change", "% change"),
+            (
+                "",
+                format_money(then, unit),
+                format_money(total, unit),
+                format_money(change, unit),
+                format_percent(metrics.pct_change(then, total), signed=True),
+            ),
+        ]
+        report.summary_header = report.summary.pop(0)
+        report.notes.append(
+            f"Contribution: each group's change as percentage points of the whole's {since} "
+            f"value; over all {groups} groups the changes add up to the whole's change and the "
+            "points to its % change."
+        )
     report.notes.extend(grouping.notes)
     if grouping.by == "sector":
         report.notes.append(
@@ -211,8 +236,8 @@ def sectors(
     if flow == "balance":
         if since is not None:
             report.notes.append(
-                "% change of a balance is relative to its size: negative when the balance "
-                "falls (a deficit widens)."
+                "% change of a balance (in the CSV and JSON, pct_change) is relative to its "
+                "size: negative when the balance falls (a deficit widens)."
             )
         report.notes.append(
             "A share of a balance is a share of a net figure, not of a whole: groups in "
@@ -323,3 +348,44 @@ def inspection(reading, sample_frame: pd.DataFrame) -> Report:
         wrap=["file", "value"],
         table_hidden=["file"] if single else [],
     )
+
+
+def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool) -> Report:
+    """Return the report of a reporter's partners ranked by one measure."""
+    reporter, year = table["reporter"].iloc[0], table["year"].iloc[0]
+    count = len(table)
+    frame = (table.head(top) if top else table).copy()
+    frame.insert(4, "partner_name", [_name(code) for code in frame["partner"]])
+    order = {
+        "balance": "by balance, largest deficits first",
+        "exports": "by exports",
+        "imports": "by imports",
+        "total": "by total trade (exports plus imports)",
+    }[by]
+    report = Report(
+        title=(
+            f"Partners of {'the ' if reporter == 'USA' else ''}{_name(reporter)} {order}, {year}"
+            + (f", top {len(frame)} of {count}" if top and top < count else "")
+        ),
+        frame=frame,
+        money=["exports", "imports", "balance", "total"],
+        percent=[] if by == "balance" else ["share_pct"],
+        table_hidden=["year", "reporter"] + (["share_pct"] if by == "balance" else []),
+        labels={
+            "rank": "#",
+            "partner": "Code",
+            "partner_name": "Partner",
+            "exports": "Exports",
+            "imports": "Imports",
+            "balance": "Balance",
+            "total": "Total",
+            "share_pct": f"Share of {by}",
+        },
+    )
+    report.notes.append(
+        "Groups (World, EU, continents...) are included and are not partners: never add them "
+        "to countries."
+        if include_groups
+        else "Countries and territories only: groups (World, EU, continents...) are left out."
+    )
+    return report
