@@ -206,3 +206,52 @@ def test_contributions_add_up_to_the_change_of_the_balance(runner):
     assert round(points, 2) == round((-29626.72413 + 15144.360714) / 15144.360714 * 100, 2)
     vehicles = rows[0]
     assert vehicles["product"] == "87" and millions(vehicles, "change_usd_millions") == -8010.7
+
+
+def test_year_to_date_sets_nine_months_against_the_same_nine_a_year_earlier(runner):
+    rows = csv_rows(
+        runner.invoke(cli, ["deficit", "--partner", "KOR", "--months", "2017-01..2017-09", "--ytd"])
+    )
+    assert [row["period"] for row in rows] == ["2016-01..2016-09", "2017-01..2017-09"]
+    assert [millions(row, "exports_usd_millions") for row in rows] == [30712.9, 36189.2]
+    assert [millions(row, "balance_usd_millions") for row in rows] == [-22810.7, -16831.3]
+
+
+def test_year_to_date_agrees_with_the_census_months(runner):
+    import pandas as pd
+
+    path = shared_file("census/country.xlsx")
+    sheet = pd.read_excel(path, dtype={"year": str, "CTY_CODE": str}, engine="calamine")
+    korea = sheet[(sheet["CTY_CODE"] == "5800") & (sheet["year"] == "2017")].iloc[0]
+    nine = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP"]
+    rows = csv_rows(
+        runner.invoke(cli, ["deficit", "--months", "2017-01..2017-09", "--ytd", "--unit", "usd"])
+    )
+    assert float(rows[1]["exports_usd"]) == pytest.approx(
+        sum(korea["E" + m] for m in nine) * 1e6, abs=0.01
+    )
+
+
+def test_each_month_against_the_same_month_a_year_earlier(runner):
+    rows = csv_rows(runner.invoke(cli, ["growth", "--months", "2017-01..2017-09", "--yoy"]))
+    assert len(rows) == 9
+    april = rows[3]
+    assert (april["year"], april["month"]) == ("2017", "4")
+    assert millions(april, "value_usd_millions") == 4437.2
+    assert millions(april, "value_year_earlier_usd_millions") == 2956.4
+    assert round(float(april["pct_change"]), 1) == 50.1
+
+
+def test_a_month_the_data_does_not_hold_is_an_error_not_a_zero(runner):
+    result = runner.invoke(cli, ["deficit", "--months", "2025-11..2026-02"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the data holds no USA exports for 2026-02 (it has months 1985-01 to 2026-01); "
+        "a missing month is never taken for zero\n"
+    )
+
+
+def test_a_rolling_year_ending_in_december_is_the_calendar_year(runner):
+    rolling = csv_rows(runner.invoke(cli, ["deficit", "--months", "2016-12", "--rolling", "12"]))
+    year = csv_rows(runner.invoke(cli, ["deficit", "--years", "2016"]))
+    assert millions(rolling[0], "balance_usd_millions") == millions(year[0], "balance_usd_millions")

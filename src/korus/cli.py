@@ -82,6 +82,35 @@ def parse_years(text: str) -> list[int]:
     return sorted(years)
 
 
+def parse_months(text: str) -> list[tuple[int, int]]:
+    """Return the months of ``2017-09``, ``2017-01..2017-09`` or ``2017-01,2017-03``."""
+    months: set[tuple[int, int]] = set()
+    for part in text.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d{4})-(\d{2})(?:\s*\.\.\s*(\d{4})-(\d{2}))?", part)
+        if not match:
+            raise ValueError(f"{part!r} is not a month (2017-09) or a range (2017-01..2017-09)")
+        first = (int(match.group(1)), int(match.group(2)))
+        last = (int(match.group(3)), int(match.group(4))) if match.group(3) else first
+        for _year, month in (first, last):
+            if not 1 <= month <= 12:
+                raise ValueError(f"{part!r}: month {month} is not 01 to 12")
+        start, end = first[0] * 12 + first[1] - 1, last[0] * 12 + last[1] - 1
+        if end < start:
+            raise ValueError(f"range {part!r} runs backwards")
+        months.update((index // 12, index % 12 + 1) for index in range(start, end + 1))
+    return sorted(months)
+
+
+def _months_callback(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_months(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 def _years_callback(ctx, param, value):
     if value is None:
         return None
@@ -308,11 +337,29 @@ def cli():
     callback=_years_callback,
     help="2016, 2011-2016 or 2011,2016 [default: the last six whole years].",
 )
+@click.option(
+    "--months",
+    callback=_months_callback,
+    help="Months instead of years: 2017-09, 2017-01..2017-09 or 2017-01,2017-03.",
+)
+@click.option(
+    "--ytd",
+    is_flag=True,
+    help="With --months: the months added up, against the same months a year earlier.",
+)
+@click.option(
+    "--rolling",
+    type=click.IntRange(2, 60),
+    help="With --months: sums of the N months ending with each month (12: a rolling year).",
+)
 @pair_options
 @output_options
 @input_options()
-def deficit(years, reporter, partner, unit, fmt, inputs):
+def deficit(years, months, ytd, rolling, reporter, partner, unit, fmt, inputs):
     """Exports, imports and the balance by year, with the change from first to last.
+
+    With --months, month by month from the data's monthly figures; a month the data does
+    not hold is an error, never a zero.
 
     \b
     Examples:
@@ -320,10 +367,28 @@ def deficit(years, reporter, partner, unit, fmt, inputs):
       korus deficit --partner CHN --years 2016
       korus deficit --partner Japan --years 2011,2016 --unit billions
       korus deficit --years 1985-2025 --format json | jq '.[0]'
+      korus deficit --months 2017-01..2017-09 --ytd
+      korus deficit --months 2024-01..2025-12 --rolling 12
     """
     from korus import metrics, reports
 
+    if (ytd or rolling) and not months:
+        raise click.UsageError("--ytd and --rolling go with --months")
+    if months and years:
+        raise click.UsageError("give --years or --months, not both")
     reading = inputs.load("census", reporter=reporter, partner=partner)
+    if months:
+        frame = reading.frame
+        if ytd:
+            table = metrics.year_to_date(frame, reporter, partner, months)
+            emit(reports.year_to_date(table, unit), fmt, unit)
+        elif rolling:
+            table = metrics.rolling_sums(frame, reporter, partner, months, rolling)
+            emit(reports.monthly_deficit(table, months, unit, rolling), fmt, unit)
+        else:
+            table = metrics.monthly_flows(frame, reporter, partner, months)
+            emit(reports.monthly_deficit(table, months, unit), fmt, unit)
+        return
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
     emit(reports.deficit(flows, unit), fmt, unit)
@@ -342,10 +407,21 @@ def deficit(years, reporter, partner, unit, fmt, inputs):
     show_default=True,
     help="The series whose growth to show.",
 )
+@click.option(
+    "--months",
+    callback=_months_callback,
+    help="Months instead of years: each against the same month a year earlier.",
+)
+@click.option(
+    "--yoy",
+    is_flag=True,
+    help="With --months: compare each month with the same month a year earlier (the "
+    "default and only comparison for months: a month against the one before mixes seasons).",
+)
 @pair_options
 @output_options
 @input_options()
-def growth(years, flow, reporter, partner, unit, fmt, inputs):
+def growth(years, flow, months, yoy, reporter, partner, unit, fmt, inputs):
     """Year-on-year % change and compound annual growth of exports, imports or the balance.
 
     \b
@@ -353,10 +429,19 @@ def growth(years, flow, reporter, partner, unit, fmt, inputs):
       korus growth --years 2011-2016
       korus growth --years 2011-2016 --flow imports
       korus growth --years 2011-2016 --flow deficit --format csv
+      korus growth --months 2017-01..2017-09 --yoy
     """
     from korus import metrics, reports
 
+    if yoy and not months:
+        raise click.UsageError("--yoy goes with --months (years are always year on year)")
+    if months and years:
+        raise click.UsageError("give --years or --months, not both")
     reading = inputs.load("census", reporter=reporter, partner=partner)
+    if months:
+        table = metrics.month_on_year(reading.frame, reporter, partner, months, flow)
+        emit(reports.month_on_year(table, months, unit), fmt, unit)
+        return
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
     emit(reports.growth(flows, flow, unit), fmt, unit)

@@ -461,3 +461,150 @@ def partner_ranking(
     out["basis"] = f"exports {bases.get('export', '?')}; imports {bases.get('import', '?')}"
     out["vintage"] = ", ".join(sorted(years["vintage"].unique()))
     return out
+
+
+def _month_label(year: int, month: int) -> str:
+    return f"{year}-{month:02d}"
+
+
+def monthly_flows(
+    frame: pd.DataFrame, reporter: str, partner: str, months: list[tuple[int, int]]
+) -> pd.DataFrame:
+    """Return each asked month's exports and imports of ``reporter`` with ``partner``.
+
+    A month the data does not hold is an error, never a zero. Figures come from all-goods
+    rows (TOTAL) or, where the data has only products, the sum of its coarsest level.
+    Columns: year, month, reporter, partner, exports, imports, source, basis, vintage.
+    """
+    pair = frame[
+        (frame["reporter"] == reporter)
+        & (frame["partner"] == partner)
+        & frame["flow"].isin(list(FLOW_COLUMNS))
+        & frame["month"].notna()
+    ]
+    if pair.empty:
+        raise DataCoverageError(
+            f"the data holds no monthly figures of {reporter} with {partner}"
+            + (" (only whole years)" if len(frame) else "")
+        )
+    held = set(zip(pair["year"].astype(int), pair["month"].astype(int), strict=True))
+    for year, month in months:
+        for flow, label in FLOW_COLUMNS.items():
+            has = pair[(pair["year"] == year) & (pair["month"] == month) & (pair["flow"] == flow)]
+            if has.empty:
+                first, last = min(held), max(held)
+                raise DataCoverageError(
+                    f"the data holds no {reporter} {label} for {_month_label(year, month)} "
+                    f"(it has months {_month_label(*first)} to {_month_label(*last)}); a "
+                    "missing month is never taken for zero"
+                )
+    wanted = pd.MultiIndex.from_tuples(months, names=["year", "month"])
+    keys = pd.MultiIndex.from_arrays(
+        [pair["year"].astype(int), pair["month"].astype(int)], names=["year", "month"]
+    )
+    rows = pair[keys.isin(wanted)]
+    rows = pd.concat([_product_rows(group) for _, group in rows.groupby("month", observed=True)])
+    _one_source(rows, f"{reporter}-{partner} monthly figures")
+    values = rows.pivot_table(
+        index=["year", "month"], columns="flow", values="value_usd", aggfunc="sum"
+    ).reindex(wanted)
+    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
+    out = pd.DataFrame(
+        {
+            "year": [y for y, _ in months],
+            "month": [m for _, m in months],
+            "reporter": reporter,
+            "partner": partner,
+            "exports": values["export"].to_numpy(),
+            "imports": values["import"].to_numpy(),
+        }
+    )
+    out["source"] = rows["source"].iloc[0]
+    out["basis"] = f"exports {basis['export']}; imports {basis['import']}"
+    out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
+    return out
+
+
+def months_a_year_earlier(months: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(year - 1, month) for year, month in months]
+
+
+def year_to_date(frame: pd.DataFrame, reporter: str, partner: str, months) -> pd.DataFrame:
+    """Return the asked months added up, beside the same months a year earlier.
+
+    The months must run within one year (a year-to-date or any stretch of it); both
+    periods must be whole in the data. Rows: the earlier period, then the asked one.
+    Columns: period, months, reporter, partner, exports, imports, balance, source, basis,
+    vintage.
+    """
+    if len({year for year, _ in months}) != 1:
+        raise DataCoverageError("a year-to-date comparison takes months of one year")
+    rows = []
+    for period in (months_a_year_earlier(months), months):
+        flows = monthly_flows(frame, reporter, partner, period)
+        label = f"{_month_label(*period[0])}..{_month_label(*period[-1])}"
+        rows.append(
+            {
+                "period": label,
+                "months": len(period),
+                "reporter": reporter,
+                "partner": partner,
+                "exports": flows["exports"].sum(),
+                "imports": flows["imports"].sum(),
+                "source": flows["source"].iloc[0],
+                "basis": flows["basis"].iloc[0],
+                "vintage": flows["vintage"].iloc[0],
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.insert(6, "balance", out["exports"] - out["imports"])
+    return out
+
+
+def month_on_year(
+    frame: pd.DataFrame, reporter: str, partner: str, months, measure: str
+) -> pd.DataFrame:
+    """Return each month's value of ``measure`` beside the same month a year earlier.
+
+    Columns: year, month, reporter, partner, measure, value, value_year_earlier, change,
+    pct_change, source, basis, vintage.
+    """
+    now = monthly_flows(frame, reporter, partner, months)
+    then = monthly_flows(frame, reporter, partner, months_a_year_earlier(months))
+    for table in (now, then):
+        table["balance"] = table["exports"] - table["imports"]
+        table["deficit"] = table["imports"] - table["exports"]
+    out = now[["year", "month", "reporter", "partner"]].copy()
+    out["measure"] = measure
+    out["value"] = now[measure].to_numpy()
+    out["value_year_earlier"] = then[measure].to_numpy()
+    out["change"] = out["value"] - out["value_year_earlier"]
+    out["pct_change"] = pd.array(
+        [pct_change(a, b) for a, b in zip(out["value_year_earlier"], out["value"], strict=True)],
+        dtype="float64",
+    )
+    for column in ("source", "basis", "vintage"):
+        out[column] = now[column]
+    return out
+
+
+def rolling_sums(
+    frame: pd.DataFrame, reporter: str, partner: str, months, window: int = 12
+) -> pd.DataFrame:
+    """Return, for each asked month, the sums of the ``window`` months ending with it.
+
+    Every month of every window must be in the data. Columns: year, month, reporter,
+    partner, exports, imports, balance (each a sum over the window), source, basis, vintage.
+    """
+    first_year, first_month = months[0]
+    start = (first_year * 12 + first_month - 1) - (window - 1)
+    span = [(index // 12, index % 12 + 1) for index in range(start, start + window - 1)]
+    flows = monthly_flows(frame, reporter, partner, span + list(months))
+    sums = flows[["exports", "imports"]].rolling(window).sum().iloc[window - 1 :]
+    out = flows.iloc[window - 1 :][["year", "month", "reporter", "partner"]].copy()
+    out["exports"] = sums["exports"].to_numpy()
+    out["imports"] = sums["imports"].to_numpy()
+    out["balance"] = out["exports"] - out["imports"]
+    for column in ("source", "basis", "vintage"):
+        out[column] = flows[column].iloc[0]
+    return out.reset_index(drop=True)

@@ -389,3 +389,108 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
         else "Countries and territories only: groups (World, EU, continents...) are left out."
     )
     return report
+
+
+def _months_label(months: list[tuple[int, int]]) -> str:
+    first, last = months[0], months[-1]
+    text = f"{first[0]}-{first[1]:02d}"
+    return text if first == last else f"{text} to {last[0]}-{last[1]:02d}"
+
+
+_MONTH_LABELS = {
+    "year": "Year",
+    "month": "Month",
+    "reporter": "Reporter",
+    "partner": "Partner",
+    "exports": "Exports",
+    "imports": "Imports",
+    "balance": "Balance",
+}
+
+
+def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None = None) -> Report:
+    """Return the report of exports, imports and balance month by month (or rolling sums)."""
+    frame = flows if "balance" in flows.columns else metrics.trade_balance(flows)
+    reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
+    what = f"sums of the {window} months ending each month" if window else "by month"
+    report = Report(
+        title=(
+            f"{_name(reporter)} trade in goods with {_name(partner)}, {what}, "
+            f"{_months_label(months)}"
+        ),
+        frame=frame,
+        money=["exports", "imports", "balance"],
+        table_hidden=["reporter", "partner"],
+        labels=_MONTH_LABELS,
+    )
+    if window:
+        report.notes.append(f"Each row adds up the {window} months ending with its month.")
+    return report
+
+
+def year_to_date(table: pd.DataFrame, unit: str) -> Report:
+    """Return the report of a stretch of months beside the same months a year earlier."""
+    reporter, partner = table["reporter"].iloc[0], table["partner"].iloc[0]
+    report = Report(
+        title=(
+            f"{_name(reporter)} trade in goods with {_name(partner)}: "
+            f"{table['period'].iloc[1]} against {table['period'].iloc[0]}"
+        ),
+        frame=table,
+        money=["exports", "imports", "balance"],
+        table_hidden=["reporter", "partner", "months"],
+        labels={**_MONTH_LABELS, "period": "Months"},
+    )
+    report.summary_header = (
+        "",
+        table["period"].iloc[0],
+        table["period"].iloc[1],
+        "Change",
+        "% change",
+    )
+    for column, label in (("exports", "Exports"), ("imports", "Imports"), ("balance", "Balance")):
+        then, now = float(table[column].iloc[0]), float(table[column].iloc[1])
+        crosses = column == "balance" and (then > 0) != (now > 0)
+        report.summary.append(
+            (
+                label,
+                format_money(then, unit),
+                format_money(now, unit),
+                format_money(now - then, unit),
+                format_percent(None if crosses else metrics.pct_change(then, now), signed=True),
+            )
+        )
+    report.notes.append(
+        "The same months of each year, each from the data's monthly figures: a part of a "
+        "year is only ever set against the same part of another."
+    )
+    return report
+
+
+def month_on_year(table: pd.DataFrame, months, unit: str) -> Report:
+    """Return the report of each month against the same month a year earlier."""
+    reporter, partner = table["reporter"].iloc[0], table["partner"].iloc[0]
+    measure = table["measure"].iloc[0]
+    report = Report(
+        title=(
+            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: each month against "
+            f"the same month a year earlier, {_months_label(months)}"
+        ),
+        frame=table,
+        money=["value", "value_year_earlier", "change"],
+        percent=["pct_change"],
+        table_hidden=["reporter", "partner", "measure"],
+        labels={
+            **_MONTH_LABELS,
+            "value": "Value",
+            "value_year_earlier": "A year earlier",
+            "change": "Change",
+            "pct_change": "% change",
+        },
+    )
+    if measure == "balance":
+        report.notes.append(
+            "% change of a balance is relative to its size: negative when the balance falls "
+            "(a deficit widens). Use --flow deficit for the growth of a deficit."
+        )
+    return report
