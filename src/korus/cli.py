@@ -274,7 +274,26 @@ def input_options(*, files_argument: bool = False):
 
 
 def output_options(command):
-    """Add --unit and --format."""
+    """Add --unit, --format, --chart and --plot; the command gets ``output``."""
+
+    inner = command
+
+    @functools.wraps(inner)
+    def wrapper(*args, **kwargs):
+        kwargs["output"] = Output(
+            kwargs.pop("fmt"), kwargs.pop("unit"), kwargs.pop("chart"), kwargs.pop("plot")
+        )
+        return inner(*args, **kwargs)
+
+    command = click.option(
+        "--plot",
+        type=click.Path(dir_okay=False),
+        help="Also write the series as a labelled chart to FILE.png or FILE.svg "
+        "(needs matplotlib: pip install 'korus[plot]').",
+    )(wrapper)
+    command = click.option(
+        "--chart", is_flag=True, help="Draw the series as bars in the terminal, not a table."
+    )(command)
     command = click.option(
         "--format",
         "fmt",
@@ -310,13 +329,40 @@ def pair_options(command):
     )(command)
 
 
-def emit(report, fmt: str, unit: str) -> None:
-    """Print the report on stdout: a table on a terminal, CSV into a pipe, or as asked."""
-    from korus.render import render
+@dataclass
+class Output:
+    """How to show a report: format, unit, terminal chart, chart file."""
 
-    if fmt == "auto":
-        fmt = "table" if sys.stdout.isatty() else "csv"
-    render(report, fmt, unit, sys.stdout)
+    fmt: str = "auto"
+    unit: str = "millions"
+    chart: bool = False
+    plot: str | None = None
+
+    def emit(self, report) -> None:
+        """Print the report on stdout: a table on a terminal, CSV into a pipe, or as asked."""
+        from korus.render import render
+
+        if self.plot:
+            from korus.charts import plot_file
+
+            plot_file(report, self.unit, self.plot)
+            click.echo(f"wrote the chart to {self.plot}", err=True)
+        if self.chart:
+            import shutil
+
+            from korus.charts import terminal_chart
+
+            terminal_chart(report, self.unit, sys.stdout, shutil.get_terminal_size().columns)
+            return
+        fmt = self.fmt
+        if fmt == "auto":
+            fmt = "table" if sys.stdout.isatty() else "csv"
+        render(report, fmt, self.unit, sys.stdout)
+
+
+def emit(report, fmt: str, unit: str) -> None:
+    """Print a report of a command without chart options (inspect)."""
+    Output(fmt, unit).emit(report)
 
 
 @click.group(cls=KorusGroup, epilog=EXIT_CODES)
@@ -355,7 +401,7 @@ def cli():
 @pair_options
 @output_options
 @input_options()
-def deficit(years, months, ytd, rolling, reporter, partner, unit, fmt, inputs):
+def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
     """Exports, imports and the balance by year, with the change from first to last.
 
     With --months, month by month from the data's monthly figures; a month the data does
@@ -381,17 +427,17 @@ def deficit(years, months, ytd, rolling, reporter, partner, unit, fmt, inputs):
         frame = reading.frame
         if ytd:
             table = metrics.year_to_date(frame, reporter, partner, months)
-            emit(reports.year_to_date(table, unit), fmt, unit)
+            output.emit(reports.year_to_date(table, output.unit))
         elif rolling:
             table = metrics.rolling_sums(frame, reporter, partner, months, rolling)
-            emit(reports.monthly_deficit(table, months, unit, rolling), fmt, unit)
+            output.emit(reports.monthly_deficit(table, months, output.unit, rolling))
         else:
             table = metrics.monthly_flows(frame, reporter, partner, months)
-            emit(reports.monthly_deficit(table, months, unit), fmt, unit)
+            output.emit(reports.monthly_deficit(table, months, output.unit))
         return
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
-    emit(reports.deficit(flows, unit), fmt, unit)
+    output.emit(reports.deficit(flows, output.unit))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -421,7 +467,7 @@ def deficit(years, months, ytd, rolling, reporter, partner, unit, fmt, inputs):
 @pair_options
 @output_options
 @input_options()
-def growth(years, flow, months, yoy, reporter, partner, unit, fmt, inputs):
+def growth(years, flow, months, yoy, reporter, partner, output, inputs):
     """Year-on-year % change and compound annual growth of exports, imports or the balance.
 
     \b
@@ -440,11 +486,11 @@ def growth(years, flow, months, yoy, reporter, partner, unit, fmt, inputs):
     reading = inputs.load("census", reporter=reporter, partner=partner)
     if months:
         table = metrics.month_on_year(reading.frame, reporter, partner, months, flow)
-        emit(reports.month_on_year(table, months, unit), fmt, unit)
+        output.emit(reports.month_on_year(table, months, output.unit))
         return
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
     flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
-    emit(reports.growth(flows, flow, unit), fmt, unit)
+    output.emit(reports.growth(flows, flow, output.unit))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -480,7 +526,7 @@ def growth(years, flow, months, yoy, reporter, partner, unit, fmt, inputs):
 @pair_options
 @output_options
 @input_options()
-def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, unit, fmt, inputs):
+def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, output, inputs):
     """Each product group's value, its share of the whole and, with --since, its change.
 
     The shipped HS data is UN Comtrade's (US-Korea, imports valued CIF); the shipped
@@ -505,7 +551,7 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
     table, total = metrics.sector_values(
         reading.frame, reporter, partner, year, flow, since, grouping
     )
-    emit(reports.sectors(table, total, flow, top, unit, since, grouping), fmt, unit)
+    output.emit(reports.sectors(table, total, flow, top, output.unit, since, grouping))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -517,7 +563,7 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
 @pair_options
 @output_options
 @input_options()
-def mirror(years, reporter, partner, unit, fmt, inputs):
+def mirror(years, reporter, partner, output, inputs):
     """Both sides' own figures for the same trade, side by side, with the gaps.
 
     The US reports its exports to Korea; Korea reports its imports from the US: the two
@@ -537,7 +583,7 @@ def mirror(years, reporter, partner, unit, fmt, inputs):
         & set(metrics.latest_whole_years(reading.frame, partner, reporter, 6))
     )
     table = metrics.mirror_flows(reading.frame, reporter, partner, years)
-    emit(reports.mirror(table, reporter, partner), fmt, unit)
+    output.emit(reports.mirror(table, reporter, partner))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -560,7 +606,7 @@ def mirror(years, reporter, partner, unit, fmt, inputs):
 )
 @output_options
 @input_options()
-def partners(year, top, by, groups, reporter, unit, fmt, inputs):
+def partners(year, top, by, groups, reporter, output, inputs):
     """A reporter's partners ranked by balance, exports, imports or total trade.
 
     \b
@@ -575,7 +621,7 @@ def partners(year, top, by, groups, reporter, unit, fmt, inputs):
     table = metrics.partner_ranking(
         reading.frame, reporter, year, by, countries.is_group, include_groups=groups
     )
-    emit(reports.partners(table, by, top, groups), fmt, unit)
+    output.emit(reports.partners(table, by, top, groups))
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -44,6 +44,7 @@ class Report:
     table_hidden: list[str] = field(default_factory=list)  # said in the title instead
     long_text: list[str] = field(default_factory=list)  # cut short in a terminal table
     wrap: list[str] = field(default_factory=list)  # wrapped in a terminal table
+    series: tuple[list[str], str] | None = None  # (label columns, value column) to draw
     notes: list[str] = field(default_factory=list)
 
 

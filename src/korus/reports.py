@@ -38,6 +38,7 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
         frame=frame,
         money=["exports", "imports", "balance"],
         table_hidden=["reporter", "partner"],
+        series=(["year"], "balance"),
         labels={
             "year": "Year",
             "reporter": "Reporter",
@@ -102,6 +103,7 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
         frame=frame,
         money=["value", "change"],
         table_hidden=["reporter", "partner", "measure"],
+        series=(["year"], "value"),
         percent=["pct_change"],
         labels={
             "year": "Year",
@@ -183,6 +185,7 @@ def sectors(
         points=["contribution_pp"] if since is not None else [],
         # With --since the table would be too wide for a terminal: the flows a balance nets
         # stay in the machine formats.
+        series=(["product", "product_name"], "value"),
         table_hidden=["year", "reporter", "partner", "flow"]
         + (["exports", "imports"] if since is not None else [])
         + (["pct_change"] if since is not None and flow == "balance" else []),
@@ -370,6 +373,7 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
         frame=frame,
         money=["exports", "imports", "balance", "total"],
         percent=[] if by == "balance" else ["share_pct"],
+        series=(["partner_name"], by),
         table_hidden=["year", "reporter"] + (["share_pct"] if by == "balance" else []),
         labels={
             "rank": "#",
@@ -421,6 +425,7 @@ def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None =
         frame=frame,
         money=["exports", "imports", "balance"],
         table_hidden=["reporter", "partner"],
+        series=(["year", "month"], "balance"),
         labels=_MONTH_LABELS,
     )
     if window:
@@ -479,6 +484,7 @@ def month_on_year(table: pd.DataFrame, months, unit: str) -> Report:
         frame=table,
         money=["value", "value_year_earlier", "change"],
         percent=["pct_change"],
+        series=(["year", "month"], "pct_change"),
         table_hidden=["reporter", "partner", "measure"],
         labels={
             **_MONTH_LABELS,
