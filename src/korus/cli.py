@@ -690,6 +690,127 @@ def convert(output, to, inputs):
     click.echo(f"wrote {len(reading.frame):,} rows to {output}", err=True)
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("claims_file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--measure",
+    type=click.Choice(
+        ["exports", "imports", "balance", "deficit", "share", "pct_change", "ratio", "cagr"]
+    ),
+    help="One claim: what it measures.",
+)
+@click.option("--stated", help='One claim: the figure as published ("$27.6 billion", "2.7%").')
+@click.option("--year", type=int, help="One claim: its year.")
+@click.option("--years", "span", help="One claim: first and last year, 2011,2016.")
+@click.option("--month", help="One claim: its month, 2017-09.")
+@click.option("--sector", help="One claim: a named sector (vehicles, semiconductors...).")
+@click.option(
+    "--of",
+    "of",
+    type=click.Choice(["exports", "imports", "balance", "deficit"]),
+    help="One claim: the series a share, change or ratio is of.",
+)
+@click.option("--explain", is_flag=True, help="Add the formula and the inputs of each figure.")
+@pair_options
+@output_options
+@input_options()
+def check(
+    claims_file,
+    measure,
+    stated,
+    year,
+    span,
+    month,
+    sector,
+    of,
+    explain,
+    reporter,
+    partner,
+    output,
+    inputs,
+):
+    """Check published figures against the data: a verdict for each claim.
+
+    A claim is one on the command line (--measure, --stated and its period) or many in a
+    TOML file (see examples/korus-2017-article.toml). Each gets korus's own figure, computed
+    through the same metrics as the other commands, and a verdict: matches at the stated
+    precision; matches when rounded or truncated differently; off by how much; or cannot
+    be computed from the data, and why. A claim about a sector is judged on every
+    definition korus ships (HS codes on UN Comtrade data, end-use codes on Census data).
+
+    \b
+    Examples:
+      korus check examples/korus-2017-article.toml
+      korus check --measure deficit --year 2016 --stated '$27.6 billion'
+      korus check --measure pct_change --of exports --years 2011,2016 --stated '-2.7%' --explain
+    """
+    from korus import claims, countries, reports
+
+    def code(text: str) -> str:
+        return countries.resolve(text).code
+
+    if claims_file:
+        if measure or stated:
+            raise click.UsageError("give a claims file or one claim's options, not both")
+        claim_list = claims.load_claims(claims_file, code)
+    else:
+        if not (measure and stated):
+            raise click.UsageError("give a claims file, or --measure and --stated")
+        entry = {
+            "id": "command line",
+            "measure": measure,
+            "stated": stated,
+            "reporter": reporter,
+            "partner": partner,
+        }
+        for key, value in (("year", year), ("month", month), ("sector", sector), ("of", of)):
+            if value is not None:
+                entry[key] = value
+        if span:
+            entry["years"] = parse_years(span)[:: len(parse_years(span)) - 1 or 1][:2]
+        claim_list = [claims.claim_from(entry, code, "the claim")]
+    verdicts = _judge_claims(claim_list, inputs)
+    output.emit(reports.verdicts(verdicts, explain))
+
+
+def _judge_claims(claim_list, inputs):
+    """Return every claim's verdicts on each definition of its sector that korus has."""
+    from korus import claims, dataset, metrics, products
+
+    user = bool(inputs.paths)
+
+    def loader(name, reporter, partner):
+        if name == "user":
+            return inputs.load_files(inputs.paths).frame
+        return dataset.load_shipped(name, reporter=reporter, partner=partner).frame
+
+    data = claims.Data(loader, metrics, products)
+    sectors = {sector.key: sector for sector in products.load_sectors()}
+    verdicts = []
+    for claim in claim_list:
+        if claim.sector is None:
+            name = "user" if user else ("census" if claim.reporter == "USA" else "kosis")
+            definitions = [claims.Definition("all goods", name, None, None)]
+        else:
+            if claim.sector not in sectors:
+                raise KorusError(
+                    f"claim {claim.id or claim.text!r}: unknown sector {claim.sector!r}; "
+                    f"korus knows {', '.join(sectors)}"
+                )
+            sector = sectors[claim.sector]
+            definitions = []
+            for family, codes, name in (
+                (products.HS, sector.hs, "user" if user else "comtrade"),
+                (products.ENDUSE, sector.enduse, "user" if user else "census-enduse"),
+            ):
+                if codes:
+                    label = ("HS " if family == products.HS else "end-use ") + ", ".join(codes)
+                    grouping = products.grouping("sector", family=family)
+                    definitions.append(claims.Definition(label, name, grouping, sector.key))
+        verdicts.extend(claims.evaluate(claim, data, definitions))
+    return verdicts
+
+
 def main() -> None:
     """Run the korus command line."""
     if hasattr(signal, "SIGPIPE"):

@@ -178,7 +178,7 @@ def caption_lines(report: Report, unit: str) -> list[str]:
     lines = [f"Values in {UNITS[unit][1]}."]
     for column in PROVENANCE:
         if column in report.frame.columns:
-            values = sorted({str(v) for v in report.frame[column].dropna().unique()})
+            values = sorted({str(v) for v in report.frame[column].dropna().unique() if str(v)})
             if values:
                 lines.append(f"{column.capitalize()}: {'; '.join(values)}.")
     return lines + report.notes
@@ -208,17 +208,23 @@ def _grid(report: Report, headers, rows, numeric, columns, width: int):
     sizes, spare = sizes_for(len)
     if spare < 24 * sum(flexible):
         sizes, spare = sizes_for(lambda header: max(map(len, header.split()), default=1))
-    loose_count = max(1, sum(flexible))
+    # The spare room goes to the flexible columns narrowest first: a short one gets all it
+    # needs, the widest share what is left.
+    rooms: dict[int, int] = {}
+    loose = sorted((sizes[i], i) for i, flag in enumerate(flexible) if flag)
+    left = spare
+    for position, (size, index) in enumerate(loose):
+        cap = 44 if columns[index] in report.long_text else size
+        rooms[index] = max(6, min(cap, size, left // (len(loose) - position)))
+        left -= rooms[index]
     table = Table(box=box.SIMPLE_HEAD)
     for index, (header, is_number, column) in enumerate(
         zip(headers, numeric, columns, strict=True)
     ):
         if column in report.long_text:
-            room = max(6, min(44, sizes[index], spare // loose_count))
-            table.add_column(Text(header), width=room, no_wrap=True, overflow="ellipsis")
+            table.add_column(Text(header), width=rooms[index], no_wrap=True, overflow="ellipsis")
         elif column in report.wrap:
-            room = max(10, min(sizes[index], spare // loose_count))
-            table.add_column(Text(header), width=room, overflow="fold")
+            table.add_column(Text(header), width=rooms[index], overflow="fold")
         else:
             table.add_column(
                 Text(header), justify="right" if is_number else "left", width=sizes[index]

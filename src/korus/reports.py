@@ -500,3 +500,65 @@ def month_on_year(table: pd.DataFrame, months, unit: str) -> Report:
             "(a deficit widens). Use --flow deficit for the growth of a deficit."
         )
     return report
+
+
+VERDICT_WORDS = {
+    "matches": "matches",
+    "matches-rounded": "matches, rounded differently",
+    "off": "off",
+    "cannot": "cannot be computed",
+}
+
+
+def verdicts(items, explain: bool) -> Report:
+    """Return the report of each claim's verdict, with korus's figure and its provenance."""
+    rows = []
+    for item in items:
+        claim = item.claim
+        row = {
+            "claim": claim.id or claim.text,
+            "text": claim.text,
+            "definition": item.definition,
+            "stated": claim.stated.text,
+            "korus": item.shown,
+            "value": item.figure,
+            "value_unit": {"money": "USD", "percent": "percent", "ratio": "ratio"}[
+                claim.stated.kind
+            ],
+            "verdict": item.verdict,
+            "detail": item.detail,
+            "source": item.source,
+            "basis": item.basis,
+            "vintage": item.vintage,
+        }
+        if explain:
+            row["formula"] = item.formula
+            row["inputs"] = "; ".join(item.inputs)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.insert(7, "verdict_text", frame["verdict"].map(VERDICT_WORDS))
+    counts = frame["verdict"].value_counts()
+    report = Report(
+        title=f"Claims checked: {len(frame)} verdicts",
+        frame=frame,
+        table_hidden=["text", "value", "value_unit", "verdict"],
+        wrap=["claim", "detail", "formula", "inputs", "stated", "verdict_text"],
+        labels={
+            "claim": "Claim",
+            "definition": "Definition",
+            "stated": "Stated",
+            "korus": "korus",
+            "verdict_text": "Verdict",
+            "detail": "Detail",
+            "formula": "Formula",
+            "inputs": "Inputs",
+        },
+    )
+    report.summary_header = ("Verdict", "Count")
+    for key, words in VERDICT_WORDS.items():
+        if counts.get(key):
+            report.summary.append((words, str(int(counts[key]))))
+    report.notes.append(
+        "Each figure's source, basis and vintage are in the CSV and JSON output (--format csv)."
+    )
+    return report
