@@ -98,7 +98,9 @@ def plot_file(report: Report, unit: str, path: Path) -> None:
         f"{report.labels.get(column, column)} ({UNITS[unit][1] if money else 'percent'})"
     )
     axes.set_title(report.title, fontsize=10)
-    footnote = " ".join(caption_lines(report, unit)[1:3])
+    footnote = " ".join(
+        line for line in caption_lines(report, unit) if line.startswith(("Source:", "Basis:"))
+    )
     figure.text(0.01, 0.01, footnote, fontsize=6, wrap=True)
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     # Written beside the target and renamed, so an interrupted run leaves no broken file.

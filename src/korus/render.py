@@ -175,7 +175,7 @@ def _display_cells(
 
 def caption_lines(report: Report, unit: str) -> list[str]:
     """Return the lines that say what the numbers are: unit, source, basis, vintage."""
-    lines = [f"Values in {UNITS[unit][1]}."]
+    lines = [f"Values in {UNITS[unit][1]}."] if report.money else []
     for column in PROVENANCE:
         if column in report.frame.columns:
             values = sorted({str(v) for v in report.frame[column].dropna().unique() if str(v)})
