@@ -76,8 +76,16 @@ def detect(path: Path) -> str:
     raise DataFileError(f"{path}: unknown layout, {sample.describe()}; korus knows: {known()}")
 
 
-def read_file(path: Path, layout: str | None = None) -> Reading:
-    """Return the canonical frame of one file, detecting its layout unless one is given."""
+def read_file(
+    path: Path, layout: str | None = None, pair: tuple[str, str] | None = None
+) -> Reading:
+    """Return the canonical frame of one file, detecting its layout unless one is given.
+
+    ``pair`` (two korus country codes, ``("USA", "KOR")``) says that only the trade between
+    those two countries is wanted, either way: a reader that defines
+    ``scan(path, pair)`` (BACI) then reads only those rows into the frame and counts the
+    others as set aside; other readers read the whole file (the metrics filter anyway).
+    """
     path = Path(path)
     if layout is None:
         layout = detect(path)
@@ -85,6 +93,13 @@ def read_file(path: Path, layout: str | None = None) -> Reading:
     if layout not in table:
         raise DataFileError(f"unknown input format {layout!r}; korus knows: {known()}")
     module = table[layout]
+    if _STDIN_COPY is not None and path == _STDIN_COPY:
+        from korus import cache
+
+        cache.exclude(path)  # a temporary copy: never worth caching
+    scan = getattr(module, "scan", None)
+    if pair is not None and scan is not None:
+        return scan(path, pair)
     reader = getattr(module, "read_layout", None)
     return reader(path, layout) if reader else module.read(path)
 
@@ -159,8 +174,16 @@ def _stdin_copy() -> Path:
     return _STDIN_COPY
 
 
-def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = False) -> Reading:
+def load(
+    paths: list[str | Path],
+    layout: str | None = None,
+    dedupe: bool = False,
+    pair: tuple[str, str] | None = None,
+) -> Reading:
     """Return the stacked canonical frame of several files; a figure given twice is an error.
+
+    ``pair`` (two korus country codes) is passed to each reader as a hint that only the
+    trade between those two countries is wanted (see ``read_file``).
 
     Rows that repeat another exactly (same key, same value, same source) are an error too,
     unless ``dedupe``: then the repeats are dropped and counted in the accounting. Rows of
@@ -169,7 +192,7 @@ def load(paths: list[str | Path], layout: str | None = None, dedupe: bool = Fals
     import pandas as pd
 
     skipped: list[str] = []
-    readings = [read_file(path, layout) for path in expand(paths, skipped)]
+    readings = [read_file(path, layout, pair) for path in expand(paths, skipped)]
     if skipped:
         readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     for reading in readings:
