@@ -473,7 +473,7 @@ def test_api_truncated_json_is_refused(tmp_path):
     path = tmp_path / "cut.json"
     path.write_text('[["CTY_CODE","ALL_VAL_MO","time"],\n["5800","1",', encoding="utf-8")
     assert readers.detect(path) == "census-api-json"
-    with pytest.raises(DataFileError, match=r"not valid JSON at line 2"):
+    with pytest.raises(DataFileError, match=r"line 2, column \d+: not valid JSON"):
         readers.read_file(path)
 
 

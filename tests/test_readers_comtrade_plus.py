@@ -614,5 +614,5 @@ def test_broken_json_is_an_error_naming_line_and_column(tmp_path):
         comtrade_plus.read(path)
     assert str(error.value) == (
         f"{path}: line 1, column {parsed.value.colno}: not valid JSON ({parsed.value.msg}); "
-        "save the API's answer unchanged"
+        "save the answer whole and unchanged"
     )

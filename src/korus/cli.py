@@ -102,22 +102,22 @@ def parse_months(text: str) -> list[tuple[int, int]]:
     return sorted(months)
 
 
-def _months_callback(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_months(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+def _parsed_by(parse):
+    """Return a click callback that parses an option's text; a bad text is a usage error."""
+
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+    return callback
 
 
-def _years_callback(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return parse_years(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+_months_callback = _parsed_by(parse_months)
+_years_callback = _parsed_by(parse_years)
 
 
 def _country_callback(ctx, param, value):

@@ -173,7 +173,6 @@ def bilateral_flows(
     values = rows.pivot_table(
         index="year", columns="flow", values="value_usd", aggfunc="sum", observed=True
     )
-    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
     out = pd.DataFrame(
         {
             "year": values.index.astype(int),
@@ -183,10 +182,16 @@ def bilateral_flows(
             "imports": values["import"].to_numpy(),
         }
     )
+    return _provenance(out, rows).sort_values("year").reset_index(drop=True)
+
+
+def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Return ``out`` with the source, both flows' bases and the vintages of ``rows``."""
+    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = f"exports {basis['export']}; imports {basis['import']}"
     out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
-    return out.sort_values("year").reset_index(drop=True)
+    return out
 
 
 def trade_balance(flows: pd.DataFrame) -> pd.DataFrame:
@@ -508,7 +513,6 @@ def monthly_flows(
     values = rows.pivot_table(
         index=["year", "month"], columns="flow", values="value_usd", aggfunc="sum"
     ).reindex(wanted)
-    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
     out = pd.DataFrame(
         {
             "year": [y for y, _ in months],
@@ -519,10 +523,7 @@ def monthly_flows(
             "imports": values["import"].to_numpy(),
         }
     )
-    out["source"] = rows["source"].iloc[0]
-    out["basis"] = f"exports {basis['export']}; imports {basis['import']}"
-    out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
-    return out
+    return _provenance(out, rows)
 
 
 def months_a_year_earlier(months: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from korus import countries
 from korus.errors import DataFileError, KorusError
-from korus.readers.common import number, open_text, read_csv
+from korus.readers.common import number, open_text, read_csv, read_json
 from korus.schema import TOTAL, Accounting, Reading, canonical
 
 LAYOUT_JSON = "census-api-json"
@@ -128,18 +128,7 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def _json_rows(path: Path) -> tuple[list[str], list[list]]:
     name = str(path)
-    try:
-        with open_text(path) as handle:
-            data = json.load(handle)
-    except UnicodeDecodeError as exc:
-        raise DataFileError(
-            f"{name}: byte {exc.start} of the text is not UTF-8; re-save the file as UTF-8"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DataFileError(
-            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
-            "save the API's answer whole"
-        ) from None
+    data = read_json(path)
     if (
         not isinstance(data, list)
         or not data

@@ -315,3 +315,16 @@ def _check_widths(records, path: Path, skip: int) -> None:
                 f"{path}: line {line} has {len(row)} fields where the header has {width}; "
                 "fix or remove the row"
             )
+
+
+def read_json(path: Path):
+    """Return a JSON file's content; bad text or bad JSON is an error naming line and column."""
+    import json
+
+    try:
+        return json.load(open_text(path))
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
+            "save the answer whole and unchanged"
+        ) from None

@@ -47,14 +47,14 @@ by ropensci/comtradr (``ct_pretty_cols``).
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from pathlib import Path
 
 from korus import countries
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import number, open_text, read_csv
+from korus.readers import comtrade_legacy
+from korus.readers.common import number, open_text, read_csv, read_json
 from korus.schema import TOTAL, Accounting, Reading, canonical
 
 LAYOUT_CSV = "comtrade-plus-csv"
@@ -84,17 +84,9 @@ OTHER_FLOWS = {
     "MOP": "imports after outward processing",
     "XOP": "exports for outward processing",
 }
-BASIS = {"import": "CIF", "re-import": "CIF", "export": "FOB", "re-export": "FOB"}
-CLASSIFICATIONS = {
-    "H0": "HS1992",
-    "H1": "HS1996",
-    "H2": "HS2002",
-    "H3": "HS2007",
-    "H4": "HS2012",
-    "H5": "HS2017",
-    "H6": "HS2022",
-    "HS": "HS (as reported)",
-}
+# Comtrade's valuation of each flow and its classification codes, as in the legacy files.
+BASIS = comtrade_legacy.BASIS
+CLASSIFICATIONS = comtrade_legacy.CLASSIFICATIONS
 # Breakdown fields (normalised names) and the values that mean "all": the aggregate row.
 # None of these fields has a code "NA": there it is R's missing value (comtradr's CSV).
 BREAKDOWNS = {
@@ -183,18 +175,7 @@ def read(path: Path) -> Reading:
 def read_json_answer(path: Path) -> Reading:
     """Return the canonical frame of a Comtrade+ JSON answer and its row accounting."""
     name = str(path)
-    try:
-        with open_text(path) as handle:
-            answer = json.load(handle)
-    except UnicodeDecodeError as exc:
-        raise DataFileError(
-            f"{name}: byte {exc.start} of the text is not UTF-8; re-save the file as UTF-8"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DataFileError(
-            f"{name}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
-            "save the API's answer unchanged"
-        ) from None
+    answer = read_json(path)
     accounting = Accounting(file=name, layout=LAYOUT_JSON)
     top: dict = {}
     if isinstance(answer, list):
