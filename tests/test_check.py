@@ -43,7 +43,7 @@ def test_export_figures_are_judged_on_the_census_data(article):
     assert round(float(exports["value"]) / 1e6, 1) == 42262.2
     assert exports["verdict"] == "matches"
     assert exports["source"].startswith("US Census Bureau")
-    assert exports["basis"].endswith("imports general imports, customs value")
+    assert exports["basis"].endswith("imports: general imports, customs value")
     decline = article[("exports-decline", "all goods")]
     assert round(float(decline["value"]), 2) == -2.76
     assert decline["verdict"] == "matches-rounded"  # the story truncated -2.76 to 2.7

@@ -28,7 +28,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = {"COLUMNS": "120", "FORCE_COLOR": None, "TTY_COMPATIBLE": None}
 
 CENSUS_SOURCE = "US Census Bureau, U.S. Trade in Goods by Country (country.xlsx)"
-CENSUS_BASIS = "exports total exports, F.A.S.; imports general imports, customs value"
+CENSUS_BASIS = "exports: total exports, F.A.S.; imports: general imports, customs value"
 COMTRADE_SOURCE = "UN Comtrade (legacy CSV)"
 
 # command -> (arguments, money columns)
@@ -451,7 +451,7 @@ def test_sectors_table_is_the_readme_example_line_for_line(runner):
         "",
         "Values in millions of US dollars.",
         f"Source: {COMTRADE_SOURCE}.",
-        "Basis: imports CIF.",
+        "Basis: imports: CIF.",
         "Vintage: legacy Comtrade extract; release date not stated in the file.",
     ]
 
@@ -465,7 +465,7 @@ def test_sectors_top_5_lists_the_five_largest_chapters_largest_first(runner):
 
 def test_sectors_names_un_comtrade_and_the_cif_basis_of_imports(runner):
     rows = sector_rows(runner, "--flow", "imports", "--top", "5")
-    assert {(row["source"], row["basis"]) for row in rows} == {(COMTRADE_SOURCE, "imports CIF")}
+    assert {(row["source"], row["basis"]) for row in rows} == {(COMTRADE_SOURCE, "imports: CIF")}
 
 
 def test_sectors_balance_puts_vehicles_first_with_65_2_percent_of_the_deficit(runner):
@@ -474,7 +474,7 @@ def test_sectors_balance_puts_vehicles_first_with_65_2_percent_of_the_deficit(ru
     assert first["product"] == "87"
     assert tenth(first, "value_usd_millions") == -19321.1
     assert tenth(first, "share_pct") == 65.2
-    assert first["basis"] == "exports FOB; imports CIF"
+    assert first["basis"] == "exports: FOB; imports: CIF"
 
 
 def test_sectors_table_summary_gives_the_all_chapter_total(runner):
@@ -664,7 +664,7 @@ def test_deficit_of_a_tidy_file_names_the_source_and_basis_of_that_file(runner, 
     path = hand_made_file(tmp_path, HAND_MADE)
     rows = deficit_rows(runner, "--data", str(path), "--years", "2014-2015")
     assert {(row["source"], row["basis"], row["vintage"]) for row in rows.values()} == {
-        ("Hand-made test figures", "exports FOB; imports CIF", "test vintage")
+        ("Hand-made test figures", "exports: FOB; imports: CIF", "test vintage")
     }
     table = invoke(runner, "deficit", "--data", str(path), "--years", "2014", "--format", "table")
     assert "Source: Hand-made test figures." in lines_of(table)
@@ -703,7 +703,7 @@ def test_deficit_of_the_legacy_comtrade_file_gives_its_cif_based_balance(runner)
     assert tenth(rows[2011], "balance_usd_millions") == -15144.4
     assert tenth(rows[2016], "balance_usd_millions") == -29626.7
     assert {(row["source"], row["basis"]) for row in rows.values()} == {
-        (COMTRADE_SOURCE, "exports FOB; imports CIF")
+        (COMTRADE_SOURCE, "exports: FOB; imports: CIF")
     }
 
 

@@ -35,7 +35,7 @@ def test_balance_is_exports_minus_imports():
 def test_flows_name_the_source_and_both_bases():
     flows = metrics.bilateral_flows(two_years(), "USA", "KOR", [2011])
     assert flows.loc[0, "source"] == "test source"
-    assert flows.loc[0, "basis"] == "exports FOB; imports CIF"
+    assert flows.loc[0, "basis"] == "exports: FOB; imports: CIF"
 
 
 def test_pct_change_of_a_deficit_is_relative_to_its_size():
@@ -223,3 +223,10 @@ def test_a_product_absent_in_a_published_month_counts_as_no_trade_that_month():
     rows += [(2016, m, "import", "01", 1.0) for m in range(1, 12)]  # none in December
     years = metrics.whole_years(make_frame(rows)).set_index("product")["value_usd"]
     assert years.to_dict() == {"87": 60.0, "01": 11.0}
+
+
+def test_a_year_with_a_month_missing_names_the_month():
+    months = [m for m in range(1, 13) if m != 5]
+    frame = pd.concat([monthly_frame(months), monthly_frame(range(1, 13)).assign(year=2018)])
+    with pytest.raises(DataCoverageError, match=r"^2016 lacks May \(data through 2016-12\)"):
+        metrics.bilateral_flows(frame, "USA", "KOR", [2016, 2018])

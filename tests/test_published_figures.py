@@ -126,7 +126,7 @@ def test_comtrade_basis_deficit_from_the_users_file_says_imports_are_cif(runner)
         -15144.4,
         -29626.7,
     ]
-    assert rows[0]["basis"] == "exports FOB; imports CIF"
+    assert rows[0]["basis"] == "exports: FOB; imports: CIF"
 
 
 def test_census_api_file_gives_2016_imports_for_consumption_hs87_first(runner):
@@ -255,3 +255,35 @@ def test_a_rolling_year_ending_in_december_is_the_calendar_year(runner):
     rolling = csv_rows(runner.invoke(cli, ["deficit", "--months", "2016-12", "--rolling", "12"]))
     year = csv_rows(runner.invoke(cli, ["deficit", "--years", "2016"]))
     assert millions(rolling[0], "balance_usd_millions") == millions(year[0], "balance_usd_millions")
+
+
+def test_a_breakdown_for_a_year_one_flow_lacks_is_an_error_not_a_zero(runner):
+    result = runner.invoke(cli, ["sectors", "--year", "2023", "--by", "enduse"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the data holds no USA exports to KOR for 2023 (it has exports only for "
+        "2013-2022); a missing flow is never taken for zero\n"
+    )
+
+
+def test_the_shipped_korean_figures_answer_for_korea_as_reporter(runner):
+    rows = csv_rows(
+        runner.invoke(cli, ["deficit", "--reporter", "KOR", "--partner", "USA", "--years", "2016"])
+    )
+    assert millions(rows[0], "balance_usd_millions") == 23246.4
+    assert rows[0]["source"].startswith("KOSIS")
+
+
+def test_mirror_by_default_shows_the_last_six_years_both_sides_report(runner):
+    rows = csv_rows(runner.invoke(cli, ["mirror"]))
+    assert sorted({row["year"] for row in rows}) == [str(y) for y in range(2018, 2024)]
+
+
+def test_growth_of_imports_needs_no_exports(runner):
+    path = shared_file("census/api_imports_hs2_korea_monthly_2013_2021.csv")
+    rows = csv_rows(
+        runner.invoke(
+            cli, ["growth", "--data", str(path), "--years", "2014-2016", "--flow", "imports"]
+        )
+    )
+    assert [row["year"] for row in rows] == ["2014", "2015", "2016"]

@@ -455,3 +455,110 @@ def test_a_country_file_of_another_layout_is_an_error(tmp_path):
     assert str(error.value).startswith(
         f"{countries}: not a BACI country codes file: the header is ['code', 'name']"
     )
+
+
+# ------------------------------------------------------------- push-down of a pair
+
+
+def pair_rows(frame: pd.DataFrame, pair=("USA", "KOR")) -> pd.DataFrame:
+    chosen = frame["reporter"].isin(pair) & frame["partner"].isin(pair)
+    return frame[chosen & (frame["reporter"] != frame["partner"])].reset_index(drop=True)
+
+
+def test_a_scan_for_a_pair_keeps_its_rows_and_counts_the_others(data_file):
+    reading = baci.scan(data_file, ("USA", "KOR"))
+    pd.testing.assert_frame_equal(reading.frame, pair_rows(baci.read(data_file).frame))
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (9, 6)
+    assert account.set_aside == {"other country pairs (not asked for)": 3}
+    assert account.balanced()
+    assert flows(reading.frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
+    assert "1 product codes k had 5 digits" in " ".join(account.notes)  # 10129, KOR -> USA
+
+
+def test_the_pair_is_either_way_round(data_file):
+    one = baci.scan(data_file, ("USA", "KOR")).frame
+    pd.testing.assert_frame_equal(baci.scan(data_file, ("KOR", "USA")).frame, one)
+
+
+def test_read_file_and_load_pass_the_pair_to_the_reader(data_file):
+    expected = baci.scan(data_file, ("USA", "KOR"))
+    for reading in (
+        readers.read_file(data_file, pair=("USA", "KOR")),
+        readers.load([data_file], pair=("USA", "KOR")),
+        readers.load([data_file.parent], pair=("USA", "KOR")),
+    ):
+        pd.testing.assert_frame_equal(reading.frame, expected.frame)
+        assert reading.accounting[0].set_aside == expected.accounting[0].set_aside
+
+
+def test_a_reader_without_push_down_reads_the_whole_file(tmp_path):
+    tidy = tmp_path / "tidy.csv"
+    frame = baci.read(release(tmp_path / "baci")).frame
+    frame.to_csv(tidy, index=False)
+    whole = readers.read_file(tidy)
+    asked = readers.read_file(tidy, pair=("USA", "KOR"))
+    pd.testing.assert_frame_equal(asked.frame, whole.frame)
+    assert asked.accounting[0].set_aside == whole.accounting[0].set_aside == {}
+
+
+def test_two_baci_codes_of_one_country_in_the_pair_are_added_together(tmp_path):
+    folder = tmp_path / "germany"
+    release(folder)
+    countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n"
+    countries += "280,Fmr Fed. Rep. of Germany,Former Federal Republic of Germany,DE,DEU\n"
+    (folder / "country_codes_V202301.csv").write_text(countries)
+    extra = [
+        ("2021", "276", "410", "870323", "1.25", ""),
+        ("2021", "280", "410", "870323", "2", ""),
+        ("2021", "276", "280", "870323", "4", ""),  # one country: set aside
+    ]
+    path = write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra])
+    reading = baci.scan(path, ("DEU", "KOR"))
+    pd.testing.assert_frame_equal(reading.frame, pair_rows(baci.read(path).frame, ("DEU", "KOR")))
+    account = reading.accounting[0]
+    assert account.set_aside == {
+        "other country pairs (not asked for)": 9,
+        "exporter and importer are one korus country (two BACI codes for one territory)": 1,
+    }
+    assert (account.rows_read, account.rows_kept) == (12, 2)
+    frame = reading.frame
+    assert frame.loc[frame["flow"] == "export", "value_usd"].tolist() == [3_250.0]
+
+
+def test_a_pair_the_file_does_not_hold_gives_no_rows(data_file):
+    reading = baci.scan(data_file, ("USA", "FRA"))
+    assert reading.frame.empty and list(reading.frame.columns) == list(COLUMNS)
+    account = reading.accounting[0]
+    assert account.rows_kept == 0 and account.balanced()
+
+
+def test_a_bad_product_code_outside_the_pair_is_only_found_by_a_full_read(tmp_path):
+    path = bad_file(tmp_path, ("2021", "516", "410", "0101", "1", ""))
+    assert len(baci.scan(path, ("USA", "KOR")).frame) == 4
+    with pytest.raises(DataFileError, match="column 'k': expected an HS6 product code"):
+        baci.read(path)
+
+
+def test_a_value_that_is_not_a_number_is_an_error_even_outside_the_pair(tmp_path):
+    path = bad_file(tmp_path, ("2021", "516", "410", "260111", "n/a", ""))
+    with pytest.raises(DataFileError) as error:
+        baci.scan(path, ("USA", "KOR"))
+    assert str(error.value) == (
+        f"{path}: line 4, column 'v': expected a value in thousands of US dollars, found 'n/a'"
+    )
+
+
+def test_codes_with_spaces_around_them_read_the_same(tmp_path, data_file):
+    spaced = [(t, f" {i}", f"{j} ", f" {k}", v, q) for t, i, j, k, v, q in ROWS]
+    path = write_data(data_file.with_name("BACI_HS92_Y2021_V202301_spaced.csv"), spaced)
+    pd.testing.assert_frame_equal(baci.read(path).frame, baci.read(data_file).frame)
+    pd.testing.assert_frame_equal(
+        baci.scan(path, ("USA", "KOR")).frame, baci.scan(data_file, ("USA", "KOR")).frame
+    )
+
+
+def test_a_country_code_nobody_knows_is_an_error_for_a_pair_read_too(tmp_path):
+    path = bad_file(tmp_path, ("2021", "156", "998", "870324", "1", ""))
+    with pytest.raises(DataFileError, match="line 4, column 'j': BACI country code 998"):
+        baci.scan(path, ("USA", "KOR"))

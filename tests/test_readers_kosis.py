@@ -185,7 +185,7 @@ def test_cli_deficit_on_the_real_annual_file_gives_koreas_2016_surplus_with_the_
     assert (row["reporter"], row["partner"]) == ("KOR", "USA")
     # 66,462,312,000 - 43,215,929,000 USD
     assert float(row["balance_usd_millions"]) == 23_246.383
-    assert row["basis"] == "exports FOB; imports CIF"
+    assert row["basis"] == "exports: FOB; imports: CIF"
 
 
 def test_real_monthly_file_gives_korea_china_september_2017():

@@ -493,7 +493,7 @@ def test_cli_deficit_reads_a_dataweb_file_with_both_flows(runner, tmp_path):
     row = next(csv.DictReader(result.output.splitlines()))
     assert (row["reporter"], row["partner"]) == ("USA", "KOR")
     assert float(row["balance_usd_millions"]) == -27_670.0
-    assert row["basis"] == "exports total exports, F.A.S.; imports general imports, customs value"
+    assert row["basis"] == "exports: total exports, F.A.S.; imports: general imports, customs value"
 
 
 # --------------------------------------------------------------------------- XLSX

@@ -6,6 +6,7 @@ matplotlib is an optional extra (``pip install 'korus[plot]'``), imported only f
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +22,7 @@ def _series(report: Report) -> tuple[list[str], list[float], str]:
     labels, values = report.series
     frame = report.frame
     names = [" ".join(str(frame[c].iloc[i]) for c in labels) for i in range(len(frame))]
-    numbers = [float(v) if v == v else 0.0 for v in frame[values]]  # NaN draws as nothing
+    numbers = [float(v) if v is not None and v == v else math.nan for v in frame[values]]
     return names, numbers, values
 
 
@@ -39,18 +40,22 @@ def terminal_chart(report: Report, unit: str, out: TextIO, width: int = 80) -> N
     money = column in report.money
 
     def shown(value: float) -> str:
+        if math.isnan(value):
+            return "n/a"
         return format_money(value * UNITS[unit][0], unit) if money else format_percent(value)
 
     scale = UNITS[unit][0] if money else 1.0
     numbers = [n / scale for n in numbers]
     texts = [shown(n) for n in numbers]
+    numbers = [0.0 if math.isnan(n) else n for n in numbers]  # no figure: no bar
     label_width = min(28, max(len(n) for n in names))
     value_width = max(len(t) for t in texts)
     room = max(10, width - label_width - value_width - 4)
     biggest = max((abs(n) for n in numbers), default=0.0) or 1.0
     both = any(n < 0 for n in numbers) and any(n > 0 for n in numbers)
     half = room // 2
-    out.write(report.title + "\n\n")
+    what = report.labels.get(column, column)
+    out.write(f"{report.title}\n{what}, {UNITS[unit][1] if money else 'percent'}\n\n")
     for name, number, text in zip(names, numbers, texts, strict=True):
         label = name if len(name) <= label_width else name[: label_width - 1] + "…"
         if both:
@@ -71,6 +76,8 @@ def plot_file(report: Report, unit: str, path: Path) -> None:
     suffix = Path(path).suffix.lower()
     if suffix not in (".png", ".svg"):
         raise KorusError(f"{path}: --plot writes .png or .svg files")
+    if not Path(path).resolve().parent.is_dir():
+        raise KorusError(f"{path}: cannot write the chart there: no such folder")
     try:
         import matplotlib
 

@@ -354,7 +354,11 @@ def _values(claim: Claim, data: Data, definition: Definition, year: int) -> tupl
     )
     match = table[table["product"] == definition.group]
     if not len(match):
-        raise DataCoverageError(f"no trade in {definition.label} in {year}")
+        # The data may be too coarse for the definition (a heading asked of chapters).
+        reasons = getattr(definition.grouping, "notes", [])
+        raise DataCoverageError(
+            reasons[-1] if reasons else f"no trade in {definition.label} in {year}"
+        )
     exports, imports = float(match["exports"].sum()), float(match["imports"].sum())
     # The whole is all goods of the same data, so a share never mixes sources.
     whole = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year]).iloc[0]

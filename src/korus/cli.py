@@ -18,7 +18,8 @@ from korus.errors import KorusError
 
 EXIT_CODES = """\b
 Exit status: 0 success; 1 a data error (bad file, unknown partner, a year the data
-does not hold); 2 a usage error (unknown option, malformed --years); 130 interrupted.
+does not hold); 2 a usage error (unknown option, malformed --years); 130 interrupted;
+141 the reader of the output went away (| head).
 """
 
 # The layout names of the reader modules, listed here so that --help does not import
@@ -347,6 +348,8 @@ class Output:
 
             plot_file(report, self.unit, self.plot)
             click.echo(f"wrote the chart to {self.plot}", err=True)
+        if self.chart and self.fmt != "auto":
+            raise click.UsageError("--chart draws instead of a table: leave out --format")
         if self.chart:
             import shutil
 
@@ -489,7 +492,8 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
         output.emit(reports.month_on_year(table, months, output.unit))
         return
     years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
-    flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
+    need = {"exports": ("export",), "imports": ("import",)}.get(flow, ("export", "import"))
+    flows = metrics.bilateral_flows(reading.frame, reporter, partner, years, need)
     output.emit(reports.growth(flows, flow, output.unit))
 
 
@@ -544,6 +548,10 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
     """
     from korus import metrics, products, reports
 
+    if level is not None and by != "enduse":
+        raise click.UsageError("--level goes with --by enduse")
+    if sectors_file is not None and by != "sector":
+        raise click.UsageError("--sectors goes with --by sector")
     shipped = "census-enduse" if by == "enduse" else "comtrade"
     reading = inputs.load(shipped, reporter=reporter, partner=partner)
     family = products.family_of(reading.frame["classification"].unique())
@@ -578,9 +586,12 @@ def mirror(years, reporter, partner, output, inputs):
     from korus import metrics, reports
 
     reading = inputs.load_mirror(reporter, partner)
-    years = years or sorted(
-        set(metrics.latest_whole_years(reading.frame, reporter, partner, 6))
-        & set(metrics.latest_whole_years(reading.frame, partner, reporter, 6))
+    years = (
+        years
+        or sorted(
+            set(metrics.latest_whole_years(reading.frame, reporter, partner, 1000))
+            & set(metrics.latest_whole_years(reading.frame, partner, reporter, 1000))
+        )[-6:]
     )
     table = metrics.mirror_flows(reading.frame, reporter, partner, years)
     output.emit(reports.mirror(table, reporter, partner))
@@ -678,7 +689,12 @@ def convert(output, to, inputs):
 
     from korus.readers import tidy
 
-    kind = to or ("parquet" if output.lower().endswith(".parquet") else "csv")
+    ending = output.lower().rsplit(".", 1)[-1] if "." in output else ""
+    if to is None and output != "-" and ending not in ("csv", "parquet"):
+        raise click.UsageError(
+            f"{output}: give a file ending in .csv or .parquet, or say which with --to"
+        )
+    kind = to or ("parquet" if ending == "parquet" else "csv")
     if output == "-" and kind == "parquet":
         raise click.UsageError("Parquet cannot go to standard output; give -o FILE.parquet")
     reading = inputs.load_files(inputs.paths)

@@ -88,6 +88,9 @@ def load(
         from korus.readers import load as load_files
 
         return load_files(list(paths), layout, dedupe)
+    if shipped == "census" and equal.get("reporter", "USA") != "USA":
+        # The shipped totals reported by another country are Korea's own (KOSIS).
+        shipped = "kosis"
     return load_shipped(shipped, **equal)
 
 

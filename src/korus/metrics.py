@@ -102,20 +102,46 @@ def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([annual, summed[annual.columns]], ignore_index=True)
 
 
+def _month_names(months) -> list[str]:
+    return [pd.Timestamp(year=2000, month=int(m), day=1).strftime("%B") for m in months]
+
+
 def _coverage_error(frame: pd.DataFrame, year: int, what: str) -> DataCoverageError:
     monthly = frame[(frame["year"] == year) & frame["month"].notna()]
-    years = whole_years(frame)["year"]
+    years = sorted(int(y) for y in whole_years(frame)["year"].unique())
     if len(monthly):
         months = sorted(int(m) for m in monthly["month"].unique())
-        names = [pd.Timestamp(year=2000, month=m, day=1).strftime("%B") for m in months]
-        held = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+        missing = [m for m in range(1, 13) if m not in months]
         vintage = ", ".join(sorted(monthly["vintage"].unique()))
-        return DataCoverageError(
-            f"{year} holds {held} only ({vintage}): a partial year is not a year; "
-            f"choose years up to {year - 1}"
-        )
-    span = f"{years.min()}-{years.max()}" if len(years) else "no whole years"
+        if months == list(range(1, months[-1] + 1)):
+            names = _month_names(months)
+            held = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+            text = f"{year} holds {held} only ({vintage}): a partial year is not a year"
+        else:
+            text = (
+                f"{year} lacks {', '.join(_month_names(missing))} ({vintage}): a year with a "
+                "month missing is not a year, and a missing month is never taken for zero"
+            )
+        later = [y for y in years if y > year]
+        earlier = [y for y in years if y < year]
+        if earlier and not later:
+            text += f"; choose years up to {earlier[-1]}"
+        return DataCoverageError(text)
+    span = f"{years[0]}-{years[-1]}" if years else "no whole years"
     return DataCoverageError(f"the data holds no {what} for {year} (it covers {span})")
+
+
+def _missing_flow(
+    annual: pd.DataFrame, reporter: str, partner: str, flow: str, year: int
+) -> DataCoverageError:
+    label = FLOW_COLUMNS[flow]
+    years = sorted(int(y) for y in annual.loc[annual["flow"] == flow, "year"].unique())
+    held = f"{label} only for {years[0]}-{years[-1]}" if years else f"no {label} at all"
+    word = "to" if flow == "export" else "from"
+    return DataCoverageError(
+        f"the data holds no {reporter} {label} {word} {partner} for {year} (it has {held}); "
+        "a missing flow is never taken for zero"
+    )
 
 
 def _one_source(frame: pd.DataFrame, what: str) -> None:
@@ -141,7 +167,11 @@ def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def bilateral_flows(
-    frame: pd.DataFrame, reporter: str, partner: str, years: list[int]
+    frame: pd.DataFrame,
+    reporter: str,
+    partner: str,
+    years: list[int],
+    need: tuple[str, ...] = ("export", "import"),
 ) -> pd.DataFrame:
     """Return whole-year exports and imports of ``reporter`` with ``partner``, one row a year.
 
@@ -161,13 +191,9 @@ def bilateral_flows(
     for year in years:
         if not (annual["year"] == year).any():
             raise _coverage_error(pair, year, f"{reporter}-{partner} trade")
-        for flow, label in FLOW_COLUMNS.items():
+        for flow in need:
             if not ((annual["year"] == year) & (annual["flow"] == flow)).any():
-                held = sorted(set(pair["flow"]) - {flow})
-                raise DataCoverageError(
-                    f"the data holds no {reporter} {label} to or from {partner} for {year} "
-                    f"(it has {', '.join(held) or 'nothing else'})"
-                )
+                raise _missing_flow(annual, reporter, partner, flow, year)
     rows = _product_rows(annual)
     _one_source(rows, f"{reporter}-{partner} totals")
     values = rows.pivot_table(
@@ -178,8 +204,8 @@ def bilateral_flows(
             "year": values.index.astype(int),
             "reporter": reporter,
             "partner": partner,
-            "exports": values["export"].to_numpy(),
-            "imports": values["import"].to_numpy(),
+            "exports": values.get("export", pd.Series(float("nan"), index=values.index)).to_numpy(),
+            "imports": values.get("import", pd.Series(float("nan"), index=values.index)).to_numpy(),
         }
     )
     return _provenance(out, rows).sort_values("year").reset_index(drop=True)
@@ -189,7 +215,9 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with the source, both flows' bases and the vintages of ``rows``."""
     basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
-    out["basis"] = f"exports {basis['export']}; imports {basis['import']}"
+    out["basis"] = "; ".join(
+        f"{label}: {basis[flow]}" for flow, label in FLOW_COLUMNS.items() if flow in basis
+    )
     out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
     return out
 
@@ -301,6 +329,13 @@ def sector_values(
                 f"the data holds no {family} products for {wanted} (it has {have[0]}-{have[-1]})"
             )
     base = base[base["year"].isin(years)]
+    needed = (
+        list(FLOW_COLUMNS) if flow == "balance" else ["export" if flow == "exports" else "import"]
+    )
+    for wanted in years:
+        for side in needed:
+            if not ((base["year"] == wanted) & (base["flow"] == side)).any():
+                raise _missing_flow(whole_years(pair), reporter, partner, side, wanted)
     _one_source(base, "sector figures")
     wide = base.pivot_table(
         index=["year", "product"], columns="flow", values="value_usd", aggfunc="sum"
@@ -354,8 +389,9 @@ def sector_values(
     out.insert(3, "flow", flow)
     bases = base.drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = base["source"].iloc[0]
-    out["basis"] = "; ".join(f"{FLOW_COLUMNS[f]} {bases[f]}" for f in basis_flows if f in bases)
-    out["vintage"] = ", ".join(sorted(base["vintage"].unique()))
+    out["basis"] = "; ".join(f"{FLOW_COLUMNS[f]}: {bases[f]}" for f in basis_flows if f in bases)
+    used = base[base["flow"].isin(basis_flows)]
+    out["vintage"] = "; ".join(sorted(used["vintage"].unique()))
     return out.reset_index(drop=True), total
 
 
@@ -463,7 +499,7 @@ def partner_ranking(
     out.insert(2, "reporter", reporter)
     bases = years.drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = years["source"].iloc[0]
-    out["basis"] = f"exports {bases.get('export', '?')}; imports {bases.get('import', '?')}"
+    out["basis"] = f"exports: {bases.get('export', '?')}; imports: {bases.get('import', '?')}"
     out["vintage"] = ", ".join(sorted(years["vintage"].unique()))
     return out
 

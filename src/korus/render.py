@@ -180,7 +180,8 @@ def caption_lines(report: Report, unit: str) -> list[str]:
         if column in report.frame.columns:
             values = sorted({str(v) for v in report.frame[column].dropna().unique() if str(v)})
             if values:
-                lines.append(f"{column.capitalize()}: {'; '.join(values)}.")
+                text = "; ".join(values)
+                lines.append(f"{column.capitalize()}: {text}{'' if text.endswith('.') else '.'}")
     return lines + report.notes
 
 

@@ -103,7 +103,7 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
         frame=frame,
         money=["value", "change"],
         table_hidden=["reporter", "partner", "measure"],
-        series=(["year"], "value"),
+        series=(["year"], "pct_change"),
         percent=["pct_change"],
         labels={
             "year": "Year",
@@ -539,7 +539,7 @@ def verdicts(items, explain: bool) -> Report:
     frame.insert(7, "verdict_text", frame["verdict"].map(VERDICT_WORDS))
     counts = frame["verdict"].value_counts()
     report = Report(
-        title=f"Claims checked: {len(frame)} verdicts",
+        title=f"Claims checked: {len(frame)} verdict{'s' if len(frame) != 1 else ''}",
         frame=frame,
         table_hidden=["text", "value", "value_unit", "verdict"],
         wrap=["claim", "detail", "formula", "inputs", "stated", "verdict_text"],

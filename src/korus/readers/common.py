@@ -231,6 +231,11 @@ def decode(data: bytes, path: Path) -> str:
     silent replacement; a UTF-8 byte-order mark is dropped.
     """
     encoding = ENCODING.get()
+    if data.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:4096]:
+        raise DataFileError(
+            f"{path}: a binary file (a spreadsheet or Parquet?), not text; read it without "
+            "--input-format, or with the layout that fits it"
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -1,0 +1,472 @@
+"""The read cache: a BACI file's needed columns kept as Parquet, and push-down of a pair.
+
+Every test keeps its cache in its own folder (KORUS_CACHE_DIR): never the user's.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from korus import cache, progress, readers
+from korus.errors import DataFileError
+from korus.readers import baci
+
+COUNTRIES = """\
+country_code,country_name_abbreviation,country_name_full,iso_2digit_alpha,iso_3digit_alpha
+156,China,China,CN,CHN
+251,France,France,FR,FRA
+276,Germany,Germany,DE,DEU
+392,Japan,Japan,JP,JPN
+410,Rep. of Korea,Republic of Korea,KR,KOR
+490,"Other Asia, nes","Other Asia, not elsewhere specified",N/A,N/A
+516,Namibia,Namibia,,NAM
+842,USA,"USA, Puerto Rico and US Virgin Islands",US,USA
+"""
+CODES = [156, 251, 276, 392, 410, 490, 516, 842]
+PAIR = ("USA", "KOR")
+
+
+def make_year(
+    folder: Path,
+    year: int = 2020,
+    *,
+    shuffle: bool = False,
+    seed: int = 7,
+    extra: tuple[str, ...] = (),
+    products: int = 25,
+) -> Path:
+    """A BACI year of every ordered pair of 8 countries, in BACI's order (exporter, importer,
+    product) unless ``shuffle``; some product codes start with 0 and a few lost it."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "country_codes_V202301.csv").write_text(COUNTRIES)
+    lines = []
+    for exporter in CODES:
+        for importer in CODES:
+            if exporter == importer:
+                continue
+            chosen = sorted(rng.sample(range(1, 98), k=products // 5))
+            for chapter in chosen:
+                for rest in sorted(rng.sample(range(10_000), k=5)):
+                    code = f"{chapter:02d}{rest:04d}"
+                    if code.startswith("0") and rng.random() < 0.1:
+                        code = code[1:]  # a code that lost its leading zero
+                    value = f"{rng.randrange(1, 10**7) / 1000:.3f}"
+                    quantity = rng.choice(["", "  NA", "           NA", "12.5"])
+                    lines.append(f"{year},{exporter},{importer},{code},{value},{quantity}")
+    lines.extend(extra)
+    if shuffle:
+        rng.shuffle(lines)
+    path = folder / f"BACI_HS92_Y{year}_V202301.csv"
+    path.write_text("t,i,j,k,v,q\n" + "\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def cached(tmp_path, monkeypatch) -> Path:
+    """A cache folder of the test's own, caching every file, in row groups of 64 rows."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(folder))
+    monkeypatch.delenv("KORUS_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_enabled", None)
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    monkeypatch.setattr(baci, "CACHE_ROW_GROUP", 64)
+    yield folder
+    cache.wait()
+
+
+def read(path: Path, pair=PAIR):
+    """Read a file (the pair only, or all of it with pair=None); wait for its cache."""
+    reading = baci.read(path) if pair is None else baci.scan(path, pair)
+    cache.wait()
+    return reading
+
+
+def totals(reading) -> tuple[float, float]:
+    frame = reading.frame
+    usa = frame[(frame["reporter"] == "USA") & (frame["partner"] == "KOR")]
+    by_flow = usa.groupby("flow")["value_usd"].sum()
+    return round(by_flow["export"], 2), round(by_flow["import"], 2)
+
+
+def from_cache(reading) -> bool:
+    return any("read from korus's cache" in note for note in reading.accounting[0].notes)
+
+
+def same_size_other_values(path: Path) -> None:
+    """Change the values of a file without changing its size or modification time."""
+    stat = path.stat()
+    shift = str.maketrans("123456789", "234567891")
+    header, *rows = path.read_text().split("\n")
+    changed = [header]
+    for row in rows:
+        cells = row.split(",")
+        if len(cells) == 6:
+            cells[4] = cells[4].translate(shift)
+        changed.append(",".join(cells))
+    path.write_text("\n".join(changed))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+# ------------------------------------------------------------------ written and used
+
+
+def test_the_first_read_writes_the_cache_and_the_second_reads_it_not_the_csv(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    first = read(path)
+    assert not from_cache(first)
+    [entry] = cache.entries()
+    assert entry.source == path.resolve()
+    assert entry.source_size == path.stat().st_size
+    assert entry.path.parent == cached and entry.size == entry.path.stat().st_size
+    assert entry.layout == "baci" and entry.current and entry.written is not None
+
+    # The CSV now says otherwise, with the same size and modification time: a read that
+    # opened it would see the new values; the cache still gives the first ones.
+    same_size_other_values(path)
+    second = read(path)
+    assert from_cache(second)
+    assert totals(second) == totals(first)
+    pd.testing.assert_frame_equal(second.frame, first.frame)
+
+
+def test_the_second_read_does_not_parse_the_csv(cached, tmp_path, monkeypatch):
+    path = make_year(tmp_path / "baci")
+    cache.set_enabled(False)
+    whole = baci.read(path).frame
+    cache.set_enabled(True)
+    first = read(path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the CSV was parsed again")
+
+    monkeypatch.setattr(baci, "_parse", refuse)
+    pd.testing.assert_frame_equal(read(path).frame, first.frame)
+    pd.testing.assert_frame_equal(read(path, None).frame, whole)
+
+
+def test_touching_the_file_rebuilds_the_cache(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    first = read(path)
+    same_size_other_values(path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    rebuilt = read(path)
+    assert not from_cache(rebuilt)
+    assert totals(rebuilt) != totals(first)
+    assert from_cache(read(path))  # and the new cache is used next
+    assert totals(read(path)) == totals(rebuilt)
+    assert len(cache.entries()) == 1
+
+
+def test_a_file_of_another_size_rebuilds_the_cache(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    read(path)
+    stat = path.stat()
+    path.write_text(path.read_text() + "2020,842,410,999999,1.000,\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time, other size
+    reading = read(path)
+    assert not from_cache(reading)
+    assert reading.accounting[0].rows_read == read(path).accounting[0].rows_read
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncated", "bytes in the middle", "not parquet", "no key", "a column missing"]
+)
+def test_a_damaged_cache_file_is_rebuilt_not_trusted(cached, tmp_path, damage):
+    path = make_year(tmp_path / "baci")
+    expected = baci.read(path).frame
+    read(path, None)
+    [entry] = cache.entries()
+    data = entry.path.read_bytes()
+    if damage == "truncated":
+        entry.path.write_bytes(data[: len(data) // 2])
+    elif damage == "bytes in the middle":
+        middle = len(data) // 3
+        entry.path.write_bytes(data[:middle] + bytes(64) + data[middle + 64 :])
+    elif damage == "not parquet":
+        entry.path.write_bytes(b"this is not a cache")
+    elif damage == "no key":
+        pq.write_table(pq.read_table(entry.path).replace_schema_metadata(None), entry.path)
+    else:  # the key is right, the data is not all there
+        pq.write_table(pq.read_table(entry.path).drop_columns(["v"]), entry.path)
+        assert cache.KEY in pq.read_metadata(entry.path).metadata
+    reading = read(path, None)
+    pd.testing.assert_frame_equal(reading.frame, expected)
+    assert not from_cache(reading)
+    assert cache.find(path, "baci") is not None  # rebuilt, and whole
+    assert from_cache(read(path, None))
+
+
+def test_a_cache_of_another_korus_schema_is_rebuilt(cached, tmp_path, monkeypatch):
+    path = make_year(tmp_path / "baci")
+    read(path)
+    monkeypatch.setattr(cache, "SCHEMA_VERSION", cache.SCHEMA_VERSION + 1)
+    assert cache.find(path, "baci") is None
+    assert not cache.entries()  # the old file was removed...
+    assert not from_cache(read(path))
+    assert from_cache(read(path))  # ...and a new one written
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_an_interrupted_write_leaves_no_cache_file(cached, tmp_path, monkeypatch, failure):
+    path = make_year(tmp_path / "baci")
+    monkeypatch.setattr(baci, "BACKGROUND_CACHE", False)
+    cache.set_enabled(False)
+    expected = totals(baci.scan(path, PAIR))
+    cache.set_enabled(True)
+    written = []
+
+    def interrupted(self, table, row_group_size=None):
+        written.append(table.num_rows)
+        if len(written) == 3:  # some row groups are on disk already
+            raise failure
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", interrupted)
+    if isinstance(failure, KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            baci.scan(path, PAIR)
+    else:
+        reading = baci.scan(path, PAIR)  # a cache that cannot be written never fails a read
+        assert totals(reading) == expected
+    assert len(written) >= 3
+    assert sorted(p.name for p in cached.iterdir()) == []  # no cache, no temporary file
+    assert cache.entries() == []
+
+
+def test_the_cache_goes_to_korus_cache_dir(cached, tmp_path):
+    assert cache.cache_dir() == cached
+    read(make_year(tmp_path / "baci"))
+    assert [p.suffix for p in cached.iterdir()] == [".parquet"]
+
+
+@pytest.mark.parametrize(
+    ("platform", "environment", "expected"),
+    [
+        ("linux", {"XDG_CACHE_HOME": "{home}/xdg"}, "{home}/xdg/korus"),
+        ("linux", {}, "{home}/.cache/korus"),
+        ("linux", {"XDG_CACHE_HOME": "relative/xdg"}, "{home}/.cache/korus"),
+        ("darwin", {}, "{home}/Library/Caches/korus"),
+        ("win32", {"LOCALAPPDATA": "{home}/AppData/Local"}, "{home}/AppData/Local/korus/Cache"),
+    ],
+)
+def test_the_default_cache_dir_is_the_platforms(
+    tmp_path, monkeypatch, platform, environment, expected
+):
+    monkeypatch.delenv("KORUS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("LOCALAPPDATA", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value.format(home=tmp_path))
+    monkeypatch.setattr(sys, "platform", platform)
+    assert cache.cache_dir() == Path(expected.format(home=tmp_path))
+
+
+def test_clear_removes_every_entry_and_leftover(cached, tmp_path):
+    read(make_year(tmp_path / "a", 2019))
+    read(make_year(tmp_path / "b", 2020))
+    (cached / f"{cache.TEMP_PREFIX}123-left-over").write_bytes(b"half a file")
+    assert len(cache.entries()) == 2
+    assert cache.clear() == 3
+    assert cache.entries() == [] and list(cached.iterdir()) == []
+    assert cache.clear() == 0
+
+
+def test_entries_name_a_source_that_changed_as_not_current(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    read(path)
+    path.write_text(path.read_text() + "2020,842,410,999999,1.000,\n")
+    [entry] = cache.entries()
+    assert not entry.current
+    path.unlink()
+    assert not cache.entries()[0].current
+
+
+@pytest.mark.parametrize("how", ["set_enabled", "environment"])
+def test_the_cache_can_be_turned_off(cached, tmp_path, monkeypatch, how):
+    path = make_year(tmp_path / "baci")
+    first = read(path)
+    same_size_other_values(path)
+    if how == "set_enabled":
+        cache.set_enabled(False)
+    else:
+        monkeypatch.setenv("KORUS_NO_CACHE", "1")
+    assert not cache.is_enabled()
+    off = read(path)
+    assert not from_cache(off)
+    assert totals(off) != totals(first)  # the CSV was read, the cache left alone
+    cache.clear()
+    read(path)
+    assert list(cached.iterdir()) == []  # and nothing is written
+
+
+def test_a_small_file_is_not_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_enabled", None)
+    read(make_year(tmp_path / "baci"))
+    assert not (tmp_path / "cache").exists()
+
+
+# ------------------------------------------------------------------------ push-down
+
+
+def pair_rows(frame: pd.DataFrame, pair=PAIR) -> pd.DataFrame:
+    """The rows of a full read that are trade between the pair's two countries."""
+    chosen = frame["reporter"].isin(pair) & frame["partner"].isin(pair)
+    return frame[chosen & (frame["reporter"] != frame["partner"])].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
+def test_push_down_gives_the_pairs_rows_of_a_full_read(cached, tmp_path, shuffle):
+    path = make_year(tmp_path / "baci", shuffle=shuffle)
+    cache.set_enabled(False)
+    full = baci.read(path)
+    cache.set_enabled(True)
+    expected = pair_rows(full.frame)
+    from_csv = read(path)
+    from_parquet = read(path)
+    assert not from_cache(from_csv) and from_cache(from_parquet)
+    for reading in (from_csv, from_parquet):
+        pd.testing.assert_frame_equal(reading.frame, expected)
+    # The whole file read back from the cache is the whole file, in the file's order.
+    pd.testing.assert_frame_equal(read(path, None).frame, full.frame)
+    assert from_cache(read(path, None))
+
+
+@pytest.mark.parametrize("source", ["csv", "cache"])
+def test_a_pair_read_accounts_for_every_row(cached, tmp_path, source):
+    path = make_year(tmp_path / "baci")
+    if source == "cache":
+        read(path)
+    reading = read(path)
+    assert from_cache(reading) == (source == "cache")
+    account = reading.accounting[0]
+    rows = len(path.read_text().splitlines()) - 1
+    pair_lines = sum(
+        1
+        for line in path.read_text().splitlines()
+        if line.split(",")[1:3] in (["842", "410"], ["410", "842"])
+    )
+    assert account.rows_read == rows
+    assert account.rows_kept == pair_lines
+    assert account.set_aside == {"other country pairs (not asked for)": rows - pair_lines}
+    assert account.balanced()
+    assert len(reading.frame) == 2 * pair_lines
+    lost = sum(
+        1
+        for line in path.read_text().splitlines()[1:]
+        if line.split(",")[1:3] in (["842", "410"], ["410", "842"]) and len(line.split(",")[3]) == 5
+    )
+    notes = " ".join(account.notes)
+    assert (f"{lost:,} product codes k had 5 digits" in notes) == bool(lost)
+
+
+def test_a_pair_read_of_the_cache_touches_few_row_groups(cached, tmp_path, monkeypatch):
+    path = make_year(tmp_path / "baci", products=100)
+    read(path)
+    asked = []
+    original = pq.ParquetFile.read_row_groups
+
+    def spy(self, groups, *args, **kwargs):
+        asked.append(list(groups))
+        return original(self, groups, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
+    reading = read(path)
+    assert from_cache(reading)
+    [groups] = asked
+    total = pq.ParquetFile(cache.entries()[0].path).metadata.num_row_groups
+    assert total >= 80 and 1 <= len(groups) <= 10
+
+
+def test_a_folder_of_years_has_a_cache_for_each_year(cached, tmp_path):
+    folder = tmp_path / "years"
+    for year in (2018, 2019, 2020):
+        make_year(folder, year, seed=year)
+    first = readers.load([folder], pair=PAIR)
+    cache.wait()
+    assert len(cache.entries()) == 3
+    again = readers.load([folder], pair=PAIR)
+    assert all(
+        any("read from korus's cache" in note for note in account.notes)
+        for account in again.accounting
+    )
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    assert sorted(again.frame["year"].unique()) == [2018, 2019, 2020]
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
+def test_an_error_names_the_same_line_read_from_the_cache(cached, tmp_path, shuffle):
+    repeat = "2020,842,410,870323,1.000,"
+    path = make_year(tmp_path / "baci", shuffle=shuffle, extra=(repeat, repeat))
+    lines = path.read_text().splitlines()
+    line = lines.index(repeat, lines.index(repeat) + 1) + 1  # the second one, from 1
+    with pytest.raises(DataFileError) as from_csv:
+        read(path)
+    cache.wait()
+    assert cache.entries()  # the rows themselves were cached: only the pair's repeat is wrong
+    with pytest.raises(DataFileError) as from_parquet:
+        read(path)
+    assert str(from_csv.value) == str(from_parquet.value)
+    assert f"line {line}: the flow of year 2020, exporter 842, importer 410, product 870323" in str(
+        from_csv.value
+    )
+
+
+def test_a_bad_product_code_of_another_pair_is_not_checked_by_a_pair_read(cached, tmp_path):
+    path = make_year(tmp_path / "baci", extra=("2020,156,251,0101,1.000,",))
+    reading = read(path)
+    assert reading.accounting[0].rows_kept > 0
+    assert cache.entries() == []  # a file korus could not read whole is not cached
+    with pytest.raises(DataFileError, match="column 'k': expected an HS6 product code"):
+        read(path, None)
+
+
+# ------------------------------------------------------------------------- progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_only_on_a_terminal_and_only_for_long_work():
+    pipe = io.StringIO()
+    with progress.task("reading", total=10, delay=0.0, stream=pipe) as bar:
+        bar.update(5)
+        time.sleep(0.2)
+    assert pipe.getvalue() == ""  # not a terminal: nothing
+
+    quick = Terminal()
+    with progress.task("reading", total=10, delay=5.0, stream=quick) as bar:
+        bar.update(10)
+    assert quick.getvalue() == ""  # done before the delay: nothing
+
+    slow = Terminal()
+    done = iter(range(0, 100, 10))
+    with progress.task("reading trade.csv", total=100, delay=0.0, stream=slow) as bar:
+        bar.follow(lambda: next(done, 100))
+        time.sleep(0.5)
+    assert "reading trade.csv" in slow.getvalue()
+
+
+def test_the_command_line_prints_no_progress_into_a_pipe(cached, tmp_path, runner):
+    from korus.cli import cli
+
+    path = make_year(tmp_path / "baci")
+    result = runner.invoke(
+        cli, ["deficit", "--data", str(path), "--years", "2020", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "reading" not in result.output and "\x1b" not in result.output
