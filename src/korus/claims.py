@@ -187,7 +187,8 @@ def _shown(value: float, stated: Stated) -> str:
         return f"{value:.2f} times"
     scale = stated.scale if stated.scale > 1 else 1e6
     word = {1e12: "trillion", 1e9: "billion", 1e6: "million", 1e3: "thousand"}.get(scale, "")
-    return f"${value / scale:,.{max(stated.decimals, 1) + 1}f} {word}".strip()
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value) / scale:,.{max(stated.decimals, 1) + 1}f} {word}".strip()
 
 
 def judge(value: float, stated: Stated) -> tuple[str, str]:

@@ -386,6 +386,11 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
             "share_pct": f"Share of {by}",
         },
     )
+    if by != "balance":
+        report.notes.append(
+            f"Shares are of the {by} with all the countries listed, added up; a reporter's "
+            "stated world total can differ from that sum (unallocated trade)."
+        )
     report.notes.append(
         "Groups (World, EU, continents...) are included and are not partners: never add them "
         "to countries."
