@@ -51,6 +51,7 @@ COLUMNS: dict[str, str] = {
 }
 
 FLOWS = ("export", "import", "re-export", "re-import")
+LARGEST_VALUE = 1e16
 TOTAL = "TOTAL"
 KEY = ["year", "month", "reporter", "partner", "flow", "product"]
 TEXT_COLUMNS = [name for name, dtype in COLUMNS.items() if dtype == "str"]
@@ -110,7 +111,18 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
     # No source publishes finer than a cent; rounding there drops the float noise of unit
     # conversion (180549.80000000002 millions) without changing any published figure.
-    out["value_usd"] = out["value_usd"].round(2)
+    values = out["value_usd"]
+    # World trade is some 3 * 10^13 US dollars a year: a figure beyond 10^16 (or not a
+    # number at all) is a wrong unit or a broken cell, never trade.
+    bad = ~values.abs().lt(LARGEST_VALUE) | values.isna()
+    if bad.any():
+        from korus.errors import DataFileError
+
+        raise DataFileError(
+            f"value {values[bad].iloc[0]!r} US dollars (row {int(bad.to_numpy().argmax()) + 1} "
+            "of the figures read) is not a trade figure: a wrong unit or a broken cell"
+        )
+    out["value_usd"] = values.round(2)
     for name in TEXT_COLUMNS:
         if out[name].isna().any():
             raise ValueError(f"canonical column {name!r} holds missing values")
