@@ -230,3 +230,21 @@ def test_a_year_with_a_month_missing_names_the_month():
     frame = pd.concat([monthly_frame(months), monthly_frame(range(1, 13)).assign(year=2018)])
     with pytest.raises(DataCoverageError, match=r"^2016 lacks May \(data through 2016-12\)"):
         metrics.bilateral_flows(frame, "USA", "KOR", [2016, 2018])
+
+
+def test_a_balance_the_source_publishes_is_reported_as_published():
+    rows = [
+        (2016, m, flow, "TOTAL", value)
+        for m in range(1, 13)
+        for flow, value in (("export", 10.04), ("import", 20.04), ("balance", -10.1))
+    ]
+    flows = metrics.bilateral_flows(make_frame(rows), "USA", "KOR", [2016])
+    balance = metrics.trade_balance(flows)
+    assert balance.loc[0, "balance"] == pytest.approx(-121.2)  # twelve published -10.1
+    assert balance.loc[0, "exports"] - balance.loc[0, "imports"] == pytest.approx(-120.0)
+
+
+def test_without_a_published_balance_it_is_exports_minus_imports():
+    balance = metrics.trade_balance(metrics.bilateral_flows(two_years(), "USA", "KOR", [2016]))
+    assert "balance_stated" not in balance.columns
+    assert balance.loc[0, "balance"] == -110.0

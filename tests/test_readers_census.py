@@ -579,7 +579,11 @@ def test_balance_page_is_detected_and_read_in_millions(tmp_path):
     frame = reading.frame
     assert list(frame.columns) == list(COLUMNS)
     january = frame[frame["month"] == 1].set_index("flow")["value_usd"].to_dict()
-    assert january == {"export": 1_000.0 * MILLION, "import": 3_500.5 * MILLION}
+    assert january == {
+        "export": 1_000.0 * MILLION,
+        "import": 3_500.5 * MILLION,
+        "balance": -2_500.5 * MILLION,  # the page's own balance, kept as published
+    }
     assert frame["month"].notna().all()
     assert set(frame["partner"]) == {"KOR"}
     assert reading.accounting[0].notes == ["partner KOR taken from the file name c5800"]
@@ -592,6 +596,7 @@ def test_balance_provenance_strings(tmp_path):
     assert frame.drop_duplicates("flow").set_index("flow")["basis"].to_dict() == {
         "export": "total exports, F.A.S.",
         "import": "general imports, customs value",
+        "balance": "total exports, F.A.S., less general imports, customs value",
     }
     assert set(frame["vintage"]) == {"data through 2019-12; release not stated in the file"}
     assert set(frame["reporter"]) == {"USA"} and set(frame["product"]) == {"TOTAL"}
@@ -614,6 +619,7 @@ def test_balance_stated_year_total_is_an_annual_row_checked_against_months(tmp_p
     assert annual.set_index("flow")["value_usd"].to_dict() == {
         "export": 12_000.0 * MILLION,
         "import": 42_006.0 * MILLION,
+        "balance": -30_006.0 * MILLION,
     }
     assert reading.accounting[0].notes[1:] == []
     wrong = ["TOTAL 2019", "12,900.0", "42,006.0", "-29,106.0"]
@@ -649,7 +655,8 @@ def test_balance_rounding_within_tolerance_is_noted_only_as_the_years_sum(tmp_pa
     account = census_balance.read(write_lines(tmp_path / "c5800.csv", lines)).accounting[0]
     assert account.notes[0] == "partner KOR taken from the file name c5800"
     assert account.notes[1].endswith(
-        "The page's balances by year: 2019 -30,006.1 (korus: -30,006.0)"
+        "The page's balances by year (korus: exports minus imports): 2019 -30,006.1 "
+        "(korus: -30,006.0)"
     )
     assert len(account.notes) == 2
 
@@ -722,7 +729,8 @@ def test_real_balance_page_cli_deficit_china_2016(runner):
     )
     [row] = cli_rows(result)
     assert round(float(row["exports_usd_millions"]), 1) == 115_595.0
-    assert round(float(row["balance_usd_millions"]), 1) == -346_824.9
+    # The page's own balance (from unrounded figures), not the rounded flows' difference.
+    assert round(float(row["balance_usd_millions"]), 1) == -346_825.2
 
 
 # --------------------------------------------------------------------- sniffing

@@ -208,7 +208,33 @@ def bilateral_flows(
             "imports": values.get("import", pd.Series(float("nan"), index=values.index)).to_numpy(),
         }
     )
-    return _provenance(out, rows).sort_values("year").reset_index(drop=True)
+    out = _provenance(out, rows).sort_values("year").reset_index(drop=True)
+    stated = _stated_balances(frame, reporter, partner, years, rows["source"].iloc[0])
+    if stated is not None:
+        out["balance_stated"] = stated.reindex(out["year"]).to_numpy()
+    return out
+
+
+def _stated_balances(frame, reporter, partner, years, source) -> pd.Series | None:
+    """Return the balance a source publishes for every asked year, or None where it has none.
+
+    A published balance was computed from unrounded figures; where a source gives one
+    (the Census balance pages), korus reports it rather than the difference of the
+    rounded exports and imports.
+    """
+    rows = frame[
+        (frame["reporter"] == reporter)
+        & (frame["partner"] == partner)
+        & (frame["flow"] == "balance")
+        & (frame["source"] == source)
+    ]
+    if rows.empty:
+        return None
+    annual = whole_years(rows[rows["year"].isin(years)])
+    annual = annual[annual["product"] == TOTAL]
+    if set(annual["year"]) != set(years):
+        return None
+    return annual.groupby("year")["value_usd"].sum()
 
 
 def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
@@ -223,10 +249,14 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def trade_balance(flows: pd.DataFrame) -> pd.DataFrame:
-    """Return ``flows`` with a ``balance`` column: exports minus imports."""
+    """Return ``flows`` with a ``balance`` column: exports minus imports, or the balance the
+    source publishes where ``flows`` carries one (``balance_stated``)."""
     out = flows.copy()
     position = out.columns.get_loc("imports") + 1
-    out.insert(position, "balance", out["exports"] - out["imports"])
+    if "balance_stated" in out.columns:
+        out.insert(position, "balance", out.pop("balance_stated"))
+    else:
+        out.insert(position, "balance", out["exports"] - out["imports"])
     return out
 
 

@@ -30,6 +30,7 @@ def _years_label(years: list[int]) -> str:
 
 def deficit(flows: pd.DataFrame, unit: str) -> Report:
     """Return the report of exports, imports and balance by year, with a first-to-last summary."""
+    stated = "balance_stated" in flows.columns
     frame = metrics.trade_balance(flows)
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     years = frame["year"].tolist()
@@ -48,6 +49,11 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
             "balance": "Balance",
         },
     )
+    if stated:
+        report.notes.append(
+            "The balance is the source's own (from unrounded figures); it can differ from "
+            "the exports minus the imports shown, each rounded where published."
+        )
     if len(frame) > 1:
         report.summary_header = (
             f"{years[0]} to {years[-1]}",

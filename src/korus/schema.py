@@ -10,7 +10,8 @@ month           Int8      1-12 for a monthly value; <NA> for a whole-year total
 reporter        str       country whose statistics these are (ISO 3166-1 alpha-3)
 partner         str       trading partner (ISO alpha-3, or a korus group code: WLD, EUN...)
 flow            str       "export", "import", "re-export" or "re-import" (kept distinct:
-                          in Comtrade exports already include re-exports)
+                          in Comtrade exports already include re-exports); "balance"
+                          for a net figure as a source publishes it (never added to flows)
 product         str       "TOTAL" for all goods, else the code as text ("01", "8703")
 classification  str       product nomenclature ("HS2012", ...); "none" for TOTAL rows
 value_usd       float64   value in US dollars, to the cent (units are converted once,
@@ -50,7 +51,7 @@ COLUMNS: dict[str, str] = {
     "vintage": "str",
 }
 
-FLOWS = ("export", "import", "re-export", "re-import")
+FLOWS = ("export", "import", "re-export", "re-import", "balance")
 LARGEST_VALUE = 1e16
 TOTAL = "TOTAL"
 KEY = ["year", "month", "reporter", "partner", "flow", "product"]

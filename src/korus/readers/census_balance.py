@@ -36,7 +36,11 @@ LAYOUT = "census-balance-page"
 DESCRIPTION = "US Census balance page (Month;Exports;Imports;Balance), millions of USD"
 HEADER = ["month", "exports", "imports", "balance"]
 SOURCE = "US Census Bureau, trade balance page"
-BASIS = {"export": "total exports, F.A.S.", "import": "general imports, customs value"}
+BASIS = {
+    "export": "total exports, F.A.S.",
+    "import": "general imports, customs value",
+    "balance": "total exports, F.A.S., less general imports, customs value",
+}
 UNIT = 1e6  # millions of US dollars
 BALANCE_TOLERANCE = 0.15  # millions: each figure is rounded to 0.1
 ANNUAL_TOLERANCE = 0.6  # millions: twelve figures rounded to 0.1 each
@@ -119,6 +123,7 @@ def read(path: Path) -> Reading:
     annual: dict[int, tuple[float, float, int]] = {}
     gaps = []
     stated: dict[int, float] = {}  # year -> the page's own balances, added up
+    balances: dict[tuple, float] = {}  # (year, month or None) -> the balance as published
     last_seen: int | None = None  # year of the last month row, for a bare TOTAL row
     reader = csv.reader(io.StringIO("\n".join(lines[header_index + 1 :])), delimiter=delimiter)
     for offset, cells in enumerate(reader):
@@ -163,6 +168,7 @@ def read(path: Path) -> Reading:
                     "remove one of them"
                 )
             monthly[key] = (exports, imports, line)
+            balances[key] = balance
             stated[key[0]] = stated.get(key[0], 0.0) + balance
             last_seen = key[0]
         elif year_total:
@@ -173,6 +179,7 @@ def read(path: Path) -> Reading:
                     f"{annual[year][2]}); remove one of them"
                 )
             annual[year] = (exports, imports, line)
+            balances[(year, None)] = balance
         else:
             raise DataFileError(
                 f"{name}: line {line}, column 'Month': {label!r} is not a month such as "
@@ -197,8 +204,9 @@ def read(path: Path) -> Reading:
     if rounding:
         accounting.notes.append(
             "the page rounds each figure to 0.1 million, so its own Balance column, added "
-            "up, can differ from its exports minus its imports; korus computes the balance "
-            "from exports and imports. The page's balances by year: " + "; ".join(rounding)
+            "up, can differ from its exports minus its imports; korus reports the page's "
+            "own balance. The page's balances by year (korus: exports minus imports): "
+            + "; ".join(rounding)
         )
 
     records = []
@@ -206,6 +214,9 @@ def read(path: Path) -> Reading:
         records += [(year, month, "export", exports), (year, month, "import", imports)]
     for year, (exports, imports, _) in annual.items():
         records += [(year, None, "export", exports), (year, None, "import", imports)]
+    # The page's own balance is kept too: it was computed from unrounded figures, so it is
+    # closer to the truth than the difference of the rounded exports and imports.
+    records += [(year, month, "balance", value) for (year, month), value in balances.items()]
     frame = pd.DataFrame(records, columns=["year", "month", "flow", "value_usd"])
     frame["value_usd"] = frame["value_usd"] * UNIT
     frame["month"] = frame["month"].astype("Int8")
