@@ -735,6 +735,7 @@ def test_help_lists_every_command(runner):
     help_text = ok(invoke(runner, "--help")).stdout
     section = help_text.split("Commands:\n")[1].split("\n\n")[0]
     assert [line.split()[0] for line in section.splitlines()] == [
+        "cache",
         "check",
         "convert",
         "deficit",

@@ -215,6 +215,10 @@ def input_options(*, files_argument: bool = False):
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
+            if kwargs.pop("no_cache"):
+                from korus import cache
+
+                cache.set_enabled(False)
             paths = kwargs.pop("files", None) if files_argument else kwargs.pop("data")
             kwargs["inputs"] = Inputs(
                 tuple(paths or ()),
@@ -250,6 +254,12 @@ def input_options(*, files_argument: bool = False):
                 "-v",
                 is_flag=True,
                 help="Report on stderr what was read and set aside.",
+            ),
+            click.option(
+                "--no-cache",
+                "no_cache",
+                is_flag=True,
+                help="Neither read nor write the Parquet cache of large files.",
             ),
         ]
         if files_argument:
@@ -825,6 +835,42 @@ def _judge_claims(claim_list, inputs):
                     definitions.append(claims.Definition(label, name, grouping, sector.key))
         verdicts.extend(claims.evaluate(claim, data, definitions))
     return verdicts
+
+
+@cli.group(cls=KorusGroup, epilog=EXIT_CODES)
+def cache():
+    """The Parquet cache of large files (a BACI year): list it or clear it.
+
+    The first read of a large file also writes its columns as Parquet in the user's cache
+    folder (KORUS_CACHE_DIR, else the platform's: ~/.cache/korus on Linux), keyed on the
+    file's path, size, modification time and korus's schema; later questions read that.
+
+    \b
+    Examples:
+      korus cache list
+      korus cache clear
+    """
+
+
+@cache.command("list")
+def cache_list():
+    """The cache entries: the file each was made from, its size, and whether it is current."""
+    from korus import cache as store
+
+    found = store.entries()
+    click.echo(f"{store.cache_dir()}: {len(found)} entries", err=True)
+    for entry in found:
+        state = "current" if entry.current else "stale (rebuilt on the next read)"
+        click.echo(f"{entry.source}\t{entry.size:,} bytes\t{state}")
+
+
+@cache.command("clear")
+def cache_clear():
+    """Remove every cache entry."""
+    from korus import cache as store
+
+    removed = store.clear()
+    click.echo(f"removed {removed} files from {store.cache_dir()}", err=True)
 
 
 def main() -> None:

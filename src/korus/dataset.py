@@ -87,7 +87,11 @@ def load(
     if paths:
         from korus.readers import load as load_files
 
-        return load_files(list(paths), layout, dedupe)
+        # The countries asked for let a reader of a large file (BACI) keep only their rows.
+        pair = (
+            (equal["reporter"], equal["partner"]) if {"reporter", "partner"} <= set(equal) else None
+        )
+        return load_files(list(paths), layout, dedupe, pair)
     if shipped == "census" and equal.get("reporter", "USA") != "USA":
         # The shipped totals reported by another country are Korea's own (KOSIS).
         shipped = "kosis"
@@ -110,7 +114,7 @@ def load_mirror(
     if paths:
         from korus.readers import load as load_files
 
-        return load_files(list(paths), layout, dedupe)
+        return load_files(list(paths), layout, dedupe, (reporter, partner))
     readings = [
         load_shipped(name, reporter=a, partner=b)
         for name in ("census", "kosis")
