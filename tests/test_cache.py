@@ -80,6 +80,7 @@ def cached(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(cache, "_enabled", None)
     monkeypatch.setattr(cache, "MIN_BYTES", 0)
     monkeypatch.setattr(baci, "CACHE_ROW_GROUP", 64)
+    monkeypatch.setattr(baci, "PARTS_FROM", 2000)  # in parts when the machine has cores
     yield folder
     cache.wait()
 
@@ -385,8 +386,8 @@ def test_a_pair_read_of_the_cache_touches_few_row_groups(cached, tmp_path, monke
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
     reading = read(path)
     assert from_cache(reading)
-    [groups] = asked
-    total = pq.ParquetFile(cache.entries()[0].path).metadata.num_row_groups
+    groups = [group for call in asked for group in call]
+    total = sum(parquet.metadata.num_row_groups for parquet in cache.find(path, "baci").files)
     assert total >= 80 and 1 <= len(groups) <= 10
 
 
@@ -470,3 +471,76 @@ def test_the_command_line_prints_no_progress_into_a_pipe(cached, tmp_path, runne
     )
     assert result.exit_code == 0, result.output
     assert "reading" not in result.output and "\x1b" not in result.output
+
+
+def test_a_changed_country_file_is_read_again_not_taken_from_the_cache(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    fallback = (
+        "codes with no ISO3 in the country codes file, read as UN Comtrade numerics: "
+        "490 (Other Asia, nes) -> TWN"
+    )
+    assert fallback in read(path, None).accounting[0].notes
+    again = read(path, None)
+    assert from_cache(again) and fallback in again.accounting[0].notes
+    countries = path.parent / "country_codes_V202301.csv"
+    countries.write_text(COUNTRIES.replace("N/A,N/A", "TW,TWN"))
+    changed = read(path, None)
+    assert from_cache(changed)  # the data's cache still holds; the codes are mapped anew
+    assert fallback not in changed.accounting[0].notes
+    assert "TWN" in set(changed.frame["reporter"])
+
+
+def test_the_kept_ranges_are_the_parquet_statistics_of_the_row_groups(cached, tmp_path):
+    path = make_year(tmp_path / "baci", shuffle=True, products=100)
+    read(path)
+    hit = cache.find(path, "baci")
+    groups = 0
+    for parquet, ranges in zip(hit.files, hit.ranges, strict=True):
+        metadata = parquet.metadata
+        column = parquet.schema_arrow.names.index("ij")
+        statistics = []
+        for group in range(metadata.num_row_groups):
+            kept = metadata.row_group(group).column(column).statistics
+            statistics.append([kept.min, kept.max, metadata.row_group(group).num_rows])
+        assert ranges == statistics
+        groups += len(statistics)
+    assert groups > 20
+    wanted = [410, 842]
+    by_ranges = baci._Cached(hit, str(path))._groups(wanted)
+    unkept = [None] * len(hit.files)
+    without = baci._Cached(cache.Hit(hit.path, hit.files, hit.info, unkept), str(path))
+    assert list(without._groups(wanted)) == list(by_ranges) and 0 < len(by_ranges) < 8
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
+def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monkeypatch, shuffle):
+    monkeypatch.setattr(baci, "_parts", lambda rows, size: 3)
+    path = make_year(tmp_path / "baci", shuffle=shuffle, products=100)
+    cache.set_enabled(False)
+    whole, pair = baci.read(path).frame, baci.scan(path, PAIR).frame
+    cache.set_enabled(True)
+    read(path)
+    [entry] = cache.entries()
+    files = sorted(p.name for p in cached.iterdir())
+    assert files == [entry.path.name] + [
+        entry.path.name.replace(".parquet", f".part{n}.parquet") for n in (1, 2)
+    ]
+    assert entry.size == sum(p.stat().st_size for p in cached.iterdir())
+    from_parts = read(path)
+    assert from_cache(from_parts)
+    pd.testing.assert_frame_equal(from_parts.frame, pair)
+    pd.testing.assert_frame_equal(read(path, None).frame, whole)
+
+    # A part missing, or of another writing: the entry is rebuilt, never half read.
+    (cached / files[1]).unlink()
+    assert not from_cache(read(path))
+    assert sorted(p.name for p in cached.iterdir()) == files
+    other = cached / "other"
+    other.mkdir()
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(other))
+    read(path)
+    (other / files[2]).replace(cached / files[2])  # a part of a later writing
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(cached))
+    assert not from_cache(read(path))
+    assert from_cache(read(path))
+    assert cache.clear() == 3

@@ -562,3 +562,27 @@ def test_a_country_code_nobody_knows_is_an_error_for_a_pair_read_too(tmp_path):
     path = bad_file(tmp_path, ("2021", "156", "998", "870324", "1", ""))
     with pytest.raises(DataFileError, match="line 4, column 'j': BACI country code 998"):
         baci.scan(path, ("USA", "KOR"))
+
+
+def test_the_frame_is_already_canonical(tmp_path, data_file):
+    # The reader builds the canonical frame itself (schema.canonical() would cost more than
+    # the rest for a pair's few rows): canonical() must give it back unchanged.
+    from korus.schema import canonical
+
+    folder = tmp_path / "merged"
+    release(folder)
+    countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n280,FRG,FRG,DE,DEU\n"
+    (folder / "country_codes_V202301.csv").write_text(countries)
+    extra = [
+        ("2021", "276", "410", "870323", "1.25", ""),
+        ("2021", "280", "410", "870323", "2", ""),
+    ]
+    merged = write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra])
+    for reading in (
+        baci.read(data_file),
+        baci.scan(data_file, ("USA", "KOR")),
+        baci.scan(data_file, ("USA", "FRA")),  # no rows
+        baci.read(merged),
+        baci.scan(merged, ("DEU", "KOR")),
+    ):
+        pd.testing.assert_frame_equal(canonical(reading.frame), reading.frame)

@@ -155,15 +155,14 @@ def _one_source(frame: pd.DataFrame, what: str) -> None:
 def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows that make up all goods, per year and flow: the TOTAL row where there is one,
     else the coarsest product level present (never both: that would count twice)."""
-    parts = []
-    for _, group in frame.groupby(["year", "flow"], observed=True, sort=False):
-        total = group[group["product"] == TOTAL]
-        if len(total):
-            parts.append(total)
-        else:
-            lengths = group["product"].str.len()
-            parts.append(group[lengths == lengths.min()])
-    return pd.concat(parts) if parts else frame
+    if frame.empty:
+        return frame
+    keys = [frame["year"], frame["flow"]]
+    is_total = frame["product"] == TOTAL
+    has_total = is_total.groupby(keys, observed=True).transform("any")
+    width = frame["product"].str.len()
+    coarsest = width.groupby(keys, observed=True).transform("min")
+    return frame[is_total | (~has_total & (width == coarsest))]
 
 
 def bilateral_flows(

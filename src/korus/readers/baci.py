@@ -37,9 +37,36 @@ sectors. ``rows_read`` counts the file's data rows and ``rows_kept`` the data ro
 (each gives two rows of the frame); a row whose exporter and importer are one
 korus country (two BACI codes for one territory) is set aside, counted.
 
-A year file has 10 million rows or more: the five needed columns are read by
-``pyarrow.csv`` with explicit types (codes as text) and turned into the canonical frame by
-array operations, never row by row.
+Reading a year fast: a year file has 10 million rows or more. The five needed columns
+are parsed by Arrow's multithreaded CSV reader with explicit types: ``t``, ``i`` and ``j``
+as integers (Arrow also takes spaces around them and extra leading zeros; anything else,
+or a value out of range, sends the file to the exact reading of every code as text, whose
+errors name the line), ``v`` as a float, ``k`` as text, so its leading zero is kept. The
+frame is built by array operations, never row by row.
+
+Push-down (``scan(path, pair)``): when only the trade between two countries is wanted,
+their BACI codes (through the country file) select the rows on the parsed integers,
+before anything becomes pandas, and only those rows become the frame; the file's other
+rows are counted as set aside, "other country pairs (not asked for)", so rows read =
+kept + set aside still holds. Every row is still parsed and checked for its year, codes
+and value (a bad one anywhere is an error) and every country code must be known; the
+product code check (6 digits, or 5 that lost their zero), the lost-zero note, repeated
+flows and flows of one country to itself are checked on the pair's rows only: a full read
+(``read``) checks them on every row.
+
+The cache (``korus.cache``): the first read of a large file also keeps its needed columns
+as Parquet in korus's cache folder, written in a thread while the answer is computed (a
+large file in parts, one thread each, up to one per core). The rows are kept in BACI's own
+order, exporter then importer (sorted that way first when the file is not), with exporter
+and importer as one key ``ij = i * 10000 + j`` whose row-group statistics give each
+group's exact key range, so that a pair's rows are read from one or two small row groups
+of each part; ``k`` is kept as an integer (printed with 6 digits) with a lost-zero flag,
+``v`` as a float, zstd throughout. A year that is the same on every row, a flag that no
+row has, the file's country codes and their mapping (reused while the country file is
+unchanged) go to the metadata. A later read of the file, of either kind, reads the cache
+instead of the CSV: the same frame, the same accounting and notes, the same errors with
+the lines of the CSV. A file whose product codes are not all HS6 is not cached (a full
+read must find the error each time).
 
 Layout and codes: CEPII, "BACI: International Trade Database at the Product-Level",
 Gaulier and Zignago (2010), CEPII Working Paper 2010-23, and the Readme of each release
@@ -55,10 +82,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from korus import countries
+from korus import __version__, countries
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import take_sample
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "baci"
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"
@@ -79,22 +106,24 @@ NO_ISO = {"", "N/A"}  # the country file gives no ISO3 ("Other Asia, nes")
 OTHER_PAIRS = "other country pairs (not asked for)"
 SAME_COUNTRY = "exporter and importer are one korus country (two BACI codes for one territory)"
 MAX_CODE = 9999  # BACI country codes have at most 4 digits
-BLOCK_BYTES = 1 << 24  # Arrow's CSV reader parses blocks of this size in parallel
+BLOCK_BYTES = 1 << 20  # Arrow parses blocks of this size in parallel (smaller: less memory)
 # The cache: the needed columns sorted by exporter and importer, in row groups small enough
-# that a country pair's rows are in a few of them (their i/j statistics tell which).
-CACHE_ROW_GROUP = 65_536
-CACHE_COLUMNS = ["t", "i", "j", "k", "lost_zero", "v", "row"]
+# that a country pair's rows are in a few of them (their statistics of ij tell which).
+CACHE_ROW_GROUP: int | None = None  # rows per row group; None: by the file's size (_row_group)
+PAIR_KEY = MAX_CODE + 1  # the cache keeps exporter and importer as one key: i * 10000 + j
 CACHE_OPTIONS = {
     "compression": "zstd",
     "compression_level": 1,
-    "use_dictionary": ["t", "i", "j", "lost_zero"],
+    "use_dictionary": ["t", "lost_zero"],
     "column_encoding": {
+        "ij": "DELTA_BINARY_PACKED",
         "k": "DELTA_BINARY_PACKED",
         "v": "BYTE_STREAM_SPLIT",
         "row": "DELTA_BINARY_PACKED",
     },
-    "row_group_size": CACHE_ROW_GROUP,
+    "write_statistics": ["ij"],  # row groups are chosen by its min and max
 }
+PARTS_FROM = 4_000_000  # rows from which a cache is written in parts, in parallel
 # Write the cache in a thread while the answer is computed (the process waits for it).
 BACKGROUND_CACHE = True
 
@@ -149,21 +178,38 @@ def scan(
     return _read(Path(path), pair, country_codes, product_codes)
 
 
-def _read(path, pair, country_codes, product_codes, use_cache: bool = True) -> Reading:
+def _read(path: Path, pair, country_codes, product_codes) -> Reading:
+    """Read from korus's cache of the file when there is one, else from the file itself; a
+    cache that turns out damaged while read is removed and the file read instead."""
+    from korus import cache
+
+    hit = cache.find(path, LAYOUT)
+    if hit is not None:
+        try:
+            return _read_from(path, pair, country_codes, product_codes, hit)
+        except _BrokenCache:
+            hit.close()
+            cache.discard(hit.path)
+    return _read_from(path, pair, country_codes, product_codes, None)
+
+
+def _read_from(path: Path, pair, country_codes, product_codes, hit) -> Reading:
     import numpy as np
-    import pandas as pd
 
     from korus import cache
 
     name = str(path)
     accounting = Accounting(file=name, layout=LAYOUT)
-    hit = cache.find(path, LAYOUT) if use_cache else None
-    source = _Cached(hit, name) if hit else _parse(path, name)
+    key = None
+    if hit is None:
+        _import_pandas_meanwhile()
+        key = cache.source_key(path, LAYOUT)  # the file as it is before it is read
+        source = _parse(path, name)
+    else:
+        source = _Cached(hit, name)
     accounting.rows_read = source.rows
     if source.rows == 0:
         raise DataFileError(f"{name}: the file has a BACI header but no data rows")
-    if hit is None and cache.wanted(path):
-        source.write_cache(path, background=BACKGROUND_CACHE)
 
     # Companion files: classification, release, and the country table.
     country_file = _given(country_codes, name, "country codes") or _companion(
@@ -176,16 +222,31 @@ def _read(path, pair, country_codes, product_codes, use_cache: bool = True) -> R
     vintage = _vintage(path, country_file, product_file, accounting)
 
     # Map each BACI code of the file to a korus code (a few hundred codes, never per row).
-    mapping = _country_map(source.codes, source.first_line, country_file, name, accounting)
+    # (Remembered in the cache with the country file's version: a later read skips it.)
+    known = _remembered_map(hit, country_file)
+    if known is None:
+        notes = len(accounting.notes)
+        mapping = _country_map(source.codes, source.first_line, country_file, name, accounting)
+        known = {
+            "file": _version(country_file),
+            "korus": __version__,
+            "mapping": mapping,
+            "notes": accounting.notes[notes:],
+        }
+    else:
+        mapping = {int(code): korus for code, korus in known["mapping"].items()}
+        accounting.notes.extend(known["notes"])
     wanted = None
     if pair is not None:
         asked = {str(code) for code in pair}
         wanted = sorted(code for code, korus in mapping.items() if korus in asked)
-    try:
-        rows = source.rows_of(wanted)
-    except _BrokenCache:
-        cache.discard(hit.path)
-        return _read(path, pair, country_codes, product_codes, use_cache=False)
+    rows = source.rows_of(wanted)
+    cached = None
+    if hit is not None:
+        cached = f"read from korus's cache of the file ({hit.path}; `korus cache clear` removes it)"
+    elif key is not None and cache.wanted(path):
+        source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
+        cached = "writing korus's cache of the file for the next read"
     del source
 
     korus_codes = sorted(set(mapping.values()))
@@ -218,66 +279,87 @@ def _read(path, pair, country_codes, product_codes, use_cache: bool = True) -> R
 
     # One flow per (year, exporter, importer, product): a row given twice would double it;
     # two BACI codes mapped to one korus code are added together.
-    hs6 = pd.DataFrame(
-        {
-            "year": rows.t[keep],
-            "exporter": exporters[keep],
-            "importer": importers[keep],
-            "product": rows.k[keep],
-            "value": rows.v[keep],
-        }
-    )
-    key = ["year", "exporter", "importer", "product"]
-    repeated = hs6.duplicated(key, keep=False).to_numpy()
+    import pandas as pd
+
+    year, exporter, importer = rows.t[keep], exporters[keep], importers[keep]
+    product, value = rows.k[keep], rows.v[keep]
+    flow = ((year.astype(np.int64) * 1000 + exporter) * 1000 + importer) * 1_000_000 + product
+    repeated = pd.Series(flow).duplicated(keep=False).to_numpy()
     if repeated.any():
         chosen = np.flatnonzero(keep)[repeated]  # the file rows behind the repeated flows
         _refuse_repeats(rows, chosen, name)
-        hs6 = hs6.groupby(key, sort=False)["value"].sum().reset_index()
+        hs6 = (
+            pd.DataFrame({"y": year, "e": exporter, "i": importer, "p": product, "v": value})
+            .groupby(["y", "e", "i", "p"], sort=False)["v"]
+            .sum()
+            .reset_index()
+        )
+        year, exporter, importer, product, value = (hs6[c].to_numpy() for c in "yeipv")
         accounting.notes.append(
             "flows of BACI codes that map to one korus country were added together ("
             + ", ".join(f"{code} -> {korus}" for code, korus in _merged(mapping))
             + ")"
         )
     del rows, exporters, importers, keep
-    if hit is not None:
-        accounting.notes.append(
-            f"read from korus's cache of the file ({hit.path}; `korus cache clear` removes it)"
-        )
+    if cached:
+        accounting.notes.append(cached)
 
     accounting.notes.append(
         "each BACI row gives the exporter's export and the importer's import (both FOB, "
         "CEPII's reconciled value)"
     )
-    return Reading(canonical(_frame(hs6, korus_codes, classification, vintage)), [accounting])
+    frame = _frame(year, exporter, importer, product, value, korus_codes, classification, vintage)
+    return Reading(frame, [accounting])
 
 
-def _frame(hs6, korus_codes, classification: str, vintage: str):
-    """Return the frame of the HS6 flows, each as the exporter's export and importer's import."""
+def _import_pandas_meanwhile() -> None:
+    """Import pandas in a thread while Arrow parses (it releases the GIL), unless imported.
+
+    The frame needs pandas only at the end; the command line has usually imported it
+    already, a program that calls ``read`` first may not have.
+    """
+    import sys
+    import threading
+
+    if "pandas" not in sys.modules:
+        threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
+
+
+def _frame(year, exporter, importer, product, value, korus_codes, classification, vintage):
+    """Return the canonical frame of the HS6 flows, each as the exporter's export and the
+    importer's import.
+
+    Built as one Arrow table, each text column taken from its few distinct labels by
+    position (no Python string per row), and turned into pandas once: already in the
+    canonical columns, order and dtypes, values rounded to the cent, so ``canonical()``
+    would return it unchanged (a test holds it to that) and is not asked to, which would
+    cost more than the rest for a year's few thousand rows.
+    """
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    # Each text column is taken from its few distinct labels by position, in pyarrow: no
-    # Python string per row, and canonical() finds the columns already text.
-    codes, labels = _code_text(hs6["product"].to_numpy(), 6)
-    rows = 2 * len(hs6)
-    exporter, importer = hs6["exporter"].to_numpy(), hs6["importer"].to_numpy()
-    year, value = hs6["year"].to_numpy(), hs6["value"].to_numpy()
-    constant = np.zeros(rows, np.int8)
-    return pd.DataFrame(
+    count = len(year)
+    rows = 2 * count
+    present, positions = np.unique(product, return_inverse=True)
+    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
+    table = pa.table(
         {
-            "year": np.concatenate([year, year]),
-            "month": pd.arrays.IntegerArray(constant, np.ones(rows, bool)),  # all <NA>
+            "year": np.concatenate([year, year]).astype(np.int16),
+            "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
             "reporter": _text(korus_codes, np.concatenate([exporter, importer])),
             "partner": _text(korus_codes, np.concatenate([importer, exporter])),
-            "flow": _text(["export", "import"], np.repeat(np.array([0, 1], np.int8), len(hs6))),
-            "product": _text(labels, np.concatenate([codes, codes])),
-            "classification": _text([classification], constant),
-            "value_usd": np.concatenate([value, value]) * UNIT,
-            "source": _text([SOURCE], constant),
-            "basis": _text([BASIS], constant),
-            "vintage": _text([vintage], constant),
+            "flow": _text(["export", "import"], np.repeat(np.array([0, 1], np.int8), count)),
+            "product": _text(labels, np.concatenate([positions, positions])),
+            "classification": _same(classification, rows),
+            "value_usd": np.round(np.concatenate([value, value]) * UNIT, 2),
+            "source": _same(SOURCE, rows),
+            "basis": _same(BASIS, rows),
+            "vintage": _same(vintage, rows),
         }
     )
+    return table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
 
 
 # ------------------------------------------------------------------------ the data file
@@ -285,34 +367,41 @@ def _frame(hs6, korus_codes, classification: str, vintage: str):
 
 @dataclass
 class _Rows:
-    """The rows a read materialises, as numpy arrays; ``line`` is each row's file line."""
+    """The rows a read materialises, as numpy arrays, in the file's order."""
 
     t: object  # int16 years
     i: object  # int16 exporter codes
     j: object  # int16 importer codes
-    k: object  # int32 HS6 codes (leading zero restored by printing with 6 digits)
+    k: object  # int32 HS6 codes (printed with 6 digits: the leading zero comes back)
     lost_zero: object  # bool: k was written with 5 digits
     v: object  # float64 thousands of US dollars
-    line: object  # int64 file line numbers (the header is line 1)
+    row: object  # int64 data row of each (0 is the row after the header); None: 0, 1, 2...
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def line(self, index: int) -> int:
+        """Return the file line of a row (the header is line 1)."""
+        return int(index if self.row is None else self.row[index]) + 2
 
 
 class _BrokenCache(Exception):
     """A cache file that could not be read to the end: it is removed and the source read."""
 
 
+class _Unparsed(Exception):
+    """A cell did not convert to its column's type."""
+
+
 def _parse(path: Path, name: str) -> _Parsed:
     """Return the five needed columns of a BACI CSV, parsed and checked on every row.
 
-    Arrow's multithreaded CSV reader parses t, i and j as integers and v as a float,
-    keeping k as text (its leading zero). Years must have 4 digits, country codes at most
-    4 and values be 0 or more; any cell that does not parse, or is out of range, sends the
-    file to the exact reading of every code as text (``_parse_text``), whose error names
-    the line and column.
+    Arrow's multithreaded CSV reader parses t, i and j as integers and v as a float, and
+    keeps k as text (its leading zero). Years must have 4 digits, country codes at most 4
+    and values be 0 or more: a cell that does not parse as a number, or is out of range,
+    sends the file to the exact reading of every code as text (``_parse_text``), whose
+    error names the line and column.
     """
-    import numpy as np
     import pyarrow as pa
 
     header = _header(path, name)
@@ -322,16 +411,22 @@ def _parse(path: Path, name: str) -> _Parsed:
         table = _csv(path, name, header, types)
     except _Unparsed:
         return _parse_text(path, name, header)
-    t, i, j = (_numbers(table[column]) for column in ("t", "i", "j"))
-    if len(t) and (
-        t.min() < 1000
-        or t.max() > 9999
-        or min(i.min(), j.min()) < 0
-        or max(i.max(), j.max()) > MAX_CODE
-    ):
-        return _parse_text(path, name, header)
-    values = _values(table, name)
-    return _Parsed(name, t, i, j, table["k"], values, np.arange(len(t), dtype=np.int64) + 2)
+    if table.num_rows:
+        years = _range(table["t"])
+        codes = _range(table["i"]), _range(table["j"])
+        if years[0] < 1000 or years[1] > 9999 or min(low for low, _ in codes) < 0:
+            return _parse_text(path, name, header)
+        if max(high for _, high in codes) > MAX_CODE:
+            return _parse_text(path, name, header)
+    _check_values(table["v"], name)
+    return _Parsed(name, table)
+
+
+def _range(column) -> tuple[int, int]:
+    import pyarrow.compute as pc
+
+    low, high = pc.min_max(column).values()
+    return low.as_py(), high.as_py()
 
 
 def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
@@ -347,33 +442,35 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
     types["v"] = pa.float64()
     try:
         table = _csv(path, name, header, types)
-    except _Unparsed:
-        table = _csv(path, name, header, {column: pa.string() for column in NEEDED})
-        _bad_value(table, name)
-        raise DataFileError(
-            f"{name}: not readable as a BACI CSV (a value is not a number)"
-        ) from None
-    lines = np.arange(table.num_rows, dtype=np.int64) + 2
-    t = _Codes(table["t"], "t", name, r"\d{4}", "expected a year of 4 digits", lines)
-    i = _Codes(table["i"], "i", name, r"\d{1,4}", "expected a BACI country code (a number)", lines)
-    j = _Codes(table["j"], "j", name, r"\d{1,4}", "expected a BACI country code (a number)", lines)
-    values = _values(table, name)
-    as_int16 = (codes.rows().astype(np.int16) for codes in (t, i, j))
-    return _Parsed(name, *as_int16, table["k"], values, lines)
-
-
-class _Unparsed(Exception):
-    """A cell did not convert to its column's type."""
+    except _Unparsed as exc:
+        _bad_value(_csv(path, name, header, {column: pa.string() for column in NEEDED}), name)
+        raise DataFileError(f"{name}: not readable as a BACI CSV ({exc})") from None
+    country = "expected a BACI country code (a number)"
+    t = _Codes(table["t"], "t", name, r"\d{4}", "expected a year of 4 digits", None)
+    i = _Codes(table["i"], "i", name, r"\d{1,4}", country, None)
+    j = _Codes(table["j"], "j", name, r"\d{1,4}", country, None)
+    _check_values(table["v"], name)
+    columns = {"t": t, "i": i, "j": j}
+    columns = {column: pa.array(codes.rows().astype(np.int16)) for column, codes in columns.items()}
+    return _Parsed(name, pa.table({**columns, "k": table["k"], "v": table["v"]}))
 
 
 def _csv(path: Path, name: str, header: list[str], types: dict):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from korus import progress
+
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
+    size = path.stat().st_size
     try:
-        with pa.input_stream(str(path), compression="gzip" if gzipped else None) as stream:
+        with (
+            pa.OSFile(str(path)) as raw,
+            progress.task(f"reading {path.name}", total=size) as bar,
+        ):
+            bar.follow(raw.tell)  # the bytes Arrow's reader has taken so far
+            stream = pa.CompressedInputStream(raw, "gzip") if gzipped else raw
             return pacsv.read_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
@@ -389,7 +486,7 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
             )
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
-            raise _Unparsed() from None
+            raise _Unparsed(_arrow_message(exc)) from None
         raise DataFileError(f"{name}: not readable as a BACI CSV ({_arrow_message(exc)})") from None
     except (OSError, EOFError) as exc:
         raise DataFileError(f"{name}: cannot be read ({exc})") from None
@@ -407,131 +504,305 @@ def _numbers(column):
 
 
 class _Parsed:
-    """A BACI CSV parsed in full: every row's t, i, j and v as numbers, k still as text."""
+    """A BACI CSV parsed in full: an Arrow table of t, i, j (int16), k (text) and v.
 
-    def __init__(self, name, t, i, j, k, v, lines):
-        import numpy as np
+    Its batches are worked on one at a time as numpy views: no copy of a whole column.
+    """
+
+    def __init__(self, name: str, table):
+        import pyarrow.compute as pc
 
         self.name = name
-        self.t, self.i, self.j, self.k, self.v, self.lines = t, i, j, k, v, lines
-        self.rows = len(t)
-        present = np.zeros(MAX_CODE + 1, dtype=bool)
-        present[i] = True
-        present[j] = True
-        self.codes = [int(code) for code in np.flatnonzero(present)]
+        self.table = table
+        self.rows = table.num_rows
+        found = {code for column in ("i", "j") for code in pc.unique(table[column]).to_pylist()}
+        self.codes = sorted(found)
+
+    def _batches(self):
+        """Yield (first row, batch) of the table's record batches."""
+        start = 0
+        for batch in self.table.to_batches():
+            yield start, batch
+            start += batch.num_rows
 
     def first_line(self, code: int) -> tuple[str, int] | None:
         """Return (column, line) of the first row holding a country code, exporter first."""
         import numpy as np
 
-        for column, values in (("i", self.i), ("j", self.j)):
-            found = np.flatnonzero(values == code)
-            if len(found):
-                return column, int(self.lines[found[0]])
+        for column in ("i", "j"):
+            for start, batch in self._batches():
+                found = np.flatnonzero(_numbers(batch[column]) == code)
+                if len(found):
+                    return column, start + int(found[0]) + 2
         return None
 
     def rows_of(self, wanted: list[int] | None) -> _Rows:
         """Return the rows whose exporter and importer are both among ``wanted`` (all: None).
 
-        The filter runs on the parsed numbers, before any row becomes Python or pandas;
-        k is checked and converted on the chosen rows only.
+        The filter runs on the parsed numbers, batch by batch, before any row becomes a
+        Python object or pandas; k is checked and converted on the chosen rows only.
         """
-        import pyarrow as pa
-
-        if wanted is None:
-            k, lost = _hs6(self.k, self.lines, self.name)
-            return _Rows(self.t, self.i, self.j, k, lost, self.v, self.lines)
-        chosen = _chosen(self.i, self.j, wanted)
-        k, lost = _hs6(self.k.take(pa.array(chosen)), self.lines[chosen], self.name)
-        return _Rows(
-            self.t[chosen],
-            self.i[chosen],
-            self.j[chosen],
-            k,
-            lost,
-            self.v[chosen],
-            self.lines[chosen],
-        )
-
-    def write_cache(self, path: Path, background: bool) -> None:
-        """Keep the parsed columns as korus's cache of ``path`` for the next read."""
-        from korus import cache
-
-        write = cache.write_in_background if background else cache.write
-        write(
-            path,
-            LAYOUT,
-            self._cache_table,
-            {"rows": self.rows, "codes": self.codes},
-            **CACHE_OPTIONS,
-        )
-
-    def _cache_table(self):
-        """Return the cache's table: every row, sorted by exporter and importer; None when a
-        product code of the file is not HS6 (the file is then read from CSV each time)."""
         import numpy as np
         import pyarrow as pa
 
-        try:
-            k, lost = _hs6(self.k, self.lines, self.name)
-        except DataFileError:
+        if wanted is None:
+            chosen, table = None, self.table
+        else:
+            member = np.zeros(MAX_CODE + 1, dtype=bool)
+            member[wanted] = True
+            positions, parts = [], []
+            for start, batch in self._batches():
+                mine = member[_numbers(batch["i"])] & member[_numbers(batch["j"])]
+                if mine.any():
+                    found = np.flatnonzero(mine)
+                    positions.append(start + found)
+                    parts.append(batch.take(pa.array(found)))  # batch by batch: no big copy
+            chosen = np.concatenate(positions) if positions else np.array([], np.int64)
+            table = pa.Table.from_batches(parts, schema=self.table.schema)
+        k, lost = _hs6(table["k"], chosen, self.name)
+        t, i, j, v = (_numbers(table[column]) for column in ("t", "i", "j", "v"))
+        return _Rows(t, i, j, k, lost, v, chosen)
+
+    def write_cache(self, path: Path, key: dict, info: dict, background: bool) -> None:
+        """Keep the parsed columns as korus's cache of ``path`` for the next read, with
+        ``info`` (JSON) beside them; ``key`` is the file as it was before it was read."""
+        from korus import cache
+
+        write = cache.write_in_background if background else cache.write
+        size = _row_group(self.rows)
+        build = lambda: self._cache_table(size, info)  # noqa: E731
+        write(path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size)
+
+    def _cache_table(self, size: int, info: dict):
+        """Return (schema, pieces, info) for the cache: every row, in the order of exporter
+        and importer, as tables of ``size`` rows (a row group each); None when a product
+        code is not HS6 (such a file is read from its CSV each time).
+
+        A year that is the same on every row (a BACI file is one year) and a lost-zero flag
+        that no row has are kept in ``info``, not as columns. When the file is in BACI's
+        own order, each parsed batch is converted, written and freed in turn, so the cache
+        costs little memory; otherwise the rows are sorted first (a copy of every column).
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        table, self.table = self.table, None
+        lost_any = _hs6_scan(table["k"])
+        if lost_any is None:
             return None
-        t, i, j, v = self.t, self.i, self.j, self.v
-        row = np.arange(self.rows, dtype=np.int32)
-        pair = (i.astype(np.int32) << 16) | j.astype(np.int32)
-        if len(pair) > 1 and (np.diff(pair) < 0).any():
-            order = np.argsort(j, kind="stable")  # radix sorts on int16: two passes
+        years = _range(table["t"]) if table.num_rows else (0, 0)
+        in_order = _in_order(table)
+        info = {"rows": table.num_rows, "codes": self.codes, "in_file_order": in_order, **info}
+        names = ["t", "ij", "k", "lost_zero", "v"]
+        if years[0] == years[1]:
+            info["year"] = years[0]
+            names.remove("t")
+        if not lost_any:
+            info["lost_zero"] = False
+            names.remove("lost_zero")
+        types = {"t": pa.int16(), "ij": pa.int32(), "k": pa.int32()}
+        types |= {"lost_zero": pa.bool_(), "v": pa.float64(), "row": pa.int32()}
+
+        def convert(batch) -> dict:
+            k, lost = _hs6_fast(batch["k"])
+            i, j = _numbers(batch["i"]), _numbers(batch["j"])
+            columns = {"ij": i.astype(np.int32) * PAIR_KEY + j, "k": k, "lost_zero": lost}
+            columns |= {name: batch[name] for name in ("t", "v")}
+            return {name: columns[name] for name in names}
+
+        parts = _parts(table.num_rows, size)
+        if not in_order:  # sorted here: a copy of every column, one at a time
+            i, j = _numbers(table["i"]), _numbers(table["j"])
+            order = np.argsort(j, kind="stable").astype(np.int32)  # radix sorts of int16
+            del j
             order = order[np.argsort(i[order], kind="stable")]
-            t, i, j, k, lost, v, row = (a[order] for a in (t, i, j, k, lost, v, row))
-        return pa.table({"t": t, "i": i, "j": j, "k": k, "lost_zero": lost, "v": v, "row": row})
+            del i
+            columns = convert(table)
+            del table  # the text codes go
+            for name in list(columns):
+                columns[name] = _take(columns[name], order)
+            columns["row"] = order
+            names.append("row")
+            schema = pa.schema([(name, types[name]) for name in names])
+            whole = pa.table(columns, schema=schema)
+            slices = [whole.slice(at, size) for at in range(0, whole.num_rows, size)]
+            share = -(-len(slices) // parts)
+            return schema, [slices[at : at + share] for at in range(0, len(slices), share)], info
+
+        schema = pa.schema([(name, types[name]) for name in names])
+        batches = table.to_batches()
+        del table
+        # The batches in as many runs of about equal rows as there are parts, each part
+        # written by its own thread.
+        runs, share, room = [[]], -(-info["rows"] // parts), -(-info["rows"] // parts)
+        while batches:
+            batch = batches.pop(0)
+            while batch.num_rows:
+                if not room:
+                    runs.append([])
+                    room = share
+                runs[-1].append(batch.slice(0, room))
+                taken = min(room, batch.num_rows)
+                batch, room = batch.slice(taken), room - taken
+
+        def pieces(run):
+            pending = None
+            while run:
+                piece = pa.table(convert(run.pop(0)), schema=schema)  # frees the batch
+                pending = piece if pending is None else pa.concat_tables([pending, piece])
+                while pending.num_rows >= size:
+                    yield pending.slice(0, size)
+                    pending = pending.slice(size)
+            if pending is not None and pending.num_rows:
+                yield pending
+
+        return schema, [pieces(run) for run in runs], info
+
+
+def _row_group(rows: int) -> int:
+    """Return the rows of a cache row group: about a 128th of the file, 8,192 to 32,768.
+
+    Small groups waste little of what a pair reads (a pair's rows are in one or two); many
+    groups cost time to look through: a year of 11 million rows gets 336 of 32,768.
+    """
+    if CACHE_ROW_GROUP:
+        return CACHE_ROW_GROUP
+    return min(32_768, max(8_192, 1 << (rows // 128).bit_length()))
+
+
+def _parts(rows: int, size: int) -> int:
+    """Return how many files (and threads) write a cache: one per core, up to 4, for a file
+    of 4 million rows or more (a year of BACI); else one (each file costs a little to read,
+    which a folder of small years would pay many times)."""
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1)) if rows >= PARTS_FROM else 1
+
+
+def _take(values, order):
+    """Return the values (an Arrow column or a numpy array) at the positions ``order``."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        return values.take(pa.array(order))
+    return values[order]
+
+
+def _in_order(table) -> bool:
+    """Return whether the rows are sorted by exporter, then importer (BACI's own order)."""
+    import numpy as np
+
+    previous = None
+    for batch in table.to_batches():
+        if not batch.num_rows:
+            continue
+        i, j = _numbers(batch["i"]), _numbers(batch["j"])
+        if previous is not None and (i[0], j[0]) < previous:
+            return False
+        step = np.diff(i)
+        if not ((step > 0) | ((step == 0) & (np.diff(j) >= 0))).all():
+            return False
+        previous = (i[-1], j[-1])
+    return True
 
 
 class _Cached:
     """A BACI file read from korus's cache: the pair's row groups only, by their statistics."""
 
     def __init__(self, hit, name: str):
+        import numpy as np
+
         self.hit = hit
         self.name = name
         self.rows = int(hit.info["rows"])
         self.codes = [int(code) for code in hit.info["codes"]]
-
-    def _groups(self, wanted: list[int] | None) -> list[int]:
-        metadata = self.hit.parquet.metadata
-        if wanted is None:
-            return list(range(metadata.num_row_groups))
-        names = self.hit.parquet.schema_arrow.names
-        columns = names.index("i"), names.index("j")
+        self.in_file_order = bool(hit.info["in_file_order"])
+        # Every row group of every file of the entry, in order: its file, its number in
+        # the file, its rows, and its min and max of the key ij.
         groups = []
-        for index in range(metadata.num_row_groups):
-            group = metadata.row_group(index)
-            for column in columns:
-                statistics = group.column(column).statistics
-                if statistics is not None and statistics.has_min_max:
-                    low, high = statistics.min, statistics.max
-                    if not any(low <= code <= high for code in wanted):
-                        break
-            else:
-                groups.append(index)
-        return groups
+        for number, (parquet, ranges) in enumerate(zip(hit.files, hit.ranges, strict=True)):
+            if ranges is None:  # no ranges kept: the groups' own statistics
+                metadata = parquet.metadata
+                column = parquet.schema_arrow.names.index("ij")
+                ranges = [
+                    [
+                        *_minmax(metadata.row_group(g).column(column).statistics),
+                        metadata.row_group(g).num_rows,
+                    ]
+                    for g in range(metadata.num_row_groups)
+                ]
+            groups += [[number, g, *extent] for g, extent in enumerate(ranges)]
+        table = np.asarray(groups, dtype=np.int64).reshape(-1, 5)
+        self.file, self.group, self.low, self.high, self.size = table.T
+        self.start = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
+    def _groups(self, wanted: list[int] | None):
+        """Return the row groups (over all files) that may hold a row of ``wanted``
+        countries (all: None): those whose min-max range of ``ij`` holds a pair's key."""
         import numpy as np
 
+        if wanted is None:
+            return np.arange(len(self.group))
+        keys = np.unique([a * PAIR_KEY + b for a in wanted for b in wanted])
+        at = np.searchsorted(keys, self.low)  # the first key at or above each group's min
+        chosen = at < len(keys)
+        chosen[chosen] = keys[at[chosen]] <= self.high[chosen]
+        return np.flatnonzero(chosen)
+
+    def rows_of(self, wanted: list[int] | None) -> _Rows:
+        """Return the rows whose exporter and importer are both among ``wanted`` (all: None),
+        reading only the row groups whose statistics allow them."""
+        import numpy as np
+        import pyarrow as pa
+
+        info = self.hit.info
+        names = ["ij", "k", "v"]  # and what info does not stand in for:
+        names += [] if "year" in info else ["t"]
+        names += [] if info.get("lost_zero") is False else ["lost_zero"]
+        names += [] if self.in_file_order else ["row"]
+        chosen_groups = self._groups(wanted)
+        count = int(self.size[chosen_groups].sum())
         try:
-            table = self.hit.parquet.read_row_groups(
-                self._groups(wanted), columns=CACHE_COLUMNS, use_threads=False
-            )
-            arrays = {column: _numbers(table[column]) for column in CACHE_COLUMNS}
+            tables = [
+                parquet.read_row_groups(
+                    [int(g) for g in self.group[chosen_groups][self.file[chosen_groups] == f]],
+                    columns=names,
+                    use_threads=False,
+                )
+                for f, parquet in enumerate(self.hit.files)
+                if (self.file[chosen_groups] == f).any()
+            ]
+            table = pa.concat_tables(tables) if tables else None
+            arrays = {name: _numbers(table[name]) for name in names} if tables else None
         except Exception as exc:  # a damaged page: the cache is rebuilt from the source
             raise _BrokenCache(str(exc)) from None
+        if arrays is None:
+            arrays = {name: np.array([], np.int32) for name in names}
+            arrays["v"] = np.array([], np.float64)
+        if len(arrays["ij"]) != count or (wanted is None and count != self.rows):
+            raise _BrokenCache("rows missing")
+        key = arrays.pop("ij")
+        arrays["i"] = (key // PAIR_KEY).astype(np.int16)
+        arrays["j"] = (key % PAIR_KEY).astype(np.int16)
+        if "t" not in arrays:
+            arrays["t"] = np.full(count, info["year"], dtype=np.int16)
+        if "lost_zero" not in arrays:
+            arrays["lost_zero"] = np.zeros(count, dtype=bool)
+        if self.in_file_order:
+            if wanted is None:
+                arrays["row"] = None
+            else:
+                arrays["row"] = np.concatenate(
+                    [np.arange(self.start[g], self.start[g] + self.size[g]) for g in chosen_groups]
+                    or [np.array([], np.int64)]
+                )
         if wanted is not None:
             chosen = _chosen(arrays["i"], arrays["j"], wanted)
-            arrays = {column: values[chosen] for column, values in arrays.items()}
-        elif len(arrays["row"]) != self.rows:
-            raise _BrokenCache("rows missing")
-        order = np.argsort(arrays["row"], kind="stable")  # back to the file's order
-        if (order != np.arange(len(order))).any():
-            arrays = {column: values[order] for column, values in arrays.items()}
+            arrays = {name: values[chosen] for name, values in arrays.items()}
+        if not self.in_file_order:
+            order = np.argsort(arrays["row"], kind="stable")  # back to the file's order
+            arrays = {name: values[order] for name, values in arrays.items()}
+            arrays["row"] = arrays["row"].astype(np.int64)
         return _Rows(
             arrays["t"],
             arrays["i"],
@@ -539,7 +810,7 @@ class _Cached:
             arrays["k"],
             arrays["lost_zero"],
             arrays["v"],
-            arrays["row"].astype(np.int64) + 2,
+            arrays["row"],
         )
 
     def first_line(self, code: int) -> tuple[str, int] | None:
@@ -550,8 +821,15 @@ class _Cached:
         for column, values in (("i", rows.i), ("j", rows.j)):
             found = np.flatnonzero(values == code)
             if len(found):
-                return column, int(rows.line[found[0]])
+                return column, rows.line(int(found[0]))
         return None
+
+
+def _minmax(statistics) -> list[int]:
+    """Return a row group's [min, max] from its statistics; the widest range without them."""
+    if statistics is None or not statistics.has_min_max:
+        return [0, PAIR_KEY * PAIR_KEY]
+    return [statistics.min, statistics.max]
 
 
 def _chosen(i, j, wanted: list[int]):
@@ -563,37 +841,91 @@ def _chosen(i, j, wanted: list[int]):
     return np.flatnonzero(member[i] & member[j])
 
 
-def _hs6(texts, lines, name: str):
+def _hs6(texts, rows, name: str):
     """Return (codes as int32, lost leading zero) of k texts; an error names a bad code.
 
-    Fast when every code is 5 or 6 ASCII digits; otherwise each distinct text is checked
-    (spaces around a code are allowed).
+    ``rows`` are the texts' data rows in the file (None: 0, 1, 2...). Fast when every code
+    is 5 or 6 ASCII digits; otherwise each distinct text is checked (spaces around a code
+    are allowed), exactly as ``\\d{5,6}``.
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(texts, pa.ChunkedArray) and texts.num_chunks == 1:
-        texts = texts.chunk(0)
-    if len(texts) == 0:
-        return np.array([], np.int32), np.array([], bool)
-    lengths = pc.binary_length(texts)
-    shortest, longest = pc.min_max(lengths).values()
-    if (
-        shortest.as_py() >= 5
-        and longest.as_py() <= 6
-        and pc.all(pc.ascii_is_decimal(texts)).as_py()
-    ):
-        return _numbers(pc.cast(texts, pa.int32())), _numbers(pc.equal(lengths, 5))
+    checked = _hs6_fast(texts)
+    if checked is not None:
+        return checked
     codes = _Codes(
         texts,
         "k",
         name,
         r"\d{5,6}",
         "expected an HS6 product code of 6 digits (or 5 that lost their leading zero)",
-        lines,
+        rows,
     )
     return codes.rows(), codes.flags(lambda text: len(text) == 5)
+
+
+def _hs6_scan(texts) -> bool | None:
+    """Return whether any k text has 5 digits, when every one is 5 or 6 ASCII digits; else
+    None. Looks at the bytes of the Arrow buffers only."""
+    import numpy as np
+    import pyarrow as pa
+
+    lost = False
+    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
+        if not len(chunk):
+            continue
+        if chunk.null_count or chunk.type != pa.string():
+            return None
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+        lengths = np.diff(offsets)
+        shortest, longest = lengths.min(), lengths.max()
+        if shortest < 5 or longest > 6:
+            return None
+        digits = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+        if digits.min() < 48 or digits.max() > 57:  # not all of "0" to "9"
+            return None
+        lost = lost or shortest == 5
+    return lost
+
+
+def _hs6_fast(texts):
+    """Return (codes as int32, lost leading zero) when every text is 5 or 6 ASCII digits,
+    else None; worked out from the bytes of the Arrow buffers (no Python string per row)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    codes, lost = [], []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if chunk.null_count or chunk.type != pa.string():
+            return None
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+        lengths = np.diff(offsets)
+        shortest, longest = lengths.min(), lengths.max()
+        if shortest < 5 or longest > 6:
+            return None
+        digits = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+        if digits.min() < 48 or digits.max() > 57:  # not all of "0" to "9"
+            return None
+        if shortest == 6:  # the usual case: six digits a code, summed column by column
+            table = digits.reshape(-1, 6)
+            number = table[:, 0].astype(np.int32)
+            for column in range(1, 6):
+                number *= 10
+                number += table[:, column]
+            number -= 48 * 111_111  # the byte of "0" (48) in each of the six places
+            codes.append(number)
+        else:
+            codes.append(_numbers(pc.cast(chunk, pa.int32())))
+        lost.append(lengths == 5)
+    if not codes:
+        return np.array([], np.int32), np.array([], bool)
+    if len(codes) == 1:
+        return codes[0], lost[0]
+    return np.concatenate(codes), np.concatenate(lost)
 
 
 def _header(path: Path, name: str) -> list[str]:
@@ -619,16 +951,17 @@ def _arrow_message(exc: Exception) -> str:
 class _Codes:
     """A text column of codes: its distinct values, parsed once, and each row's position."""
 
-    def __init__(self, column, name_column: str, name: str, pattern: str, what: str, lines):
+    def __init__(self, column, name_column: str, name: str, pattern: str, what: str, rows):
         import numpy as np
         import pyarrow.compute as pc
 
         distinct = pc.unique(column)
-        self.positions = pc.index_in(column, value_set=distinct).to_numpy()
+        self.positions = _numbers(pc.index_in(column, value_set=distinct))
         self.texts = [text.strip() for text in distinct.to_pylist()]
         for index, text in enumerate(self.texts):
             if not re.fullmatch(pattern, text):
-                line = int(lines[int(np.argmax(self.positions == index))])
+                at = int(np.argmax(self.positions == index))
+                line = (at if rows is None else int(rows[at])) + 2
                 raise DataFileError(
                     f"{name}: line {line}, column {name_column!r}: {what}, "
                     f"found {distinct[index].as_py()!r}"
@@ -662,34 +995,37 @@ def _bad_value(table, name: str) -> None:
         )
 
 
-def _values(table, name: str):
+def _check_values(values, name: str) -> None:
+    """Raise for the first value that is not a finite number of 0 or more."""
     import numpy as np
+    import pyarrow.compute as pc
 
-    values = _numbers(table["v"])
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        index = int(np.argmax(bad))
-        raise DataFileError(
-            f"{name}: line {index + 2}, column 'v': expected a value of 0 or more (thousands "
-            f"of US dollars), found {table['v'][index].as_py()!r}"
-        )
-    return values
+    if not len(values):
+        return
+    low = pc.min_max(values)["min"].as_py()
+    if pc.all(pc.is_finite(values)).as_py() and low is not None and low >= 0:
+        return
+    numbers = _numbers(values)
+    index = int(np.argmax(~np.isfinite(numbers) | (numbers < 0)))
+    raise DataFileError(
+        f"{name}: line {index + 2}, column 'v': expected a value of 0 or more (thousands "
+        f"of US dollars), found {values[index].as_py()!r}"
+    )
 
 
-def _text(labels: list[str], positions):
-    """Return a text column: ``labels`` at ``positions`` (built in pyarrow, then pandas)."""
+def _text(labels, positions):
+    """Return a text column: ``labels`` at ``positions``, as an Arrow array."""
     import pyarrow as pa
 
-    coded = pa.DictionaryArray.from_arrays(pa.array(positions), pa.array(labels, pa.large_string()))
-    return coded.cast(pa.large_string()).to_pandas()
+    labels = labels if isinstance(labels, pa.Array) else pa.array(labels, pa.large_string())
+    return labels.cast(pa.large_string()).take(pa.array(positions))
 
 
-def _code_text(numbers, width: int):
-    """Return (positions, labels): whole numbers as zero-padded codes (10121 -> "010121")."""
-    import pandas as pd
+def _same(text: str, count: int):
+    """Return a text column of one value, as an Arrow array."""
+    import pyarrow as pa
 
-    positions, present = pd.factorize(numbers)
-    return positions, [f"{int(code):0{width}d}" for code in present]
+    return pa.repeat(pa.scalar(text, pa.large_string()), count)
 
 
 def _refuse_repeats(rows: _Rows, chosen, name: str) -> None:
@@ -702,7 +1038,7 @@ def _refuse_repeats(rows: _Rows, chosen, name: str) -> None:
     again = source.duplicated(keep="first").to_numpy()
     if again.any():
         first = source[again].iloc[0]
-        line = int(rows.line[chosen[again.argmax()]])
+        line = rows.line(int(chosen[again.argmax()]))
         raise DataFileError(
             f"{name}: line {line}: the flow of year {first['t']}, exporter {first['i']}, "
             f"importer {first['j']}, product {int(first['k']):06d} is given twice; a BACI "
@@ -865,21 +1201,68 @@ def _country_table(path: Path, size: int, mtime_ns: int) -> dict[int, tuple[str,
     return rows
 
 
+def _version(path: Path | None) -> list | None:
+    """Return what tells one version of a file from another: path, size, modification time."""
+    if path is None:
+        return None
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+def _remembered_map(hit, country_file: Path | None) -> dict | None:
+    """Return the country mapping a cache file remembers, if made from this country file by
+    this korus; else None."""
+    if hit is None:
+        return None
+    known = hit.info.get("countries")
+    if not known or known.get("korus") != __version__:
+        return None
+    return known if known.get("file") == _version(country_file) else None
+
+
 def _country_map(codes, first_line, country_file, name, accounting) -> dict[int, str]:
     """Return BACI code -> korus code for every code in the data, with notes on fallbacks.
 
     ``codes`` are the distinct codes of the file's i and j columns; ``first_line(code)``
-    gives the (column, line) an error names.
+    gives the (column, line) an error names. Worked out once per process for each set of
+    codes and country file (a folder of years asks the same question thirty times).
     """
-    listed = {} if country_file is None else _country_rows(country_file, name)
+    version = None
+    if country_file is not None:
+        _country_rows(country_file, name)  # an error names the data file; read once
+        stat = country_file.stat()
+        version = (stat.st_size, stat.st_mtime_ns)
+    mapping, notes, unknown = _codes_map(
+        tuple(sorted(codes)), None if country_file is None else str(country_file), version
+    )
+    if unknown is not None:
+        code, label = unknown
+        column, line = first_line(code)
+        source = f"the country codes file {country_file.name}" if country_file else None
+        raise DataFileError(
+            f"{name}: line {line}, column {column!r}: BACI country code {code}"
+            + (f" ({label})" if label else "")
+            + " is not a country korus knows"
+            + (f" (neither in {source} nor a UN Comtrade numeric)" if source else "")
+            + "; give the release's country_codes file beside the data"
+        )
+    accounting.notes.extend(notes)
+    return dict(mapping)
+
+
+@lru_cache(maxsize=16)
+def _codes_map(codes: tuple[int, ...], country_file: str | None, version):
+    """Return (mapping, notes, None), or (None, None, (code, label)) for an unknown code."""
+    listed = {} if country_file is None else _country_table(Path(country_file), *version)
+    notes = []
     if country_file is None:
-        accounting.notes.append(
+        notes.append(
             "no country codes file beside the data: exporter and importer codes read as UN "
             "Comtrade numerics (BACI uses them)"
         )
     mapping: dict[int, str] = {}
     fallback, not_listed, differ = [], [], []
-    for code in sorted(codes):
+    for code in codes:
         comtrade = countries.from_comtrade(code)
         label, iso = listed.get(code, ("", ""))
         country = None
@@ -897,29 +1280,21 @@ def _country_map(codes, first_line, country_file, name, accounting) -> dict[int,
         elif comtrade is not None and comtrade.code != country.code:
             differ.append(f"{code} ({label}) {country.code}, Comtrade {comtrade.code}")
         if country is None:
-            column, line = first_line(code)
-            source = f"the country codes file {country_file.name}" if country_file else None
-            raise DataFileError(
-                f"{name}: line {line}, column {column!r}: BACI country code {code}"
-                + (f" ({label})" if label else "")
-                + " is not a country korus knows"
-                + (f" (neither in {source} nor a UN Comtrade numeric)" if source else "")
-                + "; give the release's country_codes file beside the data"
-            )
+            return None, None, (code, label)
         mapping[code] = country.code
     if fallback:
-        accounting.notes.append(
+        notes.append(
             "codes with no ISO3 in the country codes file, read as UN Comtrade numerics: "
             + ", ".join(fallback)
         )
     if not_listed:
-        accounting.notes.append(
+        notes.append(
             "codes missing from the country codes file, read as UN Comtrade numerics: "
             + ", ".join(not_listed)
         )
     if differ:
-        accounting.notes.append(
+        notes.append(
             "the country codes file's ISO3 is used where UN Comtrade's differs: "
             + "; ".join(differ)
         )
-    return mapping
+    return mapping, tuple(notes), None

@@ -1,0 +1,445 @@
+"""The read cache: a large source file's needed columns, kept as Parquet for the next question.
+
+Reading a year of CEPII BACI from CSV takes seconds; reading the few row groups of one
+country pair from a Parquet copy takes milliseconds. A reader that can use the cache
+(``readers/baci.py``) writes such a copy the first time it reads a large file (see
+``MIN_BYTES``) and uses it on later reads of the same file.
+
+Where: ``KORUS_CACHE_DIR`` if set; else ``$XDG_CACHE_HOME/korus`` or ``~/.cache/korus`` on
+Linux and other Unix systems, ``~/Library/Caches/korus`` on macOS and
+``%LOCALAPPDATA%\\korus\\Cache`` on Windows.
+
+One cache entry per source file, named by a hash of the source's resolved real path: a
+Parquet file, and for a large source more part files beside it (``NAME.part1.parquet``...)
+written at the same time by as many threads. The entry's metadata holds its key: the
+source's real path, size and modification time (nanoseconds), the reader's layout,
+korus's schema version (``korus.schema.SCHEMA_VERSION``) and the cache format version
+(``FORMAT_VERSION``). An entry whose key does not match the source as it is now (the file
+was changed or touched, korus was upgraded), whose parts are not all of one writing, or
+that cannot be read, is removed and rebuilt from the source: never trusted. Pages carry
+checksums, so a damaged page is found when it is read, not taken for data.
+
+Every file of an entry is written under a temporary name in the cache folder and renamed
+into place, the main file last, so an interrupted run leaves no half-written entry (a
+leftover temporary file is never read, and is removed by a later write or by ``clear``).
+
+Turn the cache off with ``KORUS_NO_CACHE=1`` or ``set_enabled(False)`` (the command
+line's ``--no-cache``): then no cache file is read or written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from korus.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
+# Bump when what a cache file holds or how it is laid out changes: old files are rebuilt.
+FORMAT_VERSION = 1
+# A file smaller than this reads fast enough without a cache (tests lower it).
+MIN_BYTES = 20 * 1024 * 1024
+ENV_DIR = "KORUS_CACHE_DIR"
+ENV_OFF = "KORUS_NO_CACHE"
+KEY = b"korus.cache"  # the Parquet metadata entry that holds an entry's key
+PART = b"korus.part"  # which writing and which part a file is
+RANGES = b"korus.ranges"  # each row group's [min, max] of the index column
+SUFFIX = ".parquet"
+PART_MARK = ".part"
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600  # a temporary file this old is left over from an interrupted run
+
+_enabled: bool | None = None
+_excluded: set[str] = set()
+_pending: list[threading.Thread] = []
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cache entry, as ``korus cache list`` shows it."""
+
+    path: Path  # the entry's main cache file
+    size: int  # bytes of the entry's files (the main file and its parts)
+    source: Path | None  # the data file it was made from (None: the entry is unreadable)
+    source_size: int | None  # the data file's size in bytes when the entry was written
+    written: datetime | None  # when the entry was written (UTC)
+    layout: str | None  # the reader that wrote it ("baci")
+    current: bool  # the data file still exists, unchanged, and korus still reads this entry
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A cache entry found valid for a source: its open Parquet files, in order, and what
+    the reader kept with them."""
+
+    path: Path  # the main file
+    files: list[pq.ParquetFile]
+    info: dict
+    ranges: list[list | None] = field(default_factory=list)  # per file: [min, max, rows] a group
+
+    def close(self) -> None:
+        """Close the Parquet files (so that they can be removed, on Windows too)."""
+        for parquet in self.files:
+            with contextlib.suppress(Exception):
+                parquet.close()
+
+
+def cache_dir() -> Path:
+    """Return the folder of korus's cache (it may not exist yet)."""
+    given = os.environ.get(ENV_DIR)
+    if given:
+        return Path(given).expanduser()
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "korus"
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        return (Path(local) if local else home / "AppData" / "Local") / "korus" / "Cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".cache"
+    return base / "korus"
+
+
+def set_enabled(enabled: bool) -> None:
+    """Turn the cache on or off for this process (the command line's ``--no-cache``)."""
+    global _enabled
+    _enabled = bool(enabled)
+
+
+def is_enabled() -> bool:
+    """Return whether cache files are read and written: not when turned off, by
+    ``set_enabled(False)`` or the environment variable ``KORUS_NO_CACHE`` (1, true, yes)."""
+    if _enabled is not None:
+        return _enabled
+    return os.environ.get(ENV_OFF, "").strip().lower() not in {"1", "true", "yes", "on"}
+
+
+def exclude(path: Path) -> None:
+    """Never cache this file (a temporary copy of standard input, say)."""
+    _excluded.add(os.path.realpath(path))
+
+
+def entries() -> list[Entry]:
+    """Return every cache entry, newest first, with the source it was made from."""
+    folder = cache_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.glob(f"*{SUFFIX}"):
+        if path.name.startswith(TEMP_PREFIX) or _is_part(path) or not path.is_file():
+            continue
+        size = sum(_size(part) for part in [path, *_parts(path)])
+        key = _read_key(path)
+        if key is None:
+            found.append(Entry(path, size, None, None, None, None, False))
+            continue
+        source = Path(key["source"])
+        current = key.get("format") == FORMAT_VERSION and key.get("schema") == SCHEMA_VERSION
+        try:
+            stat = source.stat()
+            current = current and (stat.st_size, stat.st_mtime_ns) == (key["size"], key["mtime_ns"])
+        except OSError:
+            current = False
+        written = datetime.fromisoformat(key["written"]) if key.get("written") else None
+        found.append(
+            Entry(path, size, source, key.get("size"), written, key.get("layout"), current)
+        )
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(found, key=lambda entry: entry.written or oldest, reverse=True)
+
+
+def clear() -> int:
+    """Remove every cache entry (and leftover temporary files); return how many files were
+    removed."""
+    wait()
+    folder = cache_dir()
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and (path.suffix == SUFFIX or path.name.startswith(TEMP_PREFIX)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+# ------------------------------------------------------------------ for the readers
+
+
+def wanted(path: Path) -> bool:
+    """Return whether a file read from its source should be cached: the cache is on, the
+    file is large (``MIN_BYTES``) and is not a temporary copy."""
+    if not is_enabled() or os.path.realpath(path) in _excluded:
+        return False
+    try:
+        return Path(path).stat().st_size >= MIN_BYTES
+    except OSError:
+        return False
+
+
+def source_key(path: Path, layout: str) -> dict | None:
+    """Return what a cache entry of ``path`` must hold to be valid for it now: the resolved
+    real path, size, modification time (ns), layout, schema and format versions; None when
+    the file cannot be looked at."""
+    real = os.path.realpath(path)
+    try:
+        stat = os.stat(real)
+    except OSError:
+        return None
+    return {
+        "format": FORMAT_VERSION,
+        "schema": SCHEMA_VERSION,
+        "layout": layout,
+        "source": real,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
+
+
+def find(path: Path, layout: str) -> Hit | None:
+    """Return the valid cache entry of a source, or None.
+
+    An entry that does not match the source as it is now, whose parts are not all there
+    and of one writing, or that cannot be read, is removed (it will be rebuilt), never used.
+    """
+    if not is_enabled():
+        return None
+    target = _target(path, layout)
+    if target is None or not target.exists():
+        return None
+    import pyarrow.parquet as pq
+
+    wanted_key = source_key(path, layout)
+    files, ranges, info = [], [], None
+    try:
+        head = pq.ParquetFile(target, page_checksum_verification=True)
+        files.append(head)
+        stored, part, head_ranges = _stamp(head)
+        info = stored.pop("info")
+        stored.pop("written", None)
+        ranges.append(head_ranges)
+        valid = stored == wanted_key and part["part"] == 0
+        for number in range(1, part["parts"] if valid else 0):
+            other = pq.ParquetFile(_part_path(target, number), page_checksum_verification=True)
+            files.append(other)
+            _, other_part, other_ranges = _stamp(other)
+            ranges.append(other_ranges)
+            valid = valid and other_part == dict(part, part=number)
+    except Exception:  # a damaged, foreign or missing file: never trusted
+        valid = False
+    if not valid or wanted_key is None:
+        Hit(target, files, {}).close()
+        discard(target)
+        return None
+    return Hit(target, files, info, ranges)
+
+
+def discard(target: Path) -> None:
+    """Remove a cache entry that cannot be used: its main file and its parts."""
+    for path in [Path(target), *_parts(Path(target))]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def write(
+    path: Path, layout: str, build, *, key: dict | None = None, index: str | None = None, **options
+) -> Path | None:
+    """Write the cache entry of a source; return its main file, or None when it could not
+    be written.
+
+    ``build()`` returns ``(schema, parts, info)``: the ``pyarrow.Schema`` of the table to
+    keep; the table itself as a list of parts, each an iterable of ``pyarrow.Table``
+    pieces written as they come (so that the reader can free memory as it goes), each part
+    to its own file by its own thread; and a dict (JSON) the reader wants back with it
+    (``Hit.info``). Or None, to keep nothing. ``options`` go to
+    ``pyarrow.parquet.ParquetWriter`` (compression, encodings: per column where the table
+    has the column) and ``row_group_size`` to its ``write_table``. With ``index`` (a column
+    name) each piece is one row group, and the [min, max] of that column in each (with its
+    number of rows) is also kept in the file's metadata (``Hit.ranges``): the Parquet
+    statistics of the groups, read in one go to choose row groups rather than group by
+    group.
+
+    ``key`` is the source's key as it was when it was read (``source_key(path, layout)``
+    before reading): a file changed since then gets an entry that does not match it, rebuilt
+    on the next read. Each file is written under a temporary name in the cache folder and
+    renamed into place, the main file last; on any failure the temporary files are removed
+    and the read goes on without a cache. Ctrl-C still interrupts (and leaves nothing behind).
+    """
+    key = key or source_key(path, layout)
+    target = _target(path, layout)
+    if key is None or target is None:
+        return None
+    temps: list[Path] = []
+    try:
+        built = build()
+        if built is None:
+            return None
+        schema, parts, info = built
+        folder = target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(folder)
+        import tempfile
+
+        for _ in parts:
+            handle, name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+            os.close(handle)
+            temps.append(Path(name))
+        writing = os.urandom(8).hex()
+        stamp = dict(key, written=datetime.now(UTC).isoformat(timespec="seconds"))
+        jobs = [
+            (temp, pieces, {"build": writing, "part": number, "parts": len(parts)})
+            for number, (temp, pieces) in enumerate(zip(temps, parts, strict=True))
+        ]
+        failures: list[BaseException] = []
+
+        def run(temp, pieces, part, stamped) -> None:
+            try:
+                _write_parquet(temp, schema, pieces, stamped, part, index, dict(options))
+            except BaseException as exc:  # reported to the writing thread below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=(*job, stamp)) for job in jobs[1:]]
+        for thread in threads:
+            thread.start()
+        run(*jobs[0], dict(stamp, info=info))
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+        for number in reversed(range(len(temps))):  # the main file last: it makes the entry
+            os.replace(temps[number], _part_path(target, number))
+        temps = []
+        for extra in _parts(target)[len(parts) - 1 :]:  # parts of an older, larger entry
+            with contextlib.suppress(OSError):
+                extra.unlink()
+        return target
+    except Exception:
+        return None  # a cache is a convenience: a failure to write one never fails a read
+    finally:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def write_in_background(path: Path, layout: str, build, **options) -> None:
+    """Like ``write``, in a thread, so that the answer is computed meanwhile.
+
+    The thread is not a daemon: the process ends only once the entry is in place (or has
+    failed and been removed). ``wait()`` waits for it.
+    """
+    thread = threading.Thread(
+        target=write, args=(path, layout, build), kwargs=options, name="korus-cache-writer"
+    )
+    _pending.append(thread)
+    thread.start()
+
+
+def wait() -> None:
+    """Wait until every cache entry being written in the background is written."""
+    while _pending:
+        _pending.pop().join()
+
+
+def _write_parquet(temp: Path, schema, pieces, stamp: dict, part: dict, index, options: dict):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    schema = schema.with_metadata({KEY: json.dumps(stamp).encode()})
+    row_group_size = options.pop("row_group_size", None)
+    for name, value in list(options.items()):  # per-column settings of the columns it has
+        if isinstance(value, dict):
+            options[name] = {column: v for column, v in value.items() if column in schema.names}
+        elif isinstance(value, list):
+            options[name] = [column for column in value if column in schema.names]
+    ranges = []
+    with pq.ParquetWriter(temp, schema, write_page_checksum=True, **options) as writer:
+        for piece in pieces:
+            if index is not None:
+                low, high = pc.min_max(piece[index]).values()
+                ranges.append([low.as_py(), high.as_py(), piece.num_rows])
+                writer.write_table(piece, max(piece.num_rows, 1))  # one row group
+            else:
+                writer.write_table(piece, row_group_size)
+        extra = {PART: json.dumps(part)}
+        if index is not None:
+            extra[RANGES] = json.dumps(ranges)
+        writer.add_key_value_metadata(extra)
+
+
+def _stamp(parquet) -> tuple[dict, dict, list | None]:
+    """Return a cache file's (key, part, ranges) from its metadata."""
+    metadata = parquet.metadata.metadata or {}
+    stored = json.loads(metadata[KEY])
+    part = json.loads(metadata[PART])
+    ranges = json.loads(metadata[RANGES]) if RANGES in metadata else None
+    if ranges is not None and len(ranges) != parquet.metadata.num_row_groups:
+        raise ValueError("the ranges do not match the row groups")
+    return stored, part, ranges
+
+
+def _target(path: Path, layout: str) -> Path | None:
+    real = os.path.realpath(path)
+    if real in _excluded:
+        return None
+    digest = hashlib.sha256(f"{layout}\0{real}".encode()).hexdigest()[:24]
+    return cache_dir() / f"{layout}-{digest}{SUFFIX}"
+
+
+def _part_path(target: Path, number: int) -> Path:
+    if number == 0:
+        return target
+    return target.with_name(f"{target.stem}{PART_MARK}{number}{SUFFIX}")
+
+
+def _parts(target: Path) -> list[Path]:
+    """Return the part files beside a main file, in order."""
+    found = target.parent.glob(f"{target.stem}{PART_MARK}*{SUFFIX}")
+    numbered = []
+    for path in found:
+        number = path.name[len(target.stem) + len(PART_MARK) : -len(SUFFIX)]
+        if number.isdigit():
+            numbered.append((int(number), path))
+    return [path for _, path in sorted(numbered)]
+
+
+def _is_part(path: Path) -> bool:
+    stem = path.name[: -len(SUFFIX)]
+    head, mark, number = stem.rpartition(PART_MARK)
+    return bool(head and mark and number.isdigit())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_key(path: Path) -> dict | None:
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_metadata(path).metadata or {}
+        return json.loads(metadata[KEY])
+    except Exception:
+        return None
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    now = time.time()
+    for temp in folder.glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                temp.unlink()
