@@ -298,6 +298,35 @@ class Data:
         return self._cache[key]
 
 
+def definitions(claim: Claim, products, user: bool) -> list[Definition]:
+    """Return the ways korus can compute a claim: all goods from the data for its reporter,
+    or each definition of its sector korus ships (HS codes on the Comtrade chapters,
+    end-use codes on the Census end-use data); with the user's data, on that data."""
+    if claim.sector is None:
+        name = "user" if user else ("census" if claim.reporter == "USA" else "kosis")
+        return [Definition("all goods", name, None, None)]
+    sectors = {sector.key: sector for sector in products.load_sectors()}
+    if claim.sector not in sectors:
+        raise KorusError(
+            f"claim {claim.id or claim.text!r}: unknown sector {claim.sector!r}; "
+            f"korus knows {', '.join(sectors)}"
+        )
+    sector = sectors[claim.sector]
+    found = []
+    for family, codes, name, label in (
+        (products.HS, sector.hs, "comtrade", "HS"),
+        (products.ENDUSE, sector.enduse, "census-enduse", "end-use"),
+    ):
+        if codes:
+            grouping = products.grouping("sector", family=family)
+            found.append(
+                Definition(
+                    f"{label} {', '.join(codes)}", "user" if user else name, grouping, sector.key
+                )
+            )
+    return found
+
+
 def evaluate(claim: Claim, data: Data, definitions: list[Definition]) -> list[Verdict]:
     """Return korus's verdicts on a claim, one per definition it can be judged on."""
     verdicts = []

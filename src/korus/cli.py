@@ -800,10 +800,8 @@ def check(
 
 
 def _judge_claims(claim_list, inputs):
-    """Return every claim's verdicts on each definition of its sector that korus has."""
+    """Return every claim's verdicts, on the user's data or the shipped files."""
     from korus import claims, dataset, metrics, products
-
-    user = bool(inputs.paths)
 
     def loader(name, reporter, partner):
         if name == "user":
@@ -811,30 +809,13 @@ def _judge_claims(claim_list, inputs):
         return dataset.load_shipped(name, reporter=reporter, partner=partner).frame
 
     data = claims.Data(loader, metrics, products)
-    sectors = {sector.key: sector for sector in products.load_sectors()}
-    verdicts = []
-    for claim in claim_list:
-        if claim.sector is None:
-            name = "user" if user else ("census" if claim.reporter == "USA" else "kosis")
-            definitions = [claims.Definition("all goods", name, None, None)]
-        else:
-            if claim.sector not in sectors:
-                raise KorusError(
-                    f"claim {claim.id or claim.text!r}: unknown sector {claim.sector!r}; "
-                    f"korus knows {', '.join(sectors)}"
-                )
-            sector = sectors[claim.sector]
-            definitions = []
-            for family, codes, name in (
-                (products.HS, sector.hs, "user" if user else "comtrade"),
-                (products.ENDUSE, sector.enduse, "user" if user else "census-enduse"),
-            ):
-                if codes:
-                    label = ("HS " if family == products.HS else "end-use ") + ", ".join(codes)
-                    grouping = products.grouping("sector", family=family)
-                    definitions.append(claims.Definition(label, name, grouping, sector.key))
-        verdicts.extend(claims.evaluate(claim, data, definitions))
-    return verdicts
+    return [
+        verdict
+        for claim in claim_list
+        for verdict in claims.evaluate(
+            claim, data, claims.definitions(claim, products, user=bool(inputs.paths))
+        )
+    ]
 
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
