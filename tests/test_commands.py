@@ -189,3 +189,9 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_no_half_written_file(
     assert exit_.value.code == 130
     assert capsys.readouterr().err.strip() == "Interrupted."
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_standard_input_is_named_as_such_in_errors_and_accounting(runner):
+    result = runner.invoke(cli, ["inspect", "-"], input="\n")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: standard input: the file is empty\n"

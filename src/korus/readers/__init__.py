@@ -87,6 +87,19 @@ def read_file(
     others as set aside; other readers read the whole file (the metrics filter anyway).
     """
     path = Path(path)
+    if _STDIN_COPY is not None and path == _STDIN_COPY:
+        # Standard input is read from a temporary copy; people should see its real name.
+        try:
+            reading = _read_file(path, layout, pair)
+        except DataFileError as exc:
+            raise DataFileError(str(exc).replace(str(path), "standard input")) from None
+        for account in reading.accounting:
+            account.file = "standard input"
+        return reading
+    return _read_file(path, layout, pair)
+
+
+def _read_file(path: Path, layout: str | None, pair: tuple[str, str] | None) -> Reading:
     if layout is None:
         layout = detect(path)
     table = layouts()
@@ -161,9 +174,15 @@ def expand(paths: list[str | Path], skipped: list[str] | None = None) -> list[Pa
 _STDIN_COPY: Path | None = None
 
 
+_STDIN_SEEN: object = None  # the stream _STDIN_COPY was copied from
+
+
 def _stdin_copy() -> Path:
-    global _STDIN_COPY
-    if _STDIN_COPY is None:
+    # One copy per standard input stream: "-" given twice reads the same data, and a
+    # process that is handed a new stream (a test runner) gets a new copy.
+    global _STDIN_COPY, _STDIN_SEEN
+    if _STDIN_COPY is None or _STDIN_SEEN is not sys.stdin:
+        _STDIN_SEEN = sys.stdin
         handle, name = tempfile.mkstemp(prefix="korus-stdin-")
         with os.fdopen(handle, "wb") as out:
             shutil.copyfileobj(sys.stdin.buffer, out)
