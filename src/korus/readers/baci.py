@@ -862,13 +862,13 @@ def _hs6(texts, rows, name: str):
     return codes.rows(), codes.flags(lambda text: len(text) == 5)
 
 
-def _hs6_scan(texts) -> bool | None:
-    """Return whether any k text has 5 digits, when every one is 5 or 6 ASCII digits; else
-    None. Looks at the bytes of the Arrow buffers only."""
+def _hs6_chunks(texts):
+    """Return, per non-empty chunk, (chunk, code lengths, digit bytes) when every k text is
+    5 or 6 ASCII digits; else None. Looks at the bytes of the Arrow buffers only."""
     import numpy as np
     import pyarrow as pa
 
-    lost = False
+    found = []
     for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
         if not len(chunk):
             continue
@@ -877,14 +877,22 @@ def _hs6_scan(texts) -> bool | None:
         _, offsets, data = chunk.buffers()
         offsets = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
         lengths = np.diff(offsets)
-        shortest, longest = lengths.min(), lengths.max()
-        if shortest < 5 or longest > 6:
+        if lengths.min() < 5 or lengths.max() > 6:
             return None
         digits = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
         if digits.min() < 48 or digits.max() > 57:  # not all of "0" to "9"
             return None
-        lost = lost or shortest == 5
-    return lost
+        found.append((chunk, lengths, digits))
+    return found
+
+
+def _hs6_scan(texts) -> bool | None:
+    """Return whether any k text has 5 digits, when every one is 5 or 6 ASCII digits; else
+    None."""
+    chunks = _hs6_chunks(texts)
+    if chunks is None:
+        return None
+    return any(lengths.min() == 5 for _, lengths, _ in chunks)
 
 
 def _hs6_fast(texts):
@@ -894,22 +902,12 @@ def _hs6_fast(texts):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    chunks = _hs6_chunks(texts)
+    if chunks is None:
+        return None
     codes, lost = [], []
-    for chunk in chunks:
-        if not len(chunk):
-            continue
-        if chunk.null_count or chunk.type != pa.string():
-            return None
-        _, offsets, data = chunk.buffers()
-        offsets = np.frombuffer(offsets, np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
-        lengths = np.diff(offsets)
-        shortest, longest = lengths.min(), lengths.max()
-        if shortest < 5 or longest > 6:
-            return None
-        digits = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
-        if digits.min() < 48 or digits.max() > 57:  # not all of "0" to "9"
-            return None
+    for chunk, lengths, digits in chunks:
+        shortest = lengths.min()
         if shortest == 6:  # the usual case: six digits a code, summed column by column
             table = digits.reshape(-1, 6)
             number = table[:, 0].astype(np.int32)
