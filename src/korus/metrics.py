@@ -68,6 +68,12 @@ def change_between(series: pd.Series) -> Change:
     )
 
 
+def _rows(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    """Return the rows of ``frame`` where ``mask`` holds: the frame itself when it holds
+    everywhere (a reader that read one country pair's rows only), without a copy."""
+    return frame if mask.all() else frame[mask]
+
+
 def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
     """Return one row per year for every series: the stated annual rows, else 12 months added.
 
@@ -77,10 +83,11 @@ def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
     sum of its months (a product absent in a published month had no trade in it). A year
     with fewer months is left out: it is a partial year, never a year.
     """
-    annual = frame[frame["month"].isna()]
-    monthly = frame[frame["month"].notna()]
-    if monthly.empty:
-        return annual
+    dated = frame["month"].notna()
+    if not dated.any():
+        return frame  # whole years only (no copy)
+    annual = frame[~dated]
+    monthly = frame[dated]
     series = ["reporter", "partner", "flow", "source"]
     stated = set(annual[["year", *series]].drop_duplicates().itertuples(index=False, name=None))
     months = monthly.groupby(["year", *series], observed=True)["month"].nunique()
@@ -162,7 +169,8 @@ def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
     has_total = is_total.groupby(keys, observed=True).transform("any")
     width = frame["product"].str.len()
     coarsest = width.groupby(keys, observed=True).transform("min")
-    return frame[is_total | (~has_total & (width == coarsest))]
+    chosen = is_total | (~has_total & (width == coarsest))
+    return frame if chosen.all() else frame[chosen]
 
 
 def bilateral_flows(
@@ -179,25 +187,24 @@ def bilateral_flows(
     products, from the sum of its coarsest product level. Every asked year must be a whole
     year the data holds; figures from two sources are never combined.
     """
-    pair = frame[
-        (frame["reporter"] == reporter)
-        & (frame["partner"] == partner)
-        & frame["flow"].isin(list(FLOW_COLUMNS))
-    ]
-    if pair.empty:
+    # One mask, one copy of the rows (a large frame is filtered once, not step by step).
+    both = (frame["reporter"] == reporter) & (frame["partner"] == partner)
+    in_pair = both & frame["flow"].isin(list(FLOW_COLUMNS))
+    if not in_pair.any():
         raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
-    annual = whole_years(pair[pair["year"].isin(years)])
+    annual = whole_years(_rows(frame, in_pair & frame["year"].isin(years)))
+    # Which (year, flow) the whole years hold, worked out once (not a pass per year).
+    held = set(annual[["year", "flow"]].drop_duplicates().itertuples(index=False, name=None))
+    held_years = {year for year, _ in held}
     for year in years:
-        if not (annual["year"] == year).any():
-            raise _coverage_error(pair, year, f"{reporter}-{partner} trade")
+        if year not in held_years:
+            raise _coverage_error(frame[in_pair], year, f"{reporter}-{partner} trade")
         for flow in need:
-            if not ((annual["year"] == year) & (annual["flow"] == flow)).any():
+            if (year, flow) not in held:
                 raise _missing_flow(annual, reporter, partner, flow, year)
     rows = _product_rows(annual)
     _one_source(rows, f"{reporter}-{partner} totals")
-    values = rows.pivot_table(
-        index="year", columns="flow", values="value_usd", aggfunc="sum", observed=True
-    )
+    values = rows.groupby(["year", "flow"], observed=True)["value_usd"].sum().unstack("flow")
     out = pd.DataFrame(
         {
             "year": values.index.astype(int),
@@ -208,7 +215,8 @@ def bilateral_flows(
         }
     )
     out = _provenance(out, rows).sort_values("year").reset_index(drop=True)
-    stated = _stated_balances(frame, reporter, partner, years, rows["source"].iloc[0])
+    balances = frame[both & (frame["flow"] == "balance")]
+    stated = _stated_balances(balances, reporter, partner, years, rows["source"].iloc[0])
     if stated is not None:
         out["balance_stated"] = stated.reindex(out["year"]).to_numpy()
     return out
@@ -304,12 +312,13 @@ class HSChapters:
 
 def _base_products(pair: pd.DataFrame, grouping: ProductGrouping) -> pd.DataFrame:
     """Rows of one product classification at one level: the finest the data has."""
-    products = pair[pair["product"] != TOTAL]
-    products = products[products["classification"].map(grouping.matches).astype(bool)]
+    classifications = pair["classification"]
+    matching = [name for name in classifications.unique() if grouping.matches(name)]
+    products = _rows(pair, (pair["product"] != TOTAL) & classifications.isin(matching))
     if products.empty:
         return products
     widths = products["product"].str.len()
-    return products[widths == widths.max()]
+    return _rows(products, widths == widths.max())
 
 
 def sector_values(
@@ -337,11 +346,12 @@ def sector_values(
     value, share_pct[, value_since, change, pct_change, contribution_pp], source, basis,
     vintage. Sorted largest first (for a deficit, the most negative first).
     """
-    pair = frame[
+    pair = _rows(
+        frame,
         (frame["reporter"] == reporter)
         & (frame["partner"] == partner)
-        & frame["flow"].isin(list(FLOW_COLUMNS))
-    ]
+        & frame["flow"].isin(list(FLOW_COLUMNS)),
+    )
     grouping = grouping or HSChapters()
     base = whole_years(_base_products(pair, grouping))
     family = grouping.family
@@ -357,7 +367,7 @@ def sector_values(
             raise DataCoverageError(
                 f"the data holds no {family} products for {wanted} (it has {have[0]}-{have[-1]})"
             )
-    base = base[base["year"].isin(years)]
+    base = _rows(base, base["year"].isin(years))
     needed = (
         list(FLOW_COLUMNS) if flow == "balance" else ["export" if flow == "exports" else "import"]
     )
@@ -366,8 +376,8 @@ def sector_values(
             if not ((base["year"] == wanted) & (base["flow"] == side)).any():
                 raise _missing_flow(whole_years(pair), reporter, partner, side, wanted)
     _one_source(base, "sector figures")
-    wide = base.pivot_table(
-        index=["year", "product"], columns="flow", values="value_usd", aggfunc="sum"
+    wide = (
+        base.groupby(["year", "product", "flow"], observed=True)["value_usd"].sum().unstack("flow")
     )
     for side in FLOW_COLUMNS:
         if side not in wide.columns:

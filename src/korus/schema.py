@@ -87,6 +87,9 @@ class Reading:
 
     frame: pd.DataFrame
     accounting: list[Accounting]
+    # The reader has made sure that no two rows share a key (KEY): ``readers.load`` then
+    # looks for repeats only between files, and only in the years two files share.
+    unique: bool = False
 
 
 def empty_frame() -> pd.DataFrame:

@@ -117,6 +117,37 @@ def _read_file(path: Path, layout: str | None, pair: tuple[str, str] | None) -> 
     return reader(path, layout) if reader else module.read(path)
 
 
+def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
+    """Return the Reading of each file, in order. Files of one layout whose reader defines
+    ``read_many(paths, pair)`` (BACI: a folder of years) are read together by it."""
+    table = None
+    readings: list[Reading] = []
+    run: list[Path] = []  # files of one layout waiting to be read together
+    run_module = None
+
+    def flush() -> None:
+        if run:
+            readings.extend(run_module.read_many(list(run), pair))
+            run.clear()
+
+    for path in files:
+        module, name = None, layout
+        if _STDIN_COPY is None or path != _STDIN_COPY:
+            name = layout or detect(path)
+            table = table or layouts()
+            module = table.get(name)
+            module = module if hasattr(module, "read_many") else None
+        if module is None or module is not run_module:
+            flush()
+        if module is None:
+            readings.append(read_file(path, name, pair))
+        else:
+            run.append(path)
+        run_module = module
+    flush()
+    return readings
+
+
 # In a folder, files that document the data rather than hold it.
 DOCUMENTS = {".txt", ".md", ".pdf", ".html", ".htm", ".json.md", ".doc", ".docx"}
 
@@ -211,7 +242,7 @@ def load(
     import pandas as pd
 
     skipped: list[str] = []
-    readings = [read_file(path, layout, pair) for path in expand(paths, skipped)]
+    readings = _read_files(expand(paths, skipped), layout, pair)
     if skipped:
         readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     for reading in readings:
@@ -220,7 +251,7 @@ def load(
                 raise DataFileError(f"{account.file}: the file has a header but no data rows")
     frame = pd.concat([reading.frame for reading in readings], ignore_index=True)
     accounting = [account for reading in readings for account in reading.accounting]
-    repeats = frame.duplicated(subset=KEY, keep="first")
+    repeats = _repeats(frame, readings)
     if repeats.any():
         exact = frame.duplicated(keep="first")
         conflicting = repeats & ~exact
@@ -245,6 +276,36 @@ def load(
     if len(readings) == 1 and not repeats.any():
         return readings[0]
     return Reading(frame, accounting)
+
+
+def _repeats(frame, readings: list[Reading]):
+    """Return which rows of the stacked ``frame`` repeat the key of an earlier row.
+
+    Two rows can share a key only within one year. The rows looked at are those of a year
+    that two files hold, or of a file whose reader has not made sure of unique keys; the
+    others (a folder of one file a year, say) are not compared with anything.
+    """
+    import numpy as np
+    import pandas as pd
+
+    owners: dict[int, int] = {}  # year -> number of readings holding it
+    for reading in readings:
+        for year in pd.unique(reading.frame["year"]):
+            owners[int(year)] = owners.get(int(year), 0) + 1
+    shared = [year for year, count in owners.items() if count > 1]
+    look = np.repeat(
+        np.array([not reading.unique for reading in readings], dtype=bool),
+        [len(reading.frame) for reading in readings],
+    )
+    if shared:
+        look |= frame["year"].isin(shared).to_numpy()
+    if not look.any():
+        return pd.Series(False, index=frame.index)
+    if look.all():
+        return frame.duplicated(subset=KEY, keep="first")
+    repeats = pd.Series(False, index=frame.index)
+    repeats[look] = frame[look].duplicated(subset=KEY, keep="first").to_numpy()
+    return repeats
 
 
 def _overlap_error(frame, repeats, conflicting: bool, count: int, where: str) -> None:

@@ -159,7 +159,7 @@ def read(
     ``country_codes`` and ``product_codes`` name the companion files; by default they are
     looked for beside the data file.
     """
-    return _read(Path(path), None, country_codes, product_codes)
+    return _readings([_read(Path(path), None, country_codes, product_codes)])[0]
 
 
 def scan(
@@ -175,10 +175,20 @@ def scan(
     aside as "other country pairs (not asked for)", counted, and never become a frame.
     ``pair=None`` reads the whole file (``read``).
     """
-    return _read(Path(path), pair, country_codes, product_codes)
+    return _readings([_read(Path(path), pair, country_codes, product_codes)])[0]
 
 
-def _read(path: Path, pair, country_codes, product_codes) -> Reading:
+def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Reading]:
+    """Return the Reading of each of several BACI files (a folder of years), as ``scan``
+    (``read`` when ``pair`` is None) would, each file with its own companion files.
+
+    The frames are built together, in one go, and handed out file by file: a folder of
+    thirty years costs little more than one year.
+    """
+    return _readings([_read(Path(path), pair, None, None) for path in paths])
+
+
+def _read(path: Path, pair, country_codes, product_codes) -> _Flows:
     """Read from korus's cache of the file when there is one, else from the file itself; a
     cache that turns out damaged while read is removed and the file read instead."""
     from korus import cache
@@ -193,7 +203,22 @@ def _read(path: Path, pair, country_codes, product_codes) -> Reading:
     return _read_from(path, pair, country_codes, product_codes, None)
 
 
-def _read_from(path: Path, pair, country_codes, product_codes, hit) -> Reading:
+@dataclass
+class _Flows:
+    """One file's flows, ready to become its part of a canonical frame."""
+
+    accounting: Accounting
+    year: object  # int16 years
+    exporter: object  # positions in korus_codes
+    importer: object
+    product: object  # int32 HS6 codes
+    value: object  # float64 thousands of US dollars
+    korus_codes: list[str]
+    classification: str
+    vintage: str
+
+
+def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
     import numpy as np
 
     from korus import cache
@@ -308,8 +333,9 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> Reading:
         "each BACI row gives the exporter's export and the importer's import (both FOB, "
         "CEPII's reconciled value)"
     )
-    frame = _frame(year, exporter, importer, product, value, korus_codes, classification, vintage)
-    return Reading(frame, [accounting])
+    return _Flows(
+        accounting, year, exporter, importer, product, value, korus_codes, classification, vintage
+    )
 
 
 def _import_pandas_meanwhile() -> None:
@@ -325,41 +351,69 @@ def _import_pandas_meanwhile() -> None:
         threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
 
 
-def _frame(year, exporter, importer, product, value, korus_codes, classification, vintage):
-    """Return the canonical frame of the HS6 flows, each as the exporter's export and the
-    importer's import.
+def _readings(parts: list[_Flows]) -> list[Reading]:
+    """Return each file's Reading: its flows as canonical rows, each flow as the exporter's
+    export and the importer's import.
 
-    Built as one Arrow table, each text column taken from its few distinct labels by
-    position (no Python string per row), and turned into pandas once: already in the
-    canonical columns, order and dtypes, values rounded to the cent, so ``canonical()``
-    would return it unchanged (a test holds it to that) and is not asked to, which would
-    cost more than the rest for a year's few thousand rows.
+    The files' rows are built as one Arrow table, each text column taken from its few
+    distinct labels by position (no Python string per row), turned into pandas once and
+    cut into the files' frames (views, not copies). Each frame is already in the canonical
+    columns, order and dtypes, values rounded to the cent, so ``canonical()`` would return
+    it unchanged (a test holds it to that) and is not asked to, which would cost more than
+    the rest for a year's few thousand rows.
     """
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    count = len(year)
-    rows = 2 * count
-    present, positions = np.unique(product, return_inverse=True)
+    codes = sorted({code for part in parts for code in part.korus_codes})
+    at = {code: index for index, code in enumerate(codes)}
+    classifications = sorted({part.classification for part in parts})
+    vintages = sorted({part.vintage for part in parts})
+    columns: dict[str, list] = {name: [] for name in ("t", "r", "p", "f", "k", "v", "c", "g")}
+    for part in parts:  # each file's exports, then its imports
+        count = len(part.year)
+        lookup = np.array([at[code] for code in part.korus_codes] or [0], dtype=np.int32)
+        exporter, importer = lookup[part.exporter], lookup[part.importer]
+        columns["t"] += [part.year, part.year]
+        columns["r"] += [exporter, importer]
+        columns["p"] += [importer, exporter]
+        columns["f"].append(np.repeat(np.array([0, 1], np.int8), count))
+        columns["k"] += [part.product, part.product]
+        columns["v"] += [part.value, part.value]
+        columns["c"].append(np.full(2 * count, classifications.index(part.classification)))
+        columns["g"].append(np.full(2 * count, vintages.index(part.vintage)))
+    joined = {
+        name: np.concatenate(arrays) if arrays else np.array([], np.int32)
+        for name, arrays in columns.items()
+    }
+    rows = len(joined["t"])
+    present, positions = np.unique(joined["k"].astype(np.int32), return_inverse=True)
     labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
     table = pa.table(
         {
-            "year": np.concatenate([year, year]).astype(np.int16),
+            "year": joined["t"].astype(np.int16),
             "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
-            "reporter": _text(korus_codes, np.concatenate([exporter, importer])),
-            "partner": _text(korus_codes, np.concatenate([importer, exporter])),
-            "flow": _text(["export", "import"], np.repeat(np.array([0, 1], np.int8), count)),
-            "product": _text(labels, np.concatenate([positions, positions])),
-            "classification": _same(classification, rows),
-            "value_usd": np.round(np.concatenate([value, value]) * UNIT, 2),
+            "reporter": _text(codes, joined["r"]),
+            "partner": _text(codes, joined["p"]),
+            "flow": _text(["export", "import"], joined["f"]),
+            "product": _text(labels, positions),
+            "classification": _text(classifications, joined["c"]),
+            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
             "source": _same(SOURCE, rows),
             "basis": _same(BASIS, rows),
-            "vintage": _same(vintage, rows),
+            "vintage": _text(vintages, joined["g"]),
         }
     )
-    return table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    readings, start = [], 0
+    for part in parts:
+        end = start + 2 * len(part.year)
+        piece = frame if len(parts) == 1 else frame.iloc[start:end].reset_index(drop=True)
+        readings.append(Reading(piece, [part.accounting], unique=True))
+        start = end
+    return readings
 
 
 # ------------------------------------------------------------------------ the data file
