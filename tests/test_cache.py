@@ -328,6 +328,18 @@ def pair_rows(frame: pd.DataFrame, pair=PAIR) -> pd.DataFrame:
     return frame[chosen & (frame["reporter"] != frame["partner"])].reset_index(drop=True)
 
 
+@pytest.fixture(params=["parsed whole", "streamed in pieces"])
+def scan_mode(request, monkeypatch) -> str:
+    """A first pair read of the file parsed whole (the cache written from its columns), and
+    streamed in pieces of a few lines (only the pair's rows kept; the cache written by
+    reading the file again)."""
+    if request.param == "streamed in pieces":
+        monkeypatch.setattr(baci, "STREAM_FROM", 0)
+        monkeypatch.setattr(baci, "STREAM_CHUNK", 256)
+    return request.param
+
+
+@pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
 def test_push_down_gives_the_pairs_rows_of_a_full_read(cached, tmp_path, shuffle):
     path = make_year(tmp_path / "baci", shuffle=shuffle)
@@ -345,6 +357,7 @@ def test_push_down_gives_the_pairs_rows_of_a_full_read(cached, tmp_path, shuffle
     assert from_cache(read(path, None))
 
 
+@pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("source", ["csv", "cache"])
 def test_a_pair_read_accounts_for_every_row(cached, tmp_path, source):
     path = make_year(tmp_path / "baci")
@@ -407,6 +420,7 @@ def test_a_folder_of_years_has_a_cache_for_each_year(cached, tmp_path):
     assert sorted(again.frame["year"].unique()) == [2018, 2019, 2020]
 
 
+@pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
 def test_an_error_names_the_same_line_read_from_the_cache(cached, tmp_path, shuffle):
     repeat = "2020,842,410,870323,1.000,"
@@ -544,3 +558,77 @@ def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monk
     assert not from_cache(read(path))
     assert from_cache(read(path))
     assert cache.clear() == 3
+
+
+def test_a_streamed_pair_read_keeps_few_rows_and_has_the_cache_written(
+    cached, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci, "STREAM_CHUNK", 512)
+    path = make_year(tmp_path / "baci")
+    kept = []
+    original = baci._Streamed.__init__
+
+    def spy(self, name, rows, codes, table, positions, reparse):
+        kept.append(table.num_rows)
+        original(self, name, rows, codes, table, positions, reparse)
+
+    monkeypatch.setattr(baci._Streamed, "__init__", spy)
+    first = read(path)
+    assert kept == [first.accounting[0].rows_kept]  # only the pair's rows were kept
+    assert "wrote korus's cache of the file for the next read" in first.accounting[0].notes
+    second = read(path)
+    assert from_cache(second) and kept == [first.accounting[0].rows_kept]
+    pd.testing.assert_frame_equal(second.frame, first.frame)
+
+
+def test_a_streamed_read_of_a_file_with_a_bad_cell_gives_the_full_reading_s_error(
+    cached, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci, "STREAM_CHUNK", 300)
+    path = make_year(tmp_path / "baci", extra=("2020,516,156,010101,-4,",))
+    lines = path.read_text().splitlines()
+    bad = next(number for number, line in enumerate(lines, 1) if ",-4," in line)
+    with pytest.raises(DataFileError, match=f"line {bad}, column 'v': expected a value of 0"):
+        read(path)
+    assert cache.entries() == []
+
+
+def test_the_command_line_has_the_cache_written_in_the_background(cached, tmp_path, monkeypatch):
+    # A pair read of the command line asks for the cache; after the answer, one detached
+    # process (`korus cache build`) writes it.
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    path = make_year(tmp_path / "baci")
+    cache.defer(True)
+    try:
+        reading = baci.scan(path, PAIR)
+        assert any("written in the background" in note for note in reading.accounting[0].notes)
+        assert cache.entries() == []
+        cache.launch()
+    finally:
+        cache.defer(False)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not [e for e in cache.entries() if e.current]:
+        time.sleep(0.2)
+    with cache.build_lock():  # the builder is done
+        entries = cache.entries()
+    assert [entry.source for entry in entries] == [Path(os.path.realpath(path))]
+    assert entries[0].current
+    assert from_cache(read(path))
+
+
+def test_cache_build_writes_the_entries_of_the_files_given(cached, tmp_path, runner):
+    from korus.cli import cli
+
+    path = make_year(tmp_path / "baci")
+    result = runner.invoke(cli, ["cache", "build", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: cached" in result.output
+    assert [entry.source for entry in cache.entries()] == [Path(os.path.realpath(path))]
+    again = runner.invoke(cli, ["cache", "build", str(path)])
+    assert f"{path}: already cached" in again.output
+    other = tmp_path / "tidy.csv"
+    read(path, None).frame.head(5).to_csv(other, index=False)
+    refused = runner.invoke(cli, ["cache", "build", "--quiet", str(other)])
+    assert refused.exit_code == 1 and refused.output == ""

@@ -460,11 +460,22 @@ def test_a_country_file_of_another_layout_is_an_error(tmp_path):
 # ------------------------------------------------------------- push-down of a pair
 
 
+@pytest.fixture(params=["parsed whole", "streamed in pieces"])
+def scan_mode(request, monkeypatch) -> str:
+    """Each push-down test twice: the file parsed whole, and streamed in pieces of a few
+    lines (pieces end inside lines and in parts: the way a large file is scanned)."""
+    if request.param == "streamed in pieces":
+        monkeypatch.setattr(baci, "STREAM_FROM", 0)
+        monkeypatch.setattr(baci, "STREAM_CHUNK", 40)
+    return request.param
+
+
 def pair_rows(frame: pd.DataFrame, pair=("USA", "KOR")) -> pd.DataFrame:
     chosen = frame["reporter"].isin(pair) & frame["partner"].isin(pair)
     return frame[chosen & (frame["reporter"] != frame["partner"])].reset_index(drop=True)
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_a_scan_for_a_pair_keeps_its_rows_and_counts_the_others(data_file):
     reading = baci.scan(data_file, ("USA", "KOR"))
     pd.testing.assert_frame_equal(reading.frame, pair_rows(baci.read(data_file).frame))
@@ -476,11 +487,13 @@ def test_a_scan_for_a_pair_keeps_its_rows_and_counts_the_others(data_file):
     assert "1 product codes k had 5 digits" in " ".join(account.notes)  # 10129, KOR -> USA
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_the_pair_is_either_way_round(data_file):
     one = baci.scan(data_file, ("USA", "KOR")).frame
     pd.testing.assert_frame_equal(baci.scan(data_file, ("KOR", "USA")).frame, one)
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_read_file_and_load_pass_the_pair_to_the_reader(data_file):
     expected = baci.scan(data_file, ("USA", "KOR"))
     for reading in (
@@ -502,6 +515,7 @@ def test_a_reader_without_push_down_reads_the_whole_file(tmp_path):
     assert asked.accounting[0].set_aside == whole.accounting[0].set_aside == {}
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_two_baci_codes_of_one_country_in_the_pair_are_added_together(tmp_path):
     folder = tmp_path / "germany"
     release(folder)
@@ -526,6 +540,7 @@ def test_two_baci_codes_of_one_country_in_the_pair_are_added_together(tmp_path):
     assert frame.loc[frame["flow"] == "export", "value_usd"].tolist() == [3_250.0]
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_a_pair_the_file_does_not_hold_gives_no_rows(data_file):
     reading = baci.scan(data_file, ("USA", "FRA"))
     assert reading.frame.empty and list(reading.frame.columns) == list(COLUMNS)
@@ -533,6 +548,7 @@ def test_a_pair_the_file_does_not_hold_gives_no_rows(data_file):
     assert account.rows_kept == 0 and account.balanced()
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_a_bad_product_code_outside_the_pair_is_only_found_by_a_full_read(tmp_path):
     path = bad_file(tmp_path, ("2021", "516", "410", "0101", "1", ""))
     assert len(baci.scan(path, ("USA", "KOR")).frame) == 4
@@ -540,6 +556,7 @@ def test_a_bad_product_code_outside_the_pair_is_only_found_by_a_full_read(tmp_pa
         baci.read(path)
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_a_value_that_is_not_a_number_is_an_error_even_outside_the_pair(tmp_path):
     path = bad_file(tmp_path, ("2021", "516", "410", "260111", "n/a", ""))
     with pytest.raises(DataFileError) as error:
@@ -549,6 +566,7 @@ def test_a_value_that_is_not_a_number_is_an_error_even_outside_the_pair(tmp_path
     )
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_codes_with_spaces_around_them_read_the_same(tmp_path, data_file):
     spaced = [(t, f" {i}", f"{j} ", f" {k}", v, q) for t, i, j, k, v, q in ROWS]
     path = write_data(data_file.with_name("BACI_HS92_Y2021_V202301_spaced.csv"), spaced)
@@ -558,12 +576,14 @@ def test_codes_with_spaces_around_them_read_the_same(tmp_path, data_file):
     )
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_a_country_code_nobody_knows_is_an_error_for_a_pair_read_too(tmp_path):
     path = bad_file(tmp_path, ("2021", "156", "998", "870324", "1", ""))
     with pytest.raises(DataFileError, match="line 4, column 'j': BACI country code 998"):
         baci.scan(path, ("USA", "KOR"))
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_the_frame_is_already_canonical(tmp_path, data_file):
     # The reader builds the canonical frame itself (schema.canonical() would cost more than
     # the rest for a pair's few rows): canonical() must give it back unchanged.

@@ -63,6 +63,9 @@ STALE_TEMP_SECONDS = 3600  # a temporary file this old is left over from an inte
 _enabled: bool | None = None
 _excluded: set[str] = set()
 _pending: list[threading.Thread] = []
+_deferred = False  # entries asked for are written after the command, in the background
+_requested: list[str] = []
+LOCK = ".build.lock"  # held by the process writing entries (one at a time)
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,88 @@ def write(
         for temp in temps:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+
+def defer(on: bool = True) -> None:
+    """Write the entries that readers ask for (``request``) after the command, in a process
+    of their own (``launch``), instead of at once (the command line turns this on)."""
+    global _deferred
+    _deferred = bool(on)
+
+
+def request(path: Path, layout: str, build) -> str:
+    """Ask for a cache entry of a file that a reader read without keeping its rows (a
+    country pair's rows only); return a note saying what was done.
+
+    ``build(path)`` reads the file again and writes the entry. Deferred (``defer``), the
+    entry is written after the command has answered, by ``launch``; else here and now.
+    """
+    if _deferred:
+        _requested.append(os.path.realpath(path))
+        return (
+            "korus's cache of the file is written in the background, after this answer, "
+            "for the next read"
+        )
+    with build_lock():
+        hit = find(path, layout)
+        if hit is None:
+            build(path)
+        else:
+            hit.close()
+    return "wrote korus's cache of the file for the next read"
+
+
+def launch() -> None:
+    """Start one background process that writes the entries asked for (``request``):
+    ``python -m korus cache build --quiet FILE...``, detached, its output discarded.
+
+    Builders wait for one another (``build_lock``), so that many commands in a row never
+    write many entries at once; each first looks whether the entry has been written since.
+    """
+    import subprocess
+
+    files = list(dict.fromkeys(_requested))
+    _requested.clear()
+    if not files or not is_enabled():
+        return
+    command = [sys.executable, "-m", "korus", "cache", "build", "--quiet", *files]
+    options: dict = {"start_new_session": True}
+    if sys.platform == "win32":
+        options = {
+            "creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+        }
+    with contextlib.suppress(OSError):  # a cache is a convenience: never fail the command
+        subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            env={**os.environ, ENV_DIR: str(cache_dir())},
+            **options,
+        )
+
+
+@contextlib.contextmanager
+def build_lock():
+    """Hold the cache folder's writing lock (waiting for another writer to finish)."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK, "a+b")  # noqa: SIM115 (held across the yield)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows: writers are not kept apart (each renames into place)
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # closing releases the lock
 
 
 def write_in_background(path: Path, layout: str, build, **options) -> None:

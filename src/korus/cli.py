@@ -9,6 +9,7 @@ import functools
 import re
 import signal
 import sys
+from pathlib import Path
 from dataclasses import dataclass
 
 import click
@@ -845,6 +846,47 @@ def cache_list():
         click.echo(f"{entry.source}\t{entry.size:,} bytes\t{state}")
 
 
+@cache.command("build")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--quiet", is_flag=True, help="Say nothing (errors still end with exit 1).")
+def cache_build(files, quiet):
+    """Write the cache entries of FILES now (a large BACI year, say).
+
+    A first read that keeps only one country pair's rows leaves this to a background
+    process after its answer; run it yourself to have the entries before the next question.
+    """
+    from korus import cache as store
+    from korus import readers
+
+    failed = None
+    for given in files:
+        path = Path(given)
+        try:
+            module = readers.layouts()[readers.detect(path)]
+            build = getattr(module, "build_cache", None)
+            if build is None:
+                raise KorusError(
+                    f"{path}: the {module.LAYOUT} layout is read without a cache (only large "
+                    "BACI files are cached)"
+                )
+            with store.build_lock():
+                hit = store.find(path, module.LAYOUT)
+                if hit is not None:
+                    hit.close()
+                    state = "already cached"
+                else:
+                    state = "cached" if build(path) else "not cached (see `korus inspect`)"
+        except KorusError as exc:
+            failed = exc
+            if not quiet:
+                click.echo(f"Error: {exc}", err=True)
+            continue
+        if not quiet:
+            click.echo(f"{path}: {state}", err=True)
+    if failed is not None:
+        sys.exit(1)
+
+
 @cache.command("clear")
 def cache_clear():
     """Remove every cache entry."""
@@ -860,8 +902,13 @@ def main() -> None:
         # Like cat or csvkit: when the reader of a pipe goes away (| head), end at once and
         # quietly instead of raising BrokenPipeError on the next write.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    from korus import cache
+
+    cache.defer()  # cache entries asked for are written after the answer, in the background
     try:
         cli(prog_name="korus", standalone_mode=False)
+        sys.stdout.flush()
+        cache.launch()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

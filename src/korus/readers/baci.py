@@ -225,17 +225,6 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
 
     name = str(path)
     accounting = Accounting(file=name, layout=LAYOUT)
-    key = None
-    if hit is None:
-        _import_pandas_meanwhile()
-        key = cache.source_key(path, LAYOUT)  # the file as it is before it is read
-        source = _parse(path, name)
-    else:
-        source = _Cached(hit, name)
-    accounting.rows_read = source.rows
-    if source.rows == 0:
-        raise DataFileError(f"{name}: the file has a BACI header but no data rows")
-
     # Companion files: classification, release, and the country table.
     country_file = _given(country_codes, name, "country codes") or _companion(
         path, "country_codes_V*.csv"
@@ -243,6 +232,20 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
     product_file = _given(product_codes, name, "product codes") or _companion(
         path, "product_codes_HS*_V*.csv"
     )
+    key = None
+    if hit is None:
+        _import_pandas_meanwhile()
+        key = cache.source_key(path, LAYOUT)  # the file as it is before it is read
+        source = None
+        if pair is not None:
+            source = _stream(path, name, pair, country_file)
+        source = source or _parse(path, name)
+    else:
+        source = _Cached(hit, name)
+    accounting.rows_read = source.rows
+    if source.rows == 0:
+        raise DataFileError(f"{name}: the file has a BACI header but no data rows")
+
     classification = _classification(path, product_file, accounting)
     vintage = _vintage(path, country_file, product_file, accounting)
 
@@ -270,8 +273,11 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
     if hit is not None:
         cached = f"read from korus's cache of the file ({hit.path}; `korus cache clear` removes it)"
     elif key is not None and cache.wanted(path):
-        source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
-        cached = "writing korus's cache of the file for the next read"
+        if isinstance(source, _Streamed):  # its rows are gone: the cache reads the file again
+            cached = cache.request(path, LAYOUT, build_cache)
+        else:
+            source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
+            cached = "writing korus's cache of the file for the next read"
     del source
 
     korus_codes = sorted(set(mapping.values()))
@@ -617,15 +623,17 @@ class _Parsed:
         t, i, j, v = (_numbers(table[column]) for column in ("t", "i", "j", "v"))
         return _Rows(t, i, j, k, lost, v, chosen)
 
-    def write_cache(self, path: Path, key: dict, info: dict, background: bool) -> None:
+    def write_cache(self, path: Path, key: dict, info: dict, background: bool):
         """Keep the parsed columns as korus's cache of ``path`` for the next read, with
-        ``info`` (JSON) beside them; ``key`` is the file as it was before it was read."""
+        ``info`` (JSON) beside them; ``key`` is the file as it was before it was read.
+        Return the entry's main file (None: not written), or None when written in the
+        background."""
         from korus import cache
 
         write = cache.write_in_background if background else cache.write
         size = _row_group(self.rows)
         build = lambda: self._cache_table(size, info)  # noqa: E731
-        write(path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size)
+        return write(path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size)
 
     def _cache_table(self, size: int, info: dict):
         """Return (schema, pieces, info) for the cache: every row, in the order of exporter
@@ -758,6 +766,245 @@ def _in_order(table) -> bool:
             return False
         previous = (i[-1], j[-1])
     return True
+
+
+def build_cache(path: Path) -> bool:
+    """Write korus's cache of a BACI file (``korus cache build``); return whether written.
+
+    The file is read in full and checked as a first read would (a file korus cannot read
+    raises its error); a file whose product codes are not all HS6 is not cached.
+    """
+    from korus import cache
+
+    path = Path(path)
+    name = str(path)
+    key = cache.source_key(path, LAYOUT)
+    source = _parse(path, name)
+    if source.rows == 0:
+        raise DataFileError(f"{name}: the file has a BACI header but no data rows")
+    country_file = _companion(path, "country_codes_V*.csv")
+    accounting = Accounting(file=name, layout=LAYOUT)
+    mapping = _country_map(source.codes, source.first_line, country_file, name, accounting)
+    known = {
+        "file": _version(country_file),
+        "korus": __version__,
+        "mapping": mapping,
+        "notes": accounting.notes,
+    }
+    return source.write_cache(path, key, {"countries": known}, background=False) is not None
+
+
+# Streamed push-down: a year file is parsed in parts, one thread each, chunk by chunk; only
+# the asked pair's rows are kept, so memory stays small whatever the file's size.
+STREAM_CHUNK = 4 << 20  # bytes parsed at a time by one thread
+STREAM_THREADS = False
+STREAM_FROM = 64 << 20  # smaller files are parsed whole (``_parse``): as fast, simpler
+
+
+class _Anomaly(Exception):
+    """Something the streamed scan leaves to the full reading, whose errors name the line."""
+
+
+class _Streamed:
+    """A BACI CSV scanned for one country pair's rows: every row parsed, in parallel parts,
+    and checked for its year, country codes and value; only the pair's rows kept.
+
+    Anything unusual (a cell that does not parse, a year, code or value out of range, a
+    gzipped file) makes ``_stream`` return None, and the file is read by ``_parse``, whose
+    errors name the line: the streamed scan gives the same frame, or stands aside.
+    """
+
+    def __init__(self, name: str, rows: int, codes: list[int], table, positions, reparse):
+        self.name = name
+        self.rows = rows
+        self.codes = codes
+        self.table = table  # the kept rows: t, i, j, k (text), v
+        self.positions = positions  # their data rows in the file
+        self._reparse = reparse
+
+    def first_line(self, code: int) -> tuple[str, int] | None:
+        """Return (column, line) of the first row holding a code (an error's words): the
+        file is parsed again, in full (an error path)."""
+        return self._reparse().first_line(code)
+
+    def rows_of(self, wanted: list[int] | None) -> _Rows:
+        """Return the kept rows whose exporter and importer are both among ``wanted``."""
+        import numpy as np
+        import pyarrow as pa
+
+        i, j = _numbers(self.table["i"]), _numbers(self.table["j"])
+        chosen = _chosen(i, j, wanted) if wanted is not None else np.arange(len(i))
+        table = self.table.take(pa.array(chosen))
+        positions = self.positions[chosen]
+        k, lost = _hs6(table["k"], positions, self.name)
+        t, i, j, v = (_numbers(table[column]) for column in ("t", "i", "j", "v"))
+        return _Rows(t, i, j, k, lost, v, positions)
+
+
+def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed | None:
+    """Scan a large plain BACI CSV for ``pair``'s rows; None when the file is small, gzipped
+    or anything in it needs the full reading (``_parse``)."""
+    import os
+    import threading
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from korus import progress
+
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if size < STREAM_FROM or head[:2] == b"\x1f\x8b" or b"\n" not in head:
+        return None
+    header = _header(path, name)
+    start = head.index(b"\n") + 1
+    parts = 1 if STREAM_THREADS else max(1, min(4, os.cpu_count() or 1))
+    bounds = [start]
+    with open(path, "rb") as handle:
+        for number in range(1, parts):
+            handle.seek(start + (size - start) * number // parts)
+            handle.readline()  # to the start of the next line
+            bounds.append(max(bounds[-1], handle.tell()))
+    bounds.append(size)
+    listed = _country_rows(country_file, name) if country_file is not None else {}
+    asked = {str(code) for code in pair}
+    member = np.zeros(MAX_CODE + 1, dtype=bool)
+    decided = np.zeros(MAX_CODE + 1, dtype=bool)
+    lock = threading.Lock()
+    types = {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string()}
+    types["v"] = pa.float64()
+
+    def columns(names: list[str]):
+        return pacsv.ConvertOptions(
+            column_types=types,
+            include_columns=names,
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+
+    # k (text, the costliest column to convert) is parsed only for the pieces that hold a
+    # row of the pair (a few: BACI's rows are in exporter, importer order); in a file of
+    # another order, where most pieces would need a second parse, once a few have, it is
+    # parsed with the rest.
+    numbers, everything, only_k = columns(["t", "i", "j", "v"]), columns(NEEDED), columns(["k"])
+    second_parses = [0] * parts
+    done = [0] * parts
+    results: list[list | None] = [None] * parts
+    failures: list[BaseException] = []
+
+    def learn(present) -> None:
+        """Decide, once per code, whether a code seen in the file is one of the pair's."""
+        new = np.flatnonzero(present & ~decided)
+        if not len(new):
+            return
+        with lock:
+            for code in new:
+                if not decided[code]:
+                    country = _country_of(int(code), listed)[0]
+                    member[code] = country is not None and country.code in asked
+                    decided[code] = True
+
+    def scan(number: int) -> None:
+        found = []
+        try:
+            options = pacsv.ReadOptions(
+                column_names=header, use_threads=STREAM_THREADS, block_size=BLOCK_BYTES
+            )
+            for chunk in _chunks(path, bounds[number], bounds[number + 1]):
+                if failures:
+                    return
+                buffer = pa.py_buffer(chunk)
+                with_k = second_parses[number] >= 4
+                table = pacsv.read_csv(
+                    buffer, read_options=options, convert_options=everything if with_k else numbers
+                )
+                done[number] += len(chunk)
+                if not table.num_rows:
+                    continue
+                t, i, j, v = (_numbers(table.column(name)) for name in "tijv")
+                low, high = min(i.min(), j.min()), max(i.max(), j.max())
+                if t.min() < 1000 or t.max() > 9999 or low < 0 or high > MAX_CODE:
+                    raise _Anomaly
+                if not (np.isfinite(v).all() and v.min() >= 0):
+                    raise _Anomaly
+                present = np.zeros(MAX_CODE + 1, dtype=bool)
+                present[i] = True
+                present[j] = True
+                learn(present)
+                mine = np.flatnonzero(member[i] & member[j])
+                kept = table.take(pa.array(mine))
+                if len(mine) and not with_k:
+                    second_parses[number] += 1
+                    texts = pacsv.read_csv(buffer, read_options=options, convert_options=only_k)
+                    if texts.num_rows != table.num_rows:
+                        raise _Anomaly
+                    kept = kept.add_column(3, "k", texts.column("k").take(pa.array(mine)))
+                elif not with_k:
+                    kept = kept.add_column(3, "k", pa.array([], pa.string()))
+                found.append((table.num_rows, present, kept.select(NEEDED), mine))
+            results[number] = found
+        except BaseException as exc:  # looked at by the calling thread
+            failures.append(exc)
+
+    with progress.task(f"reading {path.name}", total=size) as bar:
+        bar.follow(lambda: start + sum(done))
+        threads = [threading.Thread(target=scan, args=(n,)) for n in range(parts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for failure in failures:
+        if not isinstance(failure, pa.ArrowInvalid | _Anomaly | OSError):
+            raise failure
+    if failures:
+        return None
+    rows, offset, present = 0, [], np.zeros(MAX_CODE + 1, dtype=bool)
+    tables, positions = [], []
+    for found in results:
+        for count, seen, kept, mine in found:
+            present |= seen
+            tables.append(kept)
+            positions.append(mine + rows)
+            rows += count
+    schema = pa.schema([(column, types[column]) for column in NEEDED])
+    table = pa.Table.from_batches(
+        [batch for kept in tables for batch in kept.to_batches()], schema=schema
+    )
+    kept_rows = np.concatenate(positions) if positions else np.array([], np.int64)
+    return _Streamed(
+        name,
+        rows,
+        [int(code) for code in np.flatnonzero(present)],
+        table,
+        kept_rows.astype(np.int64),
+        lambda: _parse(path, name),
+    )
+
+
+def _chunks(path: Path, start: int, end: int):
+    """Yield the bytes from ``start`` to ``end`` of a file in pieces of about
+    ``STREAM_CHUNK``, each ending at the end of a line, as memoryviews (each piece is read
+    into a buffer of its own, once: no copy of it is made)."""
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
+        at, pending = start, b""
+        while True:
+            want = max(0, min(STREAM_CHUNK, end - at))
+            block = bytearray(len(pending) + want)
+            block[: len(pending)] = pending
+            got = handle.readinto(memoryview(block)[len(pending) :]) if want else 0
+            at += got
+            filled = len(pending) + got
+            last = got == 0 or at >= end
+            cut = filled if last else block.rfind(b"\n", 0, filled) + 1
+            if cut:
+                yield memoryview(block)[:cut]
+            pending = bytes(block[cut:filled])
+            if last:
+                return
 
 
 class _Cached:
@@ -1315,16 +1562,9 @@ def _codes_map(codes: tuple[int, ...], country_file: str | None, version):
     mapping: dict[int, str] = {}
     fallback, not_listed, differ = [], [], []
     for code in codes:
-        comtrade = countries.from_comtrade(code)
-        label, iso = listed.get(code, ("", ""))
-        country = None
-        if iso and iso not in NO_ISO:
-            try:
-                country = countries.lookup(iso)
-            except UnknownCountryError:
-                country = None
-        if country is None:
-            country = comtrade
+        label = listed.get(code, ("", ""))[0]
+        country, comtrade, by_iso = _country_of(code, listed)
+        if not by_iso:
             if country is not None and country_file is not None:
                 (fallback if code in listed else not_listed).append(
                     f"{code}{f' ({label})' if label else ''} -> {country.code}"
@@ -1350,3 +1590,16 @@ def _codes_map(codes: tuple[int, ...], country_file: str | None, version):
             + "; ".join(differ)
         )
     return mapping, tuple(notes), None
+
+
+def _country_of(code: int, listed: dict) -> tuple:
+    """Return (korus country or None, UN Comtrade's country or None, whether the country
+    file's ISO3 gave it) of a BACI code: the country file's ISO3, else the Comtrade numeric."""
+    comtrade = countries.from_comtrade(code)
+    iso = listed.get(code, ("", ""))[1]
+    if iso and iso not in NO_ISO:
+        try:
+            return countries.lookup(iso), comtrade, True
+        except UnknownCountryError:
+            pass
+    return comtrade, comtrade, False
