@@ -9,8 +9,8 @@ import functools
 import re
 import signal
 import sys
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
