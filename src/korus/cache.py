@@ -23,6 +23,13 @@ Every file of an entry is written under a temporary name in the cache folder and
 into place, the main file last, so an interrupted run leaves no half-written entry (a
 leftover temporary file is never read, and is removed by a later write or by ``clear``).
 
+A reader that keeps only a country pair's rows of a large file (``readers/baci.py``,
+streamed) cannot write the entry from them: it asks for it (``request``), and the command
+line, once its answer is written, starts one detached background process, ``korus cache
+build FILE...``, that reads the file again and writes the entry (``launch``); such writers
+take turns through a lock file in the cache folder. A program that uses korus as a library
+gets the entry written at once instead.
+
 Turn the cache off with ``KORUS_NO_CACHE=1`` or ``set_enabled(False)`` (the command
 line's ``--no-cache``): then no cache file is read or written.
 """

@@ -54,9 +54,18 @@ product code check (6 digits, or 5 that lost their zero), the lost-zero note, re
 flows and flows of one country to itself are checked on the pair's rows only: a full read
 (``read``) checks them on every row.
 
+Streamed (a plain CSV of 64 MiB or more, read for a pair): the file is cut into one part
+per core at line ends, each part parsed by its own thread in pieces of a few MiB (t, i, j
+and v; k only for the pieces that hold a row of the pair), each piece checked and dropped
+but for the pair's rows, so memory stays small whatever the file's size. Anything unusual
+(a cell that does not parse, a value out of range, a gzipped file) sends the file to the
+whole reading above, whose errors name the line: the same frame, or the same error.
+
 The cache (``korus.cache``): the first read of a large file also keeps its needed columns
-as Parquet in korus's cache folder, written in a thread while the answer is computed (a
-large file in parts, one thread each, up to one per core). The rows are kept in BACI's own
+as Parquet in korus's cache folder: a whole read writes it in a thread while the answer is
+computed (a large file in parts, one thread each, up to one per core); a streamed read has
+kept too little, so the command line has ``korus cache build`` write it in the background
+after the answer (``build_cache``). The rows are kept in BACI's own
 order, exporter then importer (sorted that way first when the file is not), with exporter
 and importer as one key ``ij = i * 10000 + j`` whose row-group statistics give each
 group's exact key range, so that a pair's rows are read from one or two small row groups
@@ -961,7 +970,7 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
             raise failure
     if failures:
         return None
-    rows, offset, present = 0, [], np.zeros(MAX_CODE + 1, dtype=bool)
+    rows, present = 0, np.zeros(MAX_CODE + 1, dtype=bool)
     tables, positions = [], []
     for found in results:
         for count, seen, kept, mine in found:
