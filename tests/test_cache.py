@@ -632,3 +632,31 @@ def test_cache_build_writes_the_entries_of_the_files_given(cached, tmp_path, run
     read(path, None).frame.head(5).to_csv(other, index=False)
     refused = runner.invoke(cli, ["cache", "build", "--quiet", str(other)])
     assert refused.exit_code == 1 and refused.output == ""
+
+
+def test_a_folder_of_years_reads_as_one_frame_with_each_file_s_account(cached, tmp_path):
+    folder = tmp_path / "years"
+    paths = [make_year(folder, year, seed=year) for year in (2018, 2019, 2020)]
+    each = [read(path) for path in paths]  # and the caches written
+    for source in ("csv", "cache"):
+        if source == "csv":
+            cache.set_enabled(False)
+        together = readers.load([folder], pair=PAIR)
+        cache.set_enabled(True)
+        expected = pd.concat([reading.frame for reading in each], ignore_index=True)
+        pd.testing.assert_frame_equal(together.frame, expected)
+        assert [account.file for account in together.accounting] == [str(p) for p in paths]
+        assert [account.rows_kept for account in together.accounting] == [
+            reading.accounting[0].rows_kept for reading in each
+        ]
+        assert all(account.balanced() for account in together.accounting)
+
+
+def test_two_files_of_one_year_in_a_folder_are_refused_naming_the_overlap(cached, tmp_path):
+    folder = tmp_path / "years"
+    path = make_year(folder, 2020)
+    copy = folder / "BACI_HS92_Y2020_V202301_copy.csv"
+    copy.write_bytes(path.read_bytes())
+    read(path)  # one of them cached, the other not
+    with pytest.raises(DataFileError, match="the files overlap: .* rows repeat another exactly"):
+        readers.load([folder], pair=PAIR)

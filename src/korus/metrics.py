@@ -164,10 +164,12 @@ def _product_rows(frame: pd.DataFrame) -> pd.DataFrame:
     else the coarsest product level present (never both: that would count twice)."""
     if frame.empty:
         return frame
-    keys = [frame["year"], frame["flow"]]
     is_total = frame["product"] == TOTAL
-    has_total = is_total.groupby(keys, observed=True).transform("any")
     width = frame["product"].str.len()
+    if not is_total.any() and width.min() == width.max():
+        return frame  # one product level throughout (a BACI file's HS6): all of it
+    keys = [frame["year"], frame["flow"]]
+    has_total = is_total.groupby(keys, observed=True).transform("any")
     coarsest = width.groupby(keys, observed=True).transform("min")
     chosen = is_total | (~has_total & (width == coarsest))
     return frame if chosen.all() else frame[chosen]
@@ -189,7 +191,7 @@ def bilateral_flows(
     """
     # One mask, one copy of the rows (a large frame is filtered once, not step by step).
     both = (frame["reporter"] == reporter) & (frame["partner"] == partner)
-    in_pair = both & frame["flow"].isin(list(FLOW_COLUMNS))
+    in_pair = both & ((frame["flow"] == "export") | (frame["flow"] == "import"))
     if not in_pair.any():
         raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
     annual = whole_years(_rows(frame, in_pair & frame["year"].isin(years)))

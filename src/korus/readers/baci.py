@@ -191,18 +191,55 @@ def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Re
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
 
-    The frames are built together, in one go, and handed out file by file: a folder of
-    thirty years costs little more than one year.
+    The frames are built together, in one go: a folder of thirty years costs little more
+    than one year. Files of distinct years (a folder of BACI years) give one Reading with
+    each file's account; files that share a year give a Reading each, so that flows given
+    twice are found and the file named.
     """
-    return _readings([_read(Path(path), pair, None, None) for path in paths])
+    import numpy as np
 
-
-def _read(path: Path, pair, country_codes, product_codes) -> _Flows:
-    """Read from korus's cache of the file when there is one, else from the file itself; a
-    cache that turns out damaged while read is removed and the file read instead."""
     from korus import cache
 
-    hit = cache.find(path, LAYOUT)
+    hits = [cache.find(Path(path), LAYOUT) for path in paths]
+    if len(paths) > 1 and all(hit is not None for hit in hits):
+        # Every file cached: read in threads (Arrow reads and decodes without the GIL).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=_workers()) as pool:
+            parts = list(
+                pool.map(
+                    lambda at: _read(Path(paths[at]), pair, None, None, hits[at]), range(len(paths))
+                )
+            )
+    else:  # one at a time: a file read from its CSV uses every core (and shows progress)
+        parts = [
+            _read(Path(path), pair, None, None, hit) for path, hit in zip(paths, hits, strict=True)
+        ]
+    years = [set(np.unique(part.year).tolist()) for part in parts] if len(parts) > 1 else []
+    if years and sum(map(len, years)) == len(set().union(*years)):
+        # No year in two files: no flow can be given twice; one frame, every file's account.
+        reading = _readings(parts, whole=True)[0]
+        return [reading]
+    return _readings(parts)
+
+
+def _workers() -> int:
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+_LOOK = object()  # _read: look for the file's cache
+
+
+def _read(path: Path, pair, country_codes, product_codes, hit=_LOOK) -> _Flows:
+    """Read from korus's cache of the file when there is one (``hit``, found already or
+    looked for here), else from the file itself; a cache that turns out damaged while read
+    is removed and the file read instead."""
+    from korus import cache
+
+    if hit is _LOOK:
+        hit = cache.find(path, LAYOUT)
     if hit is not None:
         try:
             return _read_from(path, pair, country_codes, product_codes, hit)
@@ -366,13 +403,14 @@ def _import_pandas_meanwhile() -> None:
         threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
 
 
-def _readings(parts: list[_Flows]) -> list[Reading]:
+def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
     """Return each file's Reading: its flows as canonical rows, each flow as the exporter's
     export and the importer's import.
 
     The files' rows are built as one Arrow table, each text column taken from its few
     distinct labels by position (no Python string per row), turned into pandas once and
-    cut into the files' frames (views, not copies). Each frame is already in the canonical
+    cut into the files' frames (views, not copies); with ``whole``, one Reading of all the
+    files, with each file's account. Each frame is already in the canonical
     columns, order and dtypes, values rounded to the cent, so ``canonical()`` would return
     it unchanged (a test holds it to that) and is not asked to, which would cost more than
     the rest for a year's few thousand rows.
@@ -422,6 +460,8 @@ def _readings(parts: list[_Flows]) -> list[Reading]:
         }
     )
     frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    if whole:
+        return [Reading(frame, [part.accounting for part in parts], unique=True)]
     readings, start = [], 0
     for part in parts:
         end = start + 2 * len(part.year)
