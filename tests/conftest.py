@@ -47,6 +47,18 @@ def make_frame(rows: list[tuple], **defaults) -> pd.DataFrame:
     return canonical(frame)
 
 
+@pytest.fixture(scope="session")
+def _own_cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("korus-cache")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cache(_own_cache_dir, monkeypatch) -> None:
+    """Never the user's cache: every test reads and writes a cache folder of the run's own
+    (tests of the cache itself give each test a folder of its own)."""
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(_own_cache_dir))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

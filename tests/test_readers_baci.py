@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import shared_file
 from korus import metrics, readers
@@ -606,3 +609,78 @@ def test_the_frame_is_already_canonical(tmp_path, data_file):
         baci.scan(merged, ("DEU", "KOR")),
     ):
         pd.testing.assert_frame_equal(canonical(reading.frame), reading.frame)
+
+
+# ------------------------------------------------ the streamed scan against the whole read
+
+# Cells of each column: well-formed ones first (CLEAN of them), then ones that are not.
+CELLS = {
+    "t": ["2021", "2020", "2021 ", "21", "x"],
+    "i": ["842", "410", "156", "516", " 842", "999", "-1", "84.2"],
+    "j": ["410", "842", "156", "516", "410 ", "12345", ""],
+    "k": ["010121", "870323", "030389", "10129", "0101", "abc", "8703231", "870323 "],
+    "v": ["1.5", "200.25", "0", "3e2", "-1", "n/a", "", "inf"],
+    "q": ["", "           NA", "2.5"],
+}
+CLEAN = {"t": 3, "i": 5, "j": 5, "k": 4, "v": 4, "q": 3}
+
+
+@st.composite
+def baci_files(draw):
+    """A small BACI file, mostly well formed, sometimes not; and how it is cut in pieces."""
+    # A third of the files have no bad cell at all, a third bad product codes only (checked
+    # on the pair's rows: errors name lines the streamed scan has to get right), a third any.
+    mode = draw(st.sampled_from(["clean", "bad codes", "anything"]))
+    clean = mode == "clean"
+    dirty = {"anything": "tijkvq", "bad codes": "k", "clean": ""}[mode]
+    cells = {
+        column: CELLS[column] if column in dirty else CELLS[column][: CLEAN[column]]
+        for column in CELLS
+    }
+    rows = draw(
+        st.lists(
+            st.tuples(*(st.sampled_from(cells[column]) for column in "tijkvq")),
+            min_size=1,
+            max_size=40,
+            # a clean file gives each flow once (a flow given twice is an error)
+            unique_by=(lambda row: tuple(cell.strip().zfill(6) for cell in row[:4]))
+            if mode != "anything"
+            else None,
+        )
+    )
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    text = ending.join(["t,i,j,k,v,q", *(",".join(row) for row in rows)]) + ending
+    pairs = st.sampled_from([("USA", "KOR"), ("CHN", "NAM")])
+    return text, draw(st.integers(8, 300)), draw(pairs), clean
+
+
+def _outcome(path: Path, pair):
+    try:
+        reading = baci.scan(path, pair)
+    except DataFileError as exc:
+        return "error", str(exc)
+    account = reading.accounting[0]
+    return reading.frame, (account.rows_read, account.rows_kept, account.set_aside, account.notes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(baci_files())
+def test_a_streamed_scan_gives_what_a_whole_read_gives(case):
+    text, piece, pair, clean = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = release(Path(folder) / "baci")
+        path.write_text(text, encoding="utf-8")
+        whole = _outcome(path, pair)
+        saved = baci.STREAM_FROM, baci.STREAM_CHUNK
+        baci.STREAM_FROM, baci.STREAM_CHUNK = 0, piece
+        try:
+            streamed = _outcome(path, pair)
+        finally:
+            baci.STREAM_FROM, baci.STREAM_CHUNK = saved
+    if clean:
+        assert not isinstance(whole[0], str), whole  # a clean file reads
+    if isinstance(whole[0], str):
+        assert streamed == whole
+    else:
+        pd.testing.assert_frame_equal(streamed[0], whole[0])
+        assert streamed[1] == whole[1]
