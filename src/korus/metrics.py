@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from korus.errors import DataCoverageError, MixedSourcesError
@@ -69,9 +70,15 @@ def change_between(series: pd.Series) -> Change:
 
 
 def _rows(frame: pd.DataFrame, mask) -> pd.DataFrame:
-    """Return the rows of ``frame`` where ``mask`` holds: the frame itself when it holds
-    everywhere (a reader that read one country pair's rows only), without a copy."""
-    return frame if mask.all() else frame[mask]
+    """Return the rows of ``frame`` where ``mask`` holds: without a copy when they are all
+    the frame (a reader that read one country pair's rows only) or one block of it (a
+    reader that keeps one reporter's rows with one partner together)."""
+    chosen = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if len(chosen) == len(frame):
+        return frame
+    if len(chosen) and chosen[-1] - chosen[0] + 1 == len(chosen):
+        return frame.iloc[chosen[0] : chosen[-1] + 1]
+    return frame[mask]
 
 
 def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
@@ -196,13 +203,15 @@ def bilateral_flows(
         raise DataCoverageError(f"the data holds no trade of {reporter} with {partner}")
     annual = whole_years(_rows(frame, in_pair & frame["year"].isin(years)))
     # Which (year, flow) the whole years hold, worked out once (not a pass per year).
-    held = set(annual[["year", "flow"]].drop_duplicates().itertuples(index=False, name=None))
-    held_years = {year for year, _ in held}
+    held_years = set(annual["year"].unique().tolist())
+    held = {
+        flow: set(annual.loc[annual["flow"] == flow, "year"].unique().tolist()) for flow in need
+    }
     for year in years:
         if year not in held_years:
             raise _coverage_error(frame[in_pair], year, f"{reporter}-{partner} trade")
         for flow in need:
-            if (year, flow) not in held:
+            if year not in held[flow]:
                 raise _missing_flow(annual, reporter, partner, flow, year)
     rows = _product_rows(annual)
     _one_source(rows, f"{reporter}-{partner} totals")
@@ -248,7 +257,7 @@ def _stated_balances(frame, reporter, partner, years, source) -> pd.Series | Non
 
 def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with the source, both flows' bases and the vintages of ``rows``."""
-    basis = rows.drop_duplicates("flow").set_index("flow")["basis"]
+    basis = rows[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = "; ".join(
         f"{label}: {basis[flow]}" for flow, label in FLOW_COLUMNS.items() if flow in basis
@@ -428,7 +437,7 @@ def sector_values(
     out.insert(1, "reporter", reporter)
     out.insert(2, "partner", partner)
     out.insert(3, "flow", flow)
-    bases = base.drop_duplicates("flow").set_index("flow")["basis"]
+    bases = base[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = base["source"].iloc[0]
     out["basis"] = "; ".join(f"{FLOW_COLUMNS[f]}: {bases[f]}" for f in basis_flows if f in bases)
     used = base[base["flow"].isin(basis_flows)]
@@ -538,7 +547,7 @@ def partner_ranking(
     out.insert(0, "rank", range(1, len(out) + 1))
     out.insert(1, "year", year)
     out.insert(2, "reporter", reporter)
-    bases = years.drop_duplicates("flow").set_index("flow")["basis"]
+    bases = years[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = years["source"].iloc[0]
     out["basis"] = f"exports: {bases.get('export', '?')}; imports: {bases.get('import', '?')}"
     out["vintage"] = ", ".join(sorted(years["vintage"].unique()))

@@ -441,6 +441,11 @@ def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
         name: np.concatenate(arrays) if arrays else np.array([], np.int32)
         for name, arrays in columns.items()
     }
+    if whole or len(parts) == 1:
+        # Rows by reporter, partner and flow (else as read): one country's exports to one
+        # partner are then one block, which a question takes as a slice, not a copy.
+        order = np.lexsort((joined["f"], joined["p"], joined["r"]))
+        joined = {name: values[order] for name, values in joined.items()}
     rows = len(joined["t"])
     present, positions = np.unique(joined["k"].astype(np.int32), return_inverse=True)
     labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
