@@ -668,3 +668,20 @@ def test_two_files_of_one_year_in_a_folder_are_refused_naming_the_overlap(cached
     read(path)  # one of them cached, the other not
     with pytest.raises(DataFileError, match="the files overlap: .* rows repeat another exactly"):
         readers.load([folder], pair=PAIR)
+
+
+def test_a_cached_file_is_known_by_its_cache_entry_not_sniffed(cached, tmp_path, monkeypatch):
+    path = make_year(tmp_path / "baci")
+    first = readers.load([path], pair=PAIR)
+    cache.wait()
+
+    def no_sniffing(path):
+        raise AssertionError(f"{path} was sniffed")
+
+    monkeypatch.setattr(readers, "detect", no_sniffing)
+    again = readers.load([path], pair=PAIR)
+    assert from_cache(again)
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    path.write_text(path.read_text() + "2020,842,410,999999,1,\n")  # changed: sniffed again
+    with pytest.raises(AssertionError, match="was sniffed"):
+        readers.load([path], pair=PAIR)

@@ -119,33 +119,57 @@ def _read_file(path: Path, layout: str | None, pair: tuple[str, str] | None) -> 
 
 def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
     """Return the Reading of each file, in order. Files of one layout whose reader defines
-    ``read_many(paths, pair)`` (BACI: a folder of years) are read together by it."""
+    ``read_many(paths, pair)`` (BACI: a folder of years) are read together by it. A file
+    korus has cached is known by its cache entry (its layout is in it): not sniffed."""
     table = None
     readings: list[Reading] = []
     run: list[Path] = []  # files of one layout waiting to be read together
+    run_hits: list = []  # their cache entries, where found already (None: look)
     run_module = None
 
     def flush() -> None:
         if run:
-            readings.extend(run_module.read_many(list(run), pair))
+            readings.extend(run_module.read_many(list(run), pair, hits=list(run_hits)))
             run.clear()
+            run_hits.clear()
 
     for path in files:
-        module, name = None, layout
+        module, name, hit = None, layout, None
         if _STDIN_COPY is None or path != _STDIN_COPY:
-            name = layout or detect(path)
-            table = table or layouts()
-            module = table.get(name)
-            module = module if hasattr(module, "read_many") else None
+            cached = None if layout else _cached_reader(path)
+            if cached is not None:
+                module, hit = cached
+            else:
+                name = layout or detect(path)
+                table = table or layouts()
+                module = table.get(name)
+                module = module if hasattr(module, "read_many") else None
         if module is None or module is not run_module:
             flush()
         if module is None:
             readings.append(read_file(path, name, pair))
         else:
             run.append(path)
+            run_hits.append(hit)
         run_module = module
     flush()
     return readings
+
+
+def _cached_reader(path: Path):
+    """Return (reader module, cache entry) of a file with a valid korus cache entry, else
+    None: the entry says the file is the one that was read, unchanged, so its layout too."""
+    from korus import cache
+
+    try:
+        if not cache.is_enabled() or path.stat().st_size < cache.MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    from korus.readers import baci
+
+    hit = cache.find(path, baci.LAYOUT)
+    return None if hit is None else (baci, hit)
 
 
 # In a folder, files that document the data rather than hold it.

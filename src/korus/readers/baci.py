@@ -187,20 +187,26 @@ def scan(
     return _readings([_read(Path(path), pair, country_codes, product_codes)])[0]
 
 
-def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Reading]:
+def read_many(
+    paths: list[Path], pair: tuple[str, str] | None = None, hits: list | None = None
+) -> list[Reading]:
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
 
     The frames are built together, in one go: a folder of thirty years costs little more
     than one year. Files of distinct years (a folder of BACI years) give one Reading with
     each file's account; files that share a year give a Reading each, so that flows given
-    twice are found and the file named.
+    twice are found and the file named. ``hits``: the files' cache entries where the
+    caller has found them already (None: looked for here).
     """
     import numpy as np
 
     from korus import cache
 
-    hits = [cache.find(Path(path), LAYOUT) for path in paths]
+    hits = [
+        cache.find(Path(path), LAYOUT) if hit is None else hit
+        for path, hit in zip(paths, hits or [None] * len(paths), strict=True)
+    ]
     if len(paths) > 1 and all(hit is not None for hit in hits):
         # Every file cached: read in threads (Arrow reads and decodes without the GIL).
         from concurrent.futures import ThreadPoolExecutor
