@@ -1377,6 +1377,8 @@ def _text(labels, positions):
     import pyarrow as pa
 
     labels = labels if isinstance(labels, pa.Array) else pa.array(labels, pa.large_string())
+    if len(labels) == 1:  # one label (a file's classification): repeated, nothing to take
+        return pa.repeat(labels.cast(pa.large_string())[0], len(positions))
     return labels.cast(pa.large_string()).take(pa.array(positions))
 
 
@@ -1438,7 +1440,12 @@ def _hs(path: Path) -> str | None:
 
 def _companion(data: Path, pattern: str) -> Path | None:
     """Return the companion file beside ``data``: the data's own release and HS, else newest."""
-    found = [candidate for candidate in data.parent.glob(pattern) if candidate.is_file()]
+    folder = data.parent
+    try:
+        changed = folder.stat().st_mtime_ns
+    except OSError:
+        return None
+    found = [folder / name for name in _matching(folder, changed, pattern)]
     hs = _hs(data)
     if hs and "HS" in pattern:
         found = [candidate for candidate in found if _hs(candidate) == hs] or found
@@ -1448,6 +1455,13 @@ def _companion(data: Path, pattern: str) -> Path | None:
     if not found:
         return None
     return max(found, key=lambda candidate: (_release(candidate) or "", candidate.name))
+
+
+@lru_cache(maxsize=64)
+def _matching(folder: Path, changed: int, pattern: str) -> tuple[str, ...]:
+    """Return the names of the files of ``folder`` that match ``pattern``: looked for once
+    per process while the folder is unchanged (a folder of thirty years asks sixty times)."""
+    return tuple(sorted(path.name for path in folder.glob(pattern) if path.is_file()))
 
 
 def _classification(data: Path, product_file: Path | None, accounting: Accounting) -> str:
