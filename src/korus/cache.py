@@ -88,7 +88,7 @@ class Entry:
     current: bool  # the data file still exists, unchanged, and korus still reads this entry
 
 
-@dataclass(frozen=True)
+@dataclass
 class Hit:
     """A cache entry found valid for a source: its open Parquet files, in order, and what
     the reader kept with them."""
@@ -97,12 +97,33 @@ class Hit:
     files: list[pq.ParquetFile]
     info: dict
     ranges: list[list | None] = field(default_factory=list)  # per file: [min, max, rows] a group
+    closed: bool = False
 
     def close(self) -> None:
         """Close the Parquet files (so that they can be removed, on Windows too)."""
+        self.closed = True
+        _found.pop(self.path, None)
         for parquet in self.files:
             with contextlib.suppress(Exception):
                 parquet.close()
+
+
+# Entries found valid in this process, with the source's key and the entry's files as they
+# were then: a file asked about twice in one command (a folder's data files are told from
+# its code lists first) is opened once, unless the source or an entry file changed since.
+_found: dict[Path, tuple[dict, tuple, Hit]] = {}
+
+
+def _file_stamps(hit: Hit) -> tuple:
+    """Return what tells one writing of an entry's files from another (None: missing)."""
+    stamps = []
+    for number in range(len(hit.files)):
+        try:
+            stat = os.stat(_part_path(hit.path, number))
+            stamps.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 def cache_dir() -> Path:
@@ -173,6 +194,8 @@ def clear() -> int:
     """Remove every cache entry (and leftover temporary files); return how many files were
     removed."""
     wait()
+    for *_, hit in list(_found.values()):
+        hit.close()
     folder = cache_dir()
     if not folder.is_dir():
         return 0
@@ -229,9 +252,15 @@ def find(path: Path, layout: str) -> Hit | None:
     target = _target(path, layout)
     if target is None or not target.exists():
         return None
+    wanted_key = source_key(path, layout)
+    known = _found.get(target)
+    if known is not None:
+        key, stamps, hit = known
+        if key == wanted_key and not hit.closed and stamps == _file_stamps(hit):
+            return hit
+        _found.pop(target, None)
     import pyarrow.parquet as pq
 
-    wanted_key = source_key(path, layout)
     files, ranges, info = [], [], None
     try:
         head = pq.ParquetFile(target, page_checksum_verification=True)
@@ -253,11 +282,16 @@ def find(path: Path, layout: str) -> Hit | None:
         Hit(target, files, {}).close()
         discard(target)
         return None
-    return Hit(target, files, info, ranges)
+    hit = Hit(target, files, info, ranges)
+    _found[target] = (wanted_key, _file_stamps(hit), hit)
+    return hit
 
 
 def discard(target: Path) -> None:
     """Remove a cache entry that cannot be used: its main file and its parts."""
+    known = _found.pop(Path(target), None)
+    if known is not None:
+        known[-1].close()
     for path in [Path(target), *_parts(Path(target))]:
         with contextlib.suppress(OSError):
             path.unlink()

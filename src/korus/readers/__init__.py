@@ -184,6 +184,9 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
         if path.suffix.lower() in DOCUMENTS:
             skipped.append(f"{path.name}: a document, not data")
             continue
+        if _cached_reader(path) is not None:  # korus cached it as data: not a code list
+            found.append(path)
+            continue
         sample = take_sample(path)
         what = next(
             (
