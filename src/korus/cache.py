@@ -71,7 +71,7 @@ _enabled: bool | None = None
 _excluded: set[str] = set()
 _pending: list[threading.Thread] = []
 _deferred = False  # entries asked for are written after the command, in the background
-_requested: list[str] = []
+_requested: list[tuple[str, str, object]] = []  # (real path, layout, build) asked for
 LOCK = ".build.lock"  # held by the process writing entries (one at a time)
 
 
@@ -97,33 +97,27 @@ class Hit:
     files: list[pq.ParquetFile]
     info: dict
     ranges: list[list | None] = field(default_factory=list)  # per file: [min, max, rows] a group
-    closed: bool = False
 
     def close(self) -> None:
         """Close the Parquet files (so that they can be removed, on Windows too)."""
-        self.closed = True
-        _found.pop(self.path, None)
         for parquet in self.files:
             with contextlib.suppress(Exception):
                 parquet.close()
 
 
-# Entries found valid in this process, with the source's key and the entry's files as they
-# were then: a file asked about twice in one command (a folder's data files are told from
-# its code lists first) is opened once, unless the source or an entry file changed since.
-_found: dict[Path, tuple[dict, tuple, Hit]] = {}
+# Entries found valid in this process: the source's key and the main file's stamp then.
+# A file asked about twice in one command (a folder's data files are told from its code
+# lists by their entries first) has its entry's key read once; no file is kept open.
+_checked: dict[Path, tuple[dict, tuple]] = {}
 
 
-def _file_stamps(hit: Hit) -> tuple:
-    """Return what tells one writing of an entry's files from another (None: missing)."""
-    stamps = []
-    for number in range(len(hit.files)):
-        try:
-            stat = os.stat(_part_path(hit.path, number))
-            stamps.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            stamps.append(None)
-    return tuple(stamps)
+def _stamp_of(path: Path) -> tuple | None:
+    """Return what tells one writing of a file from another (None: missing)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def cache_dir() -> Path:
@@ -194,14 +188,15 @@ def clear() -> int:
     """Remove every cache entry (and leftover temporary files); return how many files were
     removed."""
     wait()
-    for *_, hit in list(_found.values()):
-        hit.close()
+    _checked.clear()
     folder = cache_dir()
     if not folder.is_dir():
         return 0
     removed = 0
     for path in folder.iterdir():
-        if path.is_file() and (path.suffix == SUFFIX or path.name.startswith(TEMP_PREFIX)):
+        if path.is_file() and (
+            path.suffix in (SUFFIX, UNBUILDABLE) or path.name.startswith(TEMP_PREFIX)
+        ):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed += 1
@@ -252,15 +247,9 @@ def find(path: Path, layout: str) -> Hit | None:
     target = _target(path, layout)
     if target is None or not target.exists():
         return None
-    wanted_key = source_key(path, layout)
-    known = _found.get(target)
-    if known is not None:
-        key, stamps, hit = known
-        if key == wanted_key and not hit.closed and stamps == _file_stamps(hit):
-            return hit
-        _found.pop(target, None)
     import pyarrow.parquet as pq
 
+    wanted_key = source_key(path, layout)
     files, ranges, info = [], [], None
     try:
         head = pq.ParquetFile(target, page_checksum_verification=True)
@@ -282,16 +271,39 @@ def find(path: Path, layout: str) -> Hit | None:
         Hit(target, files, {}).close()
         discard(target)
         return None
-    hit = Hit(target, files, info, ranges)
-    _found[target] = (wanted_key, _file_stamps(hit), hit)
-    return hit
+    _checked[target] = (wanted_key, _stamp_of(target))
+    return Hit(target, files, info, ranges)
+
+
+def known(path: Path, layout: str) -> bool:
+    """Return whether a source has a cache entry whose key matches it as it is now (its
+    main file's key only, read once per process while unchanged: ``find`` checks the rest
+    and opens the files)."""
+    if not is_enabled():
+        return False
+    target = _target(path, layout)
+    if target is None:
+        return False
+    stamp = _stamp_of(target)
+    if stamp is None:
+        return False
+    wanted_key = source_key(path, layout)
+    if _checked.get(target) == (wanted_key, stamp):
+        return True
+    stored = _read_key(target)
+    if stored is None or wanted_key is None:
+        return False
+    stored.pop("info", None)
+    stored.pop("written", None)
+    if stored != wanted_key:
+        return False
+    _checked[target] = (wanted_key, stamp)
+    return True
 
 
 def discard(target: Path) -> None:
     """Remove a cache entry that cannot be used: its main file and its parts."""
-    known = _found.pop(Path(target), None)
-    if known is not None:
-        known[-1].close()
+    _checked.pop(Path(target), None)
     for path in [Path(target), *_parts(Path(target))]:
         with contextlib.suppress(OSError):
             path.unlink()
@@ -378,48 +390,55 @@ def write(
 
 
 def defer(on: bool = True) -> None:
-    """Write the entries that readers ask for (``request``) after the command, in a process
-    of their own (``launch``), instead of at once (the command line turns this on)."""
+    """Have readers that keep only a pair's rows of a large file ask for its entry
+    (``request``), written after the command by ``launch`` (the command line turns this on;
+    otherwise such a file is read whole and its entry written from what was read)."""
     global _deferred
     _deferred = bool(on)
 
 
-def request(path: Path, layout: str, build) -> str:
-    """Ask for a cache entry of a file that a reader read without keeping its rows (a
-    country pair's rows only); return a note saying what was done.
+def deferred() -> bool:
+    """Return whether entries are written after the command (``defer``)."""
+    return _deferred
 
-    ``build(path)`` reads the file again and writes the entry. Deferred (``defer``), the
-    entry is written after the command has answered, by ``launch``; else here and now.
+
+def request(path: Path, layout: str, build) -> str | None:
+    """Ask for the cache entry of a file read without keeping its rows; return a note, or
+    None when korus found before that the file cannot be cached (``unbuildable``).
+
+    ``build(path)`` reads the file again and writes the entry; ``launch`` runs it after the
+    command's answer.
     """
-    if _deferred:
-        _requested.append(os.path.realpath(path))
-        return (
-            "korus's cache of the file is written in the background, after this answer, "
-            "for the next read"
-        )
-    with build_lock():
-        hit = find(path, layout)
-        if hit is None:
-            build(path)
-        else:
-            hit.close()
-    return "wrote korus's cache of the file for the next read"
+    if _unbuildable_now(path, layout):
+        return None
+    _requested.append((os.path.realpath(path), layout, build))
+    return (
+        "korus's cache of the file is written in the background, after this answer, "
+        "for the next read"
+    )
 
 
-def launch() -> None:
-    """Start one background process that writes the entries asked for (``request``):
-    ``python -m korus cache build --quiet FILE...``, detached, its output discarded.
+def launch(background: bool = True) -> None:
+    """Write the entries asked for (``request``): in one background process,
+    ``python -m korus cache build --quiet FILE...``, detached, its output discarded; or,
+    with ``background=False``, here and now (each file's error is then its own, never the
+    caller's: a cache is a convenience).
 
-    Builders wait for one another (``build_lock``), so that many commands in a row never
+    Writers wait for one another (``build_lock``), so that many commands in a row never
     write many entries at once; each first looks whether the entry has been written since.
     """
     import subprocess
 
-    files = list(dict.fromkeys(_requested))
+    asked = list(dict.fromkeys(_requested))
     _requested.clear()
-    if not files or not is_enabled():
+    if not asked or not is_enabled():
         return
-    command = [sys.executable, "-m", "korus", "cache", "build", "--quiet", *files]
+    if not background:
+        for path, layout, build in asked:
+            build_entry(Path(path), layout, build)
+        return
+    command = [sys.executable, "-m", "korus", "cache", "build", "--quiet"]
+    command += [path for path, _, _ in asked]
     options: dict = {"start_new_session": True}
     if sys.platform == "win32":
         options = {
@@ -435,6 +454,51 @@ def launch() -> None:
             env={**os.environ, ENV_DIR: str(cache_dir())},
             **options,
         )
+
+
+def build_entry(path: Path, layout: str, build) -> str:
+    """Write the entry of one file with ``build(path)`` (a reader's ``build_cache``),
+    unless it has one; return what happened: "cached", "already cached" or "not cached".
+
+    A file that cannot be cached (an error, or ``build`` returns False) is remembered as
+    such, for the file as it is now (``unbuildable``): later commands do not ask again.
+    Errors are raised after that.
+    """
+    with build_lock():
+        if known(path, layout):
+            return "already cached"
+        try:
+            written = build(path)
+        except Exception:
+            _mark_unbuildable(path, layout)
+            raise
+        if not written:
+            _mark_unbuildable(path, layout)
+            return "not cached"
+        return "cached"
+
+
+# A source that could not be cached: a small file beside the entries holding its key then.
+UNBUILDABLE = ".unbuildable"
+
+
+def _mark_unbuildable(path: Path, layout: str) -> None:
+    target, key = _target(path, layout), source_key(path, layout)
+    if target is None or key is None:
+        return
+    with contextlib.suppress(OSError):
+        target.with_suffix(UNBUILDABLE).write_text(json.dumps(key), encoding="utf-8")
+
+
+def _unbuildable_now(path: Path, layout: str) -> bool:
+    target = _target(path, layout)
+    if target is None:
+        return False
+    try:
+        marked = json.loads(target.with_suffix(UNBUILDABLE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return marked == source_key(path, layout)
 
 
 @contextlib.contextmanager
@@ -453,7 +517,8 @@ def build_lock():
         except ImportError:  # Windows: writers are not kept apart (each renames into place)
             fcntl = None
         if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            with contextlib.suppress(OSError):  # a file system without locks: go on unlocked
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         yield
     finally:
         handle.close()  # closing releases the lock

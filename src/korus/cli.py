@@ -869,17 +869,14 @@ def cache_build(files, quiet):
                     f"{path}: the {module.LAYOUT} layout is read without a cache (only large "
                     "BACI files are cached)"
                 )
-            with store.build_lock():
-                hit = store.find(path, module.LAYOUT)
-                if hit is not None:
-                    hit.close()
-                    state = "already cached"
-                else:
-                    state = "cached" if build(path) else "not cached (see `korus inspect`)"
-        except KorusError as exc:
+            state = store.build_entry(path, module.LAYOUT, build)
+            if state == "not cached":
+                state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
+        except Exception as exc:  # each file on its own: the next is still cached
             failed = exc
             if not quiet:
-                click.echo(f"Error: {exc}", err=True)
+                text = str(exc) if isinstance(exc, KorusError) else f"{path}: {exc}"
+                click.echo(f"Error: {text}", err=True)
             continue
         if not quiet:
             click.echo(f"{path}: {state}", err=True)
@@ -908,8 +905,6 @@ def main() -> None:
     code = 0
     try:
         cli(prog_name="korus", standalone_mode=False)
-        sys.stdout.flush()
-        cache.launch()
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
@@ -938,5 +933,8 @@ def _leave(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
+    # Files read well enough to be worth caching get their entries after the answer (also
+    # when the question itself then failed: a missing year, say).
+    cache.launch()
     atexit._run_exitfuncs()
     os._exit(code)

@@ -124,22 +124,18 @@ def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
     table = None
     readings: list[Reading] = []
     run: list[Path] = []  # files of one layout waiting to be read together
-    run_hits: list = []  # their cache entries, where found already (None: look)
     run_module = None
 
     def flush() -> None:
         if run:
-            readings.extend(run_module.read_many(list(run), pair, hits=list(run_hits)))
+            readings.extend(run_module.read_many(list(run), pair))
             run.clear()
-            run_hits.clear()
 
     for path in files:
-        module, name, hit = None, layout, None
+        module, name = None, layout
         if _STDIN_COPY is None or path != _STDIN_COPY:
-            cached = None if layout else _cached_reader(path)
-            if cached is not None:
-                module, hit = cached
-            else:
+            module = None if layout else _cached_reader(path)
+            if module is None:
                 name = layout or detect(path)
                 table = table or layouts()
                 module = table.get(name)
@@ -150,15 +146,14 @@ def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
             readings.append(read_file(path, name, pair))
         else:
             run.append(path)
-            run_hits.append(hit)
         run_module = module
     flush()
     return readings
 
 
 def _cached_reader(path: Path):
-    """Return (reader module, cache entry) of a file with a valid korus cache entry, else
-    None: the entry says the file is the one that was read, unchanged, so its layout too."""
+    """Return the reader module of a file with a valid korus cache entry, else None: the
+    entry says the file is the one that was read, unchanged, so its layout too."""
     from korus import cache
 
     try:
@@ -168,8 +163,7 @@ def _cached_reader(path: Path):
         return None
     from korus.readers import baci
 
-    hit = cache.find(path, baci.LAYOUT)
-    return None if hit is None else (baci, hit)
+    return baci if cache.known(path, baci.LAYOUT) else None
 
 
 # In a folder, files that document the data rather than hold it.

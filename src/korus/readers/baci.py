@@ -187,40 +187,27 @@ def scan(
     return _readings([_read(Path(path), pair, country_codes, product_codes)])[0]
 
 
-def read_many(
-    paths: list[Path], pair: tuple[str, str] | None = None, hits: list | None = None
-) -> list[Reading]:
+def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Reading]:
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
 
     The frames are built together, in one go: a folder of thirty years costs little more
     than one year. Files of distinct years (a folder of BACI years) give one Reading with
     each file's account; files that share a year give a Reading each, so that flows given
-    twice are found and the file named. ``hits``: the files' cache entries where the
-    caller has found them already (None: looked for here).
+    twice are found and the file named.
     """
     import numpy as np
 
     from korus import cache
 
-    hits = [
-        cache.find(Path(path), LAYOUT) if hit is None else hit
-        for path, hit in zip(paths, hits or [None] * len(paths), strict=True)
-    ]
-    if len(paths) > 1 and all(hit is not None for hit in hits):
+    if len(paths) > 1 and all(cache.known(Path(path), LAYOUT) for path in paths):
         # Every file cached: read in threads (Arrow reads and decodes without the GIL).
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=_workers()) as pool:
-            parts = list(
-                pool.map(
-                    lambda at: _read(Path(paths[at]), pair, None, None, hits[at]), range(len(paths))
-                )
-            )
+            parts = list(pool.map(lambda path: _read(Path(path), pair, None, None), paths))
     else:  # one at a time: a file read from its CSV uses every core (and shows progress)
-        parts = [
-            _read(Path(path), pair, None, None, hit) for path, hit in zip(paths, hits, strict=True)
-        ]
+        parts = [_read(Path(path), pair, None, None) for path in paths]
     years = [set(np.unique(part.year).tolist()) for part in parts] if len(parts) > 1 else []
     if years and sum(map(len, years)) == len(set().union(*years)):
         # No year in two files: no flow can be given twice; one frame, every file's account.
@@ -235,23 +222,21 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-_LOOK = object()  # _read: look for the file's cache
-
-
-def _read(path: Path, pair, country_codes, product_codes, hit=_LOOK) -> _Flows:
-    """Read from korus's cache of the file when there is one (``hit``, found already or
-    looked for here), else from the file itself; a cache that turns out damaged while read
-    is removed and the file read instead."""
+def _read(path: Path, pair, country_codes, product_codes) -> _Flows:
+    """Read from korus's cache of the file when there is one, else from the file itself; a
+    cache that turns out damaged while read is removed and the file read instead. The
+    cache's files are closed once read (a folder of years never holds them all open)."""
     from korus import cache
 
-    if hit is _LOOK:
-        hit = cache.find(path, LAYOUT)
+    hit = cache.find(path, LAYOUT)
     if hit is not None:
         try:
             return _read_from(path, pair, country_codes, product_codes, hit)
         except _BrokenCache:
             hit.close()
             cache.discard(hit.path)
+        finally:
+            hit.close()
     return _read_from(path, pair, country_codes, product_codes, None)
 
 
@@ -289,7 +274,10 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
         _import_pandas_meanwhile()
         key = cache.source_key(path, LAYOUT)  # the file as it is before it is read
         source = None
-        if pair is not None:
+        # A pair's rows only, streamed: unless the cache is to be written here and now from
+        # the parsed columns (a program using korus; the command line has it written after
+        # its answer, ``cache.defer``).
+        if pair is not None and (cache.deferred() or not cache.wanted(path)):
             source = _stream(path, name, pair, country_file)
         source = source or _parse(path, name)
     else:
@@ -326,7 +314,9 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
         cached = f"read from korus's cache of the file ({hit.path}; `korus cache clear` removes it)"
     elif key is not None and cache.wanted(path):
         if isinstance(source, _Streamed):  # its rows are gone: the cache reads the file again
-            cached = cache.request(path, LAYOUT, build_cache)
+            cached = cache.request(path, LAYOUT, build_cache) or (
+                "korus could not cache this file before (`korus cache build` says why)"
+            )
         else:
             source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
             cached = "writing korus's cache of the file for the next read"
@@ -563,7 +553,17 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
     try:
         table = _csv(path, name, header, types)
     except _Unparsed as exc:
-        _bad_value(_csv(path, name, header, {column: pa.string() for column in NEEDED}), name)
+        try:
+            texts = _csv(path, name, header, {column: pa.string() for column in NEEDED})
+        except _Unparsed as inner:  # not even text: bytes that are not UTF-8
+            found = re.search(r"column #(\d+)", str(inner))
+            at = int(found.group(1)) if found else len(header)
+            where = f"column {header[at]!r}" if at < len(header) else "a column"
+            raise DataFileError(
+                f"{name}: {where} holds bytes that are not UTF-8 text ({inner}); BACI files "
+                "are UTF-8"
+            ) from None
+        _bad_value(texts, name)
         raise DataFileError(f"{name}: not readable as a BACI CSV ({exc})") from None
     country = "expected a BACI country code (a number)"
     t = _Codes(table["t"], "t", name, r"\d{4}", "expected a year of 4 digits", None)
