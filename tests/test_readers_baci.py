@@ -684,3 +684,21 @@ def test_a_streamed_scan_gives_what_a_whole_read_gives(case):
     else:
         pd.testing.assert_frame_equal(streamed[0], whole[0])
         assert streamed[1] == whole[1]
+
+
+@pytest.mark.parametrize("cell", [b"\xff\xfe0101", b"01\xe90101"])
+def test_bytes_that_are_not_utf8_outside_the_pair_are_an_error_streamed_or_not(
+    tmp_path, monkeypatch, cell
+):
+    path = release(tmp_path / "baci")
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines.insert(2, b"2021,156,516," + cell + b",2,\n")  # China -> Namibia: not the pair
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(DataFileError) as whole:
+        baci.scan(path, ("USA", "KOR"))
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci, "STREAM_CHUNK", 64)
+    with pytest.raises(DataFileError) as streamed:
+        baci.scan(path, ("USA", "KOR"))
+    assert str(streamed.value) == str(whole.value)
+    assert "column 'k' holds bytes that are not UTF-8 text" in str(whole.value)

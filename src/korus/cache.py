@@ -27,8 +27,11 @@ A reader that keeps only a country pair's rows of a large file (``readers/baci.p
 streamed) cannot write the entry from them: it asks for it (``request``), and the command
 line, once its answer is written, starts one detached background process, ``korus cache
 build FILE...``, that reads the file again and writes the entry (``launch``); such writers
-take turns through a lock file in the cache folder. A program that uses korus as a library
-gets the entry written at once instead.
+take turns through a lock file in the cache folder. A file that could not be cached (an
+error, or product codes that are not all HS6) is remembered, for the file as it is, in a
+small ``.unbuildable`` file beside the entries, so that later commands do not read it again
+for nothing; ``clear`` removes those too. A program that uses korus as a library has a
+large file read whole instead, and the entry written from what was read.
 
 Turn the cache off with ``KORUS_NO_CACHE=1`` or ``set_enabled(False)`` (the command
 line's ``--no-cache``): then no cache file is read or written.

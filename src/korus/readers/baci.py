@@ -976,6 +976,11 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
             for chunk in _chunks(path, bounds[number], bounds[number + 1]):
                 if failures:
                     return
+                if not chunk.obj.isascii():  # BACI is ASCII; else it must be UTF-8 text,
+                    try:  # as the whole reading checks (in every column it parses)
+                        str(chunk, "utf-8")
+                    except UnicodeDecodeError:
+                        raise _Anomaly from None
                 buffer = pa.py_buffer(chunk)
                 with_k = second_parses[number] >= 4
                 table = pacsv.read_csv(
