@@ -821,14 +821,16 @@ def _judge_claims(claim_list, inputs):
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
 def cache():
-    """The Parquet cache of large files (a BACI year): list it or clear it.
+    """The Parquet cache of large files (a BACI year): build, list or clear it.
 
-    The first read of a large file also writes its columns as Parquet in the user's cache
-    folder (KORUS_CACHE_DIR, else the platform's: ~/.cache/korus on Linux), keyed on the
-    file's path, size, modification time and korus's schema; later questions read that.
+    The first question on a large file has its columns written as Parquet in the user's
+    cache folder (KORUS_CACHE_DIR, else the platform's: ~/.cache/korus on Linux), by a
+    background `korus cache build` started after the answer; the entry is keyed on the
+    file's path, size, modification time and korus's schema, and later questions read it.
 
     \b
     Examples:
+      korus cache build BACI_HS92_Y2021_V202301.csv
       korus cache list
       korus cache clear
     """
