@@ -322,7 +322,9 @@ def write(
     keep; the table itself as a list of parts, each an iterable of ``pyarrow.Table``
     pieces written as they come (so that the reader can free memory as it goes), each part
     to its own file by its own thread; and a dict (JSON) the reader wants back with it
-    (``Hit.info``). Or None, to keep nothing. ``options`` go to
+    (``Hit.info``), or a callable that returns it, called once the main file's pieces are
+    written (it may wait for the other parts', and raise to keep nothing). Or None, to
+    keep nothing. ``options`` go to
     ``pyarrow.parquet.ParquetWriter`` (compression, encodings: per column where the table
     has the column) and ``row_group_size`` to its ``write_table``. With ``index`` (a column
     name) each piece is one row group, and the [min, max] of that column in each (with its
@@ -372,7 +374,12 @@ def write(
         threads = [threading.Thread(target=run, args=(*job, stamp)) for job in jobs[1:]]
         for thread in threads:
             thread.start()
-        run(*jobs[0], dict(stamp, info=info))
+        # The main file carries the reader's info; a callable gives it once every part's
+        # pieces are written (a reader that learns it while it writes).
+        run(
+            *jobs[0],
+            (lambda: dict(stamp, info=info())) if callable(info) else dict(stamp, info=info),
+        )
         for thread in threads:
             thread.join()
         if failures:
@@ -550,7 +557,8 @@ def _write_parquet(temp: Path, schema, pieces, stamp: dict, part: dict, index, o
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    schema = schema.with_metadata({KEY: json.dumps(stamp).encode()})
+    if not callable(stamp):
+        schema = schema.with_metadata({KEY: json.dumps(stamp).encode()})
     row_group_size = options.pop("row_group_size", None)
     for name, value in list(options.items()):  # per-column settings of the columns it has
         if isinstance(value, dict):
@@ -567,6 +575,8 @@ def _write_parquet(temp: Path, schema, pieces, stamp: dict, part: dict, index, o
             else:
                 writer.write_table(piece, row_group_size)
         extra = {PART: json.dumps(part)}
+        if callable(stamp):  # worked out now that the pieces are written
+            extra[KEY] = json.dumps(stamp())
         if index is not None:
             extra[RANGES] = json.dumps(ranges)
         writer.add_key_value_metadata(extra)

@@ -857,7 +857,6 @@ def build_cache(path: Path) -> bool:
 # Streamed push-down: a year file is parsed in parts, one thread each, chunk by chunk; only
 # the asked pair's rows are kept, so memory stays small whatever the file's size.
 STREAM_CHUNK = 4 << 20  # bytes parsed at a time by one thread
-STREAM_THREADS = False
 STREAM_FROM = 64 << 20  # smaller files are parsed whole (``_parse``): as fast, simpler
 
 
@@ -904,52 +903,29 @@ class _Streamed:
 def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed | None:
     """Scan a large plain BACI CSV for ``pair``'s rows; None when the file is small, gzipped
     or anything in it needs the full reading (``_parse``)."""
-    import os
     import threading
 
     import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     from korus import progress
 
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if size < STREAM_FROM or head[:2] == b"\x1f\x8b" or b"\n" not in head:
+    split = _split(path, name)
+    if split is None:
         return None
-    header = _header(path, name)
-    start = head.index(b"\n") + 1
-    parts = 1 if STREAM_THREADS else max(1, min(4, os.cpu_count() or 1))
-    bounds = [start]
-    with open(path, "rb") as handle:
-        for number in range(1, parts):
-            handle.seek(start + (size - start) * number // parts)
-            handle.readline()  # to the start of the next line
-            bounds.append(max(bounds[-1], handle.tell()))
-    bounds.append(size)
+    header, bounds = split
+    parts = len(bounds) - 1
+    size = path.stat().st_size
+    start = bounds[0]
     listed = _country_rows(country_file, name) if country_file is not None else {}
     asked = {str(code) for code in pair}
     member = np.zeros(MAX_CODE + 1, dtype=bool)
     decided = np.zeros(MAX_CODE + 1, dtype=bool)
     lock = threading.Lock()
-    types = {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string()}
-    types["v"] = pa.float64()
-
-    def columns(names: list[str]):
-        return pacsv.ConvertOptions(
-            column_types=types,
-            include_columns=names,
-            null_values=[],
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        )
-
     # k (text, the costliest column to convert) is parsed only for the pieces that hold a
     # row of the pair (a few: BACI's rows are in exporter, importer order); in a file of
     # another order, where most pieces would need a second parse, once a few have, it is
     # parsed with the rest.
-    numbers, everything, only_k = columns(["t", "i", "j", "v"]), columns(NEEDED), columns(["k"])
     second_parses = [0] * parts
     done = [0] * parts
     results: list[list | None] = [None] * parts
@@ -970,31 +946,15 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
     def scan(number: int) -> None:
         found = []
         try:
-            options = pacsv.ReadOptions(
-                column_names=header, use_threads=STREAM_THREADS, block_size=BLOCK_BYTES
-            )
             for chunk in _chunks(path, bounds[number], bounds[number + 1]):
                 if failures:
                     return
-                if not chunk.obj.isascii():  # BACI is ASCII; else it must be UTF-8 text,
-                    try:  # as the whole reading checks (in every column it parses)
-                        str(chunk, "utf-8")
-                    except UnicodeDecodeError:
-                        raise _Anomaly from None
-                buffer = pa.py_buffer(chunk)
                 with_k = second_parses[number] >= 4
-                table = pacsv.read_csv(
-                    buffer, read_options=options, convert_options=everything if with_k else numbers
-                )
+                table = _piece(chunk, header, NEEDED if with_k else ["t", "i", "j", "v"])
                 done[number] += len(chunk)
                 if not table.num_rows:
                     continue
-                t, i, j, v = (_numbers(table.column(name)) for name in "tijv")
-                low, high = min(i.min(), j.min()), max(i.max(), j.max())
-                if t.min() < 1000 or t.max() > 9999 or low < 0 or high > MAX_CODE:
-                    raise _Anomaly
-                if not (np.isfinite(v).all() and v.min() >= 0):
-                    raise _Anomaly
+                t, i, j, v = _plain_numbers(table)
                 present = np.zeros(MAX_CODE + 1, dtype=bool)
                 present[i] = True
                 present[j] = True
@@ -1003,7 +963,7 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
                 kept = table.take(pa.array(mine))
                 if len(mine) and not with_k:
                     second_parses[number] += 1
-                    texts = pacsv.read_csv(buffer, read_options=options, convert_options=only_k)
+                    texts = _piece(chunk, header, ["k"])
                     if texts.num_rows != table.num_rows:
                         raise _Anomaly
                     kept = kept.add_column(3, "k", texts.column("k").take(pa.array(mine)))
@@ -1034,7 +994,10 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
             tables.append(kept)
             positions.append(mine + rows)
             rows += count
-    schema = pa.schema([(column, types[column]) for column in NEEDED])
+    schema = pa.schema(
+        [("t", pa.int16()), ("i", pa.int16()), ("j", pa.int16()), ("k", pa.string())]
+        + [("v", pa.float64())]
+    )
     table = pa.Table.from_batches(
         [batch for kept in tables for batch in kept.to_batches()], schema=schema
     )
@@ -1047,6 +1010,73 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
         kept_rows.astype(np.int64),
         lambda: _parse(path, name),
     )
+
+
+def _split(path: Path, name: str) -> tuple[list[str], list[int]] | None:
+    """Return (header, part bounds) of a large plain BACI CSV cut into one part per core at
+    line ends; None when it is small, gzipped or has no line end in its first 64 KiB."""
+    import os
+
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if size < STREAM_FROM or head[:2] == b"\x1f\x8b" or b"\n" not in head:
+        return None
+    header = _header(path, name)
+    start = head.index(b"\n") + 1
+    parts = max(1, min(4, os.cpu_count() or 1))
+    bounds = [start]
+    with open(path, "rb") as handle:
+        for number in range(1, parts):
+            handle.seek(start + (size - start) * number // parts)
+            handle.readline()  # to the start of the next line
+            bounds.append(max(bounds[-1], handle.tell()))
+    bounds.append(size)
+    return header, bounds
+
+
+def _piece(chunk, header: list[str], names: list[str]):
+    """Return one piece of a streamed file parsed (``names`` of its columns), after checking
+    that it is text as the whole reading requires; raise ``_Anomaly`` when it is not."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not chunk.obj.isascii():  # BACI is ASCII; else it must be UTF-8 text, as the
+        try:  # whole reading checks (in every column it parses)
+            str(chunk, "utf-8")
+        except UnicodeDecodeError:
+            raise _Anomaly from None
+    types = {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string()}
+    types["v"] = pa.float64()
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(chunk),
+            read_options=pacsv.ReadOptions(
+                column_names=header, use_threads=False, block_size=BLOCK_BYTES
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=names,
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        raise _Anomaly from None
+
+
+def _plain_numbers(table):
+    """Return t, i, j, v of a parsed piece as numpy arrays; raise ``_Anomaly`` for a year,
+    country code or value that the whole reading would look at more closely."""
+    import numpy as np
+
+    t, i, j, v = (_numbers(table.column(name)) for name in "tijv")
+    if t.min() < 1000 or t.max() > 9999 or min(i.min(), j.min()) < 0:
+        raise _Anomaly
+    if max(i.max(), j.max()) > MAX_CODE or not (np.isfinite(v).all() and v.min() >= 0):
+        raise _Anomaly
+    return t, i, j, v
 
 
 def _chunks(path: Path, start: int, end: int):
