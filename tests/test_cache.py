@@ -751,3 +751,39 @@ def test_a_folder_of_cached_years_leaves_no_cache_file_open(cached, tmp_path):
     assert all("read from korus's cache" in " ".join(a.notes) for a in reading.accounting)
     open_files = [os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")]
     assert not [name for name in open_files if name.startswith(str(cached))]
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
+@pytest.mark.parametrize("piece", [64, 300, 5000])
+def test_a_cache_built_while_streaming_reads_as_one_built_from_a_whole_read(
+    cached, tmp_path, monkeypatch, shuffle, piece
+):
+    path = make_year(tmp_path / "baci", shuffle=shuffle)  # some codes lost their zero
+    cache.set_enabled(False)
+    whole, pair = baci.read(path), baci.scan(path, PAIR)
+    cache.set_enabled(True)
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci, "STREAM_CHUNK", piece)
+    streamed = []
+    original = baci._build_streamed
+    monkeypatch.setattr(
+        baci, "_build_streamed", lambda *a: streamed.append(original(*a)) or streamed[-1]
+    )
+    assert baci.build_cache(path)
+    assert streamed == [None if shuffle else True]  # an unsorted file: the whole reading
+    for asked, expected in ((None, whole), (PAIR, pair)):
+        again = read(path, asked)
+        assert from_cache(again)
+        pd.testing.assert_frame_equal(again.frame, expected.frame)
+        assert again.accounting[0].rows_read == expected.accounting[0].rows_read
+        assert again.accounting[0].set_aside == expected.accounting[0].set_aside
+
+
+def test_a_streamed_build_leaves_a_file_with_a_bad_code_uncached(cached, tmp_path, monkeypatch):
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    path = make_year(tmp_path / "baci", extra=("2020,156,251,0101,1.000,",))
+    assert baci.build_cache(path) is False
+    assert cache.entries() == []
+    unknown = make_year(tmp_path / "other", extra=("2020,156,998,010101,1.000,",))
+    with pytest.raises(DataFileError, match="BACI country code 998"):
+        baci.build_cache(unknown)

@@ -839,6 +839,9 @@ def build_cache(path: Path) -> bool:
     path = Path(path)
     name = str(path)
     key = cache.source_key(path, LAYOUT)
+    streamed = _build_streamed(path, name, key)
+    if streamed is not None:
+        return streamed
     source = _parse(path, name)
     if source.rows == 0:
         raise DataFileError(f"{name}: the file has a BACI header but no data rows")
@@ -852,6 +855,121 @@ def build_cache(path: Path) -> bool:
         "notes": accounting.notes,
     }
     return source.write_cache(path, key, {"countries": known}, background=False) is not None
+
+
+class _OutOfOrder(Exception):
+    """Rows not in exporter, importer order: the cache is written from a whole, sorted read."""
+
+
+class _NotHS6(Exception):
+    """A product code that is not 5 or 6 digits: such a file is not cached."""
+
+
+def _build_streamed(path: Path, name: str, key: dict | None) -> bool | None:
+    """Write the cache of a large plain BACI CSV in BACI's own order while it is parsed:
+    one part per core, each parsed piece by piece and written by its own thread, so that
+    memory stays small. Return True (written), False (product codes not all HS6: not
+    cached), or None when the whole reading must do it (a small, gzipped or unsorted file,
+    or anything it must look at more closely; it raises the errors)."""
+    import threading
+
+    import numpy as np
+    import pyarrow as pa
+
+    from korus import cache
+
+    split = _split(path, name)
+    if split is None or key is None:
+        return None
+    header, bounds = split
+    parts = len(bounds) - 1
+    schema = pa.schema(
+        [("t", pa.int16()), ("ij", pa.int32()), ("k", pa.int32())]
+        + [("lost_zero", pa.bool_()), ("v", pa.float64())]
+    )
+    size = _row_group(path.stat().st_size // 32)  # a BACI row is some 32 bytes
+    rows, first, last = [0] * parts, [None] * parts, [None] * parts
+    present = [np.zeros(MAX_CODE + 1, dtype=bool) for _ in range(parts)]
+    years, lost_any = [[] for _ in range(parts)], [False] * parts
+    done = [threading.Event() for _ in range(parts)]
+    failures: list[BaseException] = []
+
+    def pieces(number: int):
+        pending = None
+        try:
+            for chunk in _chunks(path, bounds[number], bounds[number + 1]):
+                if failures:
+                    raise _Anomaly  # another part has failed: stop
+                table = _piece(chunk, header, NEEDED)
+                if not table.num_rows:
+                    continue
+                t, i, j, v = _plain_numbers(table)
+                ij = i.astype(np.int32) * PAIR_KEY + j
+                if (np.diff(ij) < 0).any() or (last[number] is not None and ij[0] < last[number]):
+                    raise _OutOfOrder
+                first[number] = ij[0] if first[number] is None else first[number]
+                last[number] = ij[-1]
+                checked = _hs6_fast(table.column("k"))
+                if checked is None:
+                    raise _NotHS6
+                k, lost = checked
+                rows[number] += table.num_rows
+                present[number][i] = True
+                present[number][j] = True
+                years[number] += [int(t.min()), int(t.max())]
+                lost_any[number] = lost_any[number] or bool(lost.any())
+                piece = pa.table({"t": t, "ij": ij, "k": k, "lost_zero": lost, "v": v}, schema)
+                pending = piece if pending is None else pa.concat_tables([pending, piece])
+                while pending.num_rows >= size:  # a row group each
+                    yield pending.slice(0, size)
+                    pending = pending.slice(size)
+            if pending is not None and pending.num_rows:
+                yield pending
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+        finally:
+            done[number].set()
+
+    def info() -> dict:
+        for event in done:
+            event.wait()
+        if failures:
+            raise failures[0]
+        ends = [(low, high) for low, high in zip(first, last, strict=True) if low is not None]
+        if any(ends[at][1] > ends[at + 1][0] for at in range(len(ends) - 1)):
+            raise _OutOfOrder
+        if not sum(rows):
+            raise _Anomaly  # no data rows: the whole reading says so
+        codes = [int(code) for code in np.flatnonzero(np.logical_or.reduce(present))]
+        country_file = _companion(path, "country_codes_V*.csv")
+        accounting = Accounting(file=name, layout=LAYOUT)
+        mapping = _country_map(
+            codes, lambda code: _parse(path, name).first_line(code), country_file, name, accounting
+        )
+        known = {
+            "file": _version(country_file),
+            "korus": __version__,
+            "mapping": mapping,
+            "notes": accounting.notes,
+        }
+        out = {"rows": sum(rows), "codes": codes, "in_file_order": True, "countries": known}
+        seen = [year for part in years for year in part]
+        if min(seen) == max(seen):
+            out["year"] = seen[0]
+        if not any(lost_any):
+            out["lost_zero"] = False
+        return out
+
+    build = lambda: (schema, [pieces(number) for number in range(parts)], info)  # noqa: E731
+    written = cache.write(
+        path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size
+    )
+    if written is not None:
+        return True
+    if any(isinstance(failure, _NotHS6) for failure in failures):
+        return False
+    return None
 
 
 # Streamed push-down: a year file is parsed in parts, one thread each, chunk by chunk; only
