@@ -460,7 +460,7 @@ def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
             "vintage": _text(vintages, joined["g"]),
         }
     )
-    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
     if whole:
         return [Reading(frame, [part.accounting for part in parts], unique=True)]
     readings, start = [], 0
