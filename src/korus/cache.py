@@ -111,7 +111,7 @@ class Hit:
 # Entries found valid in this process: the source's key and the main file's stamp then.
 # A file asked about twice in one command (a folder's data files are told from its code
 # lists by their entries first) has its entry's key read once; no file is kept open.
-_checked: dict[Path, tuple[dict, tuple]] = {}
+_checked: dict[Path, tuple[dict, tuple, object]] = {}  # target -> (key, stamp, footer)
 
 
 def _stamp_of(path: Path) -> tuple | None:
@@ -254,8 +254,12 @@ def find(path: Path, layout: str) -> Hit | None:
 
     wanted_key = source_key(path, layout)
     files, ranges, info = [], [], None
+    stamp = _stamp_of(target)
+    checked = _checked.get(target)
+    # The footer as ``known`` read it, while the file is that same writing (not read twice).
+    footer = checked[2] if checked and checked[:2] == (wanted_key, stamp) else None
     try:
-        head = pq.ParquetFile(target, page_checksum_verification=True)
+        head = pq.ParquetFile(target, metadata=footer, page_checksum_verification=True)
         files.append(head)
         stored, part, head_ranges = _stamp(head)
         info = stored.pop("info")
@@ -274,7 +278,7 @@ def find(path: Path, layout: str) -> Hit | None:
         Hit(target, files, {}).close()
         discard(target)
         return None
-    _checked[target] = (wanted_key, _stamp_of(target))
+    _checked[target] = (wanted_key, stamp, head.metadata)
     return Hit(target, files, info, ranges)
 
 
@@ -291,16 +295,21 @@ def known(path: Path, layout: str) -> bool:
     if stamp is None:
         return False
     wanted_key = source_key(path, layout)
-    if _checked.get(target) == (wanted_key, stamp):
+    checked = _checked.get(target)
+    if checked is not None and checked[:2] == (wanted_key, stamp):
         return True
-    stored = _read_key(target)
-    if stored is None or wanted_key is None:
+    import pyarrow.parquet as pq
+
+    try:
+        footer = pq.read_metadata(target)
+        stored = json.loads((footer.metadata or {})[KEY])
+    except Exception:
         return False
     stored.pop("info", None)
     stored.pop("written", None)
-    if stored != wanted_key:
+    if wanted_key is None or stored != wanted_key:
         return False
-    _checked[target] = (wanted_key, stamp)
+    _checked[target] = (wanted_key, stamp, footer)
     return True
 
 
