@@ -577,6 +577,10 @@ def run(args) -> int:
         verdict = "holds" if ratio <= target else "missed"
         print(f"  {what:<66} {ratio:>6.2f}x  (target <= {target}x: {verdict})")
     print()
+    print("Each run's wall time (s), in the order run")
+    for case in first_read + years_cases:
+        print(f"  {case.label:<66} {' '.join(f'{wall:.3f}' for wall in case.walls)}")
+    print()
     print("Agreement with DuckDB over the CSV (exact decimals), to the cent")
     for label, found in disagreements.items():
         print(f"  {label:<66} {'agrees' if not found else '; '.join(found)}")
