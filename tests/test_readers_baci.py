@@ -181,8 +181,9 @@ def test_a_pair_that_is_one_korus_country_is_set_aside_and_counted(tmp_path):
     assert (account.rows_read, account.rows_kept) == (10, 9)
 
 
-def test_flows_of_two_baci_codes_for_one_country_are_added_together(tmp_path):
-    folder = tmp_path / "germany"
+def two_codes_for_germany(folder: Path, extra_rows) -> Path:
+    """A release whose country file maps two BACI codes to Germany (276 and 280, the former
+    FRG), with ROWS and ``extra_rows``: 276 and 280 each sell KOR product 870323."""
     release(folder)
     countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n"
     countries += "280,Fmr Fed. Rep. of Germany,Former Federal Republic of Germany,DE,DEU\n"
@@ -190,8 +191,13 @@ def test_flows_of_two_baci_codes_for_one_country_are_added_together(tmp_path):
     extra = [
         ("2021", "276", "410", "870323", "1.25", ""),
         ("2021", "280", "410", "870323", "2", ""),
+        *extra_rows,
     ]
-    reading = baci.read(write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra]))
+    return write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra])
+
+
+def test_flows_of_two_baci_codes_for_one_country_are_added_together(tmp_path):
+    reading = baci.read(two_codes_for_germany(tmp_path / "germany", []))
     frame = reading.frame
     germany = frame[(frame["reporter"] == "DEU") & (frame["product"] == "870323")]
     assert germany.set_index("flow")["value_usd"].to_dict() == {"export": 3_250.0}
@@ -520,17 +526,8 @@ def test_a_reader_without_push_down_reads_the_whole_file(tmp_path):
 
 @pytest.mark.usefixtures("scan_mode")
 def test_two_baci_codes_of_one_country_in_the_pair_are_added_together(tmp_path):
-    folder = tmp_path / "germany"
-    release(folder)
-    countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n"
-    countries += "280,Fmr Fed. Rep. of Germany,Former Federal Republic of Germany,DE,DEU\n"
-    (folder / "country_codes_V202301.csv").write_text(countries)
-    extra = [
-        ("2021", "276", "410", "870323", "1.25", ""),
-        ("2021", "280", "410", "870323", "2", ""),
-        ("2021", "276", "280", "870323", "4", ""),  # one country: set aside
-    ]
-    path = write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra])
+    one_country = ("2021", "276", "280", "870323", "4", "")  # one country: set aside
+    path = two_codes_for_germany(tmp_path / "germany", [one_country])
     reading = baci.scan(path, ("DEU", "KOR"))
     pd.testing.assert_frame_equal(reading.frame, pair_rows(baci.read(path).frame, ("DEU", "KOR")))
     account = reading.accounting[0]
@@ -592,15 +589,7 @@ def test_the_frame_is_already_canonical(tmp_path, data_file):
     # the rest for a pair's few rows): canonical() must give it back unchanged.
     from korus.schema import canonical
 
-    folder = tmp_path / "merged"
-    release(folder)
-    countries = OLD_COUNTRIES + "276,Germany,Germany,DE,DEU\n280,FRG,FRG,DE,DEU\n"
-    (folder / "country_codes_V202301.csv").write_text(countries)
-    extra = [
-        ("2021", "276", "410", "870323", "1.25", ""),
-        ("2021", "280", "410", "870323", "2", ""),
-    ]
-    merged = write_data(folder / "BACI_HS92_Y2021_V202301.csv", [*ROWS, *extra])
+    merged = two_codes_for_germany(tmp_path / "merged", [])
     for reading in (
         baci.read(data_file),
         baci.scan(data_file, ("USA", "KOR")),

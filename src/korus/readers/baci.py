@@ -512,13 +512,10 @@ def _parse(path: Path, name: str) -> _Parsed:
     sends the file to the exact reading of every code as text (``_parse_text``), whose
     error names the line and column.
     """
-    import pyarrow as pa
 
     header = _header(path, name)
-    types = {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string()}
-    types["v"] = pa.float64()
     try:
-        table = _csv(path, name, header, types)
+        table = _csv(path, name, header, _types())
     except _Unparsed:
         return _parse_text(path, name, header)
     if table.num_rows:
@@ -596,13 +593,7 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
                 read_options=pacsv.ReadOptions(
                     column_names=header, skip_rows=1, encoding="utf8", block_size=BLOCK_BYTES
                 ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=types,
-                    include_columns=NEEDED,
-                    null_values=[],
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
+                convert_options=_convert(types, NEEDED),
             )
     except pa.ArrowInvalid as exc:
         if "conversion error" in str(exc):
@@ -610,6 +601,28 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
         raise DataFileError(f"{name}: not readable as a BACI CSV ({_arrow_message(exc)})") from None
     except (OSError, EOFError) as exc:
         raise DataFileError(f"{name}: cannot be read ({exc})") from None
+
+
+def _types() -> dict:
+    """Return the Arrow types the needed columns are parsed as: t, i and j integers, k text
+    (its leading zero kept), v a float."""
+    import pyarrow as pa
+
+    return {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string(), "v": pa.float64()}
+
+
+def _convert(types: dict, names: list[str]):
+    """Return Arrow's options for converting ``names`` of a BACI CSV to ``types``: no cell
+    is taken for a missing value (an empty or "NA" cell is an error, not a null)."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(
+        column_types=types,
+        include_columns=names,
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
 
 
 def _numbers(column):
@@ -1112,10 +1125,7 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
             tables.append(kept)
             positions.append(mine + rows)
             rows += count
-    schema = pa.schema(
-        [("t", pa.int16()), ("i", pa.int16()), ("j", pa.int16()), ("k", pa.string())]
-        + [("v", pa.float64())]
-    )
+    schema = pa.schema([(column, _types()[column]) for column in NEEDED])
     table = pa.Table.from_batches(
         [batch for kept in tables for batch in kept.to_batches()], schema=schema
     )
@@ -1164,21 +1174,13 @@ def _piece(chunk, header: list[str], names: list[str]):
             str(chunk, "utf-8")
         except UnicodeDecodeError:
             raise _Anomaly from None
-    types = {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string()}
-    types["v"] = pa.float64()
     try:
         return pacsv.read_csv(
             pa.py_buffer(chunk),
             read_options=pacsv.ReadOptions(
                 column_names=header, use_threads=False, block_size=BLOCK_BYTES
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                include_columns=names,
-                null_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            convert_options=_convert(_types(), names),
         )
     except pa.ArrowInvalid:
         raise _Anomaly from None
