@@ -526,10 +526,10 @@ def test_the_kept_ranges_are_the_parquet_statistics_of_the_row_groups(cached, tm
         groups += len(statistics)
     assert groups > 20
     wanted = [410, 842]
-    by_ranges = baci._Cached(hit, str(path))._groups(wanted)
+    by_ranges = baci._RowGroups(hit).chosen(wanted)
     unkept = [None] * len(hit.files)
-    without = baci._Cached(cache.Hit(hit.path, hit.files, hit.info, unkept), str(path))
-    assert list(without._groups(wanted)) == list(by_ranges) and 0 < len(by_ranges) < 8
+    without = baci._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))
+    assert list(without.chosen(wanted)) == list(by_ranges) and 0 < len(by_ranges) < 8
 
 
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])

@@ -75,6 +75,7 @@ _excluded: set[str] = set()
 _pending: list[threading.Thread] = []
 _deferred = False  # entries asked for are written after the command, in the background
 _requested: list[tuple[str, str, object]] = []  # (real path, layout, build) asked for
+_requested_groups: list[tuple[tuple[str, ...], str, object]] = []  # (paths, layout, build)
 LOCK = ".build.lock"  # held by the process writing entries (one at a time)
 
 
@@ -84,11 +85,13 @@ class Entry:
 
     path: Path  # the entry's main cache file
     size: int  # bytes of the entry's files (the main file and its parts)
-    source: Path | None  # the data file it was made from (None: the entry is unreadable)
-    source_size: int | None  # the data file's size in bytes when the entry was written
+    source: Path | None  # the data file it was made from (None: the entry is unreadable);
+    # for a folder's files kept together, the folder
+    source_size: int | None  # the data file's (files') size in bytes when it was written
     written: datetime | None  # when the entry was written (UTC)
     layout: str | None  # the reader that wrote it ("baci")
     current: bool  # the data file still exists, unchanged, and korus still reads this entry
+    files: int = 1  # data files kept in it: more than one for a folder's files together
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Hit:
     files: list[pq.ParquetFile]
     info: dict
     ranges: list[list | None] = field(default_factory=list)  # per file: [min, max, rows] a group
+    what: str = "the file"  # what the entry holds, for notes: "the file", "the folder's years"
 
     def close(self) -> None:
         """Close the Parquet files (so that they can be removed, on Windows too)."""
@@ -174,14 +178,25 @@ def entries() -> list[Entry]:
             continue
         source = Path(key["source"])
         current = key.get("format") == FORMAT_VERSION and key.get("schema") == SCHEMA_VERSION
-        try:
-            stat = source.stat()
-            current = current and (stat.st_size, stat.st_mtime_ns) == (key["size"], key["mtime_ns"])
-        except OSError:
-            current = False
+        members = key.get("members")
+        if members is not None:  # a group entry: a folder's files together
+            current = current and all(_member_now(member) for member in members)
+            source_size = sum(member[1] for member in members)
+        else:
+            source_size = key.get("size")
+            current = current and _member_now([source, key["size"], key["mtime_ns"]])
         written = datetime.fromisoformat(key["written"]) if key.get("written") else None
         found.append(
-            Entry(path, size, source, key.get("size"), written, key.get("layout"), current)
+            Entry(
+                path,
+                size,
+                source,
+                source_size,
+                written,
+                key.get("layout"),
+                current,
+                len(members) if members is not None else 1,
+            )
         )
     oldest = datetime.min.replace(tzinfo=UTC)
     return sorted(found, key=lambda entry: entry.written or oldest, reverse=True)
@@ -313,16 +328,202 @@ def known(path: Path, layout: str) -> bool:
     return True
 
 
+# ------------------------------------------------------- several files kept together
+
+# A group entry keeps several data files of one folder (a folder of BACI years) in one
+# Parquet file, in the order of its index (exporter and importer, then year), so that a
+# question about one country pair over every year reads a few row groups of one file
+# rather than a few of each year's entry. It is named by the folder; its key is every
+# member file's real path, size and modification time. It is made from the members' own
+# entries, which stay: a changed year makes the group stale (removed, then written again),
+# while the other years still read from their own entries.
+GROUP_MARK = "together"
+# target -> (stamp, key, footer, each member by its real path)
+_groups: dict[Path, tuple[tuple, dict, object, dict]] = {}
+
+
+def group_key(paths: list[Path], layout: str) -> dict | None:
+    """Return the key a group entry of ``paths`` holds: each file's real path, size and
+    modification time (ns); None when they are fewer than two files, not all in one
+    folder, or one cannot be looked at."""
+    reals = sorted({os.path.realpath(path) for path in paths})
+    folders = {os.path.dirname(real) for real in reals}
+    if len(reals) < 2 or len(folders) != 1 or any(real in _excluded for real in reals):
+        return None
+    members = []
+    for real in reals:
+        try:
+            stat = os.stat(real)
+        except OSError:
+            return None
+        members.append([real, stat.st_size, stat.st_mtime_ns])
+    return {
+        "format": FORMAT_VERSION,
+        "schema": SCHEMA_VERSION,
+        "layout": layout,
+        "source": folders.pop(),
+        "members": members,
+    }
+
+
+def _group_target(folder: str, layout: str) -> Path:
+    digest = hashlib.sha256(f"{layout}\0{GROUP_MARK}\0{folder}".encode()).hexdigest()[:24]
+    return cache_dir() / f"{layout}-{GROUP_MARK}-{digest}{SUFFIX}"
+
+
+def _group_stored(target: Path) -> tuple[dict, object, dict] | None:
+    """Return a group entry's stored key (with its info), footer and members by real path
+    (lists of path, size and modification time), read once per process
+    while the file is that same writing; None when missing, unreadable or of another
+    korus."""
+    stamp = _stamp_of(target)
+    if stamp is None:
+        return None
+    memo = _groups.get(target)
+    if memo is not None and memo[0] == stamp:
+        return memo[1:]
+    import pyarrow.parquet as pq
+
+    try:
+        footer = pq.read_metadata(target)
+        stored = json.loads((footer.metadata or {})[KEY])
+        members = {member[0]: member for member in stored["members"]}
+    except Exception:
+        return None
+    if (stored.get("format"), stored.get("schema")) != (FORMAT_VERSION, SCHEMA_VERSION):
+        return None
+    if len(members) != len(stored["members"]):
+        return None
+    _groups[target] = (stamp, stored, footer, members)
+    return stored, footer, members
+
+
+def _member_now(member: list) -> bool:
+    real, size, mtime_ns = member
+    try:
+        stat = os.stat(real)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns)
+
+
+def member_known(path: Path, layout: str) -> bool:
+    """Return whether a file is, as it is now, a member of its folder's group entry (then
+    its layout is known without reading it, as ``known`` tells from its own entry)."""
+    if not is_enabled():
+        return False
+    real = os.path.realpath(path)
+    found = _group_stored(_group_target(os.path.dirname(real), layout))
+    if found is None or found[0].get("layout") != layout:
+        return False
+    member = found[2].get(real)
+    return member is not None and _member_now(member)
+
+
+def find_group(paths: list[Path], layout: str) -> Hit | None:
+    """Return the valid group entry that holds every file of ``paths`` (files of one
+    folder), or None. An entry one of whose members has changed or gone, or that cannot be
+    read, is removed (it will be written again); one of other files of the folder is left."""
+    if not is_enabled() or not paths:
+        return None
+    reals = {os.path.realpath(path) for path in paths}
+    folders = {os.path.dirname(real) for real in reals}
+    if len(folders) != 1:
+        return None
+    target = _group_target(folders.pop(), layout)
+    found = _group_stored(target)
+    if found is None:
+        if target.exists():
+            discard(target)
+        return None
+    stored, footer, _ = found
+    if not all(_member_now(member) for member in stored["members"]):
+        discard(target)
+        return None
+    if stored.get("layout") != layout or not reals <= {m[0] for m in stored["members"]}:
+        return None
+    import pyarrow.parquet as pq
+
+    files = []
+    try:
+        files.append(pq.ParquetFile(target, metadata=footer, page_checksum_verification=True))
+        _, part, ranges = _stamp(files[0])
+        valid = (part["part"], part["parts"]) == (0, 1)
+    except Exception:
+        valid = False
+    if not valid:
+        Hit(target, files, {}).close()
+        discard(target)
+        return None
+    return Hit(target, files, stored["info"], [ranges], what="the folder's files, kept together")
+
+
+def write_group(paths: list[Path], layout: str, build, *, key: dict, **options) -> Path | None:
+    """Write the group entry of ``paths`` (files of one folder), as ``write`` writes a
+    file's; ``key`` is ``group_key(paths, layout)`` taken before the members were read."""
+    target = _group_target(key["source"], layout)
+    return write(Path(key["source"]), layout, build, key=key, target=target, **options)
+
+
+def request_group(paths: list[Path], layout: str, build) -> str | None:
+    """Ask for the group entry of several files of one folder (see ``request``): written
+    after the command's answer, once the files' own entries are. Return a note, or None
+    when there can be none (files of several folders, small files, or korus found before
+    that these files cannot be kept together)."""
+    key = group_key(paths, layout)
+    if key is None or not all(wanted(path) for path in paths):
+        return None
+    if _marked(_group_target(key["source"], layout), key):
+        return None
+    members = tuple(real for real, _, _ in key["members"])
+    _requested_groups.append((members, layout, build))
+    return (
+        f"korus's cache of these {len(members)} files together is written in the background, "
+        "after this answer, for the next question over them"
+    )
+
+
+def build_group_entry(paths: list[Path], layout: str, build) -> str:
+    """Write the group entry of ``paths`` with ``build(paths)`` (a reader's
+    ``build_group``), unless one holds them; return what happened, as ``build_entry``."""
+    with build_lock():
+        key = group_key(paths, layout)
+        if key is None:
+            return "not cached"
+        hit = find_group(paths, layout)
+        if hit is not None:
+            hit.close()
+            return "already cached"
+        target = _group_target(key["source"], layout)
+        try:
+            written = build(paths)
+        except Exception:
+            _mark(target, key)
+            raise
+        if not written:
+            _mark(target, key)
+            return "not cached"
+        return "cached"
+
+
 def discard(target: Path) -> None:
     """Remove a cache entry that cannot be used: its main file and its parts."""
     _checked.pop(Path(target), None)
+    _groups.pop(Path(target), None)
     for path in [Path(target), *_parts(Path(target))]:
         with contextlib.suppress(OSError):
             path.unlink()
 
 
 def write(
-    path: Path, layout: str, build, *, key: dict | None = None, index: str | None = None, **options
+    path: Path,
+    layout: str,
+    build,
+    *,
+    key: dict | None = None,
+    index: str | None = None,
+    target: Path | None = None,
+    **options,
 ) -> Path | None:
     """Write the cache entry of a source; return its main file, or None when it could not
     be written.
@@ -346,9 +547,10 @@ def write(
     on the next read. Each file is written under a temporary name in the cache folder and
     renamed into place, the main file last; on any failure the temporary files are removed
     and the read goes on without a cache. Ctrl-C still interrupts (and leaves nothing behind).
+    ``target`` and ``key`` together write another kind of entry (``write_group``).
     """
     key = key or source_key(path, layout)
-    target = _target(path, layout)
+    target = target or _target(path, layout)
     if key is None or target is None:
         return None
     temps: list[Path] = []
@@ -438,7 +640,7 @@ def request(path: Path, layout: str, build) -> str | None:
 
 
 def launch(background: bool = True) -> None:
-    """Write the entries asked for (``request``): in one background process,
+    """Write the entries asked for (``request``, ``request_group``): in one background process,
     ``python -m korus cache build --quiet FILE...``, detached, its output discarded; or,
     with ``background=False``, here and now (each file's error is then its own, never the
     caller's: a cache is a convenience).
@@ -449,15 +651,24 @@ def launch(background: bool = True) -> None:
     import subprocess
 
     asked = list(dict.fromkeys(_requested))
+    groups = list(dict.fromkeys(_requested_groups))
     _requested.clear()
-    if not asked or not is_enabled():
+    _requested_groups.clear()
+    if not (asked or groups) or not is_enabled():
         return
     if not background:
         for path, layout, build in asked:
-            build_entry(Path(path), layout, build)
+            with contextlib.suppress(Exception):
+                build_entry(Path(path), layout, build)
+        for paths, layout, build in groups:
+            with contextlib.suppress(Exception):
+                build_group_entry([Path(path) for path in paths], layout, build)
         return
+    # ``korus cache build`` writes each file's entry, then keeps the files of one folder
+    # together (``build_group_entry``).
     command = [sys.executable, "-m", "korus", "cache", "build", "--quiet"]
-    command += [path for path, _, _ in asked]
+    members = [path for paths, _, _ in groups for path in paths]
+    command += list(dict.fromkeys([path for path, _, _ in asked] + members))
     options: dict = {"start_new_session": True}
     if sys.platform == "win32":
         options = {
@@ -502,22 +713,29 @@ UNBUILDABLE = ".unbuildable"
 
 
 def _mark_unbuildable(path: Path, layout: str) -> None:
-    target, key = _target(path, layout), source_key(path, layout)
+    _mark(_target(path, layout), source_key(path, layout))
+
+
+def _unbuildable_now(path: Path, layout: str) -> bool:
+    return _marked(_target(path, layout), source_key(path, layout))
+
+
+def _mark(target: Path | None, key: dict | None) -> None:
+    """Remember that the entry ``target`` cannot be made from the sources as ``key`` says."""
     if target is None or key is None:
         return
     with contextlib.suppress(OSError):
         target.with_suffix(UNBUILDABLE).write_text(json.dumps(key), encoding="utf-8")
 
 
-def _unbuildable_now(path: Path, layout: str) -> bool:
-    target = _target(path, layout)
-    if target is None:
+def _marked(target: Path | None, key: dict | None) -> bool:
+    if target is None or key is None:
         return False
     try:
         marked = json.loads(target.with_suffix(UNBUILDABLE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return marked == source_key(path, layout)
+    return marked == key
 
 
 @contextlib.contextmanager

@@ -845,7 +845,8 @@ def cache_list():
     click.echo(f"{store.cache_dir()}: {len(found)} entries", err=True)
     for entry in found:
         state = "current" if entry.current else "stale (rebuilt on the next read)"
-        click.echo(f"{entry.source}\t{entry.size:,} bytes\t{state}")
+        together = f" ({entry.files} files together)" if entry.files > 1 else ""
+        click.echo(f"{entry.source}{together}\t{entry.size:,} bytes\t{state}")
 
 
 @cache.command("build")
@@ -856,11 +857,14 @@ def cache_build(files, quiet):
 
     A first read that keeps only one country pair's rows leaves this to a background
     process after its answer; run it yourself to have the entries before the next question.
+    Several BACI years of one folder are also kept together, in one more entry, which a
+    question over all the years reads at once.
     """
     from korus import cache as store
     from korus import readers
 
     failed = None
+    together: dict[tuple, list[Path]] = {}  # (folder, reader) -> its files cached here
     for given in files:
         path = Path(given)
         try:
@@ -882,6 +886,17 @@ def cache_build(files, quiet):
             continue
         if not quiet:
             click.echo(f"{path}: {state}", err=True)
+        if state in ("cached", "already cached") and hasattr(module, "build_group"):
+            together.setdefault((path.resolve().parent, module), []).append(path)
+    for (folder, module), paths in together.items():
+        if len(paths) < 2:
+            continue
+        try:
+            state = store.build_group_entry(paths, module.LAYOUT, module.build_group)
+        except Exception as exc:
+            failed, state = exc, f"not cached: {exc}"
+        if not quiet:
+            click.echo(f"{folder}: {len(paths)} files together: {state}", err=True)
     if failed is not None:
         sys.exit(1)
 

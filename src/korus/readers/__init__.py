@@ -77,7 +77,10 @@ def detect(path: Path) -> str:
 
 
 def read_file(
-    path: Path, layout: str | None = None, pair: tuple[str, str] | None = None
+    path: Path,
+    layout: str | None = None,
+    pair: tuple[str, str] | None = None,
+    one_side: bool = False,
 ) -> Reading:
     """Return the canonical frame of one file, detecting its layout unless one is given.
 
@@ -85,21 +88,26 @@ def read_file(
     those two countries is wanted, either way: a reader that defines
     ``scan(path, pair)`` (BACI) then reads only those rows into the frame and counts the
     others as set aside; other readers read the whole file (the metrics filter anyway).
+    ``one_side`` says that only the first country's records are wanted (its exports to
+    the second and imports from it): a reader whose rows give both countries' records
+    of each flow (BACI) then builds that side's only.
     """
     path = Path(path)
     if _STDIN_COPY is not None and path == _STDIN_COPY:
         # Standard input is read from a temporary copy; people should see its real name.
         try:
-            reading = _read_file(path, layout, pair)
+            reading = _read_file(path, layout, pair, one_side)
         except DataFileError as exc:
             raise DataFileError(str(exc).replace(str(path), "standard input")) from None
         for account in reading.accounting:
             account.file = "standard input"
         return reading
-    return _read_file(path, layout, pair)
+    return _read_file(path, layout, pair, one_side)
 
 
-def _read_file(path: Path, layout: str | None, pair: tuple[str, str] | None) -> Reading:
+def _read_file(
+    path: Path, layout: str | None, pair: tuple[str, str] | None, one_side: bool = False
+) -> Reading:
     if layout is None:
         layout = detect(path)
     table = layouts()
@@ -112,12 +120,14 @@ def _read_file(path: Path, layout: str | None, pair: tuple[str, str] | None) -> 
         cache.exclude(path)  # a temporary copy: never worth caching
     scan = getattr(module, "scan", None)
     if pair is not None and scan is not None:
-        return scan(path, pair)
+        return scan(path, pair, one_side=one_side)
     reader = getattr(module, "read_layout", None)
     return reader(path, layout) if reader else module.read(path)
 
 
-def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
+def _read_files(
+    files: list[Path], layout: str | None, pair, one_side: bool = False
+) -> list[Reading]:
     """Return the Reading of each file, in order. Files of one layout whose reader defines
     ``read_many(paths, pair)`` (BACI: a folder of years) are read together by it. A file
     korus has cached is known by its cache entry (its layout is in it): not sniffed."""
@@ -128,7 +138,7 @@ def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
 
     def flush() -> None:
         if run:
-            readings.extend(run_module.read_many(list(run), pair))
+            readings.extend(run_module.read_many(list(run), pair, one_side=one_side))
             run.clear()
 
     for path in files:
@@ -143,7 +153,7 @@ def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
         if module is None or module is not run_module:
             flush()
         if module is None:
-            readings.append(read_file(path, name, pair))
+            readings.append(read_file(path, name, pair, one_side))
         else:
             run.append(path)
         run_module = module
@@ -153,7 +163,8 @@ def _read_files(files: list[Path], layout: str | None, pair) -> list[Reading]:
 
 def _cached_reader(path: Path):
     """Return the reader module of a file with a valid korus cache entry, else None: the
-    entry says the file is the one that was read, unchanged, so its layout too."""
+    entry says the file is the one that was read, unchanged, so its layout too (the entry of
+    its folder's years kept together says it for every year at once)."""
     from korus import cache
 
     try:
@@ -163,7 +174,9 @@ def _cached_reader(path: Path):
         return None
     from korus.readers import baci
 
-    return baci if cache.known(path, baci.LAYOUT) else None
+    if cache.member_known(path, baci.LAYOUT) or cache.known(path, baci.LAYOUT):
+        return baci
+    return None
 
 
 # In a folder, files that document the data rather than hold it.
@@ -250,11 +263,13 @@ def load(
     layout: str | None = None,
     dedupe: bool = False,
     pair: tuple[str, str] | None = None,
+    one_side: bool = False,
 ) -> Reading:
     """Return the stacked canonical frame of several files; a figure given twice is an error.
 
     ``pair`` (two korus country codes) is passed to each reader as a hint that only the
-    trade between those two countries is wanted (see ``read_file``).
+    trade between those two countries is wanted, and ``one_side`` that only the first
+    one's records of it are (see ``read_file``).
 
     Rows that repeat another exactly (same key, same value, same source) are an error too,
     unless ``dedupe``: then the repeats are dropped and counted in the accounting. Rows of
@@ -263,7 +278,7 @@ def load(
     import pandas as pd
 
     skipped: list[str] = []
-    readings = _read_files(expand(paths, skipped), layout, pair)
+    readings = _read_files(expand(paths, skipped), layout, pair, one_side)
     if skipped:
         readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     for reading in readings:

@@ -176,18 +176,26 @@ def scan(
     pair: tuple[str, str] | None,
     country_codes: Path | None = None,
     product_codes: Path | None = None,
+    *,
+    one_side: bool = False,
 ) -> Reading:
     """Return the canonical frame of a BACI file's trade between two korus countries only.
 
     ``pair`` is two korus country codes (``("USA", "KOR")``): the rows whose exporter and
     importer are those two countries, either way, are kept; the file's other rows are set
     aside as "other country pairs (not asked for)", counted, and never become a frame.
-    ``pair=None`` reads the whole file (``read``).
+    ``pair=None`` reads the whole file (``read``). Each kept flow gives two canonical rows,
+    the exporter's export and the importer's import; with ``one_side``, only the first
+    country's (its exports to the second and its imports from it: half the rows, each
+    flow once), and a note says so.
     """
-    return _readings([_read(Path(path), pair, country_codes, product_codes)])[0]
+    side = pair[0] if one_side and pair is not None else None
+    return _readings([_read(Path(path), pair, country_codes, product_codes)], side=side)[0]
 
 
-def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Reading]:
+def read_many(
+    paths: list[Path], pair: tuple[str, str] | None = None, *, one_side: bool = False
+) -> list[Reading]:
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
 
@@ -200,6 +208,11 @@ def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Re
 
     from korus import cache
 
+    side = pair[0] if one_side and pair is not None else None
+    if pair is not None and len(paths) > 1:
+        together = _read_together(paths, pair, side)
+        if together is not None:
+            return together
     if len(paths) > 1 and all(cache.known(Path(path), LAYOUT) for path in paths):
         # Every file cached: read in threads (Arrow reads and decodes without the GIL).
         from concurrent.futures import ThreadPoolExecutor
@@ -211,9 +224,13 @@ def read_many(paths: list[Path], pair: tuple[str, str] | None = None) -> list[Re
     years = [set(np.unique(part.year).tolist()) for part in parts] if len(parts) > 1 else []
     if years and sum(map(len, years)) == len(set().union(*years)):
         # No year in two files: no flow can be given twice; one frame, every file's account.
-        reading = _readings(parts, whole=True)[0]
+        reading = _readings(parts, whole=True, side=side)[0]
+        if pair is not None and cache.deferred():  # the command line: keep them together
+            note = cache.request_group([Path(path) for path in paths], LAYOUT, build_group)
+            if note:
+                reading.accounting[0].notes.append(note)
         return [reading]
-    return _readings(parts)
+    return _readings(parts, side=side)
 
 
 def _workers() -> int:
@@ -255,7 +272,7 @@ class _Flows:
     vintage: str
 
 
-def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
+def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None) -> _Flows:
     import numpy as np
 
     from korus import cache
@@ -280,7 +297,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
         if pair is not None and (cache.deferred() or not cache.wanted(path)):
             source = _stream(path, name, pair, country_file)
         source = source or _parse(path, name)
-    else:
+    elif source is None:
         source = _Cached(hit, name)
     accounting.rows_read = source.rows
     if source.rows == 0:
@@ -311,7 +328,9 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
     rows = source.rows_of(wanted)
     cached = None
     if hit is not None:
-        cached = f"read from korus's cache of the file ({hit.path}; `korus cache clear` removes it)"
+        cached = (
+            f"read from korus's cache of {hit.what} ({hit.path}; `korus cache clear` removes it)"
+        )
     elif key is not None and cache.wanted(path):
         if isinstance(source, _Streamed):  # its rows are gone: the cache reads the file again
             cached = cache.request(path, LAYOUT, build_cache) or (
@@ -325,8 +344,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
     korus_codes = sorted(set(mapping.values()))
     position = {code: index for index, code in enumerate(korus_codes)}
     lookup = np.zeros(MAX_CODE + 1, dtype=np.int32)
-    for code, korus in mapping.items():
-        lookup[code] = position[korus]
+    lookup[list(mapping)] = [position[korus] for korus in mapping.values()]
     exporters = lookup[rows.i]
     importers = lookup[rows.j]
 
@@ -356,9 +374,18 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit) -> _Flows:
 
     year, exporter, importer = rows.t[keep], exporters[keep], importers[keep]
     product, value = rows.k[keep], rows.v[keep]
-    flow = ((year.astype(np.int64) * 1000 + exporter) * 1000 + importer) * 1_000_000 + product
-    repeated = pd.Series(flow).duplicated(keep=False).to_numpy()
-    if repeated.any():
+    repeated = None
+    involved = list(mapping) if wanted is None else wanted
+    if len({mapping[code] for code in involved}) == len(involved):  # a country a BACI code
+        # Rows in BACI's order (year, exporter, importer, product), each after the one
+        # before, give no flow twice: no hashing of every row needed.
+        order = (year.astype(np.int64) * PAIR_KEY + rows.i[keep]) * PAIR_KEY
+        order = (order + rows.j[keep]) * 1_000_000 + product
+        repeated = False if bool((order[1:] > order[:-1]).all()) else None
+    if repeated is None:
+        flow = ((year.astype(np.int64) * 1000 + exporter) * 1000 + importer) * 1_000_000
+        repeated = pd.Series(flow + product).duplicated(keep=False).to_numpy()
+    if repeated is not False and repeated.any():
         chosen = np.flatnonzero(keep)[repeated]  # the file rows behind the repeated flows
         _refuse_repeats(rows, chosen, name)
         hs6 = (
@@ -399,9 +426,10 @@ def _import_pandas_meanwhile() -> None:
         threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
 
 
-def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
+def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None) -> list[Reading]:
     """Return each file's Reading: its flows as canonical rows, each flow as the exporter's
-    export and the importer's import.
+    export and the importer's import; with ``side`` (a korus code), only as that country's
+    export or import (the flows it is not party to give no row).
 
     The files' rows are built as one Arrow table, each text column taken from its few
     distinct labels by position (no Python string per row), turned into pandas once and
@@ -421,18 +449,32 @@ def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
     classifications = sorted({part.classification for part in parts})
     vintages = sorted({part.vintage for part in parts})
     columns: dict[str, list] = {name: [] for name in ("t", "r", "p", "f", "k", "v", "c", "g")}
+    counts = []
     for part in parts:  # each file's exports, then its imports
-        count = len(part.year)
         lookup = np.array([at[code] for code in part.korus_codes] or [0], dtype=np.int32)
         exporter, importer = lookup[part.exporter], lookup[part.importer]
-        columns["t"] += [part.year, part.year]
-        columns["r"] += [exporter, importer]
-        columns["p"] += [importer, exporter]
-        columns["f"].append(np.repeat(np.array([0, 1], np.int8), count))
-        columns["k"] += [part.product, part.product]
-        columns["v"] += [part.value, part.value]
-        columns["c"].append(np.full(2 * count, classifications.index(part.classification)))
-        columns["g"].append(np.full(2 * count, vintages.index(part.vintage)))
+        if side is None:
+            taking = [slice(None), slice(None)]
+        else:  # the side's exports and imports: the rows it is exporter, importer of
+            taking = [exporter == at.get(side, -1), importer == at.get(side, -1)]
+            part.accounting.notes.append(
+                f"only {side}'s side was asked for: each flow is one row, {side}'s export or "
+                "import (the other country's record of it was not built)"
+            )
+        count = 0
+        for flow, (taken, reporter, partner) in enumerate(
+            [(taking[0], exporter, importer), (taking[1], importer, exporter)]
+        ):
+            columns["t"].append(part.year[taken])
+            columns["r"].append(reporter[taken])
+            columns["p"].append(partner[taken])
+            columns["k"].append(part.product[taken])
+            columns["v"].append(part.value[taken])
+            columns["f"].append(np.full(len(columns["t"][-1]), flow, np.int8))
+            count += len(columns["t"][-1])
+        columns["c"].append(np.full(count, classifications.index(part.classification)))
+        columns["g"].append(np.full(count, vintages.index(part.vintage)))
+        counts.append(count)
     joined = {
         name: np.concatenate(arrays) if arrays else np.array([], np.int32)
         for name, arrays in columns.items()
@@ -464,8 +506,8 @@ def _readings(parts: list[_Flows], whole: bool = False) -> list[Reading]:
     if whole:
         return [Reading(frame, [part.accounting for part in parts], unique=True)]
     readings, start = [], 0
-    for part in parts:
-        end = start + 2 * len(part.year)
+    for part, count in zip(parts, counts, strict=True):
+        end = start + count
         piece = frame if len(parts) == 1 else frame.iloc[start:end].reset_index(drop=True)
         readings.append(Reading(piece, [part.accounting], unique=True))
         start = end
@@ -1222,19 +1264,14 @@ def _chunks(path: Path, start: int, end: int):
                 return
 
 
-class _Cached:
-    """A BACI file read from korus's cache: the pair's row groups only, by their statistics."""
+class _RowGroups:
+    """Every row group of every file of a cache entry, in order: its file, its number in the
+    file, its min and max of the key ij, its rows, and its first row in the entry."""
 
-    def __init__(self, hit, name: str):
+    def __init__(self, hit):
         import numpy as np
 
         self.hit = hit
-        self.name = name
-        self.rows = int(hit.info["rows"])
-        self.codes = [int(code) for code in hit.info["codes"]]
-        self.in_file_order = bool(hit.info["in_file_order"])
-        # Every row group of every file of the entry, in order: its file, its number in
-        # the file, its rows, and its min and max of the key ij.
         groups = []
         for number, (parquet, ranges) in enumerate(zip(hit.files, hit.ranges, strict=True)):
             if ranges is None:  # no ranges kept: the groups' own statistics
@@ -1252,7 +1289,7 @@ class _Cached:
         self.file, self.group, self.low, self.high, self.size = table.T
         self.start = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
 
-    def _groups(self, wanted: list[int] | None):
+    def chosen(self, wanted: list[int] | None):
         """Return the row groups (over all files) that may hold a row of ``wanted``
         countries (all: None): those whose min-max range of ``ij`` holds a pair's key."""
         import numpy as np
@@ -1265,28 +1302,22 @@ class _Cached:
         chosen[chosen] = keys[at[chosen]] <= self.high[chosen]
         return np.flatnonzero(chosen)
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
-        """Return the rows whose exporter and importer are both among ``wanted`` (all: None),
-        reading only the row groups whose statistics allow them."""
+    def read(self, chosen, names: list[str]) -> dict:
+        """Return the columns ``names`` of the row groups ``chosen``, as numpy arrays; a
+        damaged or short entry raises ``_BrokenCache`` (it is removed, the source read)."""
         import numpy as np
         import pyarrow as pa
 
-        info = self.hit.info
-        names = ["ij", "k", "v"]  # and what info does not stand in for:
-        names += [] if "year" in info else ["t"]
-        names += [] if info.get("lost_zero") is False else ["lost_zero"]
-        names += [] if self.in_file_order else ["row"]
-        chosen_groups = self._groups(wanted)
-        count = int(self.size[chosen_groups].sum())
+        count = int(self.size[chosen].sum())
         try:
             tables = [
                 parquet.read_row_groups(
-                    [int(g) for g in self.group[chosen_groups][self.file[chosen_groups] == f]],
+                    [int(g) for g in self.group[chosen][self.file[chosen] == f]],
                     columns=names,
                     use_threads=False,
                 )
                 for f, parquet in enumerate(self.hit.files)
-                if (self.file[chosen_groups] == f).any()
+                if (self.file[chosen] == f).any()
             ]
             table = pa.concat_tables(tables) if tables else None
             arrays = {name: _numbers(table[name]) for name in names} if tables else None
@@ -1295,7 +1326,36 @@ class _Cached:
         if arrays is None:
             arrays = {name: np.array([], np.int32) for name in names}
             arrays["v"] = np.array([], np.float64)
-        if len(arrays["ij"]) != count or (wanted is None and count != self.rows):
+        if len(arrays["ij"]) != count:
+            raise _BrokenCache("rows missing")
+        return arrays
+
+
+class _Cached:
+    """A BACI file read from korus's cache: the pair's row groups only, by their statistics."""
+
+    def __init__(self, hit, name: str):
+        self.hit = hit
+        self.name = name
+        self.rows = int(hit.info["rows"])
+        self.codes = [int(code) for code in hit.info["codes"]]
+        self.in_file_order = bool(hit.info["in_file_order"])
+        self.groups = _RowGroups(hit)
+
+    def rows_of(self, wanted: list[int] | None) -> _Rows:
+        """Return the rows whose exporter and importer are both among ``wanted`` (all: None),
+        reading only the row groups whose statistics allow them."""
+        import numpy as np
+
+        info = self.hit.info
+        names = ["ij", "k", "v"]  # and what info does not stand in for:
+        names += [] if "year" in info else ["t"]
+        names += [] if info.get("lost_zero") is False else ["lost_zero"]
+        names += [] if self.in_file_order else ["row"]
+        chosen_groups = self.groups.chosen(wanted)
+        arrays = self.groups.read(chosen_groups, names)
+        count = len(arrays["ij"])
+        if wanted is None and count != self.rows:
             raise _BrokenCache("rows missing")
         key = arrays.pop("ij")
         arrays["i"] = (key // PAIR_KEY).astype(np.int16)
@@ -1308,8 +1368,9 @@ class _Cached:
             if wanted is None:
                 arrays["row"] = None
             else:
+                start, size = self.groups.start, self.groups.size
                 arrays["row"] = np.concatenate(
-                    [np.arange(self.start[g], self.start[g] + self.size[g]) for g in chosen_groups]
+                    [np.arange(start[g], start[g] + size[g]) for g in chosen_groups]
                     or [np.array([], np.int64)]
                 )
         if wanted is not None:
@@ -1339,6 +1400,239 @@ class _Cached:
             if len(found):
                 return column, rows.line(int(found[0]))
         return None
+
+
+# ----------------------------------------------------------- a folder's years, together
+
+# Keeping a folder's years together (``build_group``): rows merged this many at a time.
+GROUP_BUCKET = 2_000_000
+GROUP_ROW_GROUP: int | None = None  # rows per row group; None: by the rows (_group_row_group)
+
+
+class _NoLines(Exception):
+    """A file line was asked of rows read from a folder's years kept together, which do not
+    keep them (an error's words): the years are read from their own entries instead."""
+
+
+class _UnknownLines:
+    def __getitem__(self, index):
+        raise _NoLines
+
+
+def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] | None:
+    """Return the Reading of a folder's years from their entry kept together (one file
+    sorted by exporter, importer and year: a pair's rows of every year are a few row
+    groups), as the years' own entries would give it; None when there is no such entry,
+    or an error needs the files' lines."""
+    import os
+
+    from korus import cache
+
+    hit = cache.find_group(paths, LAYOUT)
+    if hit is None:
+        return None
+    try:
+        members = {member["source"]: member["info"] for member in hit.info["members"]}
+        together = _Together(hit)
+        parts = []
+        for path in paths:
+            info = members[os.path.realpath(path)]
+            part = cache.Hit(hit.path, hit.files, info, hit.ranges, hit.what)
+            source = _Member(together, info)
+            parts.append(_read_from(Path(path), pair, None, None, part, source))
+    except _NoLines:
+        return None
+    except _BrokenCache:
+        hit.close()
+        cache.discard(hit.path)
+        return None
+    finally:
+        hit.close()
+    return _readings(parts, whole=True, side=side)
+
+
+class _Together:
+    """A folder's years kept together: the rows of the countries asked for, read once
+    for all the years, then cut by year."""
+
+    def __init__(self, hit):
+        self.groups = _RowGroups(hit)
+        self.names = list(hit.files[0].schema_arrow.names)  # ij, t, k, v (lost_zero)
+        self._read: dict[tuple, tuple] = {}
+
+    def rows(self, wanted: list[int], year: int) -> _Rows:
+        import numpy as np
+
+        if tuple(wanted) not in self._read:
+            arrays = self.groups.read(self.groups.chosen(wanted), self.names)
+            key = arrays.pop("ij")
+            arrays["i"] = (key // PAIR_KEY).astype(np.int16)
+            arrays["j"] = (key % PAIR_KEY).astype(np.int16)
+            if "lost_zero" not in arrays:
+                arrays["lost_zero"] = np.zeros(len(key), dtype=bool)
+            chosen = _chosen(arrays["i"], arrays["j"], wanted)
+            by_year = chosen[np.argsort(arrays["t"][chosen], kind="stable")]
+            arrays = {name: values[by_year] for name, values in arrays.items()}
+            self._read[tuple(wanted)] = (arrays, np.asarray(arrays["t"]))
+        arrays, years = self._read[tuple(wanted)]
+        start, end = np.searchsorted(years, [year, year + 1])
+        cut = {name: values[start:end] for name, values in arrays.items()}
+        return _Rows(
+            cut["t"], cut["i"], cut["j"], cut["k"], cut["lost_zero"], cut["v"], _UnknownLines()
+        )
+
+
+class _Member:
+    """One year of a folder's years kept together, read as its own entry would be."""
+
+    def __init__(self, together: _Together, info: dict):
+        self.together = together
+        self.rows = int(info["rows"])
+        self.codes = [int(code) for code in info["codes"]]
+        self.year = int(info["year"])
+
+    def rows_of(self, wanted: list[int] | None) -> _Rows:
+        if wanted is None:  # a whole read: each year's own entry
+            raise _NoLines
+        return self.together.rows(wanted, self.year)
+
+    def first_line(self, code: int) -> tuple[str, int] | None:
+        raise _NoLines
+
+
+def build_group(paths: list[Path]) -> bool:
+    """Keep several BACI years of one folder together, as one more cache entry
+    (``cache.write_group``): every year's rows in the order of exporter and importer, then
+    year, so that a question about one pair over all the years reads a few row groups of
+    one file. Return whether it was written.
+
+    It is made from the years' own entries, merged a slice of exporter-importer keys at a
+    time (a real folder of thirty years is 300 million rows). Years that cannot be kept
+    together give False: a file without a current entry of its own, or not in BACI's
+    order, or of more than one year, or two files of one year.
+    """
+    import os
+
+    import pyarrow as pa
+
+    from korus import cache
+
+    key = cache.group_key(paths, LAYOUT)  # the files as they are before they are read
+    if key is None:
+        return False
+    hits = []
+    try:
+        for path in paths:
+            hit = cache.find(Path(path), LAYOUT)
+            if hit is None:
+                return False
+            hits.append((int(hit.info.get("year", -1)), os.path.realpath(path), hit))
+            if not hit.info.get("in_file_order") or "year" not in hit.info:
+                return False
+        if len({year for year, _, _ in hits}) != len(hits):
+            return False
+        hits.sort(key=lambda held: held[0])
+        lost = any(hit.info.get("lost_zero") is not False for _, _, hit in hits)
+        types = {"ij": pa.int32(), "t": pa.int16(), "k": pa.int32(), "v": pa.float64()}
+        types |= {"lost_zero": pa.bool_()} if lost else {}
+        schema = pa.schema(list(types.items()))
+        info = {"members": [{"source": real, "info": hit.info} for _, real, hit in hits]}
+        rows = sum(int(hit.info["rows"]) for _, _, hit in hits)
+        size = _group_row_group(rows)
+        pieces = _merged_years([hit for _, _, hit in hits], schema, size, rows)
+        written = cache.write_group(
+            paths,
+            LAYOUT,
+            lambda: (schema, [pieces], info),
+            key=key,
+            index="ij",
+            **CACHE_OPTIONS,
+            row_group_size=size,
+        )
+        return written is not None
+    finally:
+        for _, _, hit in hits:
+            hit.close()
+
+
+def _group_row_group(rows: int) -> int:
+    """Return the rows of a row group of years kept together: 65,536 to a million, so that
+    a footer holds about 2,000 groups at most (a pair's rows of every year are in a few)."""
+    if GROUP_ROW_GROUP:
+        return GROUP_ROW_GROUP
+    return min(1 << 20, max(65_536, 1 << (rows // 2048).bit_length()))
+
+
+def _merged_years(hits: list, schema, size: int, rows: int):
+    """Yield every row of the years' entries (``hits``, by year), in the order of ij then
+    year, as tables of ``size`` rows (the last may be shorter).
+
+    Each entry is already in the order of ij: the keys are cut into slices of about
+    ``GROUP_BUCKET`` rows (judged by the row groups' ranges), and each slice is taken
+    from every year, sorted (stably: years stay in order) and handed on, so that memory
+    holds one slice and a row group of each year, never the folder.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    sources = [_RowGroups(hit) for hit in hits]
+    highs = np.concatenate([source.high for source in sources])
+    counts = np.concatenate([source.size for source in sources])
+    if not len(highs) or rows == 0:
+        raise _BrokenCache("no rows to keep together")
+    order = np.argsort(highs, kind="stable")
+    seen = np.cumsum(counts[order])
+    marks = np.searchsorted(seen, np.arange(GROUP_BUCKET, int(seen[-1]), GROUP_BUCKET))
+    bounds = sorted(set(highs[order][marks].tolist())) + [PAIR_KEY * PAIR_KEY]
+    state = [[0, None] for _ in sources]  # each year's next row group and rows left over
+    carry, given = None, 0
+    for bound in bounds:
+        taken = []
+        for number, (source, hit) in enumerate(zip(sources, hits, strict=True)):
+            following, left = state[number]
+            tables = [] if left is None else [left]
+            while following < len(source.group) and source.low[following] <= bound:
+                tables.append(_entry_rows(source, following, hit.info["year"], schema))
+                following += 1
+            left = None
+            if tables:
+                table = pa.concat_tables(tables)
+                cut = int(np.searchsorted(table["ij"].to_numpy(), bound, side="right"))
+                taken.append(table.slice(0, cut))
+                left = table.slice(cut) if cut < table.num_rows else None
+            state[number] = [following, left]
+        if not taken and carry is None:
+            continue
+        bucket = carry  # rows carried over: sorted, and before every row taken now
+        if taken:
+            fresh = pa.concat_tables(taken)
+            fresh = fresh.take(pa.array(np.argsort(fresh["ij"].to_numpy(), kind="stable")))
+            bucket = fresh if carry is None else pa.concat_tables([carry, fresh])
+        whole = bucket.num_rows // size * size
+        for at in range(0, whole, size):
+            given += size
+            yield bucket.slice(at, size)
+        carry = bucket.slice(whole).combine_chunks() if whole < bucket.num_rows else None
+    if carry is not None:
+        given += carry.num_rows
+        yield carry
+    if given != rows:
+        raise _BrokenCache(f"{given} rows kept together of {rows}")
+
+
+def _entry_rows(source: _RowGroups, number: int, year: int, schema):
+    """Return a row group of a year's entry in the columns of years kept together."""
+    import numpy as np
+    import pyarrow as pa
+
+    parquet = source.hit.files[int(source.file[number])]
+    present = [name for name in schema.names if name in parquet.schema_arrow.names]
+    table = parquet.read_row_group(int(source.group[number]), columns=present, use_threads=False)
+    columns = {name: table[name] for name in present}
+    columns["t"] = pa.array(np.full(table.num_rows, year, dtype=np.int16))
+    if "lost_zero" in schema.names and "lost_zero" not in columns:
+        columns["lost_zero"] = pa.array(np.zeros(table.num_rows, dtype=bool))
+    return pa.table([columns[name] for name in schema.names], schema=schema)
 
 
 def _minmax(statistics) -> list[int]:
