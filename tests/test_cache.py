@@ -82,6 +82,9 @@ def cached(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(baci, "CACHE_ROW_GROUP", 64)
     monkeypatch.setattr(baci, "PARTS_FROM", 2000)  # in parts when the machine has cores
     monkeypatch.setattr(cache, "_requested", [])
+    monkeypatch.setattr(cache, "_requested_groups", [])
+    monkeypatch.setattr(baci, "GROUP_ROW_GROUP", 256)
+    monkeypatch.setattr(baci, "GROUP_BUCKET", 1000)  # years merged a thousand rows at a time
     yield folder
     cache.wait()
 
@@ -787,3 +790,187 @@ def test_a_streamed_build_leaves_a_file_with_a_bad_code_uncached(cached, tmp_pat
     unknown = make_year(tmp_path / "other", extra=("2020,156,998,010101,1.000,",))
     with pytest.raises(DataFileError, match="BACI country code 998"):
         baci.build_cache(unknown)
+
+
+# ------------------------------------------------------------ a folder's years together
+
+
+def together(reading) -> bool:
+    notes = [" ".join(account.notes) for account in reading.accounting]
+    return all("cache of the folder's files, kept together" in note for note in notes)
+
+
+def ask(paths, *, one_side: bool = False):
+    """Ask a question of several files as the command line does: entries asked for are
+    written after the answer (here, in this process)."""
+    cache.defer(True)
+    try:
+        return readers.load(paths, pair=PAIR, one_side=one_side)
+    finally:
+        cache.defer(False)
+        cache.wait()
+        cache.launch(background=False)
+
+
+def years_folder(tmp_path, years=(2017, 2018, 2019, 2020)) -> tuple[Path, list[Path]]:
+    folder = tmp_path / "years"
+    return folder, [make_year(folder, year, seed=year, products=50) for year in years]
+
+
+@pytest.mark.parametrize("one_side", [False, True], ids=["both sides", "one side"])
+def test_a_folder_s_years_are_kept_together_and_read_as_their_own_entries_give_them(
+    cached, tmp_path, one_side
+):
+    folder, paths = years_folder(tmp_path)
+    first = ask([folder], one_side=one_side)  # each year's entry, then the years together
+    assert not together(first)
+    assert any("together is written in the background" in n for n in first.accounting[0].notes)
+    assert sorted(entry.files for entry in cache.entries()) == [1, 1, 1, 1, 4]
+    [kept] = [entry for entry in cache.entries() if entry.files == 4]
+    assert kept.source == folder.resolve() and kept.current
+    assert kept.source_size == sum(path.stat().st_size for path in paths)
+
+    second = ask([folder], one_side=one_side)
+    assert together(second)
+    pd.testing.assert_frame_equal(second.frame, first.frame)
+    for old, new in zip(first.accounting, second.accounting, strict=True):
+        assert (new.file, new.rows_read, new.rows_kept) == (old.file, old.rows_read, old.rows_kept)
+        assert new.set_aside == old.set_aside
+        assert [n for n in new.notes if "korus's cache" not in n] == [
+            n for n in old.notes if "korus's cache" not in n
+        ]
+    cache.set_enabled(False)
+    from_csv = readers.load([folder], pair=PAIR, one_side=one_side)
+    cache.set_enabled(True)
+    pd.testing.assert_frame_equal(second.frame, from_csv.frame)
+
+
+def test_some_of_a_folder_s_years_are_read_from_the_years_kept_together(cached, tmp_path):
+    folder, paths = years_folder(tmp_path)
+    ask([folder])
+    ask([folder])
+    two = ask(paths[1:3])
+    assert together(two)
+    assert sorted(two.frame["year"].unique()) == [2018, 2019]
+    assert [account.file for account in two.accounting] == [str(path) for path in paths[1:3]]
+    cache.set_enabled(False)
+    pd.testing.assert_frame_equal(two.frame, readers.load(paths[1:3], pair=PAIR).frame)
+
+
+def test_a_changed_year_makes_the_years_kept_together_stale(cached, tmp_path):
+    folder, paths = years_folder(tmp_path)
+    ask([folder])
+    assert together(ask([folder]))
+    same_size_other_values(paths[2])  # same size and time: the entries cannot tell
+    os.utime(paths[2], ns=(time.time_ns(), time.time_ns()))  # now they can
+    changed = ask([folder])
+    assert not together(changed)
+    assert not any(entry.files > 1 for entry in cache.entries() if not entry.current)
+    cache.set_enabled(False)
+    pd.testing.assert_frame_equal(changed.frame, readers.load([folder], pair=PAIR).frame)
+    cache.set_enabled(True)
+    again = ask([folder])  # written again after the question above
+    assert together(again)
+    pd.testing.assert_frame_equal(again.frame, changed.frame)
+
+
+def test_a_repeated_flow_read_from_the_years_together_names_its_line(cached, tmp_path, monkeypatch):
+    folder = tmp_path / "years"
+    make_year(folder, 2019, seed=1)
+    twice = make_year(folder, 2020, seed=2)
+    lines = twice.read_text().splitlines()
+    number = next(n for n, line in enumerate(lines, 1) if line.startswith("2020,842,410,"))
+    lines.insert(number, lines[number - 1])  # the same flow on the next line
+    twice.write_text("\n".join(lines) + "\n")
+    message = f"BACI_HS92_Y2020_V202301.csv: line {number + 1}: the flow of year 2020"
+    for _ in range(2):  # from the CSV, then from each year's entry
+        with pytest.raises(DataFileError, match=message):
+            ask([folder])
+    # A folder that ends in an error is not asked to be kept together; made so, it gives
+    # the same error, with the line (which the years kept together do not hold).
+    paths = sorted(folder.glob("BACI_*.csv"))
+    assert cache.build_group_entry(paths, "baci", baci.build_group) == "cached"
+    asked = []
+    original = baci._UnknownLines.__getitem__
+    monkeypatch.setattr(
+        baci._UnknownLines, "__getitem__", lambda self, i: asked.append(i) or original(self, i)
+    )
+    with pytest.raises(DataFileError, match=message):
+        ask([folder])
+    assert len(asked) == 1  # the years together were read, and asked for the line
+    hit = cache.find_group(paths, "baci")
+    assert hit is not None
+    hit.close()
+
+
+def test_years_out_of_baci_s_order_are_not_kept_together_nor_asked_again(
+    cached, tmp_path, monkeypatch
+):
+    folder = tmp_path / "years"
+    for year in (2019, 2020):
+        make_year(folder, year, seed=year, shuffle=True)
+    built = []
+    original = baci.build_group
+    monkeypatch.setattr(baci, "build_group", lambda p: built.append(p) or original(p))
+    first = ask([folder])
+    assert len(built) == 1 and not any(entry.files > 1 for entry in cache.entries())
+    second = ask([folder])
+    assert len(built) == 1  # remembered: not asked for again while the files are unchanged
+    assert not together(second)
+    pd.testing.assert_frame_equal(second.frame, first.frame)
+
+
+def test_the_merge_of_years_keeps_every_row_in_the_order_of_ij_then_year(
+    cached, tmp_path, monkeypatch
+):
+    folder, paths = years_folder(tmp_path, years=(2015, 2016, 2017))
+    for path in paths:
+        assert baci.build_cache(path)
+    hits = [cache.find(path, "baci") for path in paths]
+    rows = sum(hit.info["rows"] for hit in hits)
+    expected = pd.concat(
+        [
+            part.read(columns=["ij", "k", "v"]).to_pandas().assign(t=hit.info["year"])
+            for hit in hits
+            for part in hit.files  # a year's entry in parts: in order
+        ],
+        ignore_index=True,
+    ).sort_values(["ij", "t"], kind="stable", ignore_index=True)
+    expected["t"] = expected["t"].astype("int16")
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [("ij", pa.int32()), ("t", pa.int16()), ("k", pa.int32()), ("v", pa.float64())]
+    )
+    for bucket in (100, 1000, 10**6):
+        monkeypatch.setattr(baci, "GROUP_BUCKET", bucket)
+        pieces = list(baci._merged_years(hits, schema, 300, rows))
+        assert all(piece.num_rows == 300 for piece in pieces[:-1]) and pieces[-1].num_rows <= 300
+        merged = pa.concat_tables(pieces).to_pandas()
+        columns = ["ij", "t", "k", "v"]
+        pd.testing.assert_frame_equal(merged[columns], expected[columns])
+    for hit in hits:
+        hit.close()
+
+
+def test_cache_build_keeps_a_folder_s_years_together(cached, tmp_path, runner):
+    from korus.cli import cli
+
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    result = runner.invoke(cli, ["cache", "build", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    assert f"{folder.resolve()}: 2 files together: cached" in result.output
+    listed = runner.invoke(cli, ["cache", "list"])
+    assert f"{folder.resolve()} (2 files together)\t" in listed.output
+    assert together(readers.load([folder], pair=PAIR))
+
+
+def test_one_side_is_the_reporter_s_rows_of_both_sides(cached, tmp_path):
+    path = make_year(tmp_path / "baci")
+    both = baci.scan(path, PAIR)
+    one = baci.scan(path, PAIR, one_side=True)
+    usa = both.frame[both.frame["reporter"] == "USA"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one.frame, usa)
+    assert len(one.frame) == len(both.frame) // 2 > 0
+    assert one.accounting[0].rows_kept == both.accounting[0].rows_kept
+    assert any("only USA's side was asked for" in note for note in one.accounting[0].notes)

@@ -319,7 +319,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
             "notes": accounting.notes[notes:],
         }
     else:
-        mapping = {int(code): korus for code, korus in known["mapping"].items()}
+        mapping = _int_mapping(tuple(known["mapping"].items()))
         accounting.notes.extend(known["notes"])
     wanted = None
     if pair is not None:
@@ -341,10 +341,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
             cached = "writing korus's cache of the file for the next read"
     del source
 
-    korus_codes = sorted(set(mapping.values()))
-    position = {code: index for index, code in enumerate(korus_codes)}
-    lookup = np.zeros(MAX_CODE + 1, dtype=np.int32)
-    lookup[list(mapping)] = [position[korus] for korus in mapping.values()]
+    korus_codes, lookup = _lookup(tuple(mapping.items()))
     exporters = lookup[rows.i]
     importers = lookup[rows.j]
 
@@ -450,8 +447,12 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
     vintages = sorted({part.vintage for part in parts})
     columns: dict[str, list] = {name: [] for name in ("t", "r", "p", "f", "k", "v", "c", "g")}
     counts = []
+    lookups: dict[int, object] = {}  # by the korus codes' list (files often share one)
     for part in parts:  # each file's exports, then its imports
-        lookup = np.array([at[code] for code in part.korus_codes] or [0], dtype=np.int32)
+        lookup = lookups.get(id(part.korus_codes))
+        if lookup is None:
+            lookup = np.array([at[code] for code in part.korus_codes] or [0], dtype=np.int32)
+            lookups[id(part.korus_codes)] = lookup
         exporter, importer = lookup[part.exporter], lookup[part.importer]
         if side is None:
             taking = [slice(None), slice(None)]
@@ -1432,13 +1433,19 @@ def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] |
     if hit is None:
         return None
     try:
-        members = {member["source"]: member["info"] for member in hit.info["members"]}
-        together = _Together(hit)
+        try:
+            shared = hit.info["countries"]
+            members = {
+                member["source"]: dict(member["info"], countries=shared[member["countries"]])
+                for member in hit.info["members"]
+            }
+            together = _Together(hit)
+            sources = [_Member(together, members[os.path.realpath(path)]) for path in paths]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:  # not korus's writing
+            raise _BrokenCache(str(exc)) from None
         parts = []
-        for path in paths:
-            info = members[os.path.realpath(path)]
-            part = cache.Hit(hit.path, hit.files, info, hit.ranges, hit.what)
-            source = _Member(together, info)
+        for path, source in zip(paths, sources, strict=True):
+            part = cache.Hit(hit.path, hit.files, source.info, hit.ranges, hit.what)
             parts.append(_read_from(Path(path), pair, None, None, part, source))
     except _NoLines:
         return None
@@ -1487,6 +1494,7 @@ class _Member:
 
     def __init__(self, together: _Together, info: dict):
         self.together = together
+        self.info = info
         self.rows = int(info["rows"])
         self.codes = [int(code) for code in info["codes"]]
         self.year = int(info["year"])
@@ -1536,7 +1544,16 @@ def build_group(paths: list[Path]) -> bool:
         types = {"ij": pa.int32(), "t": pa.int16(), "k": pa.int32(), "v": pa.float64()}
         types |= {"lost_zero": pa.bool_()} if lost else {}
         schema = pa.schema(list(types.items()))
-        info = {"members": [{"source": real, "info": hit.info} for _, real, hit in hits]}
+        # Each year's info as its own entry has it, the country mapping (the same for most
+        # years) kept once and named by its place.
+        shared, members = [], []
+        for _, real, hit in hits:
+            own = dict(hit.info)
+            countries = own.pop("countries", None)
+            if countries not in shared:
+                shared.append(countries)
+            members.append({"source": real, "info": own, "countries": shared.index(countries)})
+        info = {"countries": shared, "members": members}
         rows = sum(int(hit.info["rows"]) for _, _, hit in hits)
         size = _group_row_group(rows)
         pieces = _merged_years([hit for _, _, hit in hits], schema, size, rows)
@@ -2070,6 +2087,27 @@ def _country_map(codes, first_line, country_file, name, accounting) -> dict[int,
         )
     accounting.notes.extend(notes)
     return dict(mapping)
+
+
+@lru_cache(maxsize=16)
+def _int_mapping(items: tuple) -> dict[int, str]:
+    """Return a remembered mapping (JSON: text keys) with integer keys (not to be changed:
+    the years of a folder share it)."""
+    return {int(code): korus for code, korus in items}
+
+
+@lru_cache(maxsize=16)
+def _lookup(items: tuple) -> tuple[list[str], object]:
+    """Return the korus codes of a mapping's (BACI code, korus code) ``items``, sorted, and
+    an array that gives each BACI code's position among them (read only: shared)."""
+    import numpy as np
+
+    korus_codes = sorted({korus for _, korus in items})
+    position = {code: index for index, code in enumerate(korus_codes)}
+    lookup = np.zeros(MAX_CODE + 1, dtype=np.int32)
+    lookup[[code for code, _ in items]] = [position[korus] for _, korus in items]
+    lookup.flags.writeable = False
+    return korus_codes, lookup
 
 
 @lru_cache(maxsize=16)
