@@ -957,9 +957,12 @@ def test_cache_build_keeps_a_folder_s_years_together(cached, tmp_path, runner):
     from korus.cli import cli
 
     folder, paths = years_folder(tmp_path, years=(2019, 2020))
-    result = runner.invoke(cli, ["cache", "build", *map(str, paths)])
+    result = runner.invoke(cli, ["cache", "build", str(folder)])  # its data files
     assert result.exit_code == 0, result.output
+    assert [line.split(": ")[-1] for line in result.output.splitlines()] == ["cached"] * 3
     assert f"{folder.resolve()}: 2 files together: cached" in result.output
+    again = runner.invoke(cli, ["cache", "build", *map(str, paths)])
+    assert f"{folder.resolve()}: 2 files together: already cached" in again.output
     listed = runner.invoke(cli, ["cache", "list"])
     assert f"{folder.resolve()} (2 files together)\t" in listed.output
     assert together(readers.load([folder], pair=PAIR))
@@ -974,3 +977,30 @@ def test_one_side_is_the_reporter_s_rows_of_both_sides(cached, tmp_path):
     assert len(one.frame) == len(both.frame) // 2 > 0
     assert one.accounting[0].rows_kept == both.accounting[0].rows_kept
     assert any("only USA's side was asked for" in note for note in one.accounting[0].notes)
+
+
+def test_a_year_given_twice_is_refused_also_when_the_years_are_kept_together(cached, tmp_path):
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    ask([folder])
+    assert together(ask([folder]))
+    with pytest.raises(DataFileError, match="rows repeat another exactly"):
+        ask([paths[0], *paths])
+
+
+def test_an_entry_of_years_together_that_korus_did_not_write_is_removed_not_trusted(
+    cached, tmp_path
+):
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    ask([folder])
+    [kept] = [entry.path for entry in cache.entries() if entry.files == 2]
+    table = pq.read_table(kept)
+    key = cache.group_key(paths, "baci")
+    written = cache.write_group(
+        paths, "baci", lambda: (table.schema, [[table]], {"members": "?"}), key=key, index="ij"
+    )
+    assert written == kept
+    reading = ask([folder])  # removed, the years read from their own; then written again
+    assert not together(reading)
+    assert together(ask([folder]))
+    cache.set_enabled(False)
+    pd.testing.assert_frame_equal(reading.frame, readers.load([folder], pair=PAIR).frame)

@@ -33,6 +33,12 @@ small ``.unbuildable`` file beside the entries, so that later commands do not re
 for nothing; ``clear`` removes those too. A program that uses korus as a library has a
 large file read whole instead, and the entry written from what was read.
 
+Several data files of one folder (a folder of BACI years) can also be kept together in
+one more entry, a group entry (``write_group``, ``find_group``): named by the folder,
+keyed on every member's real path, size and modification time, made from the members'
+own entries after a question over them (``request_group``, written by the same
+background process) and removed when a member changes.
+
 Turn the cache off with ``KORUS_NO_CACHE=1`` or ``set_enabled(False)`` (the command
 line's ``--no-cache``): then no cache file is read or written.
 """

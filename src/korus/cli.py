@@ -850,10 +850,10 @@ def cache_list():
 
 
 @cache.command("build")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--quiet", is_flag=True, help="Say nothing (errors still end with exit 1).")
 def cache_build(files, quiet):
-    """Write the cache entries of FILES now (a large BACI year, say).
+    """Write the cache entries of FILES now (a large BACI year, say; a folder: its files).
 
     A first read that keeps only one country pair's rows leaves this to a background
     process after its answer; run it yourself to have the entries before the next question.
@@ -865,8 +865,15 @@ def cache_build(files, quiet):
 
     failed = None
     together: dict[tuple, list[Path]] = {}  # (folder, reader) -> its files cached here
+    paths: list[Path] = []
     for given in files:
-        path = Path(given)
+        try:  # a folder's data files (not its code lists)
+            paths += readers.expand([given]) if Path(given).is_dir() else [Path(given)]
+        except KorusError as exc:
+            failed = exc
+            if not quiet:
+                click.echo(f"Error: {exc}", err=True)
+    for path in paths:
         try:
             module = readers.layouts()[readers.detect(path)]
             build = getattr(module, "build_cache", None)
@@ -888,15 +895,17 @@ def cache_build(files, quiet):
             click.echo(f"{path}: {state}", err=True)
         if state in ("cached", "already cached") and hasattr(module, "build_group"):
             together.setdefault((path.resolve().parent, module), []).append(path)
-    for (folder, module), paths in together.items():
-        if len(paths) < 2:
+    for (folder, module), members in together.items():
+        if len(members) < 2:
             continue
         try:
-            state = store.build_group_entry(paths, module.LAYOUT, module.build_group)
+            state = store.build_group_entry(members, module.LAYOUT, module.build_group)
         except Exception as exc:
             failed, state = exc, f"not cached: {exc}"
+        if state == "not cached":
+            state += " (each must be one year, in BACI's order, and no two of one year)"
         if not quiet:
-            click.echo(f"{folder}: {len(paths)} files together: {state}", err=True)
+            click.echo(f"{folder}: {len(members)} files together: {state}", err=True)
     if failed is not None:
         sys.exit(1)
 

@@ -77,6 +77,19 @@ instead of the CSV: the same frame, the same accounting and notes, the same erro
 the lines of the CSV. A file whose product codes are not all HS6 is not cached (a full
 read must find the error each time).
 
+A folder's years kept together (``build_group``, ``read_many``): once each year of a
+folder (files in BACI's order, one year each) has its entry, a pair question over them has
+them merged into one more entry, sorted by ``ij`` then year, a slice of keys at a time
+(memory holds one slice, never the folder). A later pair question over any of those files
+reads the pair's few row groups of it once, cuts them by year and builds each file's
+part as its own entry would: the same frame, accounting and notes (but the one that
+says where the rows came from). It keeps no file lines: a repeated flow or an unknown
+code (an error that names a line) sends the question to the years' own entries.
+
+One side (``one_side``): each BACI flow is two canonical rows, the exporter's export and
+the importer's import; a question about one reporter's trade needs only its own rows, so
+only those are built (half the rows), and a note says so.
+
 Layout and codes: CEPII, "BACI: International Trade Database at the Product-Level",
 Gaulier and Zignago (2010), CEPII Working Paper 2010-23, and the Readme of each release
 (www.cepii.fr, BACI page).
@@ -1406,7 +1419,7 @@ class _Cached:
 # ----------------------------------------------------------- a folder's years, together
 
 # Keeping a folder's years together (``build_group``): rows merged this many at a time.
-GROUP_BUCKET = 2_000_000
+GROUP_BUCKET = 500_000
 GROUP_ROW_GROUP: int | None = None  # rows per row group; None: by the rows (_group_row_group)
 
 
@@ -1443,6 +1456,8 @@ def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] |
             sources = [_Member(together, members[os.path.realpath(path)]) for path in paths]
         except (KeyError, IndexError, TypeError, ValueError) as exc:  # not korus's writing
             raise _BrokenCache(str(exc)) from None
+        if len({source.year for source in sources}) < len(sources):
+            return None  # a file given twice: its own entries (the repeat is then refused)
         parts = []
         for path, source in zip(paths, sources, strict=True):
             part = cache.Hit(hit.path, hit.files, source.info, hit.ranges, hit.what)
