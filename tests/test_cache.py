@@ -1004,3 +1004,86 @@ def test_an_entry_of_years_together_that_korus_did_not_write_is_removed_not_trus
     assert together(ask([folder]))
     cache.set_enabled(False)
     pd.testing.assert_frame_equal(reading.frame, readers.load([folder], pair=PAIR).frame)
+
+
+def test_a_year_that_cannot_be_cached_is_not_asked_to_be_kept_together(
+    cached, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(baci, "STREAM_FROM", 0)  # each year read for the pair, streamed
+    folder = tmp_path / "years"
+    make_year(folder, 2019, seed=1)
+    make_year(folder, 2020, seed=2, extra=("2020,516,156,0101,1.000,",))  # not HS6
+    make_year(folder, 2021, seed=3)
+    builds = []
+    original = baci.build_cache
+    monkeypatch.setattr(baci, "build_cache", lambda p: builds.append(p.name) or original(p))
+    ask([folder])
+    second, third = ask([folder]), ask([folder])
+    assert builds.count("BACI_HS92_Y2020_V202301.csv") == 1  # tried once, remembered
+    for reading in (second, third):
+        assert not any("together is written" in note for note in reading.accounting[0].notes)
+    assert not any(entry.files > 1 for entry in cache.entries())
+
+
+def test_questions_over_some_years_and_over_others_grow_one_entry_together(
+    cached, tmp_path, monkeypatch
+):
+    folder, paths = years_folder(tmp_path)
+    builds = []
+    original = baci.build_group
+    monkeypatch.setattr(baci, "build_group", lambda p: builds.append(len(p)) or original(p))
+    for _ in range(3):
+        for some in (paths[:2], paths[2:]):
+            ask(some)
+    assert builds == [2, 4]  # the first two years; then all four, once
+    [kept] = [entry for entry in cache.entries() if entry.files > 1]
+    assert kept.files == 4
+    for some in (paths[:2], paths[2:], paths):
+        assert together(ask(some))
+    assert builds == [2, 4]
+
+
+def test_cache_build_keeps_a_year_named_twice_together_once(cached, tmp_path, runner):
+    from korus.cli import cli
+
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    result = runner.invoke(cli, ["cache", "build", str(folder), str(paths[0])])
+    assert f"{folder.resolve()}: 2 files together: cached" in result.output
+    assert together(readers.load([folder], pair=PAIR))
+
+
+def test_years_whose_own_entry_is_missing_are_kept_together_later_not_never(
+    cached, tmp_path, runner
+):
+    from korus.cli import cli
+
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    for path in paths:
+        assert baci.build_cache(path)
+    cache.discard(cache.find(paths[1], "baci").path)  # one year's entry gone
+    state = cache.build_group_entry(paths, "baci", baci.build_group)
+    assert state == "not cached for now"
+    result = runner.invoke(cli, ["cache", "build", str(folder)])
+    assert f"{folder.resolve()}: 2 files together: cached" in result.output
+
+
+@pytest.mark.parametrize(
+    "members",
+    [lambda paths: [[str(p)] for p in paths], lambda paths: [[str(p), 1] for p in paths]],
+    ids=["path only", "no modification time"],
+)
+def test_an_entry_together_with_members_korus_did_not_write_is_not_trusted(
+    cached, tmp_path, members
+):
+    folder, paths = years_folder(tmp_path, years=(2019, 2020))
+    ask([folder])
+    [kept] = [entry.path for entry in cache.entries() if entry.files == 2]
+    table = pq.read_table(kept)
+    key = dict(cache.group_key(paths, "baci"), members=members(paths))
+    cache.write_group(paths, "baci", lambda: (table.schema, [[table]], {}), key=key)
+    assert not cache.member_known(paths[0], "baci")
+    assert cache.find_group(paths, "baci") is None
+    cache.set_enabled(False)
+    expected = readers.load([folder], pair=PAIR).frame
+    cache.set_enabled(True)
+    pd.testing.assert_frame_equal(ask([folder]).frame, expected)

@@ -394,14 +394,26 @@ def _group_stored(target: Path) -> tuple[dict, object, dict] | None:
         footer = pq.read_metadata(target)
         stored = json.loads((footer.metadata or {})[KEY])
         members = {member[0]: member for member in stored["members"]}
+        valid = isinstance(stored.get("info"), dict) and len(members) == len(stored["members"])
+        valid = valid and all(_is_member(member) for member in stored["members"])
     except Exception:
         return None
     if (stored.get("format"), stored.get("schema")) != (FORMAT_VERSION, SCHEMA_VERSION):
         return None
-    if len(members) != len(stored["members"]):
+    if not valid:
         return None
     _groups[target] = (stamp, stored, footer, members)
     return stored, footer, members
+
+
+def _is_member(member) -> bool:
+    """Return whether a stored member is korus's: [real path, size, modification time]."""
+    return (
+        isinstance(member, list)
+        and len(member) == 3
+        and isinstance(member[0], str)
+        and all(isinstance(number, int) for number in member[1:])
+    )
 
 
 def _member_now(member: list) -> bool:
@@ -437,6 +449,7 @@ def find_group(paths: list[Path], layout: str) -> Hit | None:
     if len(folders) != 1:
         return None
     target = _group_target(folders.pop(), layout)
+    stamp = _stamp_of(target)
     found = _group_stored(target)
     if found is None:
         if target.exists():
@@ -457,6 +470,9 @@ def find_group(paths: list[Path], layout: str) -> Hit | None:
         valid = (part["part"], part["parts"]) == (0, 1)
     except Exception:
         valid = False
+    if _stamp_of(target) != stamp:  # written again meanwhile: its footer is not this one
+        Hit(target, files, {}).close()
+        return None
     if not valid:
         Hit(target, files, {}).close()
         discard(target)
@@ -476,10 +492,18 @@ def request_group(paths: list[Path], layout: str, build) -> str | None:
     after the command's answer, once the files' own entries are. Return a note, or None
     when there can be none (files of several folders, small files, or korus found before
     that these files cannot be kept together)."""
+    if any(_unbuildable_now(path, layout) for path in paths):
+        return None  # a file that cannot be cached: nor can the files together
     key = group_key(paths, layout)
     if key is None or not all(wanted(path) for path in paths):
         return None
-    if _marked(_group_target(key["source"], layout), key):
+    target = _group_target(key["source"], layout)
+    found = _group_stored(target)
+    if found is not None and all(_member_now(member) for member in found[0]["members"]):
+        # The folder's entry holds other files too: it grows to hold these as well (a
+        # question over some years and one over others do not undo each other's entry).
+        key = group_key([*paths, *found[2]], layout) or key
+    if _marked(target, key):
         return None
     members = tuple(real for real, _, _ in key["members"])
     _requested_groups.append((members, layout, build))
@@ -491,7 +515,11 @@ def request_group(paths: list[Path], layout: str, build) -> str | None:
 
 def build_group_entry(paths: list[Path], layout: str, build) -> str:
     """Write the group entry of ``paths`` with ``build(paths)`` (a reader's
-    ``build_group``), unless one holds them; return what happened, as ``build_entry``."""
+    ``build_group``), unless one holds them; return what happened, as ``build_entry``.
+
+    ``build`` returns True (written), False (these files can never be kept together: that
+    is remembered while they are unchanged) or None (not now: asked for again later).
+    """
     with build_lock():
         key = group_key(paths, layout)
         if key is None:
@@ -506,7 +534,9 @@ def build_group_entry(paths: list[Path], layout: str, build) -> str:
         except Exception:
             _mark(target, key)
             raise
-        if not written:
+        if written is None:  # for now (a year's own entry missing, a failed write)
+            return "not cached for now"
+        if not written:  # these files cannot be kept together: not asked for again
             _mark(target, key)
             return "not cached"
         return "cached"

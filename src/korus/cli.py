@@ -864,7 +864,7 @@ def cache_build(files, quiet):
     from korus import readers
 
     failed = None
-    together: dict[tuple, list[Path]] = {}  # (folder, reader) -> its files cached here
+    together: dict[tuple, dict] = {}  # (folder, reader) -> its files cached here, once each
     paths: list[Path] = []
     for given in files:
         try:  # a folder's data files (not its code lists)
@@ -894,8 +894,9 @@ def cache_build(files, quiet):
         if not quiet:
             click.echo(f"{path}: {state}", err=True)
         if state in ("cached", "already cached") and hasattr(module, "build_group"):
-            together.setdefault((path.resolve().parent, module), []).append(path)
-    for (folder, module), members in together.items():
+            together.setdefault((path.resolve().parent, module), {})[path.resolve()] = path
+    for (folder, module), files in together.items():
+        members = list(files.values())
         if len(members) < 2:
             continue
         try:
@@ -904,6 +905,8 @@ def cache_build(files, quiet):
             failed, state = exc, f"not cached: {exc}"
         if state == "not cached":
             state += " (each must be one year, in BACI's order, and no two of one year)"
+        elif state == "not cached for now":
+            state += " (a file's own entry is missing, or writing failed: run this again)"
         if not quiet:
             click.echo(f"{folder}: {len(members)} files together: {state}", err=True)
     if failed is not None:

@@ -1480,6 +1480,8 @@ class _Together:
     def __init__(self, hit):
         self.groups = _RowGroups(hit)
         self.names = list(hit.files[0].schema_arrow.names)  # ij, t, k, v (lost_zero)
+        if not {"ij", "t", "k", "v"} <= set(self.names):
+            raise _BrokenCache(f"columns {self.names}")
         self._read: dict[tuple, tuple] = {}
 
     def rows(self, wanted: list[int], year: int) -> _Rows:
@@ -1523,19 +1525,18 @@ class _Member:
         raise _NoLines
 
 
-def build_group(paths: list[Path]) -> bool:
+def build_group(paths: list[Path]) -> bool | None:
     """Keep several BACI years of one folder together, as one more cache entry
     (``cache.write_group``): every year's rows in the order of exporter and importer, then
     year, so that a question about one pair over all the years reads a few row groups of
-    one file. Return whether it was written.
+    one file. Return True when it was written.
 
     It is made from the years' own entries, merged a slice of exporter-importer keys at a
-    time (a real folder of thirty years is 300 million rows). Years that cannot be kept
-    together give False: a file without a current entry of its own, or not in BACI's
-    order, or of more than one year, or two files of one year.
+    time (a real folder of thirty years is 300 million rows). Files that can never be kept
+    together give False: one not in BACI's order, or of more than one year, or two files
+    of one year, or not all of one folder. A file without a current entry of its own, or
+    a write that failed, give None: not now.
     """
-    import os
-
     import pyarrow as pa
 
     from korus import cache
@@ -1545,11 +1546,11 @@ def build_group(paths: list[Path]) -> bool:
         return False
     hits = []
     try:
-        for path in paths:
-            hit = cache.find(Path(path), LAYOUT)
+        for real, _, _ in key["members"]:  # each file once, by its real path
+            hit = cache.find(Path(real), LAYOUT)
             if hit is None:
-                return False
-            hits.append((int(hit.info.get("year", -1)), os.path.realpath(path), hit))
+                return None
+            hits.append((int(hit.info.get("year", -1)), real, hit))
             if not hit.info.get("in_file_order") or "year" not in hit.info:
                 return False
         if len({year for year, _, _ in hits}) != len(hits):
@@ -1581,7 +1582,7 @@ def build_group(paths: list[Path]) -> bool:
             **CACHE_OPTIONS,
             row_group_size=size,
         )
-        return written is not None
+        return True if written is not None else None
     finally:
         for _, _, hit in hits:
             hit.close()
