@@ -185,6 +185,9 @@ def entries() -> list[Entry]:
         source = Path(key["source"])
         current = key.get("format") == FORMAT_VERSION and key.get("schema") == SCHEMA_VERSION
         members = key.get("members")
+        if members is not None and not all(_is_member(member) for member in members):
+            found.append(Entry(path, size, None, None, None, None, False))
+            continue
         if members is not None:  # a group entry: a folder's files together
             current = current and all(_member_now(member) for member in members)
             source_size = sum(member[1] for member in members)
