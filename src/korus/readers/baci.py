@@ -1317,8 +1317,9 @@ class _RowGroups:
         return np.flatnonzero(chosen)
 
     def read(self, chosen, names: list[str]) -> dict:
-        """Return the columns ``names`` of the row groups ``chosen``, as numpy arrays; a
-        damaged or short entry raises ``_BrokenCache`` (it is removed, the source read)."""
+        """Return the columns ``names`` of the row groups ``chosen``, as numpy arrays, the
+        key ij as exporter i and importer j, and a lost-zero flag (False where not kept);
+        a damaged or short entry raises ``_BrokenCache`` (it is removed, the source read)."""
         import numpy as np
         import pyarrow as pa
 
@@ -1342,6 +1343,11 @@ class _RowGroups:
             arrays["v"] = np.array([], np.float64)
         if len(arrays["ij"]) != count:
             raise _BrokenCache("rows missing")
+        key = arrays.pop("ij")
+        arrays["i"] = (key // PAIR_KEY).astype(np.int16)
+        arrays["j"] = (key % PAIR_KEY).astype(np.int16)
+        if "lost_zero" not in arrays:
+            arrays["lost_zero"] = np.zeros(count, dtype=bool)
         return arrays
 
 
@@ -1368,16 +1374,11 @@ class _Cached:
         names += [] if self.in_file_order else ["row"]
         chosen_groups = self.groups.chosen(wanted)
         arrays = self.groups.read(chosen_groups, names)
-        count = len(arrays["ij"])
+        count = len(arrays["i"])
         if wanted is None and count != self.rows:
             raise _BrokenCache("rows missing")
-        key = arrays.pop("ij")
-        arrays["i"] = (key // PAIR_KEY).astype(np.int16)
-        arrays["j"] = (key % PAIR_KEY).astype(np.int16)
         if "t" not in arrays:
             arrays["t"] = np.full(count, info["year"], dtype=np.int16)
-        if "lost_zero" not in arrays:
-            arrays["lost_zero"] = np.zeros(count, dtype=bool)
         if self.in_file_order:
             if wanted is None:
                 arrays["row"] = None
@@ -1465,7 +1466,7 @@ def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] |
     except _NoLines:
         return None
     except _BrokenCache:
-        hit.close()
+        hit.close()  # before it is removed (Windows)
         cache.discard(hit.path)
         return None
     finally:
@@ -1482,24 +1483,18 @@ class _Together:
         self.names = list(hit.files[0].schema_arrow.names)  # ij, t, k, v (lost_zero)
         if not {"ij", "t", "k", "v"} <= set(self.names):
             raise _BrokenCache(f"columns {self.names}")
-        self._read: dict[tuple, tuple] = {}
+        self._read: dict[tuple, dict] = {}  # the wanted codes -> their rows, by year
 
     def rows(self, wanted: list[int], year: int) -> _Rows:
         import numpy as np
 
         if tuple(wanted) not in self._read:
             arrays = self.groups.read(self.groups.chosen(wanted), self.names)
-            key = arrays.pop("ij")
-            arrays["i"] = (key // PAIR_KEY).astype(np.int16)
-            arrays["j"] = (key % PAIR_KEY).astype(np.int16)
-            if "lost_zero" not in arrays:
-                arrays["lost_zero"] = np.zeros(len(key), dtype=bool)
             chosen = _chosen(arrays["i"], arrays["j"], wanted)
             by_year = chosen[np.argsort(arrays["t"][chosen], kind="stable")]
-            arrays = {name: values[by_year] for name, values in arrays.items()}
-            self._read[tuple(wanted)] = (arrays, np.asarray(arrays["t"]))
-        arrays, years = self._read[tuple(wanted)]
-        start, end = np.searchsorted(years, [year, year + 1])
+            self._read[tuple(wanted)] = {name: values[by_year] for name, values in arrays.items()}
+        arrays = self._read[tuple(wanted)]
+        start, end = np.searchsorted(arrays["t"], [year, year + 1])
         cut = {name: values[start:end] for name, values in arrays.items()}
         return _Rows(
             cut["t"], cut["i"], cut["j"], cut["k"], cut["lost_zero"], cut["v"], _UnknownLines()
