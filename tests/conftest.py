@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from korus.schema import canonical
+
+# Property tests are derandomized: the same examples on every run, so a run in CI can
+# never fail by chance. HYPOTHESIS_PROFILE=explore searches new examples by hand; keep
+# any failure it finds as an explicit @example.
+settings.register_profile(
+    "korus",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", deadline=None, max_examples=2000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "korus"))
 
 # Real agency files live outside the project; tests that need them skip without them.
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -6,7 +6,7 @@ import itertools
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_frame
@@ -18,8 +18,6 @@ from korus.render import UNITS, Report, machine_frame
 cents = st.integers(min_value=0, max_value=10**15).map(lambda c: c / 100)
 years = st.lists(st.integers(1990, 2030), min_size=1, max_size=8, unique=True).map(sorted)
 HS = st.sampled_from(["01", "03", "27", "72", "84", "85", "87", "99"])
-settings.register_profile("korus", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("korus")
 
 
 @st.composite
