@@ -15,7 +15,19 @@ from korus import readers
 from korus.cli import cli
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))
+
+def _cases() -> dict:
+    """Return every case of the corpus: cases.toml and the cases-*.toml files beside it
+    (one per theme), each name given once."""
+    found: dict = {}
+    for path in sorted(CORPUS.glob("cases*.toml")):
+        for name, case in tomllib.loads(path.read_text(encoding="utf-8")).items():
+            assert name not in found, f"corpus case {name} is given twice ({path.name})"
+            found[name] = case
+    return found
+
+
+CASES = _cases()
 
 
 def test_the_corpus_holds_at_least_thirty_cases_each_with_its_file():
