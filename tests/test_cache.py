@@ -677,7 +677,7 @@ def test_two_files_of_one_year_in_a_folder_are_refused_naming_the_overlap(cached
     copy = folder / "BACI_HS92_Y2020_V202301_copy.csv"
     copy.write_bytes(path.read_bytes())
     read(path)  # one of them cached, the other not
-    with pytest.raises(DataFileError, match="the files overlap: .* rows repeat another exactly"):
+    with pytest.raises(DataFileError, match="the files overlap: .* another file's row exactly"):
         readers.load([folder], pair=PAIR)
 
 
@@ -983,7 +983,7 @@ def test_a_year_given_twice_is_refused_also_when_the_years_are_kept_together(cac
     folder, paths = years_folder(tmp_path, years=(2019, 2020))
     ask([folder])
     assert together(ask([folder]))
-    with pytest.raises(DataFileError, match="rows repeat another exactly"):
+    with pytest.raises(DataFileError, match="rows repeat another file's row exactly"):
         ask([paths[0], *paths])
 
 

@@ -331,7 +331,7 @@ def test_an_unknown_header_is_shown_in_the_error(tmp_path):
 def test_stacked_files_that_repeat_each_other_are_an_error(tmp_path, census_file):
     frame = census_country.read(census_file).frame
     tidy.write_csv(frame, tmp_path / "a.csv")
-    with pytest.raises(DataFileError, match=r"rows repeat another exactly.*--dedupe"):
+    with pytest.raises(DataFileError, match=r"rows repeat another file's row exactly.*--dedupe"):
         readers.load([census_file, tmp_path / "a.csv"])
 
 
@@ -341,7 +341,10 @@ def test_dedupe_drops_exact_repeats_and_counts_them(tmp_path, census_file):
     reading = readers.load([census_file, tmp_path / "a.csv"], dedupe=True)
     pd.testing.assert_frame_equal(reading.frame, frame)
     dedupe = reading.accounting[-1]
-    assert dedupe.set_aside == {"exact repeat of another row (--dedupe)": len(frame)}
+    assert dedupe.set_aside == {"exact repeat of another file's row (--dedupe)": len(frame)}
+    assert dedupe.warnings == [
+        f"{len(frame):,} rows repeat another file's row exactly: each kept once (--dedupe)"
+    ]
     assert dedupe.balanced()
 
 
@@ -352,7 +355,7 @@ def test_stacked_files_that_disagree_on_a_figure_are_an_error_even_with_dedupe(
     changed = frame.copy()
     changed.loc[0, "value_usd"] += 1.0
     tidy.write_csv(changed, tmp_path / "a.csv")
-    with pytest.raises(DataFileError, match="given more than once with different values"):
+    with pytest.raises(DataFileError, match="given more than once, with different values"):
         readers.load([census_file, tmp_path / "a.csv"], dedupe=True)
 
 

@@ -224,8 +224,9 @@ def test_enduse_row_given_twice_is_refused(tmp_path):
     with pytest.raises(DataFileError) as caught:
         census_enduse.read(path)
     assert str(caught.value) == (
-        f"{path}: line 8, column 'END_USE': end-use 00000 for CTY_CODE 5800 is given twice "
-        "(also row 4); remove one of them"
+        f"{path}: 1 row repeats another row exactly, e.g. line 8 repeats line 4 (USA "
+        "exports, partner KOR, product 00000, 2019); remove the repeats, or pass --dedupe to "
+        "drop them (they are counted)"
     )
 
 
@@ -623,12 +624,14 @@ def test_balance_stated_year_total_is_an_annual_row_checked_against_months(tmp_p
     }
     assert reading.accounting[0].notes[1:] == []
     wrong = ["TOTAL 2019", "12,900.0", "42,006.0", "-29,106.0"]
-    account = census_balance.read(
-        write_lines(tmp_path / "c5800b.csv", balance_lines(total=wrong))
-    ).accounting[0]
-    assert account.notes[1] == (
-        "line 14: 2019 exports total 12,900.0 differs from the sum of its months 12,000.0 "
-        "(millions); both kept as published"
+    path = write_lines(tmp_path / "c5800b.csv", balance_lines(total=wrong))
+    with pytest.raises(DataFileError) as caught:
+        census_balance.read(path)
+    assert str(caught.value) == (
+        f"{path}: the 2019 total of USA exports, partner KOR, is 12,900,000,000 US dollars "
+        "(line 14) but its twelve months (lines 2-13) add up to 12,000,000,000 (2 such totals "
+        "in all): the data contradicts itself and korus cannot know which is right; check the "
+        "file for a changed digit or swapped columns, or download it again"
     )
 
 

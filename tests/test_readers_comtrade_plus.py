@@ -479,11 +479,28 @@ def test_services_rows_are_set_aside(tmp_path):
     }
 
 
-def test_a_figure_repeated_identically_is_kept_once(tmp_path):
+def test_a_figure_repeated_identically_is_refused_naming_both_records(tmp_path):
     path = write_json(tmp_path / "twice.json", [record(value=7.0), record(value=7.0)])
-    reading = comtrade_plus.read(path)
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: 1 row repeats another row exactly, e.g. record 2 repeats record 1 (USA "
+        "imports, partner KOR, product 87, 2016); remove the repeats, or pass --dedupe to drop "
+        "them (they are counted)"
+    )
+
+
+def test_a_figure_repeated_identically_is_kept_once_with_dedupe_and_said(tmp_path):
+    path = write_json(tmp_path / "twice.json", [record(value=7.0), record(value=7.0)])
+    reading = readers.load([path], dedupe=True)
     assert reading.frame["value_usd"].tolist() == [7.0]
-    assert reading.accounting[0].set_aside == {"the same figure repeated (kept once)": 1}
+    account = reading.accounting[0]
+    assert account.set_aside == {"exact repeat of another row (--dedupe)": 1}
+    assert (account.rows_read, account.rows_kept) == (2, 1)
+    assert account.warnings == [
+        "1 row repeats another row exactly (e.g. record 2 repeats record 1): each kept once "
+        "(--dedupe)"
+    ]
 
 
 def test_the_answer_count_and_a_release_date_are_read_from_the_answer(tmp_path):
@@ -583,7 +600,8 @@ def test_one_figure_with_two_values_is_an_error(tmp_path):
         comtrade_plus.read(path)
     assert str(error.value) == (
         f"{path}: record 2 and record 1 give USA imports, partner KOR, product 87, 2016 twice "
-        "with different values (8 and 7 USD); keep one answer per query"
+        "with different values (8 and 7 US dollars); korus cannot know which is right: keep one "
+        "version of each figure"
     )
 
 

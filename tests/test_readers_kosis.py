@@ -331,8 +331,9 @@ def test_a_partner_given_twice_in_a_year_is_an_error(tmp_path):
     with pytest.raises(DataFileError) as error:
         kosis.read_annual(path)
     assert str(error.value) == (
-        f"{path}: line 3 repeats partner USA (United States) in 2016 (first on line 2); give "
-        "each partner and year once"
+        f"{path}: 1 row repeats another row exactly, e.g. line 3 repeats line 2 (KOR exports, "
+        "partner USA, product TOTAL, 2016); remove the repeats, or pass --dedupe to drop them "
+        "(they are counted)"
     )
 
 
@@ -429,7 +430,9 @@ def test_duplicate_2017_1_dates_are_an_error(tmp_path):
     with pytest.raises(DataFileError) as error:
         kosis.read_monthly(path)
     assert str(error.value) == (
-        f"{path}: line 4: CHN 2017-10 is given twice (first on line 3); if the dates went "
+        f"{path}: line 4 and line 3 give KOR exports, partner CHN, product TOTAL, 2017-10 "
+        "twice with different values (1,002,000 and 1,001,000 US dollars) (2 figures in all); "
+        "korus cannot know which is right: keep one version of each figure; if the dates went "
         "through a spreadsheet, export them as text (2017.10, not 2017.1)"
     )
 

@@ -301,8 +301,10 @@ def test_a_country_year_given_twice_is_an_error(tmp_path):
     with pytest.raises(DataFileError) as error:
         usitc.read(path)
     assert str(error.value) == (
-        f"{path}: line 5 repeats France (FRA) 2016-01 General Customs Value of line 4; "
-        "export the query without breakdowns (one row per country and period)"
+        f"{path}: 1 row repeats another row exactly, e.g. line 5 repeats line 4 (USA imports, "
+        "partner FRA, product TOTAL, 2016-01); remove the repeats, or pass --dedupe to drop "
+        "them (they are counted); a query broken out by district or port gives a row per "
+        "part: export it without breakdowns (one row per country and period)"
     )
 
 

@@ -142,6 +142,7 @@ class Inputs:
     strict: bool = False
     dedupe: bool = False
     verbose: bool = False
+    sheet: str | None = None
 
     def load(self, shipped: str, **equal: str):
         """Return the Reading of the user's files, or of a slice of a shipped file."""
@@ -166,7 +167,11 @@ class Inputs:
         return self.checked(reading)
 
     def checked(self, reading):
-        """Print the accounting (--verbose); with --strict, refuse any set-aside row."""
+        """Print what must be said (repeats dropped...) and the accounting (--verbose); with
+        --strict, refuse any set-aside row."""
+        for account in reading.accounting:
+            for warning in account.warnings:
+                click.echo(f"Note: {account.file}: {warning}", err=True)
         if self.verbose:
             for account in reading.accounting:
                 click.echo(_accounting_line(account), err=True)
@@ -187,15 +192,16 @@ class Inputs:
     def _encoding(self):
         import contextlib
 
-        from korus.readers.common import ENCODING
+        from korus.readers.common import ENCODING, SHEET
 
         @contextlib.contextmanager
         def scope():
-            token = ENCODING.set(self.encoding)
+            tokens = ENCODING.set(self.encoding), SHEET.set(self.sheet)
             try:
                 yield
             finally:
-                ENCODING.reset(token)
+                ENCODING.reset(tokens[0])
+                SHEET.reset(tokens[1])
 
         return scope()
 
@@ -228,6 +234,7 @@ def input_options(*, files_argument: bool = False):
                 kwargs.pop("strict"),
                 kwargs.pop("dedupe"),
                 kwargs.pop("verbose"),
+                kwargs.pop("sheet"),
             )
             return command(*args, **kwargs)
 
@@ -243,6 +250,12 @@ def input_options(*, files_argument: bool = False):
                 default="utf-8",
                 show_default=True,
                 help="Text encoding of the files (cp1252, latin-1...); korus never guesses.",
+            ),
+            click.option(
+                "--sheet",
+                metavar="NAME",
+                help="The sheet of a workbook to read, where several (or a hidden one) could be "
+                "meant; korus never guesses.",
             ),
             click.option("--strict", is_flag=True, help="Refuse any file with a row set aside."),
             click.option(

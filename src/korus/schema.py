@@ -68,6 +68,22 @@ class Accounting:
     rows_kept: int = 0
     set_aside: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # What a person must hear even without --verbose (repeats dropped by --dedupe...):
+    # printed on stderr by every command.
+    warnings: list[str] = field(default_factory=list)
+    # How the file's places are named in messages: "line" (text), "row" (a sheet's
+    # row, with the sheet named), "record" (JSON).
+    line_word: str = "line"
+    # What the source's own partner codes are called ("Census codes"), for the note on
+    # codes that are one country.
+    origin_label: str = ""
+    # What, in this layout, usually makes a figure appear twice, and what to do (said
+    # after the trust layer's message on repeats).
+    repeat_hint: str = ""
+    # Why, in this layout, a stated year may differ from its months, and what to do.
+    contradiction_hint: str = (
+        "check the file for a changed digit or swapped columns, or download it again"
+    )
 
     def set_aside_rows(self, reason: str, count: int) -> None:
         if count:
@@ -87,9 +103,14 @@ class Reading:
 
     frame: pd.DataFrame
     accounting: list[Accounting]
-    # The reader has made sure that no two rows share a key (KEY): ``readers.load`` then
-    # looks for repeats only between files, and only in the years two files share.
+    # No two rows share a key (KEY): the reader made sure (BACI, by construction) or the
+    # trust layer did (``trust.settle``); ``trust.stack`` then looks for repeats only
+    # between files, and only in the years two files share.
     unique: bool = False
+    # How far apart, in US dollars, a stated whole year and the sum of its twelve months
+    # may be by the source's rounding alone (``trust.check_years_against_months``). The
+    # default suits whole US dollars: thirteen figures each rounded by up to half a dollar.
+    tolerance: float = 6.5
 
 
 def empty_frame() -> pd.DataFrame:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from korus.errors import DataFileError
 from korus.readers.common import Sample, take_sample
-from korus.schema import KEY, Accounting, Reading
+from korus.schema import Reading
 
 # Module names under korus.readers, in the order their sniff is asked.
 MODULES = (
@@ -269,108 +269,25 @@ def load(
 
     ``pair`` (two korus country codes) is passed to each reader as a hint that only the
     trade between those two countries is wanted, and ``one_side`` that only the first
-    one's records of it are (see ``read_file``).
-
-    Rows that repeat another exactly (same key, same value, same source) are an error too,
-    unless ``dedupe``: then the repeats are dropped and counted in the accounting. Rows of
-    one key with different values are always an error: korus cannot know which is right.
+    one's records of it are (see ``read_file``). Each file's rows, and then the files
+    together, pass the trust layer (``korus.trust``): repeats are refused (or, exactly the
+    same and with ``dedupe``, dropped and counted), values and years checked.
     """
-    import pandas as pd
+    from korus import trust
 
-    skipped: list[str] = []
-    readings = _read_files(expand(paths, skipped), layout, pair, one_side)
-    if skipped:
-        readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
-    for reading in readings:
-        for account in reading.accounting:
-            if account.rows_read == 0:
-                raise DataFileError(f"{account.file}: the file has a header but no data rows")
-    frame = pd.concat([reading.frame for reading in readings], ignore_index=True)
-    accounting = [account for reading in readings for account in reading.accounting]
-    repeats = _repeats(frame, readings)
-    if repeats.any():
-        exact = frame.duplicated(keep="first")
-        conflicting = repeats & ~exact
-        if conflicting.any() or not dedupe:
-            # Name the file when the repeats are all inside one; else the files overlap.
-            where = "the files overlap: "
-            for reading in readings:
-                inside = reading.frame.duplicated(subset=KEY, keep="first")
-                if int(inside.sum()) == int(repeats.sum()):
-                    where = f"{reading.accounting[0].file}: "
-            _overlap_error(frame, repeats, conflicting.any(), int(repeats.sum()), where)
-        accounting.append(
-            Accounting(
-                file="(stacked files)",
-                layout="dedupe",
-                rows_read=len(frame),
-                rows_kept=len(frame) - int(exact.sum()),
-                set_aside={"exact repeat of another row (--dedupe)": int(exact.sum())},
-            )
-        )
-        frame = frame[~exact].reset_index(drop=True)
-    if len(readings) == 1 and not repeats.any():
-        return readings[0]
-    return Reading(frame, accounting)
-
-
-def _repeats(frame, readings: list[Reading]):
-    """Return which rows of the stacked ``frame`` repeat the key of an earlier row.
-
-    Two rows can share a key only within one year. The rows looked at are those of a year
-    that two files hold, or of a file whose reader has not made sure of unique keys; the
-    others (a folder of one file a year, say) are not compared with anything.
-    """
-    import numpy as np
-    import pandas as pd
-
-    owners: dict[int, int] = {}  # year -> number of readings holding it
-    for reading in readings:
-        for year in pd.unique(reading.frame["year"]):
-            owners[int(year)] = owners.get(int(year), 0) + 1
-    shared = [year for year, count in owners.items() if count > 1]
-    look = np.repeat(
-        np.array([not reading.unique for reading in readings], dtype=bool),
-        [len(reading.frame) for reading in readings],
-    )
-    if shared:
-        look |= frame["year"].isin(shared).to_numpy()
-    if not look.any():
-        return pd.Series(False, index=frame.index)
-    if look.all():
-        return frame.duplicated(subset=KEY, keep="first")
-    repeats = pd.Series(False, index=frame.index)
-    repeats[look] = frame[look].duplicated(subset=KEY, keep="first").to_numpy()
-    return repeats
-
-
-def _overlap_error(frame, repeats, conflicting: bool, count: int, where: str) -> None:
-    import pandas as pd
-
-    first = frame[repeats].iloc[0]
-    period = f"{first['year']}" + ("" if pd.isna(first["month"]) else f"-{first['month']:02d}")
-    same = (
-        (frame["year"] == first["year"])
-        & (frame["month"].isna() if pd.isna(first["month"]) else frame["month"] == first["month"])
-        & (frame["reporter"] == first["reporter"])
-        & (frame["partner"] == first["partner"])
-        & (frame["flow"] == first["flow"])
-        & (frame["product"] == first["product"])
-    )
-    sources = sorted(set(frame.loc[same, "source"]))
-    what = (
-        f"{first['reporter']} {first['flow']}s, partner {first['partner']}, product "
-        f"{first['product']}, {period}"
-    )
-    if conflicting:
-        raise DataFileError(
-            f"{where}{count} figures are given more than once with different values, e.g. {what} "
-            f"({'; '.join(sources)}); keep one file or one version of each figure"
-        )
-    raise DataFileError(
-        f"{where}{count} rows repeat another exactly, e.g. {what} ({'; '.join(sources)}); "
-        "remove the repeats, or pass --dedupe to drop them (they are counted)"
-    )
+    token = trust.RULES.set(trust.Rules(dedupe=dedupe))
+    try:
+        skipped: list[str] = []
+        readings = _read_files(expand(paths, skipped), layout, pair, one_side)
+        if skipped:
+            readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
+        for reading in readings:
+            for account in reading.accounting:
+                if account.rows_read == 0:
+                    raise DataFileError(f"{account.file}: the file has a header but no data rows")
+        return trust.stack(readings)
+    finally:
+        trust.RULES.reset(token)
 
 
 __all__ = ["Sample", "detect", "expand", "known", "layouts", "load", "read_file"]

@@ -108,6 +108,7 @@ from korus import __version__, countries
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import take_sample
 from korus.schema import Accounting, Reading
+from korus.trust import VALUE_LIMIT_USD
 
 LAYOUT = "baci"
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"
@@ -118,6 +119,8 @@ BASIS = "FOB (CEPII BACI reconciled)"
 NO_RELEASE = "release not stated in the file"
 NO_VERSION = "HS (version not stated)"
 UNIT = 1e3  # v is in thousands of US dollars
+# The largest v that can be a trade figure: the trust layer's limit, in BACI's unit.
+LARGEST_V = VALUE_LIMIT_USD / UNIT
 HS_YEARS = {"92": "1992", "96": "1996", "02": "2002", "07": "2007", "12": "2012"}
 # Columns of the two country-code layouts: code, name, ISO3.
 COUNTRY_COLUMNS = (
@@ -1250,7 +1253,9 @@ def _plain_numbers(table):
     t, i, j, v = (_numbers(table.column(name)) for name in "tijv")
     if t.min() < 1000 or t.max() > 9999 or min(i.min(), j.min()) < 0:
         raise _Anomaly
-    if max(i.max(), j.max()) > MAX_CODE or not (np.isfinite(v).all() and v.min() >= 0):
+    if max(i.max(), j.max()) > MAX_CODE or not (
+        np.isfinite(v).all() and v.min() >= 0 and v.max() < LARGEST_V
+    ):
         raise _Anomaly
     return t, i, j, v
 
@@ -1832,17 +1837,24 @@ def _bad_value(table, name: str) -> None:
 
 
 def _check_values(values, name: str) -> None:
-    """Raise for the first value that is not a finite number of 0 or more."""
+    """Raise for the first value that is not a finite number of 0 or more, or that is more
+    than a year of world trade (``trust.VALUE_LIMIT_USD``)."""
     import numpy as np
     import pyarrow.compute as pc
 
     if not len(values):
         return
-    low = pc.min_max(values)["min"].as_py()
-    if pc.all(pc.is_finite(values)).as_py() and low is not None and low >= 0:
+    low, high = pc.min_max(values).values()
+    if pc.all(pc.is_finite(values)).as_py() and low.as_py() >= 0 and high.as_py() < LARGEST_V:
         return
     numbers = _numbers(values)
-    index = int(np.argmax(~np.isfinite(numbers) | (numbers < 0)))
+    index = int(np.argmax(~np.isfinite(numbers) | (numbers < 0) | (numbers >= LARGEST_V)))
+    if np.isfinite(numbers[index]) and numbers[index] >= LARGEST_V:
+        raise DataFileError(
+            f"{name}: line {index + 2}, column 'v': {values[index].as_py()!r} thousands of US "
+            "dollars is more than a year of world trade: a wrong unit or a broken cell; fix "
+            "the file or download it again"
+        )
     raise DataFileError(
         f"{name}: line {index + 2}, column 'v': expected a value of 0 or more (thousands "
         f"of US dollars), found {values[index].as_py()!r}"

@@ -36,10 +36,10 @@ import json
 import re
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, KorusError
 from korus.readers.common import number, open_text, read_csv, read_json
-from korus.schema import TOTAL, Accounting, Reading, canonical
+from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_JSON = "census-api-json"
 LAYOUT_CSV = "census-api-csv"
@@ -236,12 +236,8 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
         cell = row[position[field]]
         return "" if cell is None else str(cell).strip()
 
-    records = []  # (year, month, partner, product, classification, value)
-    seen: dict[tuple, int] = {}
-    codes_of: dict[str, set[str]] = {}
+    records = []  # (line, partner's Census code, year, month, partner, product, class, value)
     partner_cache: dict[tuple[str, str], tuple[str | None, str]] = {}
-    monthly: dict[tuple, dict[int, float]] = {}
-    annual: dict[tuple, tuple[float, int]] = {}
     for offset, row in enumerate(rows):
         line = offset + 2
         accounting.rows_read += 1
@@ -275,28 +271,17 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
                         "a code of digits, '-' or TOTAL"
                     )
                 product, product_class = code, classification
-        ident = (year, month, census_code or census_name, product)
-        if ident in seen:
-            raise DataFileError(
-                f"{name}: {where(line, product_field or 'time')}: {product} for partner "
-                f"{census_code or census_name} in {year}-{month:02d} is given twice (also row "
-                f"{seen[ident]}); remove one of them"
-            )
-        seen[ident] = line
-        codes_of.setdefault(partner, set()).add(census_code or census_name)
+        origin = census_code or census_name
         kept = False
-        series_key = (year, partner, product, product_class)
         if month_field:
             amount = number(value(row, month_field), file=name, where=where(line, month_field))
-            records.append((year, month, partner, product, product_class, amount))
-            months = monthly.setdefault(series_key, {})
-            months[month] = months.get(month, 0.0) + amount
+            records.append((line, origin, year, month, partner, product, product_class, amount))
             kept = True
         if year_field and month == 12:
+            # December's year-to-date is the whole year; the trust layer holds it to the
+            # sum of the twelve months where the answer has them.
             amount = number(value(row, year_field), file=name, where=where(line, year_field))
-            records.append((year, None, partner, product, product_class, amount))
-            total, count = annual.get(series_key, (0.0, 0))
-            annual[series_key] = (total + amount, line)
+            records.append((line, origin, year, None, partner, product, product_class, amount))
             kept = True
         if kept:
             accounting.rows_kept += 1
@@ -307,25 +292,19 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     if not records:
         raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
 
-    for partner, codes in sorted(codes_of.items()):
-        if len(codes) > 1:
-            accounting.notes.append(
-                f"Census codes {', '.join(sorted(codes))} are all {partner}: their values are added"
-            )
-    accounting.notes.extend(_year_to_date_notes(monthly, annual, year_field))
-
     frame = pd.DataFrame(
         records,
-        columns=["year", "month", "partner", "product", "classification", "value_usd"],
+        columns=[
+            "line",
+            "origin",
+            "year",
+            "month",
+            "partner",
+            "product",
+            "classification",
+            "value_usd",
+        ],
     )
-    frame = (
-        frame.groupby(
-            ["year", "month", "partner", "product", "classification"], dropna=False, sort=False
-        )["value_usd"]
-        .sum()
-        .reset_index()
-    )
-    accounting.notes.extend(_parts_notes(frame))
     dated = frame[frame["month"].notna()]
     if len(dated):
         last = dated.sort_values(["year", "month"]).iloc[-1]
@@ -338,8 +317,12 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     frame["source"] = SOURCE
     frame["basis"] = basis
     frame["vintage"] = vintage
-    frame = frame.sort_values(["partner", "product", "year", "month"], na_position="last")
-    return Reading(canonical(frame), [accounting])
+    accounting.line_word = "row" if layout == LAYOUT_JSON else "line"
+    accounting.origin_label = "Census codes"
+    reading = trust.settle(Reading(frame, [accounting]))
+    accounting.notes.extend(_parts_notes(reading.frame))
+    frame = reading.frame.sort_values(["partner", "product", "year", "month"], na_position="last")
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _period(row, value, position, name: str, line: int, where) -> tuple[int, int]:
@@ -401,27 +384,6 @@ def _partner(code: str, census_name: str, has_code: bool) -> tuple[str | None, s
                 f"Census group code whose name is not korus's group {country.code} ({shown})"
             )
     return country.code, ""
-
-
-def _year_to_date_notes(monthly, annual, year_field) -> list[str]:
-    """Check December's year-to-date value against the sum of a year's twelve months."""
-    gaps = []
-    for key, (total, line) in annual.items():
-        months = monthly.get(key)
-        if not months or len(months) != 12:
-            continue
-        summed = sum(months.values())
-        if abs(summed - total) > max(1.0, abs(total) * TOLERANCE):
-            gaps.append((line, key, total, summed))
-    notes = []
-    for line, (year, partner, product, _), total, summed in gaps[:5]:
-        notes.append(
-            f"row {line}: December {year_field} {total:,.0f} USD for {partner} {product} {year} "
-            f"differs from the sum of its months {summed:,.0f} USD; both kept as published"
-        )
-    if len(gaps) > 5:
-        notes.append(f"{len(gaps) - 5} more years whose months do not add up to {year_field}")
-    return notes
 
 
 def _parts_notes(frame) -> list[str]:

@@ -10,10 +10,12 @@ row closing a year's months), or the header repeated above each year.
 
 The reporter is the United States; exports are total exports, F.A.S., imports general
 imports, customs value (the basis of the Census country file). A stated year total is an
-annual row, checked against its months where all twelve are there (tolerance 0.6
-million: twelve rounded months); months alone are monthly rows. Exports minus imports
+annual row, held to its months where all twelve are there (by the trust layer, within
+0.6 million: twelve rounded months); months alone are monthly rows. Exports minus imports
 must equal the balance on every row (tolerance 0.15 million for rounding); a larger gap is
-noted in the accounting with its row. The balance itself is not stored: korus computes it.
+noted in the accounting with its row. The page's own balance is kept as a "balance" row,
+monthly and yearly, and is the balance korus reports (it was computed from unrounded
+figures).
 
 The table does not name the partner. It is taken from a title line above the header when
 the copy kept one, else from a Census page code ``cNNNN`` in the file name (the page's own
@@ -27,10 +29,10 @@ import io
 import re
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, KorusError
 from korus.readers.common import open_text
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "census-balance-page"
 DESCRIPTION = "US Census balance page (Month;Exports;Imports;Balance), millions of USD"
@@ -119,11 +121,8 @@ def read(path: Path) -> Reading:
     accounting = Accounting(file=name, layout=LAYOUT)
     partner = _partner(path, lines[:header_index], accounting)
 
-    monthly: dict[tuple[int, int], tuple[float, float, int]] = {}
-    annual: dict[int, tuple[float, float, int]] = {}
+    records = []  # (line, year, month or None, exports, imports, the page's balance)
     gaps = []
-    stated: dict[int, float] = {}  # year -> the page's own balances, added up
-    balances: dict[tuple, float] = {}  # (year, month or None) -> the balance as published
     last_seen: int | None = None  # year of the last month row, for a bare TOTAL row
     reader = csv.reader(io.StringIO("\n".join(lines[header_index + 1 :])), delimiter=delimiter)
     for offset, cells in enumerate(reader):
@@ -161,64 +160,43 @@ def read(path: Path) -> Reading:
             # The page closes each year's table with a bare TOTAL row: that year's total.
             year_total = re.match(r"(\d{4})", str(last_seen))
         if month and month.group(1).casefold() in MONTHS:
-            key = (int(month.group(2)), MONTHS[month.group(1).casefold()])
-            if key in monthly:
-                raise DataFileError(
-                    f"{name}: line {line}: {label} is given twice (also line {monthly[key][2]}); "
-                    "remove one of them"
-                )
-            monthly[key] = (exports, imports, line)
-            balances[key] = balance
-            stated[key[0]] = stated.get(key[0], 0.0) + balance
-            last_seen = key[0]
+            year = int(month.group(2))
+            records.append(
+                (line, year, MONTHS[month.group(1).casefold()], exports, imports, balance)
+            )
+            last_seen = year
         elif year_total:
-            year = int(year_total.group(1))
-            if year in annual:
-                raise DataFileError(
-                    f"{name}: line {line}: the {year} total is given twice (also line "
-                    f"{annual[year][2]}); remove one of them"
-                )
-            annual[year] = (exports, imports, line)
-            balances[(year, None)] = balance
+            records.append((line, int(year_total.group(1)), None, exports, imports, balance))
         else:
             raise DataFileError(
                 f"{name}: line {line}, column 'Month': {label!r} is not a month such as "
                 "'January 2001' or a year total such as 'TOTAL 2001'"
             )
         accounting.rows_kept += 1
-    if not monthly and not annual:
+    if not records:
         raise DataFileError(f"{name}: the page has a header but no months")
     if gaps:
         accounting.notes.append(
             f"exports minus imports differs from the balance by more than "
             f"{BALANCE_TOLERANCE} million on {len(gaps)} rows: " + "; ".join(gaps[:5])
         )
-    accounting.notes.extend(_annual_notes(monthly, annual))
-    rounding = []
-    for year in sorted(stated):
-        months = [v for (y, _), v in monthly.items() if y == year]
-        if len(months) == 12:
-            computed = sum(e for e, _, _ in months) - sum(i for _, i, _ in months)
-            if round(computed, 1) != round(stated[year], 1):
-                rounding.append(f"{year} {stated[year]:,.1f} (korus: {computed:,.1f})")
+    accounting.notes.extend(_partial_year_notes(records))
+    rounding = _rounding_notes(records)
     if rounding:
         accounting.notes.append(
             "the page rounds each figure to 0.1 million, so its own Balance column, added "
             "up, can differ from its exports minus its imports; korus reports the page's "
-            "own balance. The page's balances by year (korus: exports minus imports): "
-            + "; ".join(rounding)
+            "own balance, by month and by year. The page's balances by year (korus: exports "
+            "minus imports): " + "; ".join(rounding)
         )
-
-    records = []
-    for (year, month), (exports, imports, _) in monthly.items():
-        records += [(year, month, "export", exports), (year, month, "import", imports)]
-    for year, (exports, imports, _) in annual.items():
-        records += [(year, None, "export", exports), (year, None, "import", imports)]
     # The page's own balance is kept too: it was computed from unrounded figures, so it is
     # closer to the truth than the difference of the rounded exports and imports.
-    records += [(year, month, "balance", value) for (year, month), value in balances.items()]
-    frame = pd.DataFrame(records, columns=["year", "month", "flow", "value_usd"])
-    frame["value_usd"] = frame["value_usd"] * UNIT
+    rows = [
+        (line, year, month, flow, value * UNIT)
+        for line, year, month, exports, imports, balance in records
+        for flow, value in (("export", exports), ("import", imports), ("balance", balance))
+    ]
+    frame = pd.DataFrame(rows, columns=["line", "year", "month", "flow", "value_usd"])
     frame["month"] = frame["month"].astype("Int8")
     frame["reporter"] = "USA"
     frame["partner"] = partner
@@ -226,15 +204,46 @@ def read(path: Path) -> Reading:
     frame["classification"] = "none"
     frame["source"] = SOURCE
     frame["basis"] = frame["flow"].map(BASIS)
-    if monthly:
-        last_year, last_month = max(monthly)
-        if annual and max(annual) > last_year:
-            last_year, last_month = max(annual), 12
-    else:
-        last_year, last_month = max(annual), 12
+    dated = [(year, month) for _, year, month, *_ in records if month is not None]
+    last_year, last_month = max(dated) if dated else (0, 0)
+    totals = [year for _, year, month, *_ in records if month is None]
+    if totals and max(totals) > last_year:
+        last_year, last_month = max(totals), 12
     frame["vintage"] = f"data through {last_year}-{last_month:02d}; release not stated in the file"
-    frame = frame.sort_values(["year", "month", "flow"], na_position="last")
-    return Reading(canonical(frame), [accounting])
+    reading = trust.settle(Reading(frame, [accounting], tolerance=ANNUAL_TOLERANCE * UNIT))
+    frame = reading.frame.sort_values(["year", "month", "flow"], na_position="last")
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+
+
+def _rounding_notes(records) -> list[str]:
+    """Return "YEAR page-balance (korus: computed)" for each whole year whose balances, added
+    up, differ from its exports minus its imports at the page's precision."""
+    notes = []
+    for year in sorted({year for _, year, month, *_ in records if month is not None}):
+        months = [r for r in records if r[1] == year and r[2] is not None]
+        if len(months) != 12:
+            continue
+        stated = sum(balance for *_, balance in months)
+        computed = sum(e for *_, e, _, _ in months) - sum(i for *_, i, _ in months)
+        if round(computed, 1) != round(stated, 1):
+            notes.append(f"{year} {stated:,.1f} (korus: {computed:,.1f})")
+    return notes
+
+
+def _partial_year_notes(records) -> list[str]:
+    """Return a note for each stated year total whose months the page has only in part
+    (the trust layer checks a total against its months where all twelve are there)."""
+    notes = []
+    for line, year, month, *_ in records:
+        if month is not None:
+            continue
+        count = len({r[2] for r in records if r[1] == year and r[2] is not None})
+        if 0 < count < 12:
+            notes.append(
+                f"line {line}: the {year} total is kept as stated; the page has "
+                f"{count} of its months, so it cannot be checked"
+            )
+    return notes
 
 
 def _figure(text: str, name: str, line: int, column: str) -> float:
@@ -286,24 +295,3 @@ def _partner(path: Path, preamble: list[str], accounting: Accounting) -> str:
         "code, e.g. c5700.csv for China (the page's address ends in /balance/c5700.html), "
         "or put the page title 'Trade in Goods with China' on its first line"
     )
-
-
-def _annual_notes(monthly, annual) -> list[str]:
-    notes = []
-    for year, (exports, imports, line) in sorted(annual.items()):
-        months = [key for key in monthly if key[0] == year]
-        if len(months) != 12:
-            if months:
-                notes.append(
-                    f"line {line}: the {year} total is kept as stated; the page has "
-                    f"{len(months)} of its months, so it cannot be checked"
-                )
-            continue
-        for flow, stated, index in (("exports", exports, 0), ("imports", imports, 1)):
-            summed = sum(monthly[key][index] for key in months)
-            if abs(summed - stated) > ANNUAL_TOLERANCE:
-                notes.append(
-                    f"line {line}: {year} {flow} total {stated:,.1f} differs from the sum of "
-                    f"its months {summed:,.1f} (millions); both kept as published"
-                )
-    return notes

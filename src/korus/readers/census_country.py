@@ -13,10 +13,9 @@ row, so it can never be read as a whole year.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError
 from korus.readers.common import (
     code_text,
@@ -25,7 +24,7 @@ from korus.readers.common import (
     number,
     sheet_rows,
 )
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "census-country"
 DESCRIPTION = "US Census country.xlsx: US trade by partner, monthly and annual"
@@ -38,8 +37,10 @@ SOURCE = "US Census Bureau, U.S. Trade in Goods by Country (country.xlsx)"
 BASIS = {"export": "total exports, F.A.S.", "import": "general imports, customs value"}
 WORLD_CODE = "0015"
 UNIT = 1e6  # the file is in millions of US dollars
-# An annual figure and its twelve months may differ by rounding in the last digit.
-ANNUAL_TOLERANCE = 0.15
+# Census writes each month to a tenth of a million dollars (or finer) and the year as the
+# sum of those published months (every flow of the 2020 and 2026 vintages adds up
+# exactly): a year further from its months than half the last digit was changed.
+TOLERANCE_USD = 0.05 * UNIT
 
 
 def sniff(sample) -> bool:
@@ -95,9 +96,7 @@ def read(path: Path) -> Reading:
     )
     vintage = f"data through {last_year}-{last_month:02d}"
 
-    # (year, month, partner, flow) -> [value_usd, census codes]
-    cells: dict[tuple, list] = {}
-    merged: dict[str, set[str]] = defaultdict(set)
+    records = []  # (line, Census code, year, month, partner, flow, value in USD)
     for line, year, code, census_name, values in parsed:
         if countries.is_census_series(code):
             accounting.set_aside_rows(
@@ -117,31 +116,18 @@ def read(path: Path) -> Reading:
         months_published = last_month if year == last_year else 12
         for prefix, flow in FLOW_PREFIX.items():
             monthly = values[prefix][:months_published]
-            annual = values[prefix + "YR"]
-            if months_published == 12 and abs(sum(monthly) - annual) > ANNUAL_TOLERANCE:
-                accounting.notes.append(
-                    f"row {line} ({code} {census_name} {year}): {prefix}YR {annual} differs "
-                    f"from the sum of its months {sum(monthly):.6f}; both kept as published"
-                )
-            entries = [(m + 1, v) for m, v in enumerate(monthly)]
+            records += [
+                (line, code, year, month, country.code, flow, value * UNIT)
+                for month, value in enumerate(monthly, start=1)
+            ]
             if months_published == 12:
-                entries.append((None, annual))
-            for month, value in entries:
-                key = (year, month, country.code, flow)
-                if key in cells:
-                    cells[key][0] += value * UNIT
-                    cells[key][1].add(code)
-                    merged[country.code].update(cells[key][1])
-                else:
-                    cells[key] = [value * UNIT, {code}]
-    for partner, codes in sorted(merged.items()):
-        accounting.notes.append(
-            f"Census codes {', '.join(sorted(codes))} are all {partner}: their values are added"
-        )
+                # The trust layer holds the annual total to the sum of its months.
+                records.append(
+                    (line, code, year, None, country.code, flow, values[prefix + "YR"] * UNIT)
+                )
 
     frame = pd.DataFrame(
-        [(*key, value) for key, (value, _) in cells.items()],
-        columns=["year", "month", "partner", "flow", "value_usd"],
+        records, columns=["line", "origin", "year", "month", "partner", "flow", "value_usd"]
     )
     frame["reporter"] = "USA"
     frame["product"] = "TOTAL"
@@ -150,8 +136,12 @@ def read(path: Path) -> Reading:
     frame["basis"] = frame["flow"].map(BASIS)
     frame["vintage"] = vintage
     frame["month"] = frame["month"].astype("Int8")
-    frame = frame.sort_values(["partner", "year", "month", "flow"], na_position="last")
-    return Reading(canonical(frame), [accounting])
+    accounting.line_word = f"sheet {sheet!r}, row"
+    accounting.origin_label = "Census codes"
+    accounting.notes.append(f"read sheet {sheet!r}")
+    reading = trust.settle(Reading(frame, [accounting], tolerance=TOLERANCE_USD))
+    frame = reading.frame.sort_values(["partner", "year", "month", "flow"], na_position="last")
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _published_extent(parsed: list) -> tuple[int, int]:

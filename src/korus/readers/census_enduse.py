@@ -47,17 +47,17 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError
 from korus.readers.common import (
+    choose_sheet,
     code_text,
     excel_column,
     is_blank_row,
     number,
     read_csv,
-    workbook,
 )
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "census-enduse"
 DESCRIPTION = "US Census end-use trade by partner (CTY_CODE, END_USE, value_YY...), CSV or XLSX"
@@ -130,17 +130,16 @@ def _rows(path: Path) -> tuple[list[list[object]], Callable[[int, int, str], str
         magic = handle.read(4)
     name = str(path)
     if magic == b"PK\x03\x04":
-        for sheet, rows in workbook(path).items():
-            if rows and _is_header(rows[0]):
-
-                def where(line: int, index: int, column: str, sheet=sheet) -> str:
-                    return f"sheet {sheet!r}, cell {excel_column(index)}{line} ({column})"
-
-                return rows, where, f"sheet {sheet!r}"
-        raise DataFileError(
-            f"{name}: no sheet has the Census end-use columns "
-            f"{', '.join(KEY_COLUMNS)}, value_YY (sheets: {', '.join(workbook(path))})"
+        sheet, rows = choose_sheet(
+            path,
+            lambda rows: _is_header(rows[0]),
+            f"the Census end-use columns {', '.join(KEY_COLUMNS)}, value_YY",
         )
+
+        def where(line: int, index: int, column: str, sheet=sheet) -> str:
+            return f"sheet {sheet!r}, cell {excel_column(index)}{line} ({column})"
+
+        return rows, where, f"sheet {sheet!r}"
     table = read_csv(path, header=None)
     rows = table.fillna("").to_numpy().tolist()
     if not rows or not _is_header(rows[0]):
@@ -185,7 +184,6 @@ def read(path: Path) -> Reading:
         return row[index] if index < len(row) else ""
 
     parsed = []  # (line, census code, census name, end-use code, description, [values])
-    seen_rows: dict[tuple[str, str], int] = {}
     for offset, row in enumerate(rows[1:]):
         line = offset + 2
         accounting.rows_read += 1
@@ -209,13 +207,6 @@ def read(path: Path) -> Reading:
             file=name,
             where=where(line, position["END_USE"], "END_USE"),
         )
-        if (code, product) in seen_rows:
-            raise DataFileError(
-                f"{name}: {where(line, position['END_USE'], 'END_USE')}: end-use {product} for "
-                f"CTY_CODE {code} is given twice (also row {seen_rows[(code, product)]}); "
-                "remove one of them"
-            )
-        seen_rows[(code, product)] = line
         try:  # the usual case, numbers or digits; number() explains anything else
             values = [
                 float(row[index]) if not isinstance(row[index], bool) else _INF
@@ -252,12 +243,11 @@ def read(path: Path) -> Reading:
     )
     vintage = f"data through {last_year}; release not stated in the file"
 
-    cells: dict[tuple[str, str], list[float]] = {}
-    codes_of: dict[str, set[str]] = {}
+    cells = []  # (line, Census code, partner, end-use code, values by year)
     world: dict[str, list[float]] = {}
     partners_sum: dict[str, list[float]] = {}
     partner_of: dict[str, object] = {}
-    for _line, code, census_name, product, _desc, values in parsed:
+    for line, code, census_name, product, _desc, values in parsed:
         if code not in partner_of:
             partner_of[code] = None if code == WORLD_CODE else countries.from_census(code)
         if code == WORLD_CODE:
@@ -283,26 +273,18 @@ def read(path: Path) -> Reading:
                 for index, value in enumerate(values):
                     totals[index] += value
         accounting.rows_kept += 1
-        codes_of.setdefault(partner, set()).add(code)
-        key = (partner, product)
-        if key in cells:
-            cells[key] = [a + b for a, b in zip(cells[key], values, strict=True)]
-        else:
-            cells[key] = list(values)
-    for partner, codes in sorted(codes_of.items()):
-        if len(codes) > 1:
-            accounting.notes.append(
-                f"Census codes {', '.join(sorted(codes))} are all {partner}: their values are added"
-            )
+        cells.append((line, code, partner, product, values))
     accounting.notes.extend(_world_notes(world, partners_sum, [y for _, y, _ in years]))
 
     year_list = [year for _, year, _ in years]
     records = [
-        (year, partner, product, value)
-        for (partner, product), values in cells.items()
+        (line, code, year, partner, product, value)
+        for line, code, partner, product, values in cells
         for year, value in zip(year_list, values, strict=True)
     ]
-    frame = pd.DataFrame(records, columns=["year", "partner", "product", "value_usd"])
+    frame = pd.DataFrame(
+        records, columns=["line", "origin", "year", "partner", "product", "value_usd"]
+    )
     frame["month"] = pd.array([pd.NA] * len(frame), dtype="Int8")
     frame["reporter"] = "USA"
     frame["flow"] = flow
@@ -310,8 +292,11 @@ def read(path: Path) -> Reading:
     frame["source"] = SOURCE
     frame["basis"] = BASIS[flow]
     frame["vintage"] = vintage
-    frame = frame.sort_values(["partner", "product", "year"])
-    return Reading(canonical(frame), [accounting])
+    accounting.line_word = "line" if container == "the file" else f"{container}, row"
+    accounting.origin_label = "Census codes"
+    reading = trust.settle(Reading(frame, [accounting]))
+    frame = reading.frame.sort_values(["partner", "product", "year"])
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _decide_flow(pairs: set[tuple[str, str]], name: str) -> tuple[str, str]:

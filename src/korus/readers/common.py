@@ -67,17 +67,29 @@ def excel_column(index: int) -> str:
 
 
 @lru_cache(maxsize=2)
-def _workbook(path: str, size: int, mtime: float) -> dict[str, list[list[object]]]:
+def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]], frozenset]:
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(path)
-        return {
+        sheets = {
             name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in book.sheet_names
         }
+        hidden = frozenset(
+            sheet.name for sheet in book.sheets_metadata if "Visible" not in str(sheet.visible)
+        )
+        return sheets, hidden
     except Exception as exc:  # calamine raises several kinds for a damaged file
         raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({exc})") from None
+
+
+def _identity(path: Path) -> tuple:
+    """Return what tells one state of a file from another: a file rewritten in place with
+    its size and time put back still has a new change time, a file moved over it a new
+    inode."""
+    stat = Path(path).stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def workbook(path: Path) -> dict[str, list[list[object]]]:
@@ -85,19 +97,58 @@ def workbook(path: Path) -> dict[str, list[list[object]]]:
 
     Empty cells are ``""``; numbers are floats (or ints), text is str, dates are dates.
     """
-    stat = Path(path).stat()
-    return _workbook(str(path), stat.st_size, stat.st_mtime)
+    return _workbook(str(path), _identity(path))[0]
+
+
+def hidden_sheets(path: Path) -> frozenset:
+    """Return the names of a spreadsheet's hidden sheets."""
+    return _workbook(str(path), _identity(path))[1]
+
+
+# The sheet the user chose with --sheet, for a workbook with several candidates.
+SHEET: ContextVar[str | None] = ContextVar("korus_sheet", default=None)
+
+
+def choose_sheet(path: Path, fits, what: str) -> tuple[str, list[list[object]]]:
+    """Return (name, rows) of the one sheet of a workbook that ``fits`` (a test of a sheet's
+    rows), never a guess: a hidden sheet that fits, or two that fit, are refused with the
+    candidates named, unless the user chose one (--sheet)."""
+    sheets = workbook(path)
+    hidden = hidden_sheets(path)
+    chosen = SHEET.get()
+    if chosen is not None:
+        if chosen not in sheets:
+            raise DataFileError(
+                f"{path}: no sheet is named {chosen!r} (sheets: {_sheet_list(sheets, hidden)})"
+            )
+        if not fits(sheets[chosen]):
+            raise DataFileError(f"{path}: sheet {chosen!r} does not hold {what}")
+        return chosen, sheets[chosen]
+    candidates = [name for name, rows in sheets.items() if rows and fits(rows)]
+    if not candidates:
+        raise DataFileError(
+            f"{path}: no sheet holds {what} (sheets: {_sheet_list(sheets, hidden)})"
+        )
+    if len(candidates) == 1 and candidates[0] not in hidden:
+        return candidates[0], sheets[candidates[0]]
+    shown = ", ".join(repr(name) + (" (hidden)" if name in hidden else "") for name in candidates)
+    why = "several sheets" if len(candidates) > 1 else "only a hidden sheet"
+    raise DataFileError(
+        f"{path}: {why} hold {what}: {shown}; korus does not guess which is meant: "
+        "choose one with --sheet NAME"
+    )
+
+
+def _sheet_list(sheets: dict, hidden: frozenset) -> str:
+    return ", ".join(repr(name) + (" (hidden)" if name in hidden else "") for name in sheets)
 
 
 def sheet_rows(path: Path, wanted_header: set[str]) -> tuple[str, list[list[object]]]:
-    """Return (sheet name, rows) of the first sheet whose first row holds ``wanted_header``."""
-    sheets = workbook(path)
-    for name, rows in sheets.items():
-        header = {str(cell).strip() for cell in rows[0]} if rows else set()
-        if wanted_header <= header:
-            return name, rows
-    raise DataFileError(
-        f"{path}: no sheet has the columns {sorted(wanted_header)} (sheets: {', '.join(sheets)})"
+    """Return (sheet name, rows) of the one sheet whose first row holds ``wanted_header``."""
+    return choose_sheet(
+        path,
+        lambda rows: wanted_header <= {str(cell).strip() for cell in rows[0]},
+        f"the columns {', '.join(sorted(wanted_header))}",
     )
 
 

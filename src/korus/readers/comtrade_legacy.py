@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import number, read_csv
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "comtrade-legacy"
 DESCRIPTION = "UN Comtrade legacy CSV (Classification,Year,Period,...,Trade Value (US$))"
@@ -52,6 +52,12 @@ AGGREGATE_MARKERS = {
     "Customs Proc. Code": {"", "C00"},
     "Mode of Transport Code": {"", "0"},
 }
+# Countries report their annual and monthly figures to Comtrade separately: the two need
+# not agree, and korus holds one version of a year, never two.
+CONTRADICTION_HINT = (
+    "Comtrade's annual and monthly figures are separate releases that need not agree: keep "
+    "one of them (a file of annual or of monthly figures)"
+)
 _PRODUCT = re.compile(r"^(TOTAL|\d{2}|\d{4}|\d{6})$")
 
 
@@ -113,6 +119,8 @@ def read(path: Path) -> Reading:
         classification = row["Classification"].strip()
         records.append(
             (
+                line,
+                row["Partner Code"].strip(),
                 year,
                 month,
                 reporter,
@@ -127,10 +135,12 @@ def read(path: Path) -> Reading:
             )
         )
     accounting.rows_kept = len(records)
-    _check_parts(records, accounting)
+    _check_parts([record[2:] for record in records], accounting)
     frame = pd.DataFrame(
         records,
         columns=[
+            "line",
+            "origin",
             "year",
             "month",
             "reporter",
@@ -145,7 +155,9 @@ def read(path: Path) -> Reading:
     frame["month"] = frame["month"].astype("Int8")
     frame["source"] = SOURCE
     frame["vintage"] = VINTAGE
-    return Reading(canonical(frame), [accounting])
+    accounting.origin_label = "Comtrade partner codes"
+    accounting.contradiction_hint = CONTRADICTION_HINT
+    return trust.settle(Reading(frame, [accounting]))
 
 
 def _period(period: str, year: str, name: str, where: str) -> tuple[int, int | None]:

@@ -51,11 +51,11 @@ import math
 import re
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers import comtrade_legacy
 from korus.readers.common import number, open_text, read_csv, read_json
-from korus.schema import TOTAL, Accounting, Reading, canonical
+from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_CSV = "comtrade-plus-csv"
 LAYOUT_JSON = "comtrade-plus-json"
@@ -86,6 +86,7 @@ OTHER_FLOWS = {
 }
 # Comtrade's valuation of each flow and its classification codes, as in the legacy files.
 BASIS = comtrade_legacy.BASIS
+CONTRADICTION_HINT = comtrade_legacy.CONTRADICTION_HINT
 CLASSIFICATIONS = comtrade_legacy.CLASSIFICATIONS
 # Breakdown fields (normalised names) and the values that mean "all": the aggregate row.
 # None of these fields has a code "NA": there it is R's missing value (comtradr's CSV).
@@ -321,9 +322,11 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
         own, other = ("cifvalue", "fobvalue") if side == "import" else ("fobvalue", "cifvalue")
         if text(own) in MISSING and text(other) not in MISSING:
             basis_doubts[side] += 1
-        rows.append((index, year, month, reporter, partner, flow, product, classification, value))
+        origin = text("partnercode") or text("partneriso")
+        rows.append(
+            (index, origin, year, month, reporter, partner, flow, product, classification, value)
+        )
 
-    rows = _without_repeats(rows, name, accounting, locate)
     accounting.rows_kept = len(rows)
     if padded:
         accounting.notes.append(
@@ -338,9 +341,12 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
                 f"valued them {found}; kept as {documented}, Comtrade's definition of "
                 "primaryValue"
             )
+    first = 2 if layout == LAYOUT_CSV else 1  # a CSV's header is line 1; records count from 1
     frame = pd.DataFrame(
-        [row[1:] for row in rows],
+        [(row[0] + first, *row[1:]) for row in rows],
         columns=[
+            "line",
+            "origin",
             "year",
             "month",
             "reporter",
@@ -355,7 +361,10 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
     frame["basis"] = frame["flow"].map(BASIS)
     frame["source"] = SOURCE
     frame["vintage"] = release or NO_RELEASE
-    return Reading(canonical(frame), [accounting])
+    accounting.line_word = "line" if layout == LAYOUT_CSV else "record"
+    accounting.origin_label = "Comtrade partner codes"
+    accounting.contradiction_hint = CONTRADICTION_HINT
+    return trust.settle(Reading(frame, [accounting]))
 
 
 # Canonical spellings of normalised field names, for messages.
@@ -488,30 +497,6 @@ def _restore_zero(product: str, level: str) -> str:
     if product.isdigit() and level.isdigit() and len(product) == int(level) - 1:
         return product.zfill(int(level))
     return product
-
-
-def _without_repeats(rows: list[tuple], name: str, accounting: Accounting, locate) -> list[tuple]:
-    """Return rows with exact repeats set aside; the same figure given two values is an error."""
-    seen: dict[tuple, tuple] = {}
-    kept = []
-    repeats = 0
-    for row in rows:
-        key = row[1:7]  # year, month, reporter, partner, flow, product
-        first = seen.get(key)
-        if first is None:
-            seen[key] = row
-            kept.append(row)
-        elif first[8] == row[8]:
-            repeats += 1
-        else:
-            period = f"{row[1]}" + ("" if row[2] is None else f"-{row[2]:02d}")
-            raise DataFileError(
-                f"{name}: {locate(row[0])} and {locate(first[0])} give {row[3]} {row[5]}s, "
-                f"partner {row[4]}, product {row[6]}, {period} twice with different values "
-                f"({row[8]:,.0f} and {first[8]:,.0f} USD); keep one answer per query"
-            )
-    accounting.set_aside_rows("the same figure repeated (kept once)", repeats)
-    return kept
 
 
 def _release(records: list[dict]) -> str | None:

@@ -43,10 +43,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import read_csv
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUTS = ("kosis-annual", "kosis-monthly")
 LAYOUT = LAYOUTS[0]
@@ -195,8 +195,7 @@ def read_annual(path: Path) -> Reading:
             "given (the file does not say which figures are KOSIS's own)"
         )
 
-    records = []  # (year, partner, flow, value)
-    seen: dict[tuple[int, str], int] = {}
+    records = []  # (line, the file's partner code, year, partner, flow, value)
     totals: dict[tuple[int, str], dict[float, int]] = defaultdict(dict)  # value -> first line
     totals_missing: dict[tuple[int, str], int] = defaultdict(int)
     partner_sums: dict[tuple[int, str], float] = defaultdict(float)
@@ -257,12 +256,6 @@ def read_annual(path: Path) -> Reading:
         if partner is None:
             accounting.set_aside_rows(f"partner code not known to korus ({code} {country_name})", 1)
             continue
-        if (year, partner) in seen:
-            raise DataFileError(
-                f"{name}: line {line} repeats partner {code} ({country_name}) in {year} "
-                f"(first on line {seen[(year, partner)]}); give each partner and year once"
-            )
-        seen[(year, partner)] = line
         if partner == "WLD" and total_columns:
             # The world as a partner row: the world totals are read from the total columns.
             accounting.set_aside_rows(
@@ -275,7 +268,7 @@ def read_annual(path: Path) -> Reading:
         accounting.rows_kept += 1
         for flow, value in figures.items():
             if value is not None:
-                records.append((year, partner, flow, value))
+                records.append((line, code or country_name, year, partner, flow, value))
                 if not countries.is_group(partner):
                     partner_sums[(year, flow)] += value
 
@@ -292,10 +285,15 @@ def read_annual(path: Path) -> Reading:
         )
 
     world = _world_totals(name, totals, totals_missing, world_rows, accounting)
-    records.extend((year, "WLD", flow, value) for (year, flow), value in sorted(world.items()))
+    records.extend(
+        (None, "WLD", year, "WLD", flow, value) for (year, flow), value in sorted(world.items())
+    )
     _check_parts(world, partner_sums, accounting)
 
-    frame = pd.DataFrame(records, columns=["year", "partner", "flow", "value_usd"])
+    frame = pd.DataFrame(
+        records, columns=["line", "origin", "year", "partner", "flow", "value_usd"]
+    )
+    frame["line"] = frame["line"].astype("Int64")
     if frame.empty:
         raise DataFileError(f"{name}: the file holds no KOSIS figure")
     last_year = int(frame["year"].max())
@@ -315,8 +313,10 @@ def read_annual(path: Path) -> Reading:
         if updated
         else f"data through {last_year}; release not stated in the file"
     )
-    frame = frame.sort_values(["partner", "year", "flow"])
-    return Reading(canonical(frame), [accounting])
+    accounting.origin_label = "partner codes"
+    reading = trust.settle(Reading(frame, [accounting]))
+    frame = reading.frame.sort_values(["partner", "year", "flow"])
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _partner(code: str, country_name: str) -> str | None:
@@ -437,16 +437,7 @@ def read_monthly(path: Path) -> Reading:
     months = _resolve_months(name, parsed, accounting)
 
     records = []
-    seen: dict[tuple, int] = {}
     for row, (line, partner, year, _, _), month in zip(rows, parsed, months, strict=True):
-        key = (year, month, partner)
-        if key in seen:
-            raise DataFileError(
-                f"{name}: line {line}: {partner} {year}-{month:02d} is given twice (first on "
-                f"line {seen[key]}); if the dates went through a spreadsheet, export them as "
-                "text (2017.10, not 2017.1)"
-            )
-        seen[key] = line
         values = {
             flow: _value(
                 row[columns[column]],
@@ -463,9 +454,9 @@ def read_monthly(path: Path) -> Reading:
         accounting.rows_kept += 1
         for flow, value in values.items():
             if value is not None:
-                records.append((year, month, partner, flow, value * 1e3))
+                records.append((line, year, month, partner, flow, value * 1e3))
 
-    frame = pd.DataFrame(records, columns=["year", "month", "partner", "flow", "value_usd"])
+    frame = pd.DataFrame(records, columns=["line", "year", "month", "partner", "flow", "value_usd"])
     if frame.empty:
         raise DataFileError(f"{name}: the file holds no figure")
     last = frame.sort_values(["year", "month"]).iloc[-1]
@@ -478,8 +469,12 @@ def read_monthly(path: Path) -> Reading:
     frame["vintage"] = (
         f"data through {int(last['year'])}-{int(last['month']):02d}; release not stated in the file"
     )
-    frame = frame.sort_values(["partner", "year", "month", "flow"])
-    return Reading(canonical(frame), [accounting])
+    accounting.repeat_hint = (
+        "if the dates went through a spreadsheet, export them as text (2017.10, not 2017.1)"
+    )
+    reading = trust.settle(Reading(frame, [accounting]))
+    frame = reading.frame.sort_values(["partner", "year", "month", "flow"])
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _resolve_months(name: str, parsed: list, accounting: Accounting) -> list[int]:

@@ -56,10 +56,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from korus import countries
+from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import code_text, excel_column, is_blank_row, open_text, workbook
-from korus.schema import Accounting, Reading, canonical
+from korus.schema import Accounting, Reading
 
 LAYOUT = "usitc-dataweb"
 DESCRIPTION = "USITC DataWeb export (CSV or XLSX): US trade by country, monthly or annual"
@@ -448,8 +448,8 @@ def read(path: Path) -> Reading:
     tables = _xlsx_tables(path) if is_xlsx else _csv_tables(path)
     accounting = Accounting(file=str(path), layout=LAYOUT)
 
-    # Every figure: key (year, month, partner, measure, product) -> (value, position)
-    records: dict[tuple, tuple[float, str]] = {}
+    # Every figure: (year, month, partner, measure, product, value, its row's position)
+    records: list[tuple] = []
     rows_by_measure: dict[str, int] = defaultdict(int)
     for table in tables:
         _read_table(table, path, accounting, records, rows_by_measure)
@@ -471,11 +471,20 @@ def read(path: Path) -> Reading:
 
     frame = pd.DataFrame(
         [
-            (year, month, partner, MEASURES[measure][0], product, value, MEASURES[measure][1])
-            for (year, month, partner, measure, product), (value, _) in records.items()
+            (
+                position,
+                year,
+                month,
+                partner,
+                MEASURES[measure][0],
+                product,
+                value,
+                MEASURES[measure][1],
+            )
+            for (year, month, partner, measure, product, value, position) in records
             if measure in kept_measures
         ],
-        columns=["year", "month", "partner", "flow", "product", "value_usd", "basis"],
+        columns=["line", "year", "month", "partner", "flow", "product", "value_usd", "basis"],
     )
     if frame.empty:
         raise DataFileError(
@@ -487,8 +496,17 @@ def read(path: Path) -> Reading:
     frame["classification"] = frame["product"].map(lambda p: "none" if p == "TOTAL" else "HTS")
     frame["source"] = SOURCE
     frame["vintage"] = _vintage(frame)
-    frame = frame.sort_values(["partner", "product", "flow", "year", "month"], na_position="last")
-    return Reading(canonical(frame), [accounting])
+    sheets = [table.sheet for table in tables if table.sheet is not None]
+    accounting.line_word = f"sheet {sheets[0]!r}, row" if sheets else "line"
+    accounting.repeat_hint = (
+        "a query broken out by district or port gives a row per part: export it without "
+        "breakdowns (one row per country and period)"
+    )
+    reading = trust.settle(Reading(frame, [accounting]))
+    frame = reading.frame.sort_values(
+        ["partner", "product", "flow", "year", "month"], na_position="last"
+    )
+    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
 def _vintage(frame) -> str:
@@ -641,15 +659,7 @@ def _read_table(table: _Table, path, accounting, records, rows_by_measure) -> No
             continue
         rows_by_measure[measure] += 1
         for year, month, value in entries:
-            key = (year, month, partner.code, measure, row_product)
-            if key in records:
-                raise DataFileError(
-                    f"{name}: {table.line(position)} repeats {country_text} ({partner.code}) "
-                    f"{year}{'' if month is None else f'-{month:02d}'} "
-                    f"{type_text if type_col is not None else ''} of {records[key][1]}; "
-                    "export the query without breakdowns (one row per country and period)"
-                )
-            records[key] = (value, table.line(position))
+            records.append((year, month, partner.code, measure, row_product, value, position))
             if not countries.is_group(partner.code):
                 parts[(measure, row_product, year, month)] += value
 

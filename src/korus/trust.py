@@ -1,0 +1,428 @@
+"""The trust layer: the one place where every reading is checked before a metric sees it.
+
+Every reader maps its layout onto the canonical columns and hands the rows it mapped to
+``settle``; ``stack`` checks several files together. A rule is written here once and so
+holds for every layout, the shipped data, the cache and standard input alike:
+
+1. **Values.** A figure is a finite number; a flow (export, import, re-export, re-import)
+   is never negative; no single figure exceeds ``VALUE_LIMIT_USD`` (more than a year of
+   world trade: a wrong unit or a broken cell, never trade). The error names the file and
+   the line.
+2. **One figure, one row.** Two rows of one file with the same key (``schema.KEY``) and the
+   same source code of the partner (the ``origin`` column, where a reader has one) are
+   repeats. With different values they are an error naming both lines: korus cannot know
+   which is right. Exact repeats are an error too, unless the user passes ``--dedupe``:
+   then they are dropped, counted in the accounting and said on stderr.
+3. **One country, several codes.** Rows of one key whose source codes differ (Census
+   codes 7320 and 7321 are both Sudan) are the same country's parts: added, with a note.
+4. **A year and its months.** Where the data states a whole year and all twelve of its
+   months for the same series, the months add up to the year within the source's
+   rounding (``Reading.tolerance``), or the data contradicts itself: an error naming the
+   lines. Otherwise ``--years`` and ``--months`` would answer the same question twice,
+   differently.
+5. **Stacked files.** A figure two files both give is an error (the files overlap), or,
+   given exactly the same, dropped with ``--dedupe`` and counted.
+
+The columns ``line`` (where in the file a row came from, for messages) and ``origin`` (the
+source's own partner code) are the readers' to give; they are dropped here, and the frame
+that leaves is canonical (``schema.canonical``).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from korus.errors import DataFileError
+from korus.schema import KEY, Accounting, Reading, canonical
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# World merchandise trade has never reached 3 * 10^13 US dollars in a year; one figure
+# above 5 * 10^13 is a unit slip (thousands read as dollars...) or a broken cell.
+VALUE_LIMIT_USD = 5e13
+FLOWS_NEVER_NEGATIVE = ("export", "import", "re-export", "re-import")
+# Extra columns a reader may give beside the canonical ones; dropped once checked.
+LINE, ORIGIN = "line", "origin"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How the user asked repeats to be handled (``--dedupe``)."""
+
+    dedupe: bool = False
+
+
+RULES: ContextVar[Rules | None] = ContextVar("korus_rules", default=None)
+
+
+def _rules() -> Rules:
+    return RULES.get() or Rules()
+
+
+def settle(reading: Reading) -> Reading:
+    """Return one file's reading checked and made canonical (see the module's rules 1-4).
+
+    ``reading.frame`` holds the canonical columns, and may hold ``line`` and ``origin``;
+    its accounting is the file's (``reading.accounting[0]``).
+    """
+    account = reading.accounting[0]
+    frame = reading.frame
+    if len(frame):
+        check_values(frame, account)
+        if not reading.unique:
+            frame = _one_row_per_figure(frame, account)
+        check_years_against_months(frame, [account], reading.tolerance)
+    return Reading(
+        canonical(frame.drop(columns=[c for c in (LINE, ORIGIN) if c in frame.columns])),
+        reading.accounting,
+        unique=True,
+        tolerance=reading.tolerance,
+    )
+
+
+def stack(readings: list[Reading]) -> Reading:
+    """Return several files' settled readings as one, refusing a figure two files give
+    (rule 5) and a year that the months of another file contradict (rule 4)."""
+    import pandas as pd
+
+    # A reading that built its canonical frame itself (BACI) meets rule 1 here too.
+    for reading in readings:
+        if len(reading.frame):
+            check_values(reading.frame, reading.accounting[0])
+    if len(readings) == 1:
+        return readings[0]
+    frames = [reading.frame for reading in readings]
+    frame = pd.concat(frames, ignore_index=True)
+    accounting = [account for reading in readings for account in reading.accounting]
+    owner = _owners(readings)
+    repeats = _stacked_repeats(frame, readings)
+    if repeats.any():
+        exact = repeats & frame.duplicated(keep="first")
+        if (repeats & ~exact).any() or not _rules().dedupe:
+            _overlap_error(frame, repeats, owner, readings)
+        dropped = int(exact.sum())
+        accounting.append(
+            Accounting(
+                file="(stacked files)",
+                layout="dedupe",
+                rows_read=len(frame),
+                rows_kept=len(frame) - dropped,
+                set_aside={"exact repeat of another file's row (--dedupe)": dropped},
+                warnings=[
+                    f"{dropped:,} rows repeat another file's row exactly: each kept once (--dedupe)"
+                ],
+            )
+        )
+        frame = frame[~exact].reset_index(drop=True)
+    tolerance = max(reading.tolerance for reading in readings)
+    check_years_against_months(frame, accounting, tolerance, owner=None)
+    return Reading(frame, accounting, unique=True, tolerance=tolerance)
+
+
+# ------------------------------------------------------------------------- rule 1
+
+
+def check_values(frame: pd.DataFrame, account: Accounting) -> None:
+    """Raise DataFileError for the first figure that is not a finite number, a negative
+    flow, or beyond ``VALUE_LIMIT_USD``."""
+    import numpy as np
+
+    values = frame["value_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    flows = frame["flow"].to_numpy()
+    broken = ~np.isfinite(values)
+    negative = (values < 0) & np.isin(flows, FLOWS_NEVER_NEGATIVE)
+    huge = np.abs(np.where(broken, 0.0, values)) >= VALUE_LIMIT_USD
+    bad = broken | negative | huge
+    if not bad.any():
+        return
+    index = int(np.argmax(bad))
+    row = frame.iloc[index]
+    where = _where(account, row)
+    what = _what(row)
+    value = values[index]
+    if broken[index]:
+        raise DataFileError(
+            f"{where}: {what} is {_number(value)}, not a figure: a broken cell; fix the file "
+            "or download it again"
+        )
+    if negative[index]:
+        raise DataFileError(
+            f"{where}: {what} is negative ({_number(value)} US dollars): a {row['flow']} is "
+            "never below zero; a sign slip or an adjustment row: fix or remove the row"
+        )
+    raise DataFileError(
+        f"{where}: {what} is {_number(value)} US dollars, more than a year of world trade: "
+        "a wrong unit (thousands read as dollars?) or a broken cell; fix the file or say its "
+        "unit"
+    )
+
+
+# ------------------------------------------------------------------------- rules 2, 3
+
+
+def _one_row_per_figure(frame: pd.DataFrame, account: Accounting) -> pd.DataFrame:
+    """Return ``frame`` with one row per key: repeats refused or (--dedupe) dropped, and
+    the parts of one country given under several source codes added up."""
+    origin = [ORIGIN] if ORIGIN in frame.columns else []
+    same = frame.duplicated(subset=[*KEY, *origin], keep=False)
+    if same.any():
+        frame = _without_repeats(frame, same, [*KEY, *origin], account)
+    if origin:
+        frame = _merged_origins(frame, account)
+    return frame
+
+
+def _without_repeats(frame, same, key: list[str], account: Accounting):
+    """Return ``frame`` without its exact repeats (--dedupe), or raise for the repeats."""
+    group = frame[same]
+    values = group.groupby(key, dropna=False, sort=False)["value_usd"]
+    spread = values.transform("nunique")
+    conflicting = spread > 1
+    if conflicting.any():
+        rows = group[_matching(group, group.loc[conflicting.idxmax()], key)]
+        a, b = rows.iloc[0], rows[rows["value_usd"] != rows.iloc[0]["value_usd"]].iloc[0]
+        count = int(conflicting.groupby([group[k] for k in key], dropna=False).any().sum())
+        more = f" ({count} figures in all)" if count > 1 else ""
+        raise DataFileError(
+            f"{account.file}: {_line(account, b)} and {_line(account, a)} give {_what(a)} "
+            f"twice with different values ({_number(b['value_usd'])} and "
+            f"{_number(a['value_usd'])} US dollars){more}; korus cannot know which is right: "
+            f"keep one version of each figure{_hint(account)}"
+        )
+    repeated = frame.duplicated(subset=key, keep="first")
+    # Counted in the file's own rows where it has lines (a row of several years is one):
+    # a row is set aside when every figure of it repeats another.
+    if LINE in frame.columns:
+        count = int(frame.loc[repeated, LINE].nunique())
+        whole = repeated.groupby(frame[LINE]).transform("all")
+        dropped = int(frame.loc[repeated & whole, LINE].nunique())
+    else:
+        count = dropped = int(repeated.sum())
+    example = frame[repeated].iloc[0]
+    original = frame[same.to_numpy() & ~repeated.to_numpy() & _matching(frame, example, key)]
+    original = original.iloc[0]
+    if not _rules().dedupe:
+        raise DataFileError(
+            f"{account.file}: {_rows(count)} another row exactly, e.g. "
+            f"{_line(account, example)} repeats {_line(account, original)} ({_what(example)}); "
+            f"remove the repeats, or pass --dedupe to drop them (they are counted){_hint(account)}"
+        )
+    account.rows_kept -= dropped
+    account.set_aside_rows("exact repeat of another row (--dedupe)", dropped)
+    account.warnings.append(
+        f"{_rows(count)} another row exactly (e.g. {_line(account, example)} repeats "
+        f"{_line(account, original)}): each kept once (--dedupe)"
+    )
+    return frame[~repeated]
+
+
+def _merged_origins(frame, account: Accounting):
+    """Return ``frame`` with the rows of one key under several source codes added up."""
+    shared = frame.duplicated(subset=KEY, keep=False)
+    if not shared.any():
+        return frame
+    parts = frame[shared]
+    codes = parts.groupby("partner", sort=True)[ORIGIN].unique()
+    label = account.origin_label or "source codes"
+    for partner, found in codes.items():
+        account.notes.append(
+            f"{label} {', '.join(sorted(found))} are all {partner}: their values are added"
+        )
+    columns = [c for c in frame.columns if c not in (LINE, ORIGIN, "value_usd")]
+    summed = (
+        parts.groupby(columns, dropna=False, sort=False)
+        .agg(value_usd=("value_usd", "sum"), line=(LINE, "min"))
+        .reset_index()
+        if LINE in frame.columns
+        else parts.groupby(columns, dropna=False, sort=False)["value_usd"].sum().reset_index()
+    )
+    import pandas as pd
+
+    return pd.concat([frame[~shared], summed], ignore_index=True)
+
+
+# ------------------------------------------------------------------------- rule 4
+
+
+def check_years_against_months(
+    frame: pd.DataFrame,
+    accounting: list[Accounting],
+    tolerance: float,
+    owner=None,
+) -> None:
+    """Raise DataFileError where a stated whole year and its twelve months disagree by more
+    than ``tolerance`` US dollars."""
+    dated = frame["month"].notna()
+    if not dated.any() or dated.all():
+        return
+    series = ["year", "reporter", "partner", "flow", "product", "source"]
+    months = frame[dated].groupby(series, observed=True, sort=False)["value_usd"]
+    summed = months.sum()
+    counted = months.count()
+    whole = summed[counted == 12]
+    if whole.empty:
+        return
+    annual = frame[~dated].set_index(series)["value_usd"]
+    both = whole.index.intersection(annual.index)
+    if both.empty:
+        return
+    stated = annual.loc[both]
+    if stated.index.has_duplicates:  # settled files have one row per key already
+        stated = stated.groupby(level=list(range(len(series)))).first()
+    gap = (summed.loc[both] - stated).abs()
+    wrong = gap[gap > tolerance + 1e-9 * stated.abs()]
+    if wrong.empty:
+        return
+    key = wrong.index[0]
+    year, reporter, partner, flow, product, _ = key
+    account = accounting[0]
+    rows = frame[
+        (frame["year"] == year)
+        & (frame["reporter"] == reporter)
+        & (frame["partner"] == partner)
+        & (frame["flow"] == flow)
+        & (frame["product"] == product)
+        & (frame["source"] == key[5])
+    ]
+    where = account.file if owner is None or len(accounting) == 1 else "the files"
+    word = account.line_word
+    total_at = months_at = ""
+    if LINE in rows.columns and rows[LINE].notna().all() and len(rows):
+        total_lines = sorted({int(x) for x in rows.loc[rows["month"].isna(), LINE]})
+        month_lines = sorted({int(x) for x in rows.loc[rows["month"].notna(), LINE]})
+        if total_lines == month_lines:  # one row holds the months and the total
+            where += f": {word} {total_lines[0]}"
+        else:
+            total_at = f" ({word} {total_lines[0]})"
+            months_at = f" ({word}s {month_lines[0]}-{month_lines[-1]})"
+    more = f" ({len(wrong)} such totals in all)" if len(wrong) > 1 else ""
+    product_text = "" if product == "TOTAL" else f", product {product}"
+    raise DataFileError(
+        f"{where}: the {year} total of {reporter} {flow}s, partner {partner}{product_text}, "
+        f"is {_number(stated.loc[key])} US dollars{total_at} but its twelve months"
+        f"{months_at} add up to {_number(summed.loc[key])}{more}: the data contradicts "
+        f"itself and korus cannot know which is right; {account.contradiction_hint}"
+    )
+
+
+# ------------------------------------------------------------------------- rule 5
+
+
+def _owners(readings: list[Reading]):
+    import numpy as np
+
+    return np.repeat(np.arange(len(readings)), [len(r.frame) for r in readings])
+
+
+def _stacked_repeats(frame, readings: list[Reading]):
+    """Return which rows of the stacked ``frame`` repeat the key of an earlier row.
+
+    Two rows can share a key only within one year, and each file's own rows are unique
+    once settled: only the years that two files share are looked at.
+    """
+    import pandas as pd
+
+    owners: dict[int, int] = {}
+    for reading in readings:
+        for year in pd.unique(reading.frame["year"]):
+            owners[int(year)] = owners.get(int(year), 0) + 1
+    shared = [year for year, count in owners.items() if count > 1]
+    if not shared:
+        return pd.Series(False, index=frame.index)
+    look = frame["year"].isin(shared)
+    repeats = pd.Series(False, index=frame.index)
+    repeats[look] = frame[look].duplicated(subset=KEY, keep="first").to_numpy()
+    return repeats
+
+
+def _overlap_error(frame, repeats, owner, readings: list[Reading]) -> None:
+    first = frame[repeats].iloc[0]
+    index = frame.index[repeats][0]
+    other = frame.index[_matching(frame, first, KEY)][0]
+    files = [readings[owner[other]].accounting[0].file, readings[owner[index]].accounting[0].file]
+    count = int(repeats.sum())
+    exact = bool(first["value_usd"] == frame.loc[other, "value_usd"])
+    conflicting = repeats & ~frame.duplicated(keep="first")
+    if conflicting.any() or not exact:
+        sample = frame[conflicting].iloc[0] if conflicting.any() else first
+        rows = frame[_matching(frame, sample, KEY)]
+        files = [readings[owner[i]].accounting[0].file for i in rows.index[:2]]
+        values = [_number(v) for v in rows["value_usd"].iloc[:2]]
+        raise DataFileError(
+            f"the files overlap: {count:,} figures are given more than once, with different "
+            f"values, e.g. {_what(sample)}: {values[0]} US dollars in {files[0]}, "
+            f"{values[1]} in {files[1]}; keep one file or one version of each figure"
+        )
+    raise DataFileError(
+        f"the files overlap: {_rows(count)} another file's row exactly, e.g. "
+        f"{_what(first)} in {files[0]} and {files[1]}; remove the repeats, or pass --dedupe "
+        "to drop them (they are counted)"
+    )
+
+
+# ------------------------------------------------------------------------- words
+
+
+def _matching(frame, row, columns: list[str]):
+    """Return a boolean array: which rows of ``frame`` equal ``row`` in ``columns`` (a
+    missing month equals a missing month)."""
+    import numpy as np
+    import pandas as pd
+
+    mask = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        value = row[column]
+        if pd.isna(value):
+            mask &= frame[column].isna().to_numpy()
+        else:
+            mask &= (frame[column] == value).fillna(False).to_numpy(dtype=bool)
+    return mask
+
+
+def _what(row) -> str:
+    """Return a row's figure in words: "USA imports, partner KOR, product TOTAL, 2016-03"."""
+    import pandas as pd
+
+    month = row["month"]
+    period = f"{int(row['year'])}" + ("" if pd.isna(month) else f"-{int(month):02d}")
+    return (
+        f"{row['reporter']} {row['flow']}s, partner {row['partner']}, product "
+        f"{row['product']}, {period}"
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row repeats" if count == 1 else f"{count:,} rows repeat"
+
+
+def _hint(account: Accounting) -> str:
+    return f"; {account.repeat_hint}" if account.repeat_hint else ""
+
+
+def _line(account: Accounting, row) -> str:
+    import pandas as pd
+
+    line = row.get(LINE) if hasattr(row, "get") else None
+    if line is None or pd.isna(line):
+        return "a row"
+    return f"{account.line_word} {int(line)}"
+
+
+def _where(account: Accounting, row) -> str:
+    line = _line(account, row)
+    return account.file if line == "a row" else f"{account.file}: {line}"
+
+
+def _number(value: float) -> str:
+    """Return a figure as people read it: grouped, to the cent where it has cents."""
+    import math
+
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 1e15:
+        return f"{value:.6g}"
+    return f"{value:,.2f}".removesuffix(".00")
