@@ -57,8 +57,29 @@ def test_cagr_is_undefined_across_a_change_of_sign():
     assert metrics.cagr(10.0, 20.0, 0) is None
 
 
-def test_cagr_of_two_deficits_is_the_growth_of_their_size():
-    assert metrics.cagr(-100.0, -121.0, 2) == pytest.approx(10.0)
+def test_cagr_of_a_deepening_deficit_is_negative_like_its_percent_change():
+    # A balance of -100 that becomes -121 fell: by 21% and at -10% a year.
+    assert metrics.pct_change(-100.0, -121.0) == pytest.approx(-21.0)
+    assert metrics.cagr(-100.0, -121.0, 2) == pytest.approx(-10.0)
+
+
+def test_cagr_of_the_same_deficit_as_imports_minus_exports_is_positive():
+    assert metrics.pct_change(100.0, 121.0) == pytest.approx(21.0)
+    assert metrics.cagr(100.0, 121.0, 2) == pytest.approx(10.0)
+
+
+def test_cagr_of_a_shrinking_deficit_is_positive_as_the_balance_rose():
+    assert metrics.cagr(-121.0, -100.0, 2) == pytest.approx(100 / 11 * (1 - 0.0), rel=1e-9)
+
+
+def test_percent_change_and_cagr_are_not_defined_across_zero_or_from_zero():
+    assert metrics.pct_change(20.0, -50.0) is None
+    assert metrics.cagr(20.0, -50.0, 1) is None
+    assert metrics.pct_change(0.0, 5.0) is None
+    assert metrics.undefined_because(20.0, -50.0) == (
+        "the value changes sign (no percentage across zero)"
+    )
+    assert metrics.undefined_because(0.0, 5.0) == "the first value is 0 (no percentage of nothing)"
 
 
 def test_change_between_reports_first_last_and_rates():
@@ -163,7 +184,8 @@ def test_sector_shares_of_imports_add_to_100_and_rank_largest_first():
 
 
 def test_a_chapter_can_be_more_than_all_of_a_deficit():
-    table, total = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "balance")
+    frame = pd.concat([sector_frame(), make_frame([(2016, NA, "export", "85", 0.0)])])
+    table, total = metrics.sector_values(frame, "USA", "KOR", 2016, "balance")
     # balances: 87 -55, 85 -30, 01 +15; total -70
     assert total == -70.0
     assert table["product"].tolist() == ["87", "85", "01"]
@@ -171,12 +193,23 @@ def test_a_chapter_can_be_more_than_all_of_a_deficit():
     assert table.loc[2, "share_pct"] == pytest.approx(-15 / 70 * 100)
 
 
-def test_sector_change_since_a_year_counts_an_absent_chapter_as_zero():
+def test_sector_change_since_a_year_shows_a_chapter_absent_then_as_missing():
     table, _ = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "imports", since=2011)
     row = table.set_index("product").loc["87"]
     assert row["value_since"] == 40.0 and row["change"] == 20.0
     assert row["pct_change"] == pytest.approx(50.0)
-    assert table.set_index("product").loc["85", "value_since"] == 0.0
+    absent = table.set_index("product").loc["85"]
+    assert pd.isna(absent["value_since"]) and pd.isna(absent["change"])
+    assert pd.isna(absent["contribution_pp"])
+
+
+def test_a_chapter_without_one_of_the_flows_has_no_balance_and_is_listed_last():
+    table, total = metrics.sector_values(sector_frame(), "USA", "KOR", 2016, "balance")
+    assert table["product"].tolist() == ["87", "01", "85"]
+    last = table.iloc[-1]
+    assert pd.isna(last["exports"]) and last["imports"] == 30.0
+    assert pd.isna(last["value"]) and pd.isna(last["share_pct"])
+    assert total == -70.0  # all exports less all imports: what the data has
 
 
 def test_sectors_need_product_detail():

@@ -65,7 +65,30 @@ def test_compounding_the_cagr_over_the_years_gives_the_last_value_back(first, la
     assume(1e-6 <= last / first <= 1e6)
     sign = -1 if deficit else 1
     rate = metrics.cagr(sign * first, sign * last, n)
-    assert sign * first * (1 + rate / 100) ** n == pytest.approx(sign * last, rel=1e-6)
+    # The rate is that of the value: a negative balance that deepens falls, so its size
+    # grows at the rate with its sign turned.
+    assert first * (1 + sign * rate / 100) ** n == pytest.approx(last, rel=1e-6)
+
+
+@given(
+    st.floats(min_value=-1e13, max_value=1e13, allow_nan=False),
+    st.floats(min_value=-1e13, max_value=1e13, allow_nan=False),
+    st.integers(min_value=1, max_value=60),
+)
+def test_the_cagr_has_the_sign_of_the_percent_change_and_equals_it_over_one_year(
+    first, last, n
+):
+    rate, change = metrics.cagr(first, last, n), metrics.pct_change(first, last)
+    if first == 0 or first * last < 0:
+        assert rate is None and change is None
+        return
+    if last == 0:
+        # All the way to zero: -100% of a positive value, +100% of a negative one.
+        assert rate is None and change == pytest.approx(-100.0 if first > 0 else 100.0)
+        return
+    assert (rate > 0) == (change > 0) and (rate < 0) == (change < 0)
+    if n == 1:
+        assert rate == pytest.approx(change, rel=1e-9, abs=1e-9)
 
 
 @given(st.lists(cents, min_size=1, max_size=20), st.sampled_from(list(UNITS)))

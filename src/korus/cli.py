@@ -44,8 +44,34 @@ LAYOUT_NAMES = [
 FORMATS = ["auto", "table", "csv", "tsv", "json", "markdown"]
 
 
+class KorusCommand(click.Command):
+    """A command that refuses an option given twice with a value (``--partner CHN --partner
+    MEX``): click would keep the last silently, and korus never chooses between values."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            try:
+                _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            except click.UsageError:
+                order = []  # the real parse below says what is wrong
+            seen: set[str] = set()
+            for param in order:
+                if not isinstance(param, click.Option) or param.multiple or param.is_flag:
+                    continue
+                if param.name in seen:
+                    raise click.UsageError(
+                        f"{param.opts[0]} is given more than once; give it once (korus does not "
+                        "choose between values)",
+                        ctx,
+                    )
+                seen.add(param.name)
+        return super().parse_args(ctx, args)
+
+
 class KorusGroup(click.Group):
     """A group that turns korus's own errors into one ``Error: ...`` line and exit 1."""
+
+    command_class = KorusCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -54,8 +80,12 @@ class KorusGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BrokenPipeError):
             raise
+        except OSError as exc:
+            # The system refused a read or a write (a missing or read-only folder, a full
+            # disk): the user's to fix, so said as such, never as a bug.
+            raise click.ClickException(os_error_text(exc)) from None
         except Exception as exc:
             import os
 
@@ -66,6 +96,29 @@ class KorusGroup(click.Group):
                 f"unexpected failure ({type(exc).__name__}: {exc}); this is a bug in korus: "
                 "please report it with the command and file (KORUS_DEBUG=1 shows the details)"
             ) from None
+
+
+def os_error_text(exc: OSError, what: str | None = None) -> str:
+    """Return an operating-system error as one line for people: the path, the cause and
+    what to do."""
+    import errno
+    import os
+
+    path = exc.filename if exc.filename is not None else what
+    cause = exc.strerror or str(exc)
+    advice = {
+        errno.ENOENT: "check the path (does the folder exist?)",
+        errno.EACCES: "choose a place you may write to, or ask for the right to",
+        errno.EPERM: "choose a place you may write to, or ask for the right to",
+        errno.EROFS: "the file system is read-only: choose another place",
+        errno.ENOSPC: "the disk is full: free some space or write elsewhere",
+        errno.EDQUOT: "your disk quota is used up: free some space or write elsewhere",
+        errno.EISDIR: "give a file, not a folder",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+    }.get(exc.errno, "")
+    # Reads always name their file: an error without one is a write of the output.
+    where = f"{os.fsdecode(path)}: " if path is not None else "cannot write the output: "
+    return f"{where}{cause}" + (f"; {advice}" if advice else "")
 
 
 def parse_years(text: str) -> list[int]:
@@ -384,6 +437,10 @@ class Output:
         fmt = self.fmt
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "csv"
+        if fmt in ("csv", "tsv", "json"):
+            # Machine formats carry the table alone: what must be said goes to stderr.
+            for warning in report.warnings:
+                click.echo(f"Note: {warning}", err=True)
         render(report, fmt, self.unit, sys.stdout)
 
 
@@ -447,6 +504,8 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
 
     if (ytd or rolling) and not months:
         raise click.UsageError("--ytd and --rolling go with --months")
+    if ytd and rolling:
+        raise click.UsageError("--ytd and --rolling ask two different questions: give one")
     if months and years:
         raise click.UsageError("give --years or --months, not both")
     reading = inputs.load("census", reporter=reporter, partner=partner)
@@ -726,7 +785,12 @@ def convert(output, to, inputs):
         tidy.canonical(reading.frame).to_csv(sys.stdout, index=False)
         return
     writer = tidy.write_parquet if kind == "parquet" else tidy.write_csv
-    writer(reading.frame, Path(output))
+    try:
+        writer(reading.frame, Path(output))
+    except OSError as exc:
+        # The file is written under a temporary name beside it: name the file asked for.
+        exc.filename = output
+        raise
     click.echo(f"wrote {len(reading.frame):,} rows to {output}", err=True)
 
 
@@ -935,12 +999,23 @@ def cache_clear():
     click.echo(f"removed {removed} files from {store.cache_dir()}", err=True)
 
 
+def _reader_went_away(signum, frame) -> None:
+    """End at once and quietly, as cat does, when the reader of the output went away
+    (``| head``): first remove what korus left behind (a copy of standard input), then end
+    by the signal itself, so the shell sees 141 as for any program in a pipe."""
+    import os
+
+    readers = sys.modules.get("korus.readers")
+    if readers is not None:
+        readers.remove_stdin_copy()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+
+
 def main() -> None:
     """Run the korus command line."""
     if hasattr(signal, "SIGPIPE"):
-        # Like cat or csvkit: when the reader of a pipe goes away (| head), end at once and
-        # quietly instead of raising BrokenPipeError on the next write.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, _reader_went_away)
     from korus import cache
 
     cache.defer()  # cache entries asked for are written after the answer, in the background
@@ -957,6 +1032,8 @@ def main() -> None:
         # half-written; say so briefly and exit as shells expect (128 + SIGINT).
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        _reader_went_away(None, None)
     _leave(code)
 
 
@@ -972,9 +1049,18 @@ def _leave(code: int) -> None:
     from korus import cache
 
     cache.wait()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_went_away(None, None)
+    except (OSError, ValueError) as exc:
+        # The output could not be written whole (a full disk, /dev/full): never exit 0.
+        text = os_error_text(exc, "standard output") if isinstance(exc, OSError) else str(exc)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"Error: cannot write the output: {text}\n")
+        code = code or 1
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     # Files read well enough to be worth caching get their entries after the answer (also
     # when the question itself then failed: a missing year, say).
     cache.launch()

@@ -19,26 +19,50 @@ from korus.schema import TOTAL
 FLOW_COLUMNS = {"export": "exports", "import": "imports"}
 
 
-def pct_change(first: float, last: float) -> float | None:
-    """Return the change from ``first`` to ``last`` as a percentage of ``first``'s size.
+# The one definition of each measure of change, used by every command and by `check`.
+#
+# % change = (last - first) / |first| x 100: how far the value moved, as a share of its size
+# at the start; its sign is the direction the value moved. A balance of -13.2 that becomes
+# -27.6 fell by 109% (the same deficit, measured as imports - exports = 13.2 -> 27.6,
+# grew by 109%).
+#
+# CAGR over n years = the constant yearly % change that leads from first to last:
+# sign x ((|last| / |first|) ^ (1/n) - 1) x 100, the sign chosen so that the CAGR always
+# has the sign of the % change (a value that fell has a negative rate, a negative balance
+# that deepened included); over one year it equals the % change.
+#
+# Neither is defined (None, shown n/a) when the first value is 0 (no percentage of
+# nothing), or when the value changes sign between first and last (a surplus that became
+# a deficit has moved across zero: no percentage says that); the CAGR neither when the
+# last value is 0 or the span is under a year. ``undefined_because`` says which.
 
-    For a balance the base is its absolute value, so a deficit going from -13.2 to -27.6
-    has grown by 109%. None when ``first`` is 0 (no percentage of nothing).
-    """
-    if first == 0 or math.isnan(first) or math.isnan(last):
+
+def pct_change(first: float, last: float) -> float | None:
+    """Return the change from ``first`` to ``last`` in percent of ``first``'s size (see the
+    definitions above), or None where it is not defined."""
+    if undefined_because(first, last) is not None:
         return None
     return (last - first) / abs(first) * 100.0
 
 
 def cagr(first: float, last: float, years: int) -> float | None:
-    """Return the compound annual growth rate in percent over ``years`` years.
-
-    Defined only when both values have the same sign and neither is 0; for two deficits it
-    is the growth rate of the deficit's size. None otherwise, and for ``years`` < 1.
-    """
-    if years < 1 or first == 0 or last == 0 or (first > 0) != (last > 0):
+    """Return the compound annual growth rate in percent over ``years`` years (see the
+    definitions above), or None where it is not defined."""
+    if years < 1 or last == 0 or undefined_because(first, last) is not None:
         return None
-    return ((last / first) ** (1.0 / years) - 1.0) * 100.0
+    growth = (abs(last) / abs(first)) ** (1.0 / years) - 1.0
+    return (growth if first > 0 else -growth) * 100.0
+
+
+def undefined_because(first: float, last: float) -> str | None:
+    """Return why a % change from ``first`` to ``last`` is not defined, else None."""
+    if math.isnan(first) or math.isnan(last):
+        return "a value is missing"
+    if first == 0:
+        return "the first value is 0 (no percentage of nothing)"
+    if first * last < 0:
+        return "the value changes sign (no percentage across zero)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -346,9 +370,10 @@ def sector_values(
     Groups come from ``grouping`` (HS chapters when None) over the finest product level
     of its classification that the data has; the whole is the sum of all those products, so
     shares of chapters add to 100% (named sectors may overlap and need not).
-    ``flow`` is "exports", "imports" or "balance" (exports minus imports per group; a
-    group absent from one side counts 0 there). A share of a balance is a share of a net
-    figure: groups in surplus count against a deficit, so a group can exceed 100%.
+    ``flow`` is "exports", "imports" or "balance" (exports minus imports per group). A
+    group none of whose products has a row of a flow in a year has no figure there (NaN,
+    shown n/a): missing, never 0, and listed last. A share of a balance is a share of a
+    net figure: groups in surplus count against a deficit, so a group can exceed 100%.
     With ``since``, adds the group's value then and its change.
     With ``since``, each group's change is also its contribution to the whole's change:
     the changes add up to the whole's change, and ``contribution_pp`` (the change in
@@ -387,40 +412,59 @@ def sector_values(
             if not ((base["year"] == wanted) & (base["flow"] == side)).any():
                 raise _missing_flow(whole_years(pair), reporter, partner, side, wanted)
     _one_source(base, "sector figures")
-    wide = (
-        base.groupby(["year", "product", "flow"], observed=True)["value_usd"].sum().unstack("flow")
-    )
-    for side in FLOW_COLUMNS:
-        if side not in wide.columns:
-            wide[side] = 0.0
-    wide = wide.fillna(0.0)
+    # product x (flow, year): a product the data has no row for in a flow and year is
+    # missing there (NaN), never a zero.
+    wide = base.groupby(["product", "flow", "year"], observed=True)["value_usd"].sum()
+    wide = wide.unstack(["flow", "year"])
     if flow == "balance":
-        measure = wide["export"] - wide["import"]
         basis_flows = list(FLOW_COLUMNS)
     else:
-        side = "export" if flow == "exports" else "import"
-        measure = wide[side]
-        basis_flows = [side]
-    measure = measure.unstack("year", fill_value=0.0)
-    total = float(measure[year].sum())
-    codes = list(measure.index)
+        basis_flows = ["export" if flow == "exports" else "import"]
+    # The whole is every product's figure of the flow, as in the data: for a balance,
+    # all exports less all imports.
+    whole = {
+        (side, wanted): float(wide[(side, wanted)].sum()) if (side, wanted) in wide else 0.0
+        for side in FLOW_COLUMNS
+        for wanted in years
+    }
+
+    def whole_of(wanted: int) -> float:
+        if flow == "balance":
+            return whole[("export", wanted)] - whole[("import", wanted)]
+        return whole[(basis_flows[0], wanted)]
+
+    total = whole_of(year)
+    codes = list(wide.index)
     pairs = grouping.members(codes)
     if not pairs:
         raise DataCoverageError(f"no {family} product of the data falls in the groups asked for")
     membership = pd.DataFrame(pairs, columns=["code", "group"])
-    grouped = measure.reindex(membership["code"]).set_index(membership["group"])
-    grouped = grouped.groupby(level=0, sort=False).sum()
-    out = pd.DataFrame({"product": grouped.index})
+
+    def per_group(side: str, wanted: int) -> pd.Series:
+        """The group's figure of one flow and year: the sum over its products that have
+        one; missing (NaN) when none of them has."""
+        if (side, wanted) not in wide:
+            values = pd.Series(float("nan"), index=membership["code"])
+        else:
+            values = wide[(side, wanted)].reindex(membership["code"])
+        summed = values.set_axis(membership["group"]).groupby(level=0, sort=False)
+        return summed.sum(min_count=1)
+
+    def measure_of(wanted: int) -> pd.Series:
+        if flow == "balance":
+            return per_group("export", wanted) - per_group("import", wanted)
+        return per_group(basis_flows[0], wanted)
+
+    value = measure_of(year)
+    out = pd.DataFrame({"product": value.index})
     if flow == "balance":
         # A balance is shown with the two flows it nets, so each figure can be checked.
         for side, label in FLOW_COLUMNS.items():
-            sides = wide[side].xs(year, level="year").reindex(membership["code"], fill_value=0.0)
-            per_group = sides.set_axis(membership["group"]).groupby(level=0, sort=False).sum()
-            out[label] = per_group.reindex(grouped.index).to_numpy()
-    out["value"] = grouped[year].to_numpy()
+            out[label] = per_group(side, year).reindex(value.index).to_numpy()
+    out["value"] = value.to_numpy()
     out["share_pct"] = out["value"] / total * 100.0 if total else float("nan")
     if since is not None:
-        out["value_since"] = grouped[since].to_numpy()
+        out["value_since"] = measure_of(since).reindex(value.index).to_numpy()
         out["change"] = out["value"] - out["value_since"]
         out["pct_change"] = [
             pct_change(a, b) for a, b in zip(out["value_since"], out["value"], strict=True)
@@ -428,11 +472,12 @@ def sector_values(
         out["pct_change"] = out["pct_change"].astype("float64")
         # Each group's part in the whole's change, in percentage points of the whole's
         # value then: over groups that partition the whole they add up to its % change.
-        base_total = float(measure[since].sum())
+        base_total = whole_of(since)
         out["contribution_pp"] = (
             out["change"] / abs(base_total) * 100.0 if base_total else float("nan")
         )
-    out = out.sort_values("value", ascending=bool(total < 0), kind="stable")
+    # Ranked by value; a group whose figure is missing is listed last, never ranked as 0.
+    out = out.sort_values("value", ascending=bool(total < 0), kind="stable", na_position="last")
     out.insert(0, "year", year)
     out.insert(1, "reporter", reporter)
     out.insert(2, "partner", partner)
@@ -521,12 +566,17 @@ def partner_ranking(
     if not include_groups:
         years = years[~grouped]
     _one_source(years, f"{reporter} partner figures")
-    wide = years.pivot_table(
-        index="partner", columns="flow", values="value_usd", aggfunc="sum", fill_value=0.0
+    # A partner-flow the data has no figure for is missing (NaN, shown n/a), never 0: its
+    # balance and total are missing too, and a partner whose measure is missing is listed
+    # after the ranked ones, without a rank.
+    wide = (
+        years.groupby(["partner", "flow"], observed=True)["value_usd"]
+        .sum(min_count=1)
+        .unstack("flow")
     )
     for side in FLOW_COLUMNS:
         if side not in wide.columns:
-            wide[side] = 0.0
+            wide[side] = float("nan")
     out = pd.DataFrame(
         {
             "partner": wide.index,
@@ -537,14 +587,17 @@ def partner_ranking(
     out["balance"] = out["exports"] - out["imports"]
     out["total"] = out["exports"] + out["imports"]
     out = out.sort_values(
-        [by, "partner"], ascending=[by == "balance", True], kind="stable"
+        [by, "partner"], ascending=[by == "balance", True], kind="stable", na_position="last"
     ).reset_index(drop=True)
     if by == "balance":
         out["share_pct"] = float("nan")
     else:
         whole = out.loc[~out["partner"].map(lambda c: bool(is_group(c))), by].sum()
         out["share_pct"] = out[by] / whole * 100.0 if whole else float("nan")
-    out.insert(0, "rank", range(1, len(out) + 1))
+    ranked = int(out[by].notna().sum())
+    out.insert(
+        0, "rank", pd.array(list(range(1, ranked + 1)) + [None] * (len(out) - ranked), "Int64")
+    )
     out.insert(1, "year", year)
     out.insert(2, "reporter", reporter)
     bases = years[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
@@ -559,20 +612,30 @@ def _month_label(year: int, month: int) -> str:
 
 
 def monthly_flows(
-    frame: pd.DataFrame, reporter: str, partner: str, months: list[tuple[int, int]]
+    frame: pd.DataFrame,
+    reporter: str,
+    partner: str,
+    months: list[tuple[int, int]],
+    need: tuple[str, ...] = ("export", "import"),
 ) -> pd.DataFrame:
     """Return each asked month's exports and imports of ``reporter`` with ``partner``.
 
-    A month the data does not hold is an error, never a zero. Figures come from all-goods
-    rows (TOTAL) or, where the data has only products, the sum of its coarsest level.
-    Columns: year, month, reporter, partner, exports, imports, source, basis, vintage.
+    A month the data does not hold is an error, never a zero; only the flows in ``need``
+    must be there (a flow that is not is missing, NaN). Figures come from all-goods rows
+    (TOTAL) or, where the data has only products, the sum of its coarsest level. Where the
+    source publishes the month's balance itself (the Census balance pages), it is given
+    as ``balance_stated`` and is the balance korus reports, as for years.
+    Columns: year, month, reporter, partner, exports, imports[, balance_stated], source,
+    basis, vintage.
     """
     pair = frame[
         (frame["reporter"] == reporter)
         & (frame["partner"] == partner)
-        & frame["flow"].isin(list(FLOW_COLUMNS))
+        & frame["flow"].isin([*FLOW_COLUMNS, "balance"])
         & frame["month"].notna()
     ]
+    balances = pair[pair["flow"] == "balance"]
+    pair = pair[pair["flow"] != "balance"]
     if pair.empty:
         raise DataCoverageError(
             f"the data holds no monthly figures of {reporter} with {partner}"
@@ -580,7 +643,8 @@ def monthly_flows(
         )
     held = set(zip(pair["year"].astype(int), pair["month"].astype(int), strict=True))
     for year, month in months:
-        for flow, label in FLOW_COLUMNS.items():
+        for flow in need:
+            label = FLOW_COLUMNS[flow]
             has = pair[(pair["year"] == year) & (pair["month"] == month) & (pair["flow"] == flow)]
             if has.empty:
                 first, last = min(held), max(held)
@@ -599,16 +663,27 @@ def monthly_flows(
     values = rows.pivot_table(
         index=["year", "month"], columns="flow", values="value_usd", aggfunc="sum"
     ).reindex(wanted)
+    missing = pd.Series(float("nan"), index=values.index)
     out = pd.DataFrame(
         {
             "year": [y for y, _ in months],
             "month": [m for _, m in months],
             "reporter": reporter,
             "partner": partner,
-            "exports": values["export"].to_numpy(),
-            "imports": values["import"].to_numpy(),
+            "exports": values.get("export", missing).to_numpy(),
+            "imports": values.get("import", missing).to_numpy(),
         }
     )
+    stated = balances[
+        (balances["product"] == TOTAL) & (balances["source"] == rows["source"].iloc[0])
+    ]
+    if len(stated):
+        keys = pd.MultiIndex.from_arrays(
+            [stated["year"].astype(int), stated["month"].astype(int)], names=["year", "month"]
+        )
+        by_month = pd.Series(stated["value_usd"].to_numpy(), index=keys)
+        if wanted.isin(by_month.index).all():
+            out["balance_stated"] = by_month.reindex(wanted).to_numpy()
     return _provenance(out, rows)
 
 
@@ -628,7 +703,7 @@ def year_to_date(frame: pd.DataFrame, reporter: str, partner: str, months) -> pd
         raise DataCoverageError("a year-to-date comparison takes months of one year")
     rows = []
     for period in (months_a_year_earlier(months), months):
-        flows = monthly_flows(frame, reporter, partner, period)
+        flows = trade_balance(monthly_flows(frame, reporter, partner, period))
         label = f"{_month_label(*period[0])}..{_month_label(*period[-1])}"
         rows.append(
             {
@@ -638,14 +713,14 @@ def year_to_date(frame: pd.DataFrame, reporter: str, partner: str, months) -> pd
                 "partner": partner,
                 "exports": flows["exports"].sum(),
                 "imports": flows["imports"].sum(),
+                # The months' balances added up: the source's own where it states them.
+                "balance": flows["balance"].sum(),
                 "source": flows["source"].iloc[0],
                 "basis": flows["basis"].iloc[0],
                 "vintage": flows["vintage"].iloc[0],
             }
         )
-    out = pd.DataFrame(rows)
-    out.insert(6, "balance", out["exports"] - out["imports"])
-    return out
+    return pd.DataFrame(rows)
 
 
 def month_on_year(
@@ -656,11 +731,13 @@ def month_on_year(
     Columns: year, month, reporter, partner, measure, value, value_year_earlier, change,
     pct_change, source, basis, vintage.
     """
-    now = monthly_flows(frame, reporter, partner, months)
-    then = monthly_flows(frame, reporter, partner, months_a_year_earlier(months))
+    need = {"exports": ("export",), "imports": ("import",)}.get(measure, ("export", "import"))
+    now = trade_balance(monthly_flows(frame, reporter, partner, months, need))
+    then = trade_balance(
+        monthly_flows(frame, reporter, partner, months_a_year_earlier(months), need)
+    )
     for table in (now, then):
-        table["balance"] = table["exports"] - table["imports"]
-        table["deficit"] = table["imports"] - table["exports"]
+        table["deficit"] = -table["balance"]
     out = now[["year", "month", "reporter", "partner"]].copy()
     out["measure"] = measure
     out["value"] = now[measure].to_numpy()
@@ -686,12 +763,13 @@ def rolling_sums(
     first_year, first_month = months[0]
     start = (first_year * 12 + first_month - 1) - (window - 1)
     span = [(index // 12, index % 12 + 1) for index in range(start, start + window - 1)]
-    flows = monthly_flows(frame, reporter, partner, span + list(months))
-    sums = flows[["exports", "imports"]].rolling(window).sum().iloc[window - 1 :]
+    flows = trade_balance(monthly_flows(frame, reporter, partner, span + list(months)))
+    sums = flows[["exports", "imports", "balance"]].rolling(window).sum().iloc[window - 1 :]
     out = flows.iloc[window - 1 :][["year", "month", "reporter", "partner"]].copy()
     out["exports"] = sums["exports"].to_numpy()
     out["imports"] = sums["imports"].to_numpy()
-    out["balance"] = out["exports"] - out["imports"]
+    # The months' balances added up: the source's own where it states them.
+    out["balance"] = sums["balance"].to_numpy()
     for column in ("source", "basis", "vintage"):
         out[column] = flows[column].iloc[0]
     return out.reset_index(drop=True)

@@ -46,6 +46,8 @@ class Report:
     wrap: list[str] = field(default_factory=list)  # wrapped in a terminal table
     series: tuple[list[str], str] | None = None  # (label columns, value column) to draw
     notes: list[str] = field(default_factory=list)
+    # Notes a pipeline must hear too: printed on stderr with the machine formats.
+    warnings: list[str] = field(default_factory=list)
 
 
 def scale(unit: str) -> float:

@@ -18,6 +18,12 @@ _FLOW_WORDS = {
 }
 
 
+STATED_BALANCE_NOTE = (
+    "The balance is the source's own (from unrounded figures); it can differ from the "
+    "exports minus the imports shown, each rounded where published."
+)
+
+
 def _name(code: str) -> str:
     return countries.lookup(code).name
 
@@ -50,10 +56,7 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
         },
     )
     if stated:
-        report.notes.append(
-            "The balance is the source's own (from unrounded figures); it can differ from "
-            "the exports minus the imports shown, each rounded where published."
-        )
+        report.notes.append(STATED_BALANCE_NOTE)
     if len(frame) > 1:
         report.summary_header = (
             f"{years[0]} to {years[-1]}",
@@ -66,27 +69,26 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
         series = frame.set_index("year")
         rows = [("Exports", series["exports"]), ("Imports", series["imports"])]
         balance = series["balance"]
-        if (balance < 0).all():
+        first, last = float(balance.iloc[0]), float(balance.iloc[-1])
+        if first < 0 and last < 0:
             rows.append(("Deficit (imports - exports)", -balance))
-        elif (balance > 0).all():
+        elif first > 0 and last > 0:
             rows.append(("Surplus (exports - imports)", balance))
         else:
             rows.append(("Balance", balance))
             report.notes.append(
-                "The balance changes sign over the years: no % change or growth rate for it."
+                f"Balance: no % change or growth rate, as {metrics.undefined_because(first, last)}."
             )
         for label, values in rows:
             change = metrics.change_between(values)
-            # A balance that crosses zero has no meaningful % change or growth rate.
-            crosses = label == "Balance"
             report.summary.append(
                 (
                     label,
                     format_money(change.first, unit),
                     format_money(change.last, unit),
                     format_money(change.change, unit),
-                    format_percent(None if crosses else change.pct_change, signed=True),
-                    format_percent(None if crosses else change.cagr, signed=True),
+                    format_percent(change.pct_change, signed=True),
+                    format_percent(change.cagr, signed=True),
                 )
             )
     return report
@@ -133,18 +135,18 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
         report.table_hidden.append("years_between")
     if len(frame) > 1:
         change = metrics.change_between(frame.set_index("year")["value"])
-        # The growth rate of a balance is the growth of its size, which reads as the
-        # opposite of its % change when it is a deficit: give it for --flow deficit only.
-        rate = None if measure == "balance" else change.cagr
         report.summary_header = ("", "Change", "% change", "CAGR")
         report.summary.append(
             (
                 f"{change.first_year} to {change.last_year}",
                 format_money(change.change, unit),
                 format_percent(change.pct_change, signed=True),
-                format_percent(rate, signed=True),
+                format_percent(change.cagr, signed=True),
             )
         )
+        why = metrics.undefined_because(change.first, change.last)
+        if why is not None:
+            report.notes.append(f"No % change or growth rate from first to last: {why}.")
     return report
 
 
@@ -237,6 +239,7 @@ def sectors(
             "points to its % change."
         )
     report.notes.extend(grouping.notes)
+    report.notes.extend(_missing_notes(table, flow, year, since, code_label))
     if grouping.by == "sector":
         report.notes.append(
             "Sectors may overlap (passenger cars are part of vehicles): their shares are "
@@ -253,6 +256,27 @@ def sectors(
             "surplus offset the deficit, so one group can be more than 100% of it."
         )
     return report
+
+
+def _missing_notes(table, flow: str, year: int, since: int | None, code_label: str) -> list[str]:
+    """Return a note naming the groups shown n/a: a flow the data has no row for."""
+    sides = ["exports", "imports"] if flow == "balance" else [flow]
+    gaps = []
+    for row in table.itertuples(index=False):
+        lacking = [side for side in sides if flow == "balance" and pd.isna(getattr(row, side))]
+        if flow != "balance" and pd.isna(row.value):
+            lacking = [flow]
+        if lacking:
+            gaps.append(f"{row.product} ({' and '.join(lacking)} in {year})")
+        elif since is not None and pd.isna(row.value_since):
+            gaps.append(f"{row.product} (in {since})")
+    if not gaps:
+        return []
+    more = f" and {len(gaps) - 6} more" if len(gaps) > 6 else ""
+    return [
+        f"No figure in the data for {code_label} {', '.join(gaps[:6])}{more}: shown n/a and "
+        "listed last, never taken for 0; the whole includes what the data has."
+    ]
 
 
 def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
@@ -286,6 +310,15 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         f"exports; {reporter} balance: {reporter}'s balance beside the negative of "
         f"{partner}'s."
     )
+    same_source = (table["reporter_source"] == table["partner_source"]).all()
+    if same_source and (table["gap"].abs() < 0.005).all():
+        warning = (
+            f"both sides come from one source ({table['reporter_source'].iloc[0]}) that gives "
+            "each flow once, reconciled (as CEPII BACI does): the gaps are 0 by construction "
+            "and say nothing of what each country recorded"
+        )
+        report.notes.append(warning[0].upper() + warning[1:] + ".")
+        report.warnings.append(warning)
     report.notes.append(
         "Mirror figures differ by valuation (an importer's CIF includes freight and "
         "insurance, an exporter's FOB does not), timing, country of origin rules and "
@@ -397,6 +430,17 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
             f"Shares are of the {by} with all the countries listed, added up; a reporter's "
             "stated world total can differ from that sum (unallocated trade)."
         )
+    unranked = table[table["rank"].isna()]
+    if len(unranked):
+        lacking = []
+        for row in unranked.itertuples(index=False):
+            sides = [s for s in ("exports", "imports") if pd.isna(getattr(row, s))]
+            lacking.append(f"{row.partner} ({' and '.join(sides)})")
+        more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
+        report.notes.append(
+            f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "
+            "and not ranked (a missing figure is never taken for 0)."
+        )
     report.notes.append(
         "Groups (World, EU, continents...) are included and are not partners: never add them "
         "to countries."
@@ -425,6 +469,7 @@ _MONTH_LABELS = {
 
 def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None = None) -> Report:
     """Return the report of exports, imports and balance month by month (or rolling sums)."""
+    stated = "balance_stated" in flows.columns
     frame = flows if "balance" in flows.columns else metrics.trade_balance(flows)
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     what = f"sums of the {window} months ending each month" if window else "by month"
@@ -441,6 +486,8 @@ def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None =
     )
     if window:
         report.notes.append(f"Each row adds up the {window} months ending with its month.")
+    if stated:
+        report.notes.append(STATED_BALANCE_NOTE)
     return report
 
 
@@ -466,14 +513,13 @@ def year_to_date(table: pd.DataFrame, unit: str) -> Report:
     )
     for column, label in (("exports", "Exports"), ("imports", "Imports"), ("balance", "Balance")):
         then, now = float(table[column].iloc[0]), float(table[column].iloc[1])
-        crosses = column == "balance" and (then > 0) != (now > 0)
         report.summary.append(
             (
                 label,
                 format_money(then, unit),
                 format_money(now, unit),
                 format_money(now - then, unit),
-                format_percent(None if crosses else metrics.pct_change(then, now), signed=True),
+                format_percent(metrics.pct_change(then, now), signed=True),
             )
         )
     report.notes.append(

@@ -258,6 +258,12 @@ def _stdin_copy() -> Path:
     return _STDIN_COPY
 
 
+def remove_stdin_copy() -> None:
+    """Remove the temporary copy of standard input, if korus made one."""
+    if _STDIN_COPY is not None:
+        _STDIN_COPY.unlink(missing_ok=True)
+
+
 def load(
     paths: list[str | Path],
     layout: str | None = None,
