@@ -794,7 +794,7 @@ def check(
             if value is not None:
                 entry[key] = value
         if span:
-            entry["years"] = parse_years(span)[:: len(parse_years(span)) - 1 or 1][:2]
+            entry["years"] = span
         claim_list = [claims.claim_from(entry, code, "the claim")]
     verdicts = _judge_claims(claim_list, inputs)
     output.emit(reports.verdicts(verdicts, explain))
