@@ -623,22 +623,30 @@ def judge(value: float, stated: Stated) -> tuple[str, str]:
     if stated.qualifier:
         return _judge_qualified(figure, target, stated)
     step = 10.0**-stated.decimals
-    rounded = round(figure / step) * step
-    if math.isclose(rounded, target, abs_tol=step / 1000):
+    off = figure - target
+    # Within half a step either way: a figure exactly halfway may be rounded up or to even.
+    if abs(off) <= step / 2 * (1 + 1e-9):
         return "matches", "at the stated precision"
-    truncated = math.trunc(figure / step) * step
-    if math.isclose(truncated, target, abs_tol=step / 1000):
+    steps = _steps(figure, step)
+    if math.isclose(math.trunc(steps) * step, target, abs_tol=step / 1000):
         return (
             "matches-rounded",
             f"when truncated, not rounded: korus's {_fmt(figure, stated, extra=1)} rounds to "
-            f"{_fmt(rounded, stated)}",
+            f"{_fmt(round(steps) * step, stated)}",
         )
     # A balance is written with either sign (a deficit of 27.6 or a balance of -27.6); a
     # percentage or a ratio of the opposite sign is a different claim.
-    if stated.kind == "money" and math.isclose(abs(rounded), abs(target), abs_tol=step / 1000):
+    if stated.kind == "money" and abs(abs(figure) - abs(target)) <= step / 2 * (1 + 1e-9):
         return "matches-rounded", "in size, with the opposite sign"
-    off = figure - target
     return "off", f"off by {_difference(off, stated)} ({_relative(off, target)})"
+
+
+def _steps(figure: float, step: float) -> float:
+    """Return ``figure`` in steps of ``step``, a whole number where division missed it by a
+    rounding error (2.8 / 0.1 is 27.999...: 28 steps, not 27)."""
+    steps = figure / step
+    nearest = round(steps)
+    return float(nearest) if math.isclose(steps, nearest, rel_tol=1e-9) else steps
 
 
 def about_tolerance(stated: Stated) -> float:
