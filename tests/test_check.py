@@ -166,7 +166,7 @@ DEFICIT_RATIO = ("--measure", "ratio", "--of", "deficit", "--years", "2011,2016"
 EXPORTS_CHANGE = ("--measure", "pct_change", "--of", "exports", "--years", "2011,2016")
 
 
-@pytest.mark.parametrize("stated", ["$27.6B", "US$27.6B", "$27.6 bln", "$27.6bn.", "USD 27.6 bn"])
+@pytest.mark.parametrize("stated", ["$27.6B", "US$27.6B", "$27.6 bln", "$27.6 B", "US$ 27.6 Bln."])
 def test_a_dollar_figure_with_an_abbreviated_scale_is_read_in_billions(runner, stated):
     assert one_verdict(runner, *DEFICIT_2016, stated) == (
         "$27.62 billion",

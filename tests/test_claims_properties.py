@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import pandas as pd
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -210,7 +211,15 @@ def deficits(draw):
     return frame, f"${number:,.{decimals}f} {SCALES[scale][-1]}"
 
 
+def _deficit_of(imports: float) -> pd.DataFrame:
+    return make_frame(
+        [(2016, None, "export", "TOTAL", 0.0), (2016, None, "import", "TOTAL", imports)]
+    )
+
+
 @given(deficits())
+@example((_deficit_of(27.65e9), "$27.7 billion"))  # halfway, rounded up as stories do
+@example((_deficit_of(27.65e9), "$27.6 billion"))  # halfway, rounded to even
 def test_a_deficit_stated_as_korus_computes_it_matches_end_to_end(case):
     frame, text = case
     claim = claims.claim_from(
