@@ -84,8 +84,10 @@ def test_each_wording_is_read_into_its_value_kind_precision_and_qualifier(text, 
             "'t' alone could be a scale or a unit (t for tonnes, m for metres): write the "
             "currency ('$5.2bn') or the scale in full ('5.2 billion')",
         ),
-        ("twenty billion", "no number where one was expected (at 'twenty billion')"),
-        ("", "no number"),
+        ("twenty billion", "no number in it"),
+        ("", "no number in it"),
+        ("about a 3% decline", "korus does not read 'a' before the number"),
+        ("roughly some 90%", "korus does not read 'some' before the number"),
     ],
 )
 def test_a_wording_the_grammar_cannot_read_exactly_is_refused_with_the_reason(text, reason):
@@ -181,6 +183,12 @@ def test_verdicts_respect_precision_and_each_qualifiers_direction(value, text, v
             "give the level, or use measure pct_change",
         ),
         ("pct_change", "5% a year", "stated figure '5% a year' is a yearly rate: use measure cagr"),
+        (
+            "ratio",
+            "up 2.1",
+            "stated figure 'up 2.1' has a word of change ('up'); a ratio says the change itself "
+            "('2.1 times', 'doubled')",
+        ),
     ],
 )
 def test_a_stated_figure_of_another_kind_than_its_measure_is_refused(measure, text, message):

@@ -278,11 +278,11 @@ def parse_stated(text: str) -> Stated:
     if sign is None:
         sign = reader.accept(_SIGNS)
     number = reader.number()
+    if number is None and numbers:
+        words = reader.rest().split(numbers[0])[0].strip()
+        raise _unreadable(raw, f"korus does not read {words!r} before the number")
     if number is None:
-        found = reader.rest()
-        raise _unreadable(
-            raw, f"no number where one was expected (at {found!r})" if found else "no number"
-        )
+        raise _unreadable(raw, "no number in it")
     stated = _amount(raw, reader, number, before)
     if change is None and sign is None:
         change = reader.accept(_TRAILING_CHANGES)
@@ -432,6 +432,11 @@ def _fitted(stated: Stated, measure: str, where: str) -> Stated:
         raise ClaimError(
             f"{where}: stated figure {stated.text!r} is {_KIND_WORDS[stated.kind]}, but a "
             f"{measure} is {needs}{hint}"
+        )
+    if stated.change_word and measure == "ratio":
+        raise ClaimError(
+            f"{where}: stated figure {stated.text!r} has a word of change "
+            f"({stated.change_word!r}); a ratio says the change itself ('2.1 times', 'doubled')"
         )
     if stated.change_word and measure not in ("pct_change", "cagr"):
         raise ClaimError(
