@@ -4,8 +4,11 @@ A claim names a measure, its countries, its period(s), an optional sector, and t
 it was stated ("$27.6 billion", "2.7%", "more than doubled", "about 90%"). korus computes
 its own figure through the same metrics as every other command and says whether the stated
 figure matches at the precision it was stated, matches when rounded or truncated
-differently, is off (by how much), or cannot be computed from the data (and why, and what
-data would settle it).
+differently, is off (by how much), or cannot be judged (a figure in another currency or
+unit) or computed from the data (and why, and what data would settle it).
+
+A stated figure is read by a small grammar (``parse_stated``), never by searching the text
+for a number: a wording the grammar does not read exactly is refused, not guessed.
 
 No I/O here but reading a claims file: the data comes through a ``Data`` object.
 """
@@ -15,74 +18,436 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from korus.errors import DataCoverageError, KorusError, MixedSourcesError
 
 MEASURES = ("exports", "imports", "balance", "deficit", "share", "pct_change", "ratio", "cagr")
 SERIES = ("exports", "imports", "balance", "deficit")
-SCALES = {
-    "trillion": 1e12,
-    "billion": 1e9,
-    "bn": 1e9,
-    "million": 1e6,
-    "mn": 1e6,
-    "thousand": 1e3,
-}
+FIELDS = ("id", "text", "measure", "of", "reporter", "partner", "year", "years", "month")
+FIELDS += ("sector", "stated")
 
 
-@dataclass
+class ClaimError(KorusError):
+    """A claim korus cannot judge as written: a field or a stated figure it cannot read."""
+
+
+@dataclass(frozen=True)
 class Stated:
-    """A figure as it was published: its value, unit, precision and wording."""
+    """A figure as it was published: its value, kind, precision and wording."""
 
     text: str
-    value: float  # in US dollars, percent, or a ratio
-    kind: str  # "money", "percent" or "ratio"
+    value: float  # signed; in the currency's units for money, percent, or a ratio
+    kind: str  # "money", "quantity", "percent", "points", "ratio" or "number"
     decimals: int  # digits after the point, as written
     scale: float = 1.0  # 1e9 for "billion"
-    qualifier: str = ""  # "about", "more than", "less than", "" (exact as rounded)
+    qualifier: str = ""  # "more than", "at least", "less than", "at most", "nearly", "about"
+    currency: str = ""  # "USD", another currency as written ("€", "won"), "" when unstated
+    unit: str = ""  # a non-money unit as written ("barrels")
+    direction: int = 0  # -1 or +1 when a sign or a word of change says which way, else 0
+    change_word: str = ""  # the word of change ("decline", "up"), if any
+    word: str = ""  # a ratio stated as a word ("doubled", "halved")
+    per_year: bool = False  # "5% a year"
+    digits: str = ""  # the number as written, without thousands separators
 
 
-WORD_RATIOS = {"doubled": 2.0, "tripled": 3.0, "quadrupled": 4.0, "halved": 0.5}
-NEGATIVE_WORDS = ("decline", "declined", "down", "fell", "fall", "drop", "dropped", "decrease")
+# ---------------------------------------------------------------------------- the grammar
+#
+# figure   := [article] [change [of|by]] [qualifier] ( ratio-word | amount ) [change]
+# amount   := [sign] [currency] [sign] NUMBER suffix
+# suffix   := percent [points | per-year] | points | times | [scale] [currency | unit]
+#
+# Each table maps a phrase (a tuple of normalised tokens) to what it means; the longest
+# phrase is tried first, so "per cent" is one phrase and "% points" another.
+
+_ARTICLES = {("a",): "a", ("an",): "an"}
+_DOWN = ("decline", "declined", "down", "fell", "fall", "drop", "dropped", "decrease")
+_DOWN += ("decreased", "lower", "shrank", "contraction", "contracted", "slump", "slumped")
+_UP = ("up", "rise", "rose", "increase", "increased", "grew", "growth", "gain", "gained")
+_UP += ("higher", "jump", "jumped", "climbed")
+_CHANGES = {(word,): -1 for word in _DOWN} | {(word,): 1 for word in _UP}
+# After the number only nouns and adjectives read ("a 2.7% decline", "2.7% higher").
+_TRAILING = ("decline", "drop", "fall", "decrease", "lower", "contraction", "down", "rise")
+_TRAILING += ("increase", "gain", "growth", "higher", "up", "jump")
+_TRAILING_CHANGES = {(word,): _CHANGES[(word,)] for word in _TRAILING}
+_JOINERS = {("of",): "of", ("by",): "by"}
+_QUALIFIERS = {
+    ("more", "than"): "more than",
+    ("over",): "more than",
+    ("above",): "more than",
+    ("at", "least"): "at least",
+    ("less", "than"): "less than",
+    ("under",): "less than",
+    ("below",): "less than",
+    ("at", "most"): "at most",
+    ("nearly",): "nearly",
+    ("almost",): "nearly",
+    ("about",): "about",
+    ("around",): "about",
+    ("roughly",): "about",
+    ("some",): "about",
+    ("approximately",): "about",
+    ("~",): "about",
+}
+_RATIO_WORDS = {
+    ("doubled",): 2.0,
+    ("tripled",): 3.0,
+    ("trebled",): 3.0,
+    ("quadrupled",): 4.0,
+    ("halved",): 0.5,
+}
+_SIGNS = {("-",): -1, ("−",): -1, ("–",): -1, ("minus",): -1, ("+",): 1, ("plus",): 1}
+_USD_BEFORE = {("$",), ("us$",), ("us", "$"), ("u.s", "$"), ("usd",)}
+_USD_AFTER = {("usd",), ("dollars",), ("dollar",), ("us", "dollars"), ("u.s", "dollars")}
+_USD_AFTER |= {("us", "dollar"), ("u.s", "dollar")}
+_CODES = ("eur", "gbp", "jpy", "krw", "cny", "rmb", "cad", "aud", "chf", "inr", "hkd", "twd")
+_CODES += ("sgd", "mxn", "brl", "sek", "nok", "dkk")
+_CURRENCY_WORDS = ("won", "yen", "yuan", "renminbi", "euro", "euros", "pound", "pounds")
+_CURRENCY_WORDS += ("sterling", "rupee", "rupees", "peso", "pesos", "ruble", "rubles")
+_CURRENCY_WORDS += ("rouble", "roubles", "franc", "francs", "rand", "baht", "dong", "ringgit")
+_CURRENCY_WORDS += ("rupiah", "lira", "real", "reais", "krona", "kronor", "krone", "kroner")
+_CURRENCY_WORDS += ("riyal", "dirham")
+_OTHER_BEFORE = {(code,) for code in _CODES}
+_OTHER_AFTER = {(word,) for word in _CODES + _CURRENCY_WORDS}
+_OTHER_AFTER |= {("korean", "won"), ("japanese", "yen"), ("chinese", "yuan")}
+_UNITS = ("barrels", "barrel", "bbl", "tons", "ton", "tonnes", "tonne", "kg", "kilograms")
+_UNITS += ("kilogram", "units", "unit", "vehicles", "cars", "pieces", "containers", "teu")
+_UNITS += ("teus", "bushels", "ounces", "oz", "litres", "liters", "gallons", "kwh", "mwh")
+_UNITS += ("gwh", "twh", "jobs")
+_UNIT_PHRASES = {(unit,) for unit in _UNITS} | {("metric", "tons"), ("metric", "tonnes")}
+_SCALES = {
+    ("k",): 1e3,
+    ("thousand",): 1e3,
+    ("m",): 1e6,
+    ("mn",): 1e6,
+    ("mln",): 1e6,
+    ("million",): 1e6,
+    ("b",): 1e9,
+    ("bn",): 1e9,
+    ("bln",): 1e9,
+    ("billion",): 1e9,
+    ("t",): 1e12,
+    ("tn",): 1e12,
+    ("trn",): 1e12,
+    ("trillion",): 1e12,
+}
+# These letters are units as well as scales ("5 t" of steel, "5 m" of cable).
+_AMBIGUOUS_SCALES = ("m", "t")
+_PERCENT = {("%",), ("percent",), ("per", "cent"), ("pct",)}
+_POINTS_AFTER_PERCENT = {("points",), ("point",), ("pts",)}
+_POINTS = {("pp",), ("ppt",), ("ppts",), ("p.p",), ("percentage", "points")}
+_POINTS |= {("percentage", "point"), ("points",), ("point",), ("pts",)}
+_TIMES = {("times",), ("x",), ("fold",), ("-", "fold")}
+_PER_YEAR = {("a", "year"), ("per", "year"), ("annually",), ("per", "annum")}
+
+_TOKEN = re.compile(
+    r"""
+      (?P<number>\d+(?:,\d+)*(?:\.\d+)?|\.\d+)
+    | (?P<prefixed>[A-Z]{1,3}\$)          # US$, C$, HK$: a dollar of some country
+    | (?P<dotted>(?:[A-Za-z]\.){2,})      # U.S., p.p.
+    | (?P<word>[A-Za-z]+\.?)              # a trailing period of an abbreviation (bn.)
+    | (?P<space>\s+)
+    | (?P<symbol>.)
+    """,
+    re.VERBOSE,
+)
+_SYMBOLS = set("%~+-−–")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "number", "word", "symbol", or "other" (a character no figure holds)
+    text: str  # as written
+    key: str  # normalised: lower case, no trailing period
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Return the tokens of a stated figure; a number not written as korus reads numbers
+    is an error."""
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind, written = match.lastgroup, match.group()
+        if kind == "space":
+            continue
+        if kind == "number":
+            _check_number(written, text)
+            tokens.append(_Token("number", written, written.replace(",", "")))
+        elif kind == "symbol":
+            # A character no figure holds stays a token of its own, so that the reader
+            # names it with what came before it.
+            known = written in _SYMBOLS or unicodedata.category(written) == "Sc"
+            tokens.append(_Token("symbol" if known else "other", written, written))
+        else:
+            tokens.append(_Token("word", written, written.lower().rstrip(".")))
+    return tokens
+
+
+def _check_number(written: str, text: str) -> None:
+    groups = written.split(".")[0].split(",")
+    if len(groups) > 1 and not (
+        1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
+    ):
+        raise _unreadable(
+            text,
+            f"{written!r} is not a number korus reads: thousands are separated by commas in "
+            "groups of three (1,234.5), and the decimal mark is a point",
+        )
+
+
+def _unreadable(text: str, reason: str) -> ClaimError:
+    return ClaimError(
+        f"stated figure {text!r} cannot be read: {reason}. Write one figure as published, "
+        "such as '$27.6 billion', 'a decline of 2.7%', 'about 90%' or 'more than doubled'"
+    )
+
+
+class _Reader:
+    """Reads a stated figure's tokens from left to right, phrase by phrase."""
+
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.at = 0
+
+    def accept(self, phrases) -> tuple[object, str] | None:
+        """Return (meaning, words as written) of the longest phrase next, taking it."""
+        for length in (3, 2, 1):
+            keys = tuple(token.key for token in self.tokens[self.at : self.at + length])
+            if len(keys) < length or any(
+                token.kind == "number" for token in self.tokens[self.at : self.at + length]
+            ):
+                continue
+            if keys in phrases:
+                meaning = phrases[keys] if isinstance(phrases, dict) else keys
+                written = " ".join(t.text for t in self.tokens[self.at : self.at + length])
+                self.at += length
+                return meaning, _tidy(written)
+        return None
+
+    def number(self) -> _Token | None:
+        if self.at < len(self.tokens) and self.tokens[self.at].kind == "number":
+            self.at += 1
+            return self.tokens[self.at - 1]
+        return None
+
+    def rest(self) -> str:
+        return " ".join(token.text for token in self.tokens[self.at :])
+
+    def done(self) -> str:
+        return " ".join(token.text for token in self.tokens[: self.at])
+
+
+def _tidy(written: str) -> str:
+    return written.replace("$ ", "$").replace(" $", "$") if "$" in written else written
 
 
 def parse_stated(text: str) -> Stated:
-    """Return a stated figure read from its wording; an unreadable one is an error."""
+    """Return a stated figure read by korus's grammar; a wording it cannot read exactly is a
+    ``ClaimError`` naming the text and why."""
     raw = text.strip()
-    lower = raw.lower()
-    qualifier = ""
-    for words, name in (
-        (("more than", "over", "above", "at least"), "more than"),
-        (("less than", "under", "below", "nearly", "almost"), "less than"),
-        (("about", "around", "roughly", "some", "approximately", "~"), "about"),
-    ):
-        for word in words:
-            if lower.startswith(word + " ") or (word == "~" and lower.startswith(word)):
-                qualifier = name
-                lower = lower[len(word) :].strip()
-                break
-        if qualifier:
-            break
-    for word, ratio in WORD_RATIOS.items():
-        if lower == word or lower.endswith(" " + word):
-            return Stated(raw, ratio, "ratio", 0, 1.0, qualifier or "exactly")
-    negative = any(word in lower.split() for word in NEGATIVE_WORDS) or lower.startswith("-")
-    match = re.search(r"(\d[\d,]*(?:\.(\d+))?)", lower)
-    if not match:
-        raise KorusError(f"stated figure {raw!r}: no number in it")
-    number = float(match.group(1).replace(",", ""))
-    decimals = len(match.group(2) or "")
-    rest = lower[match.end() :].strip()
-    if "%" in rest or rest.startswith("percent") or rest.startswith("per cent"):
-        return Stated(raw, -number if negative else number, "percent", decimals, 1.0, qualifier)
-    if rest.startswith(("times", "x ", "-fold", "fold")) or rest == "x":
-        return Stated(raw, number, "ratio", decimals, 1.0, qualifier)
-    scale = next((factor for word, factor in SCALES.items() if rest.startswith(word)), 1.0)
-    value = number * scale
-    return Stated(raw, -value if negative else value, "money", decimals, scale, qualifier)
+    tokens = _tokens(raw)
+    numbers = [token.text for token in tokens if token.kind == "number"]
+    if len(numbers) > 1:
+        raise _unreadable(
+            raw, f"it holds {len(numbers)} numbers ({', '.join(numbers)}); a claim states one"
+        )
+    reader = _Reader(raw, tokens)
+    article = reader.accept(_ARTICLES)
+    change = reader.accept(_CHANGES)
+    if change:
+        reader.accept(_JOINERS)
+    qualifier = reader.accept(_QUALIFIERS)
+    ratio_word = reader.accept(_RATIO_WORDS)
+    if ratio_word:
+        if article or change:
+            raise _unreadable(raw, f"{ratio_word[1]!r} already says the change")
+        _expect_end(reader)
+        return Stated(
+            raw,
+            ratio_word[0],
+            "ratio",
+            0,
+            qualifier=qualifier[0] if qualifier else "",
+            word=ratio_word[1].lower(),
+        )
+    sign = reader.accept(_SIGNS)
+    before = _currency_before(reader)
+    if sign is None:
+        sign = reader.accept(_SIGNS)
+    number = reader.number()
+    if number is None and numbers:
+        words = reader.rest().split(numbers[0])[0].strip()
+        raise _unreadable(raw, f"korus does not read {words!r} before the number")
+    if number is None:
+        raise _unreadable(raw, "no number in it")
+    stated = _amount(raw, reader, number, before)
+    if change is None and sign is None:
+        change = reader.accept(_TRAILING_CHANGES)
+    _expect_end(reader)
+    if change and sign:
+        raise _unreadable(
+            raw, f"it has both a word of change ({change[1]!r}) and a sign ({sign[1]!r})"
+        )
+    if article and not change:
+        raise _unreadable(raw, f"{article[1]!r} with no word of change such as 'decline'")
+    if stated.kind in ("percent", "points", "ratio") and before:
+        raise _unreadable(raw, f"a currency ({before[1]!r}) with a {stated.kind} figure")
+    direction = (change or sign or (0, ""))[0]
+    value = -stated.value if direction < 0 else stated.value
+    return replace(
+        stated,
+        value=value,
+        qualifier=qualifier[0] if qualifier else "",
+        direction=direction,
+        change_word=change[1].lower() if change else "",
+    )
+
+
+def _currency_before(reader: _Reader) -> tuple[str, str] | None:
+    """Return (currency, as written) of a currency written before the number, taking it."""
+    usd = reader.accept(_USD_BEFORE)
+    if usd:
+        return "USD", usd[1]
+    other = reader.accept(_OTHER_BEFORE)
+    if other:
+        return other[1], other[1]
+    if reader.at < len(reader.tokens):
+        token = reader.tokens[reader.at]
+        # Any currency sign but the plain dollar, and any dollar of another country (C$).
+        is_sign = token.kind == "symbol" and unicodedata.category(token.text) == "Sc"
+        if is_sign or (token.kind == "word" and token.text.endswith("$")):
+            reader.at += 1
+            return token.text, token.text
+    return None
+
+
+def _amount(raw: str, reader: _Reader, number: _Token, before: tuple[str, str] | None) -> Stated:
+    """Return the figure of a number with what follows it: percent, points, times, or an
+    amount with its scale and its currency or unit."""
+    digits = number.key
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    magnitude = float(digits)
+    common = {"decimals": decimals, "digits": digits}
+    if reader.accept(_PERCENT):
+        if reader.accept(_POINTS_AFTER_PERCENT):
+            return Stated(raw, magnitude, "points", **common)
+        per_year = reader.accept(_PER_YEAR) is not None
+        return Stated(raw, magnitude, "percent", per_year=per_year, **common)
+    if reader.accept(_POINTS):
+        return Stated(raw, magnitude, "points", **common)
+    if reader.accept(_TIMES):
+        return Stated(raw, magnitude, "ratio", **common)
+    scale = reader.accept(_SCALES)
+    factor = scale[0] if scale else 1.0
+    after = reader.accept(_USD_AFTER)
+    currency_after = ("USD", after[1]) if after else None
+    if currency_after is None:
+        other = reader.accept(_OTHER_AFTER)
+        currency_after = (other[1], other[1]) if other else None
+    unit = reader.accept(_UNIT_PHRASES) if currency_after is None else None
+    if before and currency_after and before[0] != currency_after[0]:
+        raise _unreadable(raw, f"two currencies ({before[1]!r} and {currency_after[1]!r})")
+    currency = (before or currency_after or ("", ""))[0]
+    if unit and before:
+        raise _unreadable(raw, f"a currency ({before[1]!r}) and a unit ({unit[1]!r})")
+    if scale and scale[1].lower().rstrip(".") in _AMBIGUOUS_SCALES and not (currency or unit):
+        raise _unreadable(
+            raw,
+            f"{scale[1]!r} alone could be a scale or a unit (t for tonnes, m for metres): "
+            "write the currency ('$5.2bn') or the scale in full ('5.2 billion')",
+        )
+    value = magnitude * factor
+    if unit:
+        return Stated(raw, value, "quantity", scale=factor, unit=unit[1], **common)
+    if currency or scale:
+        return Stated(raw, value, "money", scale=factor, currency=currency, **common)
+    return Stated(raw, value, "number", **common)
+
+
+def _expect_end(reader: _Reader) -> None:
+    if reader.at < len(reader.tokens):
+        read = reader.done()
+        raise _unreadable(
+            reader.text,
+            f"korus does not read {reader.rest()!r}"
+            + (f" after {read!r}" if read else "")
+            + " in a figure",
+        )
+
+
+def cannot_judge(stated: Stated) -> str:
+    """Return why korus cannot judge a stated figure against its US-dollar data, or ''."""
+    if stated.kind == "money" and stated.currency not in ("", "USD"):
+        return (
+            f"cannot judge: currency (stated in {stated.currency}; korus's figures are in "
+            "US dollars)"
+        )
+    if stated.kind == "quantity":
+        return (
+            f"cannot judge: unit (stated in {stated.unit}; korus's figures are values in "
+            "US dollars)"
+        )
+    return ""
+
+
+# What each measure's figure is, and the kinds of stated figure that can say it.
+_MEASURE_KINDS = {
+    "exports": ("money", "quantity"),
+    "imports": ("money", "quantity"),
+    "balance": ("money", "quantity"),
+    "deficit": ("money", "quantity"),
+    "share": ("percent",),
+    "pct_change": ("percent",),
+    "cagr": ("percent",),
+    "ratio": ("ratio", "number"),
+}
+_MEASURE_WORDS = {
+    "exports": "an amount of US dollars ('$42.3 billion')",
+    "share": "a percentage ('65%')",
+    "pct_change": "a percentage ('-2.7%')",
+    "cagr": "a percentage a year ('5% a year')",
+    "ratio": "a ratio ('2.1 times', 'doubled')",
+}
+_KIND_WORDS = {
+    "money": "an amount of money",
+    "quantity": "a quantity",
+    "percent": "a percentage",
+    "points": "in percentage points (a difference of two percentages, not a percentage)",
+    "ratio": "a ratio",
+    "number": "a number without a unit",
+}
+
+
+def _fitted(stated: Stated, measure: str, where: str) -> Stated:
+    """Return the stated figure as the measure reads it; a figure of another kind than the
+    measure's is an error saying both."""
+    if stated.kind not in _MEASURE_KINDS[measure]:
+        needs = _MEASURE_WORDS.get(measure, _MEASURE_WORDS["exports"])
+        hint = ""
+        if stated.kind == "number":
+            hint = " (write the unit as published: '$27.6 billion', '2.7%')"
+        raise ClaimError(
+            f"{where}: stated figure {stated.text!r} is {_KIND_WORDS[stated.kind]}, but a "
+            f"{measure} is {needs}{hint}"
+        )
+    if stated.change_word and measure == "ratio":
+        raise ClaimError(
+            f"{where}: stated figure {stated.text!r} has a word of change "
+            f"({stated.change_word!r}); a ratio says the change itself ('2.1 times', 'doubled')"
+        )
+    if stated.change_word and measure not in ("pct_change", "cagr"):
+        raise ClaimError(
+            f"{where}: stated figure {stated.text!r} states a change ({stated.change_word!r}), "
+            f"but a {measure} is a level: give the level, or use measure pct_change"
+        )
+    if stated.per_year and measure != "cagr":
+        raise ClaimError(
+            f"{where}: stated figure {stated.text!r} is a yearly rate: use measure cagr"
+        )
+    return replace(stated, kind="ratio") if stated.kind == "number" else stated
 
 
 @dataclass
@@ -130,53 +495,113 @@ def load_claims(path: Path, resolve: Callable[[str], str]) -> list[Claim]:
     entries = table.get("claim")
     if not isinstance(entries, list) or not entries:
         raise KorusError(f"{path}: no [[claim]] tables")
-    return [
-        claim_from(entry, resolve, f"{path}: claim {index}")
-        for index, entry in enumerate(entries, start=1)
-    ]
+    claims = []
+    for index, entry in enumerate(entries, start=1):
+        name = f" ({entry['id']})" if isinstance(entry.get("id"), str) and entry["id"] else ""
+        claims.append(claim_from(entry, resolve, f"{path}: claim {index}{name}"))
+    return claims
 
 
 def claim_from(entry: dict, resolve: Callable[[str], str], where: str) -> Claim:
     """Return a claim from its fields, checking each; errors name the claim and the field."""
+    unknown = [key for key in entry if key not in FIELDS]
+    if unknown:
+        raise ClaimError(
+            f"{where}: unknown field {', '.join(map(repr, unknown))}; a claim has the fields "
+            f"{', '.join(FIELDS)}"
+        )
     measure = str(entry.get("measure", ""))
     if measure not in MEASURES:
-        raise KorusError(f"{where}: measure {measure!r} is not one of {', '.join(MEASURES)}")
+        raise ClaimError(f"{where}: measure {measure!r} is not one of {', '.join(MEASURES)}")
     if "stated" not in entry:
-        raise KorusError(f"{where}: 'stated' (the figure as published) is missing")
+        raise ClaimError(f"{where}: 'stated' (the figure as published) is missing")
+    if not isinstance(entry["stated"], str):
+        raise ClaimError(
+            f"{where}: stated {entry['stated']!r} must be the figure as published, in quotes "
+            '(stated = "$27.6 billion"), so that its currency, scale and precision are kept'
+        )
     of = str(entry.get("of", "balance" if measure in ("share",) else "exports"))
     if measure in ("pct_change", "ratio", "cagr", "share") and of not in SERIES:
-        raise KorusError(f"{where}: 'of' must be one of {', '.join(SERIES)}")
+        raise ClaimError(f"{where}: 'of' must be one of {', '.join(SERIES)}")
+    if measure == "share" and not entry.get("sector"):
+        raise ClaimError(
+            f'{where}: a share needs a sector (sector = "vehicles"): without one it would be '
+            "the share of all goods in all goods"
+        )
+    try:
+        stated = parse_stated(entry["stated"])
+    except ClaimError as exc:
+        raise ClaimError(f"{where}: {exc}") from None
     claim = Claim(
         text=str(entry.get("text", "")),
         measure=measure,
-        stated=parse_stated(str(entry["stated"])),
+        stated=_fitted(stated, measure, where),
         reporter=resolve(str(entry.get("reporter", "USA"))),
         partner=resolve(str(entry.get("partner", "KOR"))),
         sector=entry.get("sector"),
         of=of,
         id=str(entry.get("id", "")),
     )
+    periods = [key for key in ("year", "years", "month") if key in entry]
+    if len(periods) > 1:
+        raise ClaimError(f"{where}: give one period, not {' and '.join(periods)}")
     if "month" in entry:
-        match = re.fullmatch(r"(\d{4})-(\d{2})", str(entry["month"]))
-        if not match:
-            raise KorusError(f"{where}: month {entry['month']!r} is not YYYY-MM")
-        claim.month = (int(match.group(1)), int(match.group(2)))
+        claim.month = _month(entry["month"], where)
     if "years" in entry:
-        years = entry["years"]
-        if not (isinstance(years, list) and len(years) == 2):
-            raise KorusError(f"{where}: years must be [first, last]")
-        claim.years = (int(years[0]), int(years[1]))
+        claim.years = _span(entry["years"], where)
     if "year" in entry:
-        claim.year = int(entry["year"])
+        claim.year = _year(entry["year"], where, "year")
     needs_span = measure in ("pct_change", "ratio", "cagr") and claim.month is None
     if needs_span and claim.years is None:
-        raise KorusError(f"{where}: a {measure} needs years = [first, last]")
+        raise ClaimError(f"{where}: a {measure} needs years = [first, last]")
     if not needs_span and claim.year is None and claim.month is None:
-        raise KorusError(f"{where}: a {measure} needs a year (or a month)")
+        raise ClaimError(f"{where}: a {measure} needs a year (or a month)")
     return claim
 
 
+def _year(value: object, where: str, name: str) -> int:
+    """Return a year given as a whole number (2016) or its four digits as text."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}", value.strip()):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return value
+    raise ClaimError(f"{where}: {name} {value!r} is not a year: write a whole year, such as 2016")
+
+
+def _span(value: object, where: str) -> tuple[int, int]:
+    """Return (first, last) of ``[2011, 2016]`` or of the text "2011,2016" or "2011-2016"."""
+    if isinstance(value, str):
+        parts = re.split(r"\s*(?:,|\.\.|-)\s*", value.strip())
+    elif isinstance(value, list):
+        parts = value
+    else:
+        parts = [value]
+    if len(parts) != 2:
+        raise ClaimError(
+            f"{where}: years {value!r} is not a span: give the first and the last year, "
+            "such as [2011, 2016]"
+        )
+    first, last = (_year(part, where, "years") for part in parts)
+    if first >= last:
+        raise ClaimError(f"{where}: years {value!r}: the first year must come before the last")
+    return first, last
+
+
+def _month(value: object, where: str) -> tuple[int, int]:
+    """Return (year, month) of a month written YYYY-MM."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value) if isinstance(value, str) else None
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ClaimError(f"{where}: month {value!r} is not a month: write YYYY-MM, such as 2017-09")
+    return int(match.group(1)), int(match.group(2))
+
+
 # ---------------------------------------------------------------------------- verdicts
+
+# A ratio stated as a word carries no digits: "doubled" is read as within 5% of twice,
+# "about doubled" within 10%, "nearly doubled" from 10% below twice up to it.
+WORD_TOLERANCE = 0.05
+WORD_ABOUT = 0.10
+WORD_NEARLY = 0.10
 
 
 def _shown(value: float, stated: Stated) -> str:
@@ -193,57 +618,146 @@ def _shown(value: float, stated: Stated) -> str:
 
 def judge(value: float, stated: Stated) -> tuple[str, str]:
     """Return (verdict, detail) for korus's ``value`` against the ``stated`` figure."""
+    reason = cannot_judge(stated)
+    if reason:
+        return "cannot", reason
+    if stated.word:
+        return _judge_word(value, stated)
+    figure = value / stated.scale
+    target = stated.value / stated.scale
+    if stated.qualifier:
+        return _judge_qualified(figure, target, stated)
     step = 10.0**-stated.decimals
-    figure = value / stated.scale if stated.kind == "money" else value
-    target = stated.value / stated.scale if stated.kind == "money" else stated.value
-    if stated.kind == "ratio" and stated.qualifier in ("exactly", ""):
-        stated.qualifier = stated.qualifier or "exactly"
-    if stated.qualifier == "more than":
-        ok = figure > target if target >= 0 else figure < target
-        return (
-            ("matches", f"{_fmt(figure, stated)} is more than {_fmt(target, stated)}")
-            if ok
-            else (
-                "off",
-                f"{_fmt(figure, stated)} is not more than {_fmt(target, stated)}",
-            )
-        )
-    if stated.qualifier == "less than":
-        ok = abs(figure) < abs(target)
-        return (
-            ("matches", f"{_fmt(figure, stated)} is less than {_fmt(target, stated)}")
-            if ok
-            else (
-                "off",
-                f"{_fmt(figure, stated)} is not less than {_fmt(target, stated)}",
-            )
-        )
-    if stated.qualifier == "exactly" and stated.kind == "ratio":
-        # "doubled": read as about twice, within 5%.
-        ok = abs(figure - target) <= 0.05 * target
-        return ("matches" if ok else "off", f"the ratio is {figure:.2f}")
-    if stated.qualifier == "about":
-        # "about 90%": within half of the last written digit's place, widened to a tenth
-        # of the figure for round numbers (about 90 means 85 to 95, not 89.5 to 90.5).
-        tolerance = max(step * 5 if stated.decimals == 0 else step / 2, abs(target) * 0.05)
-        off = figure - target
-        if abs(off) <= tolerance:
-            return "matches", f"within the 'about' of {_fmt(target, stated)}"
-        return "off", f"off by {_difference(off, stated)} ({_relative(off, target)})"
-    rounded = round(figure / step) * step
-    if math.isclose(rounded, target, abs_tol=step / 1000):
+    off = figure - target
+    # Within half a step either way: a figure exactly halfway may be rounded up or to even.
+    if abs(off) <= step / 2 * (1 + 1e-9):
         return "matches", "at the stated precision"
-    truncated = math.trunc(figure / step) * step
-    if math.isclose(truncated, target, abs_tol=step / 1000):
+    steps = _steps(figure, step)
+    if math.isclose(math.trunc(steps) * step, target, abs_tol=step / 1000):
         return (
             "matches-rounded",
             f"when truncated, not rounded: korus's {_fmt(figure, stated, extra=1)} rounds to "
-            f"{_fmt(rounded, stated)}",
+            f"{_fmt(round(steps) * step, stated)}",
         )
-    if math.isclose(abs(rounded), abs(target), abs_tol=step / 1000):
+    # A balance is written with either sign (a deficit of 27.6 or a balance of -27.6); a
+    # percentage or a ratio of the opposite sign is a different claim.
+    if stated.kind == "money" and abs(abs(figure) - abs(target)) <= step / 2 * (1 + 1e-9):
         return "matches-rounded", "in size, with the opposite sign"
-    off = figure - target
     return "off", f"off by {_difference(off, stated)} ({_relative(off, target)})"
+
+
+def _steps(figure: float, step: float) -> float:
+    """Return ``figure`` in steps of ``step``, a whole number where division missed it by a
+    rounding error (2.8 / 0.1 is 27.999...: 28 steps, not 27)."""
+    steps = figure / step
+    nearest = round(steps)
+    return float(nearest) if math.isclose(steps, nearest, rel_tol=1e-9) else steps
+
+
+def about_tolerance(stated: Stated) -> float:
+    """Return how far from the stated figure "about" reaches, in the stated scale's units.
+
+    At least half of the last written digit's place (what rounding allows) and 5% of the
+    figure; a round number reaches half its last non-zero digit's place ("about 90" is 85
+    to 95), but never more than a tenth of the figure ("about 100" is not 50 to 150).
+    """
+    target = abs(stated.value / stated.scale)
+    tolerance = max(10.0**-stated.decimals / 2, 0.05 * target)
+    whole = stated.digits.split(".")[0].lstrip("0")
+    zeros = len(whole) - len(whole.rstrip("0")) if stated.decimals == 0 else 0
+    if zeros:
+        tolerance = max(tolerance, min(10.0**zeros / 2, 0.10 * target))
+    return tolerance
+
+
+_RELATIONS = {
+    "more than": lambda m, t: m > t,
+    "at least": lambda m, t: m >= t,
+    "less than": lambda m, t: m < t,
+    "at most": lambda m, t: m <= t,
+}
+
+
+def _judge_qualified(figure: float, target: float, stated: Stated) -> tuple[str, str]:
+    """Return the verdict on a qualified figure, compared in the direction it states.
+
+    "A decline of more than 2%" is judged on the size of the decline: -2.5% is more than
+    it, -1.5% and +3% are not.
+    """
+    sign = stated.direction or (-1 if target < 0 else 1)
+    size, bound = sign * figure, sign * target
+    shown, stated_shown = _fmt(figure, stated, extra=2), _fmt(target, stated)
+    in_size = ", in size" if sign < 0 else ""
+    if stated.direction and size <= 0:
+        way = "a fall" if stated.direction < 0 else "a rise"
+        return "off", f"{shown} is not {way}: the stated figure is {stated_shown}"
+    qualifier = stated.qualifier
+    slack = 1e-9 * max(1.0, abs(bound))
+    if qualifier in _RELATIONS:
+        ok = _RELATIONS[qualifier](size, bound)
+        return (
+            "matches" if ok else "off",
+            f"{shown} is {'' if ok else 'not '}{qualifier} {stated_shown}{in_size}",
+        )
+    tolerance = about_tolerance(stated)
+    if qualifier == "nearly":
+        ok = bound - tolerance - slack <= size < bound
+        lowest = _fmt(sign * (bound - tolerance), stated, extra=2)
+        return (
+            "matches" if ok else "off",
+            f"{shown} is {'' if ok else 'not '}nearly {stated_shown}{in_size} (from {lowest} up "
+            f"to, not reaching, {stated_shown})",
+        )
+    off = figure - target
+    if abs(off) <= tolerance + slack:
+        return "matches", f"within the 'about' of {stated_shown}"
+    return "off", f"off by {_difference(off, stated)} ({_relative(off, target)})"
+
+
+def _judge_word(ratio: float, stated: Stated) -> tuple[str, str]:
+    """Return the verdict on a ratio stated as a word ("more than halved").
+
+    A word of shrinking is judged as the inverse of growth: "more than halved" is a fall to
+    below half, "nearly halved" a fall to a bit above half.
+    """
+    word, target = stated.word, stated.value
+    if not ratio > 0:
+        return "off", f"the ratio is {ratio:.2f}: the figure changed sign, so it was not {word}"
+    shrinks = target < 1
+    size, bound = (1 / ratio, 1 / target) if shrinks else (ratio, target)
+
+    def times(x: float) -> float:
+        return 1 / x if shrinks else x
+
+    qualifier = stated.qualifier
+    if qualifier in _RELATIONS:
+        ok = _RELATIONS[qualifier](size, bound)
+        flipped = {"more than": "less than", "less than": "more than", "at least": "at most"}
+        relation = flipped.get(qualifier, "at least") if shrinks else qualifier
+        return (
+            "matches" if ok else "off",
+            f"{ratio:.2f} times is {'' if ok else 'not '}{relation} {target:.2f} times",
+        )
+    if qualifier == "nearly":
+        ok = bound * (1 - WORD_NEARLY) <= size < bound
+        edge = times(bound * (1 - WORD_NEARLY))
+        way = "down" if shrinks else "up"
+        return (
+            "matches" if ok else "off",
+            f"{ratio:.2f} times is {'' if ok else 'not '}nearly {target:.2f} times (from "
+            f"{edge:.2f} {way} to, not reaching, {target:.2f})",
+        )
+    reach = WORD_ABOUT if qualifier == "about" else WORD_TOLERANCE
+    ok = abs(size - bound) <= reach * bound + 1e-12
+    low, high = sorted((times(bound * (1 - reach)), times(bound * (1 + reach))))
+    return (
+        "matches" if ok else "off",
+        f"the ratio is {ratio:.2f} ('{_word_phrase(stated)}': {low:.2f} to {high:.2f} times)",
+    )
+
+
+def _word_phrase(stated: Stated) -> str:
+    return f"{stated.qualifier} {stated.word}" if stated.qualifier else stated.word
 
 
 def _difference(off: float, stated: Stated) -> str:
@@ -329,6 +843,10 @@ def definitions(claim: Claim, products, user: bool) -> list[Definition]:
 
 def evaluate(claim: Claim, data: Data, definitions: list[Definition]) -> list[Verdict]:
     """Return korus's verdicts on a claim, one per definition it can be judged on."""
+    reason = cannot_judge(claim.stated)
+    if reason:
+        # Nothing to compute: no figure in US dollars could settle it.
+        return [Verdict(claim, "cannot", detail=reason, definition=d.label) for d in definitions]
     verdicts = []
     for definition in definitions:
         try:
@@ -361,26 +879,56 @@ def _what_would(claim: Claim, definition: Definition) -> str:
     )
 
 
+# The flows each series is made of: a claim about one flow needs only that flow's figures.
+FLOWS = {
+    "exports": ("export",),
+    "imports": ("import",),
+    "balance": ("export", "import"),
+    "deficit": ("export", "import"),
+}
+_COLUMNS = {"export": "exports", "import": "imports"}
+
+
 def _series_value(series: str, exports: float, imports: float) -> float:
-    return {
-        "exports": exports,
-        "imports": imports,
-        "balance": exports - imports,
-        "deficit": imports - exports,
-    }[series]
+    if series == "exports":
+        return exports
+    if series == "imports":
+        return imports
+    return exports - imports if series == "balance" else imports - exports
 
 
-def _values(claim: Claim, data: Data, definition: Definition, year: int) -> tuple:
-    """Return (exports, imports, whole exports, whole imports, provenance) for one year."""
+@dataclass
+class _YearFigures:
+    """One year's figure of a series on one definition, with what it was computed from."""
+
+    value: float
+    flows: dict[str, float]  # "exports"/"imports" -> US dollars, the flows the series needs
+    provenance: tuple[str, str, str]
+    whole: float | None = None  # the same series for all goods (for a share)
+
+    def described(self, year: int) -> str:
+        parts = ", ".join(f"{name} {value / 1e6:,.1f}" for name, value in self.flows.items())
+        return f"{year} {parts} million USD"
+
+
+def _year_figures(
+    claim: Claim, data: Data, definition: Definition, year: int, series: str, whole: bool
+) -> _YearFigures:
+    """Return one year's ``series`` on a definition, from only the flows the series needs
+    (and the all-goods figure beside it when ``whole``)."""
     metrics = data.metrics
     frame = data.frame(definition.frame_name, claim.reporter, claim.partner)
+    need = FLOWS[series]
     if definition.grouping is None:
-        flows = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year])
-        row = flows.iloc[0]
+        row = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year], need=need)
+        row = row.iloc[0]
+        flows = {_COLUMNS[flow]: float(row[_COLUMNS[flow]]) for flow in need}
+        value = _series_value(series, flows.get("exports", 0.0), flows.get("imports", 0.0))
         provenance = (row["source"], row["basis"], row["vintage"])
-        return row["exports"], row["imports"], row["exports"], row["imports"], provenance
+        return _YearFigures(value, flows, provenance, value if whole else None)
+    flow = series if series in ("exports", "imports") else "balance"
     table, _ = metrics.sector_values(
-        frame, claim.reporter, claim.partner, year, "balance", None, definition.grouping
+        frame, claim.reporter, claim.partner, year, flow, None, definition.grouping
     )
     match = table[table["product"] == definition.group]
     if not len(match):
@@ -389,12 +937,20 @@ def _values(claim: Claim, data: Data, definition: Definition, year: int) -> tupl
         raise DataCoverageError(
             reasons[-1] if reasons else f"no trade in {definition.label} in {year}"
         )
-    exports, imports = float(match["exports"].sum()), float(match["imports"].sum())
-    # The whole is all goods of the same data, so a share never mixes sources.
-    whole = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year]).iloc[0]
-    row = table.iloc[0]
-    provenance = (row["source"], row["basis"], row["vintage"])
-    return exports, imports, whole["exports"], whole["imports"], provenance
+    if flow == "balance":
+        flows = {name: float(match[name].sum()) for name in ("exports", "imports")}
+    else:
+        flows = {series: float(match["value"].sum())}
+    value = _series_value(series, flows.get("exports", 0.0), flows.get("imports", 0.0))
+    first = table.iloc[0]
+    provenance = (first["source"], first["basis"], first["vintage"])
+    total = None
+    if whole:
+        # The whole is all goods of the same data, so a share never mixes sources.
+        row = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year], need=need)
+        row = row.iloc[0]
+        total = _series_value(series, row["exports"], row["imports"])
+    return _YearFigures(value, flows, provenance, total)
 
 
 def _evaluate_one(claim: Claim, data: Data, definition: Definition) -> Verdict:
@@ -403,25 +959,21 @@ def _evaluate_one(claim: Claim, data: Data, definition: Definition) -> Verdict:
         return _evaluate_month(claim, data, definition)
     inputs: list[str] = []
     if measure in SERIES:
-        exports, imports, _, _, provenance = _values(claim, data, definition, claim.year)
-        value = _series_value(measure, exports, imports)
-        inputs = [
-            f"{claim.year} exports {exports / 1e6:,.1f}, imports {imports / 1e6:,.1f} million USD"
-        ]
+        figures = _year_figures(claim, data, definition, claim.year, measure, whole=False)
+        value, provenance = figures.value, figures.provenance
+        inputs = [figures.described(claim.year)]
         formula = {
             "exports": "exports",
             "imports": "imports",
             "balance": "exports - imports",
             "deficit": "imports - exports",
         }[measure] + f" in {claim.year}"
-        if stated.kind == "money" and stated.value < 0 < value:
+        # A deficit written as a negative balance ("-$27.6 billion") is the same claim.
+        if measure == "deficit" and stated.value < 0 < value:
             value = -value
     elif measure == "share":
-        exports, imports, all_exports, all_imports, provenance = _values(
-            claim, data, definition, claim.year
-        )
-        part = _series_value(claim.of, exports, imports)
-        whole = _series_value(claim.of, all_exports, all_imports)
+        figures = _year_figures(claim, data, definition, claim.year, claim.of, whole=True)
+        part, whole, provenance = figures.value, figures.whole, figures.provenance
         value = part / whole * 100.0
         formula = f"{claim.of} of {definition.label} / {claim.of} of all goods x 100, {claim.year}"
         inputs = [
@@ -429,11 +981,9 @@ def _evaluate_one(claim: Claim, data: Data, definition: Definition) -> Verdict:
         ]
     else:
         first, last = claim.years
-        a = _values(claim, data, definition, first)
-        b = _values(claim, data, definition, last)
-        provenance = b[4]
-        then = _series_value(claim.of, a[0], a[1])
-        now = _series_value(claim.of, b[0], b[1])
+        then = _year_figures(claim, data, definition, first, claim.of, whole=False).value
+        after = _year_figures(claim, data, definition, last, claim.of, whole=False)
+        now, provenance = after.value, after.provenance
         inputs = [f"{claim.of} {first}: {then / 1e6:,.1f}; {last}: {now / 1e6:,.1f} million USD"]
         if measure == "pct_change":
             value = data.metrics.pct_change(then, now)

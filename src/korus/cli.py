@@ -803,7 +803,10 @@ def convert(output, to, inputs):
     ),
     help="One claim: what it measures.",
 )
-@click.option("--stated", help='One claim: the figure as published ("$27.6 billion", "2.7%").')
+@click.option(
+    "--stated",
+    help='One claim: the figure as published ("$27.6B", "a decline of 2.7%", "more than halved").',
+)
 @click.option("--year", type=int, help="One claim: its year.")
 @click.option("--years", "span", help="One claim: first and last year, 2011,2016.")
 @click.option("--month", help="One claim: its month, 2017-09.")
@@ -842,6 +845,11 @@ def check(
     be computed from the data, and why. A claim about a sector is judged on every
     definition korus ships (HS codes on UN Comtrade data, end-use codes on Census data).
 
+    A stated figure is read exactly or refused, never guessed: its scale (k, m, bn, tn...),
+    currency, percent or percentage points, ratio (2.1 times, doubled, halved) and qualifier
+    (more than, nearly, about...) in the direction it states. A figure in another currency
+    or unit than US dollars cannot be judged; a share needs a sector.
+
     \b
     Examples:
       korus check examples/korus-2017-article.toml
@@ -871,7 +879,7 @@ def check(
             if value is not None:
                 entry[key] = value
         if span:
-            entry["years"] = parse_years(span)[:: len(parse_years(span)) - 1 or 1][:2]
+            entry["years"] = span
         claim_list = [claims.claim_from(entry, code, "the claim")]
     verdicts = _judge_claims(claim_list, inputs)
     output.emit(reports.verdicts(verdicts, explain))

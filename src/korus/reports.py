@@ -579,9 +579,12 @@ def verdicts(items, explain: bool) -> Report:
             "stated": claim.stated.text,
             "korus": item.shown,
             "value": item.figure,
-            "value_unit": {"money": "USD", "percent": "percent", "ratio": "ratio"}[
-                claim.stated.kind
-            ],
+            "value_unit": {
+                "money": "USD",
+                "quantity": "USD",
+                "percent": "percent",
+                "ratio": "ratio",
+            }[claim.stated.kind],
             "verdict": item.verdict,
             "detail": item.detail,
             "source": item.source,
