@@ -897,6 +897,35 @@ def _series_value(series: str, exports: float, imports: float) -> float:
     return exports - imports if series == "balance" else imports - exports
 
 
+def _row_value(series: str, row) -> float:
+    """Return a series from a row of flows: the balance the source states where it states
+    one (the figure every other command shows), else computed from the flows."""
+    import math
+
+    stated = row.get("balance_stated") if hasattr(row, "get") else None
+    if series in ("balance", "deficit") and stated is not None and not math.isnan(stated):
+        return stated if series == "balance" else -stated
+    return _series_value(series, row.get("exports", 0.0), row.get("imports", 0.0))
+
+
+def _millions(value: float) -> str:
+    import math
+
+    return "n/a" if value is None or math.isnan(value) else f"{value / 1e6:,.1f}"
+
+
+def _present(values, what: str) -> float:
+    """Return the sum of figures that must all be there; a missing one is never a zero."""
+    import math
+
+    total = 0.0
+    for value in values:
+        if value is None or math.isnan(value):
+            raise DataCoverageError(f"the data has no figure for {what}")
+        total += float(value)
+    return total
+
+
 @dataclass
 class _YearFigures:
     """One year's figure of a series on one definition, with what it was computed from."""
@@ -923,7 +952,7 @@ def _year_figures(
         row = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year], need=need)
         row = row.iloc[0]
         flows = {_COLUMNS[flow]: float(row[_COLUMNS[flow]]) for flow in need}
-        value = _series_value(series, flows.get("exports", 0.0), flows.get("imports", 0.0))
+        value = _row_value(series, row)
         provenance = (row["source"], row["basis"], row["vintage"])
         return _YearFigures(value, flows, provenance, value if whole else None)
     flow = series if series in ("exports", "imports") else "balance"
@@ -938,9 +967,12 @@ def _year_figures(
             reasons[-1] if reasons else f"no trade in {definition.label} in {year}"
         )
     if flow == "balance":
-        flows = {name: float(match[name].sum()) for name in ("exports", "imports")}
+        flows = {
+            name: _present(match[name], f"{name} of {definition.label} in {year}")
+            for name in ("exports", "imports")
+        }
     else:
-        flows = {series: float(match["value"].sum())}
+        flows = {series: _present(match["value"], f"{series} of {definition.label} in {year}")}
     value = _series_value(series, flows.get("exports", 0.0), flows.get("imports", 0.0))
     first = table.iloc[0]
     provenance = (first["source"], first["basis"], first["vintage"])
@@ -948,8 +980,7 @@ def _year_figures(
     if whole:
         # The whole is all goods of the same data, so a share never mixes sources.
         row = metrics.bilateral_flows(frame, claim.reporter, claim.partner, [year], need=need)
-        row = row.iloc[0]
-        total = _series_value(series, row["exports"], row["imports"])
+        total = _row_value(series, row.iloc[0])
     return _YearFigures(value, flows, provenance, total)
 
 
@@ -1019,13 +1050,15 @@ def _evaluate_month(claim: Claim, data: Data, definition: Definition) -> Verdict
         )
     frame = data.frame(definition.frame_name, claim.reporter, claim.partner)
     if claim.measure in SERIES:
-        flows = metrics.monthly_flows(frame, claim.reporter, claim.partner, [(year, month)])
+        flows = metrics.monthly_flows(
+            frame, claim.reporter, claim.partner, [(year, month)], need=FLOWS[claim.measure]
+        )
         row = flows.iloc[0]
-        value = _series_value(claim.measure, row["exports"], row["imports"])
+        value = _row_value(claim.measure, row)
         formula = f"{claim.measure} in {year}-{month:02d}"
         inputs = [
-            f"{year}-{month:02d}: exports {row['exports'] / 1e6:,.1f}, "
-            f"imports {row['imports'] / 1e6:,.1f} million USD"
+            f"{year}-{month:02d}: exports {_millions(row['exports'])}, "
+            f"imports {_millions(row['imports'])} million USD"
         ]
     elif claim.measure in ("pct_change", "ratio"):
         table = metrics.month_on_year(
