@@ -333,8 +333,14 @@ def inspection(reading, sample_frame: pd.DataFrame) -> Report:
     rows: list[tuple[str, str, str]] = []
     for account in reading.accounting:
         file = account.file
+        layout = account.layout + (f" ({account.variant})" if account.variant else "")
+        rows += [(file, "layout", layout)]
+        if account.sheets_read or account.sheets_left:
+            rows.append((file, "sheets read", ", ".join(map(repr, account.sheets_read)) or "none"))
+            rows.append(
+                (file, "sheets left aside", ", ".join(map(repr, account.sheets_left)) or "none")
+            )
         rows += [
-            (file, "layout", account.layout),
             (file, "rows read", str(account.rows_read)),
             (file, "rows kept", str(account.rows_kept)),
             (file, "rows set aside", str(account.rows_set_aside)),

@@ -65,6 +65,11 @@ class Accounting:
     file: str
     layout: str
     rows_read: int = 0
+    # Which variant of the layout the file is, as korus recognised it ("website download:
+    # trailing delimiter, cp1252"), and the parts of a workbook read and left aside.
+    variant: str = ""
+    sheets_read: list[str] = field(default_factory=list)
+    sheets_left: list[str] = field(default_factory=list)
     rows_kept: int = 0
     set_aside: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

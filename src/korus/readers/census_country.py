@@ -21,6 +21,7 @@ from korus.readers.common import (
     code_text,
     excel_column,
     is_blank_row,
+    note_sheets,
     number,
     sheet_rows,
 )
@@ -138,7 +139,7 @@ def read(path: Path) -> Reading:
     frame["month"] = frame["month"].astype("Int8")
     accounting.line_word = f"sheet {sheet!r}, row"
     accounting.origin_label = "Census codes"
-    accounting.notes.append(f"read sheet {sheet!r}")
+    note_sheets(accounting, path, sheet)
     reading = trust.settle(Reading(frame, [accounting], tolerance=TOLERANCE_USD))
     frame = reading.frame.sort_values(["partner", "year", "month", "flow"], na_position="last")
     return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)

@@ -54,6 +54,7 @@ from korus.readers.common import (
     code_text,
     excel_column,
     is_blank_row,
+    note_sheets,
     number,
     read_csv,
 )
@@ -293,6 +294,8 @@ def read(path: Path) -> Reading:
     frame["basis"] = BASIS[flow]
     frame["vintage"] = vintage
     accounting.line_word = "line" if container == "the file" else f"{container}, row"
+    if container != "the file":
+        note_sheets(accounting, path, container.removeprefix("sheet ")[1:-1])
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))
     frame = reading.frame.sort_values(["partner", "product", "year"])

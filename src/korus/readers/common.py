@@ -139,6 +139,12 @@ def choose_sheet(path: Path, fits, what: str) -> tuple[str, list[list[object]]]:
     )
 
 
+def note_sheets(accounting, path: Path, chosen: str) -> None:
+    """Record in ``accounting`` the sheet read and the sheets left aside."""
+    accounting.sheets_read = [chosen]
+    accounting.sheets_left = [name for name in workbook(path) if name != chosen]
+
+
 def _sheet_list(sheets: dict, hidden: frozenset) -> str:
     return ", ".join(repr(name) + (" (hidden)" if name in hidden else "") for name in sheets)
 
