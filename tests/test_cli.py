@@ -168,9 +168,9 @@ def test_deficit_csv_prints_money_to_the_cent_as_in_the_readme(runner):
     result = invoke(runner, "deficit", "--years", "2011-2013", "--format", "csv")
     assert ok(result).stdout.splitlines()[:2] == [
         "year,reporter,partner,exports_usd_millions,imports_usd_millions,balance_usd_millions,"
-        "source,basis,vintage",
-        f'2011,USA,KOR,43461.636035,56661.359461,-13199.723426,"{CENSUS_SOURCE}","{CENSUS_BASIS}",'
-        "data through 2026-01",
+        "products,source,basis,vintage",
+        f"2011,USA,KOR,43461.636035,56661.359461,-13199.723426,all goods,"
+        f'"{CENSUS_SOURCE}","{CENSUS_BASIS}",data through 2026-01',
     ]
 
 
@@ -337,6 +337,7 @@ def test_growth_csv_has_value_change_and_percent_columns_with_provenance(runner)
         "change_usd_millions",
         "pct_change",
         "years_between",
+        "products",
         "source",
         "basis",
         "vintage",

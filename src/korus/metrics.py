@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from korus.errors import DataCoverageError, MixedSourcesError
-from korus.schema import TOTAL
+from korus.schema import ALL_GOODS, TOTAL
 
 FLOW_COLUMNS = {"export": "exports", "import": "imports"}
 
@@ -279,12 +279,59 @@ def _stated_balances(frame, reporter, partner, years, source) -> pd.Series | Non
     return annual.groupby("year")["value_usd"].sum()
 
 
+_LEVELS = {2: "chapters", 4: "headings", 6: "subheadings"}
+
+
+def coverage(rows: pd.DataFrame) -> str:
+    """Return what the figures of ``rows`` cover: "all goods" (the source's total rows), or
+    the products they add up ("HS 330499", "97 HS chapters (01-99)")."""
+    products = sorted(pd.unique(rows["product"]))
+    if products == [TOTAL]:
+        return ALL_GOODS
+    codes = [code for code in products if code != TOTAL]
+    family = sorted({_family(name) for name in pd.unique(rows["classification"]) if name != "none"})
+    label = "/".join(family) or "products"
+    if TOTAL in products:
+        return f"{ALL_GOODS} in some periods, {label} products in others"
+    if len(codes) <= 4:
+        return f"{label} {', '.join(codes)}"
+    widths = {len(code) for code in codes}
+    level = _LEVELS.get(widths.pop(), "codes") if len(widths) == 1 else "codes"
+    return f"{len(codes)} {label} {level} ({codes[0]}-{codes[-1]})"
+
+
+def _family(classification: str) -> str:
+    if classification.startswith("HTS"):
+        return "HTS"
+    if classification.startswith("HS"):
+        return "HS"
+    return classification
+
+
+def _basis_of(text: str, covered: str) -> str:
+    """Return a flow's basis as shown for figures covering ``covered``: the Census's "total
+    exports" (domestic and foreign goods) says "total" only of all goods."""
+    if covered == ALL_GOODS:
+        return text
+    return text.replace("total exports", "exports (domestic and foreign goods)")
+
+
 def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Return ``out`` with the source, both flows' bases and the vintages of ``rows``."""
+    """Return ``out`` with what its figures cover (``products``), the source, both flows'
+    bases and the vintages of ``rows``."""
+    covered = coverage(rows)
+    if "year" in out.columns and "month" not in out.columns and rows["year"].nunique() > 1:
+        # Each year's own coverage: a source may give totals for some years only.
+        by_year = {int(y): coverage(part) for y, part in rows.groupby("year", observed=True)}
+        out["products"] = out["year"].map(by_year).fillna(covered)
+    else:
+        out["products"] = covered
     basis = rows[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = "; ".join(
-        f"{label}: {basis[flow]}" for flow, label in FLOW_COLUMNS.items() if flow in basis
+        f"{label}: {_basis_of(basis[flow], covered)}"
+        for flow, label in FLOW_COLUMNS.items()
+        if flow in basis
     )
     out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
     return out
@@ -318,7 +365,7 @@ def year_on_year(flows: pd.DataFrame, measure: str) -> pd.DataFrame:
     ]
     out["pct_change"] = out["pct_change"].astype("float64")
     out["years_between"] = out["year"].diff().astype("Int64")
-    for column in ("source", "basis", "vintage"):
+    for column in ("products", "source", "basis", "vintage"):
         out[column] = flows[column]
     return out
 
@@ -531,8 +578,10 @@ def mirror_flows(
                     "partner_value": theirs,
                     "gap": gap,
                     "gap_pct": gap / abs(theirs) * 100.0 if theirs else float("nan"),
+                    "reporter_products": a["products"],
                     "reporter_source": a["source"],
                     "reporter_basis": a["basis"],
+                    "partner_products": b["products"],
                     "partner_source": b["source"],
                     "partner_basis": b["basis"],
                 }
@@ -564,6 +613,12 @@ def partner_ranking(
     years = _product_rows(years)
     grouped = years["partner"].map(lambda code: bool(is_group(code)))
     if not include_groups:
+        if grouped.all():
+            held = ", ".join(sorted(years["partner"].unique()))
+            raise DataCoverageError(
+                f"the data holds no country among {reporter}'s partners in {year}, only groups "
+                f"({held}): there is no country to rank; --groups lists the groups"
+            )
         years = years[~grouped]
     _one_source(years, f"{reporter} partner figures")
     # A partner-flow the data has no figure for is missing (NaN, shown n/a), never 0: its
@@ -601,8 +656,14 @@ def partner_ranking(
     out.insert(1, "year", year)
     out.insert(2, "reporter", reporter)
     bases = years[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
+    covered = coverage(years)
+    out["products"] = covered
     out["source"] = years["source"].iloc[0]
-    out["basis"] = f"exports: {bases.get('export', '?')}; imports: {bases.get('import', '?')}"
+    out["basis"] = "; ".join(
+        f"{label}: {_basis_of(bases[flow], covered)}"
+        for flow, label in FLOW_COLUMNS.items()
+        if flow in bases
+    )
     out["vintage"] = ", ".join(sorted(years["vintage"].unique()))
     return out
 
@@ -715,6 +776,7 @@ def year_to_date(frame: pd.DataFrame, reporter: str, partner: str, months) -> pd
                 "imports": flows["imports"].sum(),
                 # The months' balances added up: the source's own where it states them.
                 "balance": flows["balance"].sum(),
+                "products": flows["products"].iloc[0],
                 "source": flows["source"].iloc[0],
                 "basis": flows["basis"].iloc[0],
                 "vintage": flows["vintage"].iloc[0],
@@ -747,7 +809,7 @@ def month_on_year(
         [pct_change(a, b) for a, b in zip(out["value_year_earlier"], out["value"], strict=True)],
         dtype="float64",
     )
-    for column in ("source", "basis", "vintage"):
+    for column in ("products", "source", "basis", "vintage"):
         out[column] = now[column]
     return out
 
@@ -770,6 +832,6 @@ def rolling_sums(
     out["imports"] = sums["imports"].to_numpy()
     # The months' balances added up: the source's own where it states them.
     out["balance"] = sums["balance"].to_numpy()
-    for column in ("source", "basis", "vintage"):
+    for column in ("products", "source", "basis", "vintage"):
         out[column] = flows[column].iloc[0]
     return out.reset_index(drop=True)

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from korus.schema import ALL_GOODS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -24,7 +26,7 @@ UNITS = {
     "billions": (1e9, "billions of US dollars", "usd_billions"),
 }
 FORMATS = ("auto", "table", "csv", "tsv", "json", "markdown")
-PROVENANCE = ("source", "basis", "vintage")
+PROVENANCE = ("products", "source", "basis", "vintage")
 # A text cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -181,6 +183,8 @@ def caption_lines(report: Report, unit: str) -> list[str]:
     for column in PROVENANCE:
         if column in report.frame.columns:
             values = sorted({str(v) for v in report.frame[column].dropna().unique() if str(v)})
+            if column == "products" and values == [ALL_GOODS]:
+                continue  # the title says "goods": all of them
             if values:
                 text = "; ".join(values)
                 lines.append(f"{column.capitalize()}: {text}{'' if text.endswith('.') else '.'}")

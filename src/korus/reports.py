@@ -24,6 +24,21 @@ STATED_BALANCE_NOTE = (
 )
 
 
+def _goods(frame: pd.DataFrame) -> str:
+    """Return what a table's figures cover, for a title: "goods" (all goods) or the
+    products ("HS 330499")."""
+    covered = sorted(set(frame["products"])) if "products" in frame.columns else []
+    if not covered or covered == [metrics.ALL_GOODS]:
+        return "goods"
+    return "; ".join(covered)
+
+
+def _of(frame: pd.DataFrame) -> str:
+    """Return " (of HS 330499)" for a title whose figures are not of all goods, else ""."""
+    goods = _goods(frame)
+    return "" if goods == "goods" else f" ({goods})"
+
+
 def _name(code: str) -> str:
     return countries.lookup(code).name
 
@@ -41,7 +56,10 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     years = frame["year"].tolist()
     report = Report(
-        title=f"{_name(reporter)} trade in goods with {_name(partner)}, {_years_label(years)}",
+        title=(
+            f"{_name(reporter)} trade in {_goods(frame)} with {_name(partner)}, "
+            f"{_years_label(years)}"
+        ),
         frame=frame,
         money=["exports", "imports", "balance"],
         table_hidden=["reporter", "partner"],
@@ -105,7 +123,7 @@ def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
     years = frame["year"].tolist()
     report = Report(
         title=(
-            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: "
+            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}{_of(frame)}: "
             f"change on the year before, {_years_label(years)}"
         ),
         frame=frame,
@@ -290,7 +308,14 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         frame=table,
         money=["reporter_value", "partner_value", "gap"],
         percent=["gap_pct"],
-        table_hidden=["reporter_source", "reporter_basis", "partner_source", "partner_basis"],
+        table_hidden=[
+            "reporter_products",
+            "reporter_source",
+            "reporter_basis",
+            "partner_products",
+            "partner_source",
+            "partner_basis",
+        ],
         labels={
             "year": "Year",
             "measure": "Trade",
@@ -303,7 +328,9 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
     for side, code in (("reporter", reporter), ("partner", partner)):
         sources = "; ".join(sorted(set(table[f"{side}_source"])))
         bases = "; ".join(sorted(set(table[f"{side}_basis"])))
-        report.notes.append(f"As {code} reports: {sources} ({bases}).")
+        covered = sorted(set(table[f"{side}_products"]))
+        what = "" if covered == [metrics.ALL_GOODS] else f", {'; '.join(covered)}"
+        report.notes.append(f"As {code} reports: {sources} ({bases}{what}).")
     report.notes.append(
         f"{reporter} to {partner}: {reporter}'s exports beside {partner}'s imports from "
         f"{reporter}; {partner} to {reporter}: {reporter}'s imports beside {partner}'s "
@@ -410,10 +437,12 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
         "imports": "by imports",
         "total": "by total trade (exports plus imports)",
     }[by]
+    if _of(table) and by == "total":
+        order = "by exports plus imports"  # "total" is said of all goods only
     report = Report(
         title=(
-            f"Partners of {'the ' if reporter == 'USA' else ''}{_name(reporter)} {order}, {year}"
-            + (f", top {len(frame)} of {count}" if top and top < count else "")
+            f"Partners of {'the ' if reporter == 'USA' else ''}{_name(reporter)}{_of(table)} "
+            f"{order}, {year}" + (f", top {len(frame)} of {count}" if top and top < count else "")
         ),
         frame=frame,
         money=["exports", "imports", "balance", "total"],
@@ -481,7 +510,7 @@ def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None =
     what = f"sums of the {window} months ending each month" if window else "by month"
     report = Report(
         title=(
-            f"{_name(reporter)} trade in goods with {_name(partner)}, {what}, "
+            f"{_name(reporter)} trade in {_goods(frame)} with {_name(partner)}, {what}, "
             f"{_months_label(months)}"
         ),
         frame=frame,
@@ -502,7 +531,7 @@ def year_to_date(table: pd.DataFrame, unit: str) -> Report:
     reporter, partner = table["reporter"].iloc[0], table["partner"].iloc[0]
     report = Report(
         title=(
-            f"{_name(reporter)} trade in goods with {_name(partner)}: "
+            f"{_name(reporter)} trade in {_goods(table)} with {_name(partner)}: "
             f"{table['period'].iloc[1]} against {table['period'].iloc[0]}"
         ),
         frame=table,
@@ -541,8 +570,8 @@ def month_on_year(table: pd.DataFrame, months, unit: str) -> Report:
     measure = table["measure"].iloc[0]
     report = Report(
         title=(
-            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}: each month against "
-            f"the same month a year earlier, {_months_label(months)}"
+            f"{_name(reporter)} {_FLOW_WORDS[measure]} {_name(partner)}{_of(table)}: each month "
+            f"against the same month a year earlier, {_months_label(months)}"
         ),
         frame=table,
         money=["value", "value_year_earlier", "change"],

@@ -54,6 +54,8 @@ COLUMNS: dict[str, str] = {
 FLOWS = ("export", "import", "re-export", "re-import", "balance")
 LARGEST_VALUE = 1e16
 TOTAL = "TOTAL"
+# What figures from the source's total rows cover (the ``products`` column of results).
+ALL_GOODS = "all goods"
 KEY = ["year", "month", "reporter", "partner", "flow", "product"]
 TEXT_COLUMNS = [name for name, dtype in COLUMNS.items() if dtype == "str"]
 

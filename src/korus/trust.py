@@ -20,7 +20,12 @@ holds for every layout, the shipped data, the cache and standard input alike:
    rounding (``Reading.tolerance``), or the data contradicts itself: an error naming the
    lines. Otherwise ``--years`` and ``--months`` would answer the same question twice,
    differently.
-5. **Stacked files.** A figure two files both give is an error (the files overlap), or,
+5. **Known magnitudes.** A reporter's flow of a year, added up over its partners (the
+   countries, not groups), is never more than world trade that year
+   (``WORLD_TRADE_BOUND_USD``): thousands or millions read as dollars are refused, naming
+   the line of the largest figure. Where korus knows the reporter's own world total (the
+   shipped US and Korean figures), a sum far above it is said on stderr.
+6. **Stacked files.** A figure two files both give is an error (the files overlap), or,
    given exactly the same, dropped with ``--dedupe`` and counted.
 
 The columns ``line`` (where in the file a row came from, for messages) and ``origin`` (the
@@ -44,6 +49,25 @@ if TYPE_CHECKING:
 # above 5 * 10^13 is a unit slip (thousands read as dollars...) or a broken cell.
 VALUE_LIMIT_USD = 5e13
 FLOWS_NEVER_NEGATIVE = ("export", "import", "re-export", "re-import")
+# Upper bounds on world merchandise trade by year, in US dollars: the WTO's world
+# merchandise exports (World Trade Statistical Review; current dollars), raised by a tenth
+# and rounded up to the next half trillion, so that imports valued CIF and later revisions
+# stay below them. A reporter's trade with its partners, added up, cannot exceed them.
+WORLD_TRADE_BOUND_USD = {
+    year: bound * 1e12
+    for year, bound in {
+        1985: 2.5, 1986: 2.5, 1987: 3.0, 1988: 3.5, 1989: 3.5, 1990: 4.0, 1991: 4.0,
+        1992: 4.5, 1993: 4.5, 1994: 5.0, 1995: 6.0, 1996: 6.0, 1997: 6.5, 1998: 6.5,
+        1999: 6.5, 2000: 7.5, 2001: 7.0, 2002: 7.5, 2003: 8.5, 2004: 10.5, 2005: 12.0,
+        2006: 14.0, 2007: 16.0, 2008: 18.0, 2009: 14.0, 2010: 17.0, 2011: 20.5, 2012: 20.5,
+        2013: 21.0, 2014: 21.0, 2015: 18.5, 2016: 18.0, 2017: 19.5, 2018: 21.5, 2019: 21.0,
+        2020: 19.5, 2021: 24.5, 2022: 27.5, 2023: 26.5, 2024: 27.0,
+    }.items()
+}  # fmt: skip
+EARLY_BOUND_USD = 2.5e12  # before 1985 world trade never reached two trillion dollars
+LATE_BOUND_USD = 35e12  # after the last year known: a generous ceiling
+# A sum over partners this many times the reporter's own known world total is said.
+OUT_OF_SCALE = 1.5
 # Extra columns a reader may give beside the canonical ones; dropped once checked.
 LINE, ORIGIN = "line", "origin"
 
@@ -75,6 +99,7 @@ def settle(reading: Reading) -> Reading:
         if not reading.unique:
             frame = _one_row_per_figure(frame, account)
         check_years_against_months(frame, [account], reading.tolerance)
+        check_magnitudes(frame, account)
     return Reading(
         canonical(frame.drop(columns=[c for c in (LINE, ORIGIN) if c in frame.columns])),
         reading.accounting,
@@ -309,6 +334,98 @@ def check_years_against_months(
 
 
 # ------------------------------------------------------------------------- rule 5
+
+
+def world_bound(year: int) -> float:
+    """Return the most a country's trade of one flow can be in ``year``, in US dollars."""
+    if year in WORLD_TRADE_BOUND_USD:
+        return WORLD_TRADE_BOUND_USD[year]
+    return EARLY_BOUND_USD if year < min(WORLD_TRADE_BOUND_USD) else LATE_BOUND_USD
+
+
+def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
+    """Raise DataFileError where a reporter's flow of a year, added up over its countries,
+    is more than world trade that year; note on stderr a sum far above the reporter's own
+    known world total."""
+    import numpy as np
+
+    from korus import countries
+
+    flows = frame[frame["flow"].isin(["export", "import"])]
+    if flows.empty:
+        return
+    partners = _unique(flows["partner"])
+    country = {code: not countries.is_group(code) for code in partners}
+    flows = flows[flows["partner"].map(country).to_numpy(dtype=bool)]
+    if flows.empty:
+        return
+    # One level of products per series (the totals, else the coarsest level), as the
+    # metrics add them; months added up to their year.
+    width = flows["product"].str.len().where(flows["product"] != "TOTAL", 0)
+    series = ["reporter", "year", "flow"]
+    finest = width.groupby([flows[c] for c in series]).transform("min")
+    used = flows[(width == finest).to_numpy()]
+    annual = used["month"].isna()
+    used = used[annual] if annual.any() else used
+    sums = used.groupby(series, observed=True)["value_usd"].sum()
+    bounds = np.array([world_bound(int(year)) for _, year, _ in sums.index])
+    over = sums.to_numpy() > bounds
+    if over.any():
+        reporter, year, flow = sums.index[int(np.argmax(over))]
+        rows = used[
+            (used["reporter"] == reporter) & (used["year"] == year) & (used["flow"] == flow)
+        ]
+        largest = rows.loc[rows["value_usd"].idxmax()]
+        where = _where(account, largest)
+        raise DataFileError(
+            f"{where}: {reporter} {flow}s in {int(year)} add up to "
+            f"{_number(sums[(reporter, year, flow)])} US dollars over its partners, more than "
+            f"world trade that year (at most {_number(world_bound(int(year)))}): a wrong unit "
+            "(thousands or millions read as dollars?); korus refuses figures no country can "
+            "have"
+        )
+    for (reporter, year, flow), total in sums.items():
+        known = _known_world_total(reporter, int(year), flow)
+        if known and total > OUT_OF_SCALE * known:
+            account.warnings.append(
+                f"{reporter} {flow}s in {int(year)} add up to {_number(total)} US dollars over "
+                f"its partners, {total / known:,.1f} times {reporter}'s own world total for "
+                f"that year ({_number(known)}, as korus ships it): a unit slip?"
+            )
+
+
+def _unique(values) -> list:
+    import pandas as pd
+
+    return list(pd.unique(values))
+
+
+def _known_world_total(reporter: str, year: int, flow: str) -> float | None:
+    """Return a reporter's own world total of a flow for a year, where korus ships it (the
+    US from the Census, Korea from KOSIS), else None."""
+    totals = _shipped_world_totals()
+    return totals.get((reporter, year, flow))
+
+
+_WORLD_TOTALS: dict | None = None
+
+
+def _shipped_world_totals() -> dict:
+    global _WORLD_TOTALS
+    if _WORLD_TOTALS is None:
+        from korus import dataset
+
+        found: dict = {}
+        for name, reporter in (("census", "USA"), ("kosis", "KOR")):
+            try:
+                frame = dataset.load_shipped(name, reporter=reporter, partner="WLD").frame
+            except Exception:  # a missing shipped file: nothing known, nothing said
+                continue
+            annual = frame[frame["month"].isna() & (frame["product"] == "TOTAL")]
+            for row in annual.itertuples(index=False):
+                found[(reporter, int(row.year), row.flow)] = float(row.value_usd)
+        _WORLD_TOTALS = found
+    return _WORLD_TOTALS
 
 
 def _owners(readings: list[Reading]):
