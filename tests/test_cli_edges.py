@@ -399,25 +399,11 @@ def balance_page(tmp_path: Path) -> Path:
     """A Census balance page whose own balances differ from its rounded exports less its
     rounded imports in the last digit (as the real pages do)."""
     lines = ["Month;Exports;Imports;Balance"]
-    for month, name in enumerate(
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-        start=1,
-    ):
-        # exports - imports = -2,000.1, the page says -2,000.0 (from unrounded figures)
-        lines.append(f"{name} 2016;1,000.0;3,000.1;-2,000.0")
+    names = "January February March April May June July August September October November"
+    for year in (2015, 2016):
+        for name in [*names.split(), "December"]:
+            # exports - imports = -2,000.1, the page says -2,000.0 (from unrounded figures)
+            lines.append(f"{name} {year};1,000.0;3,000.1;-2,000.0")
     path = tmp_path / "c5800.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
