@@ -635,7 +635,7 @@ def entries() -> list[Entry]:
             continue
         if not owned(path):
             continue  # a file korus did not write: not an entry
-        size = sum(_size(part) for part in [path, *_parts(path)])
+        size = sum(_size(part) for part in [path, *_parts(path)] if owned(part))
         unreadable = Entry(path, size, None, None, None, None, False)
         sealed = _read_sealed(path)
         key = sealed[0] if sealed is not None else {}
