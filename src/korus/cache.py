@@ -18,8 +18,10 @@ functions any store of korus can use:
 
 - ``fingerprint(path)``: what tells one writing of a file from any other: its real path,
   device and inode, size, modification and status-change times (nanoseconds), and a hash
-  of its first and last MiB and of 16 blocks of 64 KiB spread evenly between (the whole
-  file when it is smaller). A file edited in place with its modification time put back
+  of its first and last 256 KiB and of 16 blocks of 16 KiB spread evenly between (the
+  whole file when it is smaller: under a millisecond for a year of BACI, 343 MiB, once
+  its pages are in memory; 8 ms when they are not). A file edited in place with its
+  modification time put back
   (``touch -r``) has a new status-change time; a file replaced by another (``mv``) has
   another inode; both, and an edit the sampled blocks hold, have another hash. An
   entry's key is the source's fingerprint and that of every companion file that shapes
@@ -112,10 +114,12 @@ UNBUILDABLE = ".unbuildable"
 UNBUILDABLE_MARK = b'{"korus": "unbuildable"'
 # What korus 1 wrote in its .unbuildable files (a bare key): removed by ``clear`` too.
 OLD_UNBUILDABLE_MARK = b'{"format": 1, "schema": '
-# The content fingerprint: a file's first and last MiB and 16 blocks of 64 KiB between.
-SAMPLE_EDGE = 1 << 20
+# The content fingerprint: a file's first and last 256 KiB and 16 blocks of 16 KiB between
+# (a larger sample costs more than it finds: the inode and the status-change time tell an
+# edit; the sample is for file systems whose times do not, Windows' creation time).
+SAMPLE_EDGE = 256 << 10
 SAMPLE_BLOCKS = 16
-SAMPLE_BLOCK = 64 << 10
+SAMPLE_BLOCK = 16 << 10
 FOOTER_LIMIT = 64 << 20  # a Parquet footer longer than this is not korus's
 
 _enabled: bool | None = None

@@ -896,7 +896,6 @@ def cache_build(files, quiet):
             if state == "not cached":
                 state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
         except CacheWriteError as exc:  # the folder's: every other file would fail the same
-            failed = exc
             if not quiet:
                 click.echo(f"Error: {exc}", err=True)
             sys.exit(1)

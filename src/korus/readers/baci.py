@@ -74,7 +74,9 @@ of each part; ``k`` is kept as an integer (printed with 6 digits) with a lost-ze
 row has, the file's country codes and their mapping (reused while the country file is
 unchanged) go to the metadata. A later read of the file, of either kind, reads the cache
 instead of the CSV: the same frame, the same accounting and notes, the same errors with
-the lines of the CSV. A file whose product codes are not all HS6 is not cached (a full
+the lines of the CSV. The entry's key holds the fingerprints of the file and of the code
+lists beside it (``cache_companions``): an edited or newly added code list has the file
+read again. A file whose product codes are not all HS6 is not cached (a full
 read must find the error each time).
 
 A folder's years kept together (``build_group``, ``read_many``): once each year of a
