@@ -19,9 +19,8 @@ functions any store of korus can use:
 - ``fingerprint(path)``: what tells one writing of a file from any other: its real path,
   device and inode, size, modification and status-change times (nanoseconds), and a hash
   of its first and last 256 KiB and of 16 blocks of 16 KiB spread evenly between (the
-  whole file when it is smaller: under a millisecond for a year of BACI, 343 MiB, once
-  its pages are in memory; 8 ms when they are not). A file edited in place with its
-  modification time put back
+  whole file when it is smaller): under a millisecond for a year of BACI (343 MiB) in
+  memory, 8 ms from disk. A file edited in place with its modification time put back
   (``touch -r``) has a new status-change time; a file replaced by another (``mv``) has
   another inode; both, and an edit the sampled blocks hold, have another hash. An
   entry's key is the source's fingerprint and that of every companion file that shapes
@@ -73,6 +72,7 @@ line's ``--no-cache``): then no cache file is read or written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -411,7 +411,7 @@ class _Sink:
         try:
             os.fsync(self.handle)
         except OSError as exc:
-            if exc.errno not in (22, 95):  # EINVAL, EOPNOTSUPP: a file system without sync
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # a file system without sync
                 self.failure = self.failure or exc
         finally:
             os.close(self.handle)
