@@ -16,7 +16,6 @@ from korus.cli import cli
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
-
 def _cases() -> dict:
     """Return every case of the corpus: cases.toml and the cases-*.toml files beside it
     (one per theme), each name given once."""
