@@ -280,7 +280,7 @@ def input_options(*, files_argument: bool = False):
 
                 cache.set_enabled(False)
             paths = kwargs.pop("files", None) if files_argument else kwargs.pop("data")
-            kwargs["inputs"] = Inputs(
+            kwargs["inputs"] = inputs = Inputs(
                 tuple(paths or ()),
                 kwargs.pop("input_format"),
                 kwargs.pop("encoding"),
@@ -289,7 +289,14 @@ def input_options(*, files_argument: bool = False):
                 kwargs.pop("verbose"),
                 kwargs.pop("sheet"),
             )
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            finally:
+                if inputs.verbose:  # a cache written while the answer was computed
+                    from korus import cache
+
+                    for failure in cache.wait():
+                        click.echo(f"  note: korus's cache was not written: {failure}", err=True)
 
         options = [
             click.option(
@@ -911,7 +918,8 @@ def cache():
     The first question on a large file has its columns written as Parquet in the user's
     cache folder (KORUS_CACHE_DIR, else the platform's: ~/.cache/korus on Linux), by a
     background `korus cache build` started after the answer; the entry is keyed on the
-    file's path, size, modification time and korus's schema, and later questions read it.
+    file's fingerprint (path, inode, size, times and a hash of sampled blocks), that of
+    its code lists and korus's schema, and later questions read it.
 
     \b
     Examples:
@@ -947,6 +955,7 @@ def cache_build(files, quiet):
     """
     from korus import cache as store
     from korus import readers
+    from korus.errors import CacheWriteError
 
     failed = None
     together: dict[tuple, dict] = {}  # (folder, reader) -> its files cached here, once each
@@ -967,9 +976,14 @@ def cache_build(files, quiet):
                     f"{path}: the {module.LAYOUT} layout is read without a cache (only large "
                     "BACI files are cached)"
                 )
-            state = store.build_entry(path, module.LAYOUT, build)
+            companions = getattr(module, "cache_companions", None)
+            state = store.build_entry(path, module.LAYOUT, build, companions)
             if state == "not cached":
                 state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
+        except CacheWriteError as exc:  # the folder's: every other file would fail the same
+            if not quiet:
+                click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
         except Exception as exc:  # each file on its own: the next is still cached
             failed = exc
             if not quiet:
@@ -985,13 +999,19 @@ def cache_build(files, quiet):
         if len(members) < 2:
             continue
         try:
-            state = store.build_group_entry(members, module.LAYOUT, module.build_group)
+            state = store.build_group_entry(
+                members, module.LAYOUT, module.build_group, module.cache_companions
+            )
+        except CacheWriteError as exc:
+            if not quiet:
+                click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
         except Exception as exc:
             failed, state = exc, f"not cached: {exc}"
         if state == "not cached":
             state += " (each must be one year, in BACI's order, and no two of one year)"
         elif state == "not cached for now":
-            state += " (a file's own entry is missing, or writing failed: run this again)"
+            state += " (a file's own entry is missing or damaged: run this again)"
         if not quiet:
             click.echo(f"{folder}: {len(members)} files together: {state}", err=True)
     if failed is not None:
@@ -1000,11 +1020,13 @@ def cache_build(files, quiet):
 
 @cache.command("clear")
 def cache_clear():
-    """Remove every cache entry."""
+    """Remove every cache entry (only files korus wrote: anything else is left alone)."""
     from korus import cache as store
 
-    removed = store.clear()
+    removed, left = store.clear()
     click.echo(f"removed {removed} files from {store.cache_dir()}", err=True)
+    if left:
+        click.echo(f"left alone (not written by korus): {', '.join(left)}", err=True)
 
 
 def _reader_went_away(signum, frame) -> None:

@@ -24,3 +24,7 @@ class DataCoverageError(KorusError):
 
 class MixedSourcesError(KorusError):
     """Figures from different sources or valuation bases would be combined."""
+
+
+class CacheWriteError(KorusError):
+    """korus's cache folder cannot be written: read-only, full, or a file in the way."""

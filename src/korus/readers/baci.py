@@ -74,7 +74,9 @@ of each part; ``k`` is kept as an integer (printed with 6 digits) with a lost-ze
 row has, the file's country codes and their mapping (reused while the country file is
 unchanged) go to the metadata. A later read of the file, of either kind, reads the cache
 instead of the CSV: the same frame, the same accounting and notes, the same errors with
-the lines of the CSV. A file whose product codes are not all HS6 is not cached (a full
+the lines of the CSV. The entry's key holds the fingerprints of the file and of the code
+lists beside it (``cache_companions``): an edited or newly added code list has the file
+read again. A file whose product codes are not all HS6 is not cached (a full
 read must find the error each time).
 
 A folder's years kept together (``build_group``, ``read_many``): once each year of a
@@ -229,7 +231,7 @@ def read_many(
         together = _read_together(paths, pair, side)
         if together is not None:
             return together
-    if len(paths) > 1 and all(cache.known(Path(path), LAYOUT) for path in paths):
+    if len(paths) > 1 and all(cache.known(Path(path), LAYOUT, cache_companions) for path in paths):
         # Every file cached: read in threads (Arrow reads and decodes without the GIL).
         from concurrent.futures import ThreadPoolExecutor
 
@@ -242,7 +244,9 @@ def read_many(
         # No year in two files: no flow can be given twice; one frame, every file's account.
         reading = _readings(parts, whole=True, side=side)[0]
         if pair is not None and cache.deferred():  # the command line: keep them together
-            note = cache.request_group([Path(path) for path in paths], LAYOUT, build_group)
+            note = cache.request_group(
+                [Path(path) for path in paths], LAYOUT, build_group, cache_companions
+            )
             if note:
                 reading.accounting[0].notes.append(note)
         return [reading]
@@ -261,7 +265,7 @@ def _read(path: Path, pair, country_codes, product_codes) -> _Flows:
     cache's files are closed once read (a folder of years never holds them all open)."""
     from korus import cache
 
-    hit = cache.find(path, LAYOUT)
+    hit = cache.find(path, LAYOUT, cache_companions)
     if hit is not None:
         try:
             return _read_from(path, pair, country_codes, product_codes, hit)
@@ -305,7 +309,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
     key = None
     if hit is None:
         _import_pandas_meanwhile()
-        key = cache.source_key(path, LAYOUT)  # the file as it is before it is read
+        key = cache.source_key(path, LAYOUT, cache_companions)  # before it is read
         source = None
         # A pair's rows only, streamed: unless the cache is to be written here and now from
         # the parsed columns (a program using korus; the command line has it written after
@@ -348,13 +352,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
             f"read from korus's cache of {hit.what} ({hit.path}; `korus cache clear` removes it)"
         )
     elif key is not None and cache.wanted(path):
-        if isinstance(source, _Streamed):  # its rows are gone: the cache reads the file again
-            cached = cache.request(path, LAYOUT, build_cache) or (
-                "korus could not cache this file before (`korus cache build` says why)"
-            )
-        else:
-            source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
-            cached = "writing korus's cache of the file for the next read"
+        cached = _cache_later(path, source, key, known)
     del source
 
     korus_codes, lookup = _lookup(tuple(mapping.items()))
@@ -424,6 +422,28 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
     return _Flows(
         accounting, year, exporter, importer, product, value, korus_codes, classification, vintage
     )
+
+
+def _cache_later(path: Path, source, key: dict, known: dict) -> str | None:
+    """Have korus's cache of a file read from its source written (asked for, or written
+    from what was parsed); return the note that says so, or why not."""
+    from korus import cache
+    from korus.errors import CacheWriteError
+
+    blocked = cache.unwritable()
+    if blocked:
+        return f"korus's cache of the file is not written: {blocked}"
+    if isinstance(source, _Streamed):  # its rows are gone: the cache reads the file again
+        return cache.request(path, LAYOUT, build_cache, cache_companions) or (
+            "korus could not cache this file before (`korus cache build` says why)"
+        )
+    try:
+        source.write_cache(path, key, {"countries": known}, background=BACKGROUND_CACHE)
+    except CacheWriteError as exc:
+        return f"korus's cache of the file is not written: {exc}"
+    except Exception:  # a cache is a convenience: the read itself has checked the file
+        return None
+    return "writing korus's cache of the file for the next read"
 
 
 def _import_pandas_meanwhile() -> None:
@@ -910,7 +930,7 @@ def build_cache(path: Path) -> bool:
 
     path = Path(path)
     name = str(path)
-    key = cache.source_key(path, LAYOUT)
+    key = cache.source_key(path, LAYOUT, cache_companions)  # before it is read
     streamed = _build_streamed(path, name, key)
     if streamed is not None:
         return streamed
@@ -949,6 +969,7 @@ def _build_streamed(path: Path, name: str, key: dict | None) -> bool | None:
     import pyarrow as pa
 
     from korus import cache
+    from korus.errors import CacheWriteError
 
     split = _split(path, name)
     if split is None or key is None:
@@ -1034,9 +1055,14 @@ def _build_streamed(path: Path, name: str, key: dict | None) -> bool | None:
         return out
 
     build = lambda: (schema, [pieces(number) for number in range(parts)], info)  # noqa: E731
-    written = cache.write(
-        path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size
-    )
+    try:
+        written = cache.write(
+            path, LAYOUT, build, key=key, index="ij", **CACHE_OPTIONS, row_group_size=size
+        )
+    except CacheWriteError:
+        raise
+    except Exception:  # the whole reading decides, and names the line of an error
+        written = None
     if written is not None:
         return True
     if any(isinstance(failure, _NotHS6) for failure in failures):
@@ -1448,7 +1474,7 @@ def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] |
 
     from korus import cache
 
-    hit = cache.find_group(paths, LAYOUT)
+    hit = cache.find_group(paths, LAYOUT, cache_companions)
     if hit is None:
         return None
     try:
@@ -1540,14 +1566,15 @@ def build_group(paths: list[Path]) -> bool | None:
     import pyarrow as pa
 
     from korus import cache
+    from korus.errors import CacheWriteError
 
-    key = cache.group_key(paths, LAYOUT)  # the files as they are before they are read
+    key = cache.group_key(paths, LAYOUT, cache_companions)  # before they are read
     if key is None:
         return False
     hits = []
     try:
-        for real, _, _ in key["members"]:  # each file once, by its real path
-            hit = cache.find(Path(real), LAYOUT)
+        for real in (member["path"] for member in key["members"]):  # each file once
+            hit = cache.find(Path(real), LAYOUT, cache_companions)
             if hit is None:
                 return None
             hits.append((int(hit.info.get("year", -1)), real, hit))
@@ -1573,15 +1600,20 @@ def build_group(paths: list[Path]) -> bool | None:
         rows = sum(int(hit.info["rows"]) for _, _, hit in hits)
         size = _group_row_group(rows)
         pieces = _merged_years([hit for _, _, hit in hits], schema, size, rows)
-        written = cache.write_group(
-            paths,
-            LAYOUT,
-            lambda: (schema, [pieces], info),
-            key=key,
-            index="ij",
-            **CACHE_OPTIONS,
-            row_group_size=size,
-        )
+        try:
+            written = cache.write_group(
+                paths,
+                LAYOUT,
+                lambda: (schema, [pieces], info),
+                key=key,
+                index="ij",
+                **CACHE_OPTIONS,
+                row_group_size=size,
+            )
+        except CacheWriteError:
+            raise
+        except Exception:  # a year's entry that turned out damaged: not now
+            written = None
         return True if written is not None else None
     finally:
         for _, _, hit in hits:
@@ -1946,6 +1978,18 @@ def _companion(data: Path, pattern: str) -> Path | None:
     return max(found, key=lambda candidate: (_release(candidate) or "", candidate.name))
 
 
+def cache_companions(path: Path) -> list[Path]:
+    """Return the companion files beside a BACI data file that shape its figures, as a
+    read finds them (its country codes and product codes files): their fingerprints are
+    part of the key of its cache entry, so that an edited or newly added one has the file
+    read again."""
+    found = (
+        _companion(Path(path), "country_codes_V*.csv"),
+        _companion(Path(path), "product_codes_HS*_V*.csv"),
+    )
+    return [companion for companion in found if companion is not None]
+
+
 @lru_cache(maxsize=64)
 def _matching(folder: Path, changed: int, pattern: str) -> tuple[str, ...]:
     """Return the names of the files of ``folder`` that match ``pattern``: looked for once
@@ -2010,11 +2054,10 @@ def _vintage(
 def _country_rows(path: Path, name: str) -> dict[int, tuple[str, str]]:
     """Return BACI code -> (name, ISO3 or "") from a country codes file of either layout.
 
-    Read once per process for each version of the file (a folder of years shares one).
+    Read once per process for each writing of the file (a folder of years shares one).
     """
-    stat = path.stat()
     try:
-        return dict(_country_table(path, stat.st_size, stat.st_mtime_ns))
+        return dict(_country_table(path, _writing(path)))
     except _NotCountryFile as exc:
         raise DataFileError(
             f"{path}: not a BACI country codes file: the header is {exc.header}; expected "
@@ -2029,8 +2072,21 @@ class _NotCountryFile(Exception):
         self.header = header
 
 
+def _writing(path: Path) -> str:
+    """Return what tells one writing of a companion file from another (its fingerprint:
+    an edit with its modification time put back is another writing)."""
+    import json
+
+    from korus import cache
+
+    found = cache.fingerprint(path)
+    if found is None:
+        raise DataFileError(f"{path}: the file cannot be read")
+    return json.dumps(found, sort_keys=True)
+
+
 @lru_cache(maxsize=8)
-def _country_table(path: Path, size: int, mtime_ns: int) -> dict[int, tuple[str, str]]:
+def _country_table(path: Path, writing: str) -> dict[int, tuple[str, str]]:
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         import gzip
@@ -2063,12 +2119,13 @@ def _country_table(path: Path, size: int, mtime_ns: int) -> dict[int, tuple[str,
     return rows
 
 
-def _version(path: Path | None) -> list | None:
-    """Return what tells one version of a file from another: path, size, modification time."""
+def _version(path: Path | None) -> dict | None:
+    """Return what tells one writing of a companion file from another (its fingerprint)."""
     if path is None:
         return None
-    stat = path.stat()
-    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+    from korus import cache
+
+    return cache.fingerprint(path)
 
 
 def _remembered_map(hit, country_file: Path | None) -> dict | None:
@@ -2092,8 +2149,7 @@ def _country_map(codes, first_line, country_file, name, accounting) -> dict[int,
     version = None
     if country_file is not None:
         _country_rows(country_file, name)  # an error names the data file; read once
-        stat = country_file.stat()
-        version = (stat.st_size, stat.st_mtime_ns)
+        version = _writing(country_file)
     mapping, notes, unknown = _codes_map(
         tuple(sorted(codes)), None if country_file is None else str(country_file), version
     )
@@ -2136,7 +2192,7 @@ def _lookup(items: tuple) -> tuple[list[str], object]:
 @lru_cache(maxsize=16)
 def _codes_map(codes: tuple[int, ...], country_file: str | None, version):
     """Return (mapping, notes, None), or (None, None, (code, label)) for an unknown code."""
-    listed = {} if country_file is None else _country_table(Path(country_file), *version)
+    listed = {} if country_file is None else _country_table(Path(country_file), version)
     notes = []
     if country_file is None:
         notes.append(
