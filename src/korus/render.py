@@ -511,10 +511,14 @@ def _summary(report: Report, width: int):
     table.add_column(overflow="fold")
     table.add_column(justify="right", no_wrap=True)
     label, *figures = columns
+    indent = ""
+    if label.header and any(label.cells):  # a heading over labelled rows: "2011 to 2016"
+        table.add_row(Text(label.header, style="bold"), Text(""))
+        indent = "  "
     for row in range(len(report.summary)):
-        table.add_row(Text(label.cells[row] or label.header, style="bold"), Text(""))
+        table.add_row(Text(indent + (label.cells[row] or label.header), style="bold"), Text(""))
         for column in figures:
-            table.add_row(Text("  " + column.header), Text(column.cells[row]))
+            table.add_row(Text(indent + "  " + column.header), Text(column.cells[row]))
     return table
 
 
@@ -555,7 +559,7 @@ def _wider(console, out: TextIO, width: int):
 # own cell divider; a backslash first, so that an escape in the data stays text.
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&|~$])")
 # What makes a line a heading, a quote, a list item or a heading's underline.
-_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+=\-]|\d+[.)])")
+_MARKDOWN_BLOCK = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#>+=\-.)])")
 
 
 def markdown_text(text: object, *, line: bool = False) -> str:
