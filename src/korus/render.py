@@ -152,7 +152,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def formula_safe(text: str) -> str:
+def _formula_safe(text: str) -> str:
     """Return text that a spreadsheet will show rather than run (a leading apostrophe)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
@@ -171,7 +171,7 @@ def _write_delimited(frame: pd.DataFrame, out: TextIO, delimiter: str) -> None:
     def line(cells: list[str]) -> str:
         return delimiter.join(cells) + "\n"
 
-    out.write(line([delimited_field(formula_safe(str(c)), delimiter) for c in frame.columns]))
+    out.write(line([delimited_field(_formula_safe(str(c)), delimiter) for c in frame.columns]))
     for row in frame.itertuples(index=False):
         cells = []
         for value in row:
@@ -179,7 +179,7 @@ def _write_delimited(frame: pd.DataFrame, out: TextIO, delimiter: str) -> None:
             if value is None:
                 cells.append("")
             elif isinstance(value, str):
-                cells.append(delimited_field(formula_safe(value), delimiter))
+                cells.append(delimited_field(_formula_safe(value), delimiter))
             else:
                 text = repr(value) if isinstance(value, float) else str(value)
                 cells.append(delimited_field(text, delimiter))
@@ -333,15 +333,15 @@ def _widths(columns: list[_Column], width: int) -> list[int]:
     """Return each column's width within ``width``, none below its least.
 
     Where figures and plain text fit whole, with their headers on one line, and names and
-    wrapped text keep at least 24 characters each, they do, and names and wrapped text
-    share the rest. Otherwise figures take their least (headers wrapped at their words)
-    and the text columns share the rest. The room is shared narrowest column first: a
-    short one gets all it needs, the widest share what is left.
+    wrapped text keep at least 24 characters each (or all they need), they do, and names
+    and wrapped text share the rest. Otherwise figures take their least (headers wrapped
+    at their words) and the text columns share the rest. The room is shared narrowest
+    column first: a short one gets all it needs, the widest share what is left.
     """
     flexible = [i for i, column in enumerate(columns) if column.kind in ("name", "wrap")]
     rigid = [i for i in range(len(columns)) if i not in flexible]
     room = width - _edges(len(columns))
-    wanted = max(24 * len(flexible), sum(columns[i].least() for i in flexible))
+    wanted = sum(max(columns[i].least(), min(24, columns[i].most())) for i in flexible)
     sizes = [0] * len(columns)
     if room - sum(columns[i].most() for i in rigid) >= wanted:
         for i in rigid:

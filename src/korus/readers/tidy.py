@@ -137,11 +137,11 @@ def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
 def write_csv(frame, path: Path) -> None:
     """Write a canonical frame as tidy CSV, atomically."""
     table = canonical(frame)
-    _refuse_nul(table, Path(path))
+    texts = _text_fields(table, Path(path))
 
     def write(target) -> None:
         with open(target, "w", encoding="utf-8", newline="") as out:
-            _write_rows(table, out)
+            _write_rows(table, texts, out)
 
     _atomic(path, write)
 
@@ -149,8 +149,7 @@ def write_csv(frame, path: Path) -> None:
 def write_csv_stream(frame, out: TextIO) -> None:
     """Write a canonical frame as tidy CSV to an open text stream (standard output)."""
     table = canonical(frame)
-    _refuse_nul(table, "standard output")
-    _write_rows(table, out)
+    _write_rows(table, _text_fields(table, "standard output"), out)
 
 
 # Rows are turned into text a slice at a time: a whole BACI year at once would hold the
@@ -158,35 +157,43 @@ def write_csv_stream(frame, out: TextIO) -> None:
 CHUNK_ROWS = 100_000
 
 
-def _write_rows(table, out: TextIO) -> None:
-    out.write(",".join(COLUMNS) + "\n")
-    for start in range(0, len(table), CHUNK_ROWS):
-        out.write(_csv_lines(table.iloc[start : start + CHUNK_ROWS]))
-
-
-def _csv_lines(part) -> str:
-    """Return the CSV lines of a slice of a canonical frame, each ending with LF."""
-    fields = []
-    for name in COLUMNS:
-        column = part[name]
-        if name == "value_usd":
-            # repr is the shortest text that reads back as the same float.
-            fields.append([repr(value) for value in column.tolist()])
-        elif name in TEXT_COLUMNS:
-            fields.append(_each_distinct(column, _csv_field))
-        else:
-            fields.append(column.astype("string").fillna("").tolist())
-    return "".join(",".join(row) + "\n" for row in zip(*fields, strict=True))
-
-
-def _each_distinct(column, change):
-    """Return ``change`` applied to every cell of a text column, computed once per distinct
-    text (a column of a million rows holds a few hundred)."""
+def _text_fields(table, target) -> dict:
+    """Return, for each text column, each row's code and the CSV field of each distinct
+    text (a column of a million rows holds a few hundred texts). A NUL character is refused
+    here, before anything is written."""
     import numpy as np
     import pandas as pd
 
-    codes, distinct = pd.factorize(column)
-    return np.array([change(text) for text in distinct], dtype=object)[codes]
+    fields = {}
+    for column in TEXT_COLUMNS:
+        codes, distinct = pd.factorize(table[column])
+        for index, text in enumerate(distinct):
+            if "\x00" in text:
+                row = int(np.argmax(codes == index)) + 1
+                raise DataFileError(
+                    f"{target}: row {row} of the table, column {column!r}, holds a NUL "
+                    f"character ({text[:60]!r}), which a CSV file cannot carry; write "
+                    "Parquet instead (-o FILE.parquet)"
+                )
+        fields[column] = (codes, np.array([_csv_field(text) for text in distinct], dtype=object))
+    return fields
+
+
+def _write_rows(table, texts: dict, out: TextIO) -> None:
+    out.write(",".join(COLUMNS) + "\n")
+    for start in range(0, len(table), CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        fields = []
+        for name in COLUMNS:
+            if name in texts:
+                codes, shown = texts[name]
+                fields.append(shown[codes[start:stop]])
+            elif name == "value_usd":
+                # repr is the shortest text that reads back as the same float.
+                fields.append([repr(value) for value in table[name].iloc[start:stop].tolist()])
+            else:
+                fields.append(table[name].iloc[start:stop].astype("string").fillna("").tolist())
+        out.write("".join(",".join(row) + "\n" for row in zip(*fields, strict=True)))
 
 
 def _formula_like(text: str) -> bool:
@@ -201,24 +208,17 @@ def _csv_field(text: str) -> str:
 
 def _unguarded(column):
     """Return a text column read from a tidy CSV without the guards the writer added."""
+    import numpy as np
     import pandas as pd
 
-    def unguard(text: str) -> str:
-        return text[1:] if text.startswith("'") and _formula_like(text) else text
-
-    return pd.Series(_each_distinct(column, unguard), index=column.index, dtype="str")
-
-
-def _refuse_nul(table, target) -> None:
-    for column in TEXT_COLUMNS:
-        found = table[column].str.contains("\x00", regex=False)
-        if found.any():
-            row = int(found.to_numpy().argmax())
-            raise DataFileError(
-                f"{target}: row {row + 1} of the table, column {column!r}, holds a NUL "
-                f"character ({table[column].iloc[row][:60]!r}), which a CSV file cannot carry; "
-                "write Parquet instead (-o FILE.parquet)"
-            )
+    if not column.str.startswith("'").any():  # the usual case: nothing to take off
+        return column
+    codes, distinct = pd.factorize(column)
+    plain = np.array(
+        [text[1:] if text.startswith("'") and _formula_like(text) else text for text in distinct],
+        dtype=object,
+    )
+    return pd.Series(plain[codes], index=column.index, dtype="str")
 
 
 def _atomic(path: Path, write) -> None:
