@@ -156,12 +156,6 @@ def test_markdown_shows_markup_in_the_data_as_text(text, shown):
     assert markdown_text(text) == shown
 
 
-def test_a_markdown_table_cell_with_a_pipe_does_not_add_a_column():
-    frame = pd.DataFrame({"name": ["a|b"], "value": [1e6]})
-    lines = rendered(Report(title="T", frame=frame, money=["value"]), "markdown").splitlines()
-    assert lines[2:5] == ["| name | value |", "|---|---:|", "| a\\|b | 1.0 |"]
-
-
 @pytest.mark.parametrize(
     "note, line",
     [

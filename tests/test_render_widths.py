@@ -169,6 +169,12 @@ def test_wrapped_text_never_splits_a_figure_across_lines():
     assert left_out(text) == []
 
 
+def test_wrapped_text_too_narrow_for_a_figure_in_it_is_left_out_rather_than_split():
+    frame = pd.DataFrame({"claim": ["a"], "detail": ["off by -4,684,000,000.5 billion"]})
+    report = Report(title="Detail", frame=frame, wrap=["detail"])
+    assert left_out(table(report, 27)) == ["detail"]
+
+
 def test_a_summary_too_wide_for_the_terminal_lists_each_row_figure_by_figure():
     report = four_figures(
         summary=[("Deficit (imports - exports)", "13,199,723,426", "27,624,591,339", "+109.3%")],
