@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from korus.errors import KorusError
-from korus.render import UNITS, Report, caption_lines, format_money, format_percent
+from korus.render import UNITS, Report, caption_lines, format_money, format_percent, printable
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -37,6 +37,7 @@ def _bar(length: float) -> str:
 def terminal_chart(report: Report, unit: str, out: TextIO, width: int = 80) -> None:
     """Write horizontal bars of the report's series, in plain characters (no colour)."""
     names, numbers, column = _series(report)
+    names = [printable(name) for name in names]  # text from files never acts on the terminal
     money = column in report.money
 
     def shown(value: float) -> str:
@@ -54,8 +55,8 @@ def terminal_chart(report: Report, unit: str, out: TextIO, width: int = 80) -> N
     biggest = max((abs(n) for n in numbers), default=0.0) or 1.0
     both = any(n < 0 for n in numbers) and any(n > 0 for n in numbers)
     half = room // 2
-    what = report.labels.get(column, column)
-    out.write(f"{report.title}\n{what}, {UNITS[unit][1] if money else 'percent'}\n\n")
+    what = printable(report.labels.get(column, column))
+    out.write(f"{printable(report.title)}\n{what}, {UNITS[unit][1] if money else 'percent'}\n\n")
     for name, number, text in zip(names, numbers, texts, strict=True):
         label = name if len(name) <= label_width else name[: label_width - 1] + "…"
         if both:
@@ -68,7 +69,7 @@ def terminal_chart(report: Report, unit: str, out: TextIO, width: int = 80) -> N
         out.write(f"{label:<{label_width}}  {bar}  {text:>{value_width}}\n")
     out.write("\n")
     for line in caption_lines(report, unit):
-        out.write(line + "\n")
+        out.write(printable(line) + "\n")
 
 
 def plot_file(report: Report, unit: str, path: Path) -> None:

@@ -4,13 +4,19 @@ A :class:`Report` is one tidy frame plus what a person needs around it. Machine 
 (CSV, TSV, JSON) print the frame alone, raw numbers at full precision, the unit in each
 money column's name, provenance as columns. People's formats (table, Markdown) group and
 round numbers and put source, unit and basis in a caption, with the summary underneath.
+
+Text from files (a source name, a vintage, a claim id, a partner name) is data, never
+commands: people's formats show every control character escaped (``printable``), Markdown
+escapes its markup, and CSV quotes any field a reader could take apart. A terminal table
+never cuts a number or a code: when it is too narrow it leaves out whole columns and
+names them under the table.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,6 +35,45 @@ FORMATS = ("auto", "table", "csv", "tsv", "json", "markdown")
 PROVENANCE = ("products", "source", "basis", "vintage")
 # A text cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Besides the delimiter, a CSV or TSV field holding one of these is quoted: a reader (and
+# a spreadsheet) takes a bare CR or LF for the end of a row, whatever the file's own line
+# ends are.
+QUOTED_CHARACTERS = '"\r\n'
+
+# Characters a terminal acts on or that reorder the text around them instead of showing:
+# C0 controls (ESC starts colour, clear-screen and window-title sequences; CR overwrites
+# the line), DEL, C1 controls (U+009B is CSI to many terminals), the Arabic letter mark,
+# the left-to-right and right-to-left marks, the line and paragraph separators, and the
+# bidirectional embeddings, overrides and isolates (they can make "-1" read as "1-").
+_UNPRINTABLE_CODES = [
+    *range(0x00, 0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_SHORT_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_PRINTABLE = {
+    code: _SHORT_ESCAPES.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in _UNPRINTABLE_CODES
+}
+
+
+def printable(text: object) -> str:
+    """Return ``text`` with every control character shown as a visible escape.
+
+    C0 and C1 controls and DEL, the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
+    U+200E, U+200F, U+061C) and the line separators U+2028/U+2029 become ``\\x1b``,
+    ``\\r``, ``\\n``, ``\\t``, ``\\u202e``...; everything else is left as it is (a backslash
+    in a Windows path too, so a file name stays readable). Apply it to any text from a file
+    before it reaches a terminal: tables, titles, notes, error messages.
+    """
+    return str(text).translate(_PRINTABLE)
 
 
 @dataclass
@@ -46,6 +91,9 @@ class Report:
     table_hidden: list[str] = field(default_factory=list)  # said in the title instead
     long_text: list[str] = field(default_factory=list)  # cut short in a terminal table
     wrap: list[str] = field(default_factory=list)  # wrapped in a terminal table
+    # Columns a narrow terminal table keeps to the end, like the first column, ranks and
+    # codes (a verdict, korus's figure): it leaves out every other column before them.
+    table_keep: list[str] = field(default_factory=list)
     series: tuple[list[str], str] | None = None  # (label columns, value column) to draw
     notes: list[str] = field(default_factory=list)
     # Notes a pipeline must hear too: printed on stderr with the machine formats.
@@ -56,16 +104,22 @@ def scale(unit: str) -> float:
     return UNITS[unit][0]
 
 
+def machine_name(report: Report, column: str, unit: str) -> str:
+    """Return a column's name in the machine formats: a money column carries its unit."""
+    return f"{column}_{UNITS[unit][2]}" if column in report.money else column
+
+
 def machine_frame(report: Report, unit: str) -> pd.DataFrame:
     """Return the frame as machine formats print it: scaled money, unit in column names."""
-    factor, _, suffix = UNITS[unit]
+    factor = UNITS[unit][0]
     out = report.frame.copy()
     # Cents are the finest figure any source publishes; rounding there removes the float
     # noise of unit conversion (115594.78447699998 -> 115594.784477) and loses nothing.
     decimals = 2 + round(math.log10(factor))
     for column in report.money:
         out[column] = (out[column] / factor).round(decimals)
-    return out.rename(columns={column: f"{column}_{suffix}" for column in report.money})
+    names = {column: machine_name(report, column, unit) for column in report.money}
+    return out.rename(columns=names)
 
 
 def render(report: Report, fmt: str, unit: str, out: TextIO, *, width: int | None = None) -> None:
@@ -102,14 +156,26 @@ def _plain(value: object) -> object:
     return value
 
 
-def _safe_text(value: str) -> str:
+def _formula_safe(text: str) -> str:
     """Return text that a spreadsheet will show rather than run (a leading apostrophe)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def delimited_field(text: str, delimiter: str) -> str:
+    """Return a text cell as CSV or TSV writes it: in quotes, inner quotes doubled, when it
+    holds the delimiter, a quote, a CR or a LF; as it is otherwise."""
+    if delimiter in text or any(character in text for character in QUOTED_CHARACTERS):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _write_delimited(frame: pd.DataFrame, out: TextIO, delimiter: str) -> None:
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow([_safe_text(str(column)) for column in frame.columns])
+    # Written by hand rather than with the csv module: with "\n" line ends, csv leaves a
+    # lone CR unquoted, which a spreadsheet then shows as a new row.
+    def line(cells: list[str]) -> str:
+        return delimiter.join(cells) + "\n"
+
+    out.write(line([delimited_field(_formula_safe(str(c)), delimiter) for c in frame.columns]))
     for row in frame.itertuples(index=False):
         cells = []
         for value in row:
@@ -117,10 +183,16 @@ def _write_delimited(frame: pd.DataFrame, out: TextIO, delimiter: str) -> None:
             if value is None:
                 cells.append("")
             elif isinstance(value, str):
-                cells.append(_safe_text(value))
+                cells.append(delimited_field(_formula_safe(value), delimiter))
             else:
-                cells.append(repr(value) if isinstance(value, float) else str(value))
-        writer.writerow(cells)
+                text = repr(value) if isinstance(value, float) else str(value)
+                cells.append(delimited_field(text, delimiter))
+        out.write(line(cells))
+
+
+# JSON escapes C0 controls itself; these it would write raw, and a terminal showing the
+# JSON would act on them. Inside a JSON string the escape reads back as the same text.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _write_json(frame: pd.DataFrame, out: TextIO) -> None:
@@ -128,7 +200,8 @@ def _write_json(frame: pd.DataFrame, out: TextIO) -> None:
         {column: _plain(value) for column, value in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False)
     ]
-    json.dump(records, out, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
+    out.write(_JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
     out.write("\n")
 
 
@@ -155,6 +228,8 @@ def format_percent(value: object, *, signed: bool = False) -> str:
 def _display_cells(
     report: Report, unit: str
 ) -> tuple[list[str], list[list[str]], list[bool], list[str]]:
+    """Return the headers, the cells as people read them, which columns are figures, and
+    the columns' names. Text is raw here: each format escapes it in its own way."""
     hidden = set(PROVENANCE) | set(report.table_hidden)
     columns = [c for c in report.frame.columns if c not in hidden]
     headers = [report.labels.get(c, c) for c in columns]
@@ -191,99 +266,337 @@ def caption_lines(report: Report, unit: str) -> list[str]:
     return lines + report.notes
 
 
-def _grid(report: Report, headers, rows, numeric, columns, width: int):
-    """Return the rich table with every column's width fixed: numbers and codes as wide as
-    their longest cell (a header wraps at its words instead), long names taking the room
-    that is left (at most 44 characters, cut with an ellipsis)."""
+# --- terminal tables -----------------------------------------------------------------------
+
+# Columns that say what a row is: a narrow table keeps them, with the first column and the
+# report's own table_keep, and leaves out others.
+ROW_LABELS = ("rank", "year", "month", "period", "reporter", "partner", "product", "measure")
+NAME_CAP = 44  # a long name gets at most this many characters
+NAME_FLOOR = 6  # ...and at least this many, or its column is left out
+WRAP_FLOOR = 8  # wrapped text is at least this wide where it has that much to show
+# Tokens a wrapped or shortened text never splits: figures, dates, codes ("-2.76%",
+# "$42.3", "2010-2019", "HS2012", "exports-2016"): at most this long and holding a digit.
+UNBREAKABLE = 16
+_DIGIT = re.compile(r"\d")
+
+
+def _unbreakable(token: str) -> bool:
+    return len(token) <= UNBREAKABLE and bool(_DIGIT.search(token))
+
+
+@dataclass
+class _Column:
+    """A column of a terminal table: its escaped header and cells, and how it may bend.
+
+    ``kind`` is "figure" (never cut or wrapped), "text" (wrapped at its words, never inside
+    one), "name" (one line, shortened at the end) or "wrap" (wrapped at its words; a word
+    longer than the column is folded, unless it is a figure or a code)."""
+
+    name: str
+    header: str
+    cells: list[str]
+    kind: str
+    right: bool = False
+
+    def least(self) -> int:
+        """Return the narrowest this column can be without cutting a figure or a code."""
+        header_words = [_cells(word) for word in self.header.split()]
+        if self.kind == "figure":
+            return max([_cells(cell) for cell in self.cells] + header_words + [1])
+        if self.kind == "text":
+            words = [_cells(word) for cell in self.cells for word in cell.split()]
+            return max(words + header_words + [1])
+        if self.kind == "name":
+            return min(self.natural(), NAME_FLOOR)
+        tokens = [_cells(t) for cell in self.cells for t in cell.split() if _unbreakable(t)]
+        return max([min(self.natural(), WRAP_FLOOR)] + tokens)
+
+    def most(self) -> int:
+        """Return the width this column takes when there is room: every cell and the header
+        on one line (a name at most NAME_CAP characters)."""
+        if self.kind == "name":
+            return max(self.least(), min(self.natural(), NAME_CAP))
+        return max(self.least(), self.natural())
+
+    def natural(self) -> int:
+        return max([_cells(cell) for cell in self.cells] + [_cells(self.header), 1])
+
+
+def _cells(text: str) -> int:
+    """Return how many terminal cells text takes (a Hangul syllable takes two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _edges(count: int) -> int:
+    # Each column has one space of padding either side and a one-space divider; the table
+    # has one more space at each edge.
+    return 3 * count + 1
+
+
+def _widths(columns: list[_Column], width: int) -> list[int]:
+    """Return each column's width within ``width``, none below its least.
+
+    Where figures and plain text fit whole, with their headers on one line, and names and
+    wrapped text keep at least 24 characters each (or all they need), they do, and names
+    and wrapped text share the rest. Otherwise figures take their least (headers wrapped
+    at their words) and the text columns share the rest. The room is shared narrowest
+    column first: a short one gets all it needs, the widest share what is left.
+    """
+    flexible = [i for i, column in enumerate(columns) if column.kind in ("name", "wrap")]
+    rigid = [i for i in range(len(columns)) if i not in flexible]
+    room = width - _edges(len(columns))
+    wanted = sum(max(columns[i].least(), min(24, columns[i].most())) for i in flexible)
+    sizes = [0] * len(columns)
+    if room - sum(columns[i].most() for i in rigid) >= wanted:
+        for i in rigid:
+            sizes[i] = columns[i].most()
+        shared = flexible
+    else:
+        shared = [i for i, column in enumerate(columns) if column.kind != "figure"]
+        for i in rigid:
+            sizes[i] = 0 if i in shared else columns[i].least()
+    left = room - sum(sizes)
+    order = sorted(shared, key=lambda i: columns[i].most())
+    for position, i in enumerate(order):
+        later = sum(columns[j].least() for j in order[position + 1 :])
+        share = min(left // (len(order) - position), left - later)
+        sizes[i] = max(columns[i].least(), min(columns[i].most(), share))
+        left -= sizes[i]
+    return sizes
+
+
+def _shortened(text: str, size: int) -> str:
+    """Return ``text`` in at most ``size`` cells, ending with an ellipsis when cut; a cut
+    that would fall inside a figure or a code falls before it instead."""
+    if _cells(text) <= size:
+        return text
+    kept, used = [], 0
+    for character in text:
+        used += _cells(character)
+        if used > size - 1:
+            break
+        kept.append(character)
+    cut = "".join(kept)
+    rest = text[len(cut) :]
+    tail = cut.split()[-1] if cut.split() and not cut[-1].isspace() else ""
+    if tail and not rest[:1].isspace() and _unbreakable(tail + rest.split()[0]):
+        cut = cut[: len(cut) - len(tail)]
+    return cut.rstrip() + "…"
+
+
+def _table_columns(report: Report, unit: str) -> list[_Column]:
+    headers, rows, numeric, names = _display_cells(report, unit)
+    columns = []
+    for index, (name, header, figure) in enumerate(zip(names, headers, numeric, strict=True)):
+        cells = [printable(row[index]) for row in rows]
+        if figure or _whole_numbers(report.frame[name]):
+            kind = "figure"
+        elif name in report.long_text:
+            kind = "name"
+        elif name in report.wrap:
+            kind = "wrap"
+        else:
+            kind = "text"
+        columns.append(_Column(name, printable(header), cells, kind, right=figure))
+    return columns
+
+
+def _whole_numbers(column) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_integer_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+        column.dtype
+    )
+
+
+def _leave_out_order(report: Report, columns: list[_Column]) -> list[int]:
+    """Return the columns a narrow table may leave out, the least needed first: names, then
+    other text, then figures, each from the right; the report's own figure (the one its
+    chart draws) last. Never the first column, a rank, a code or a column to keep."""
+    kept = set(ROW_LABELS) | set(report.table_keep)
+    candidates = [i for i, column in enumerate(columns) if i > 0 and column.name not in kept]
+    main = report.series[1] if report.series else None
+
+    def rank(i: int) -> tuple[int, int]:
+        column = columns[i]
+        if column.kind == "name":
+            group = 0
+        elif column.kind != "figure":
+            group = 1
+        else:
+            group = 3 if column.name == main else 2
+        return (group, -i)
+
+    return sorted(candidates, key=rank)
+
+
+def _left_out_note(report: Report, left_out: list[_Column], unit: str, width: int) -> str:
+    named = ", ".join(
+        f"{column.header} ({machine_name(report, column.name, unit)})" for column in left_out
+    )
+    return f"Left out to fit {width} columns: {named}; --format csv has every column."
+
+
+def _grid(columns: list[_Column], sizes: list[int]):
+    """Return the rich table of columns at the given widths."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    flexible = [c in report.long_text or c in report.wrap for c in columns]
-
-    def sizes_for(header_width) -> tuple[list[int], int]:
-        sizes = [
-            max([len(row[index]) for row in rows] + [header_width(header)])
-            for index, header in enumerate(headers)
-        ]
-        # Each column has one space of padding either side and a one-space divider; the
-        # table has one more space at each edge.
-        used = sum(size for size, loose in zip(sizes, flexible, strict=True) if not loose)
-        return sizes, width - used - 3 * len(columns) - 1
-
-    # Headers on one line where the names keep at least 24 characters; else they wrap.
-    sizes, spare = sizes_for(len)
-    if spare < 24 * sum(flexible):
-        sizes, spare = sizes_for(lambda header: max(map(len, header.split()), default=1))
-    # The spare room goes to the flexible columns narrowest first: a short one gets all it
-    # needs, the widest share what is left.
-    rooms: dict[int, int] = {}
-    loose = sorted((sizes[i], i) for i, flag in enumerate(flexible) if flag)
-    left = spare
-    for position, (size, index) in enumerate(loose):
-        cap = 44 if columns[index] in report.long_text else size
-        rooms[index] = max(6, min(cap, size, left // (len(loose) - position)))
-        left -= rooms[index]
     table = Table(box=box.SIMPLE_HEAD)
-    for index, (header, is_number, column) in enumerate(
-        zip(headers, numeric, columns, strict=True)
-    ):
-        if column in report.long_text:
-            table.add_column(Text(header), width=rooms[index], no_wrap=True, overflow="ellipsis")
-        elif column in report.wrap:
-            table.add_column(Text(header), width=rooms[index], overflow="fold")
+    for column, size in zip(columns, sizes, strict=True):
+        if column.kind == "name":
+            table.add_column(Text(column.header), width=size, no_wrap=True, overflow="ellipsis")
+        elif column.kind == "wrap" or column.kind == "text":
+            table.add_column(Text(column.header), width=size, overflow="fold")
         else:
             table.add_column(
-                Text(header), justify="right" if is_number else "left", width=sizes[index]
+                Text(column.header), justify="right" if column.right else "left", width=size
             )
-    for cells in rows:
-        table.add_row(*(Text(cell) for cell in cells))
+    rows = len(columns[0].cells) if columns else 0
+    for row in range(rows):
+        table.add_row(
+            *(
+                Text(_shortened(c.cells[row], size) if c.kind == "name" else c.cells[row])
+                for c, size in zip(columns, sizes, strict=True)
+            )
+        )
+    return table
+
+
+def _fitted(report: Report, unit: str, width: int):
+    """Return the main table's columns that fit ``width``, their widths, and those left out."""
+    columns = _table_columns(report, unit)
+    order = _leave_out_order(report, columns)
+    left_out: list[_Column] = []
+    shown = list(columns)
+    while _edges(len(shown)) + sum(c.least() for c in shown) > width and order:
+        dropped = columns[order.pop(0)]
+        shown.remove(dropped)
+        left_out.append(dropped)
+    # What must stay may still be wider than the terminal: it is printed whole, and the
+    # terminal wraps its lines, rather than a figure or a code being cut.
+    room = max(width, _edges(len(shown)) + sum(c.least() for c in shown))
+    return shown, _widths(shown, room), left_out, room
+
+
+def _summary_columns(report: Report) -> list[_Column]:
+    header = report.summary_header or ("",) * len(report.summary[0])
+    columns = []
+    for index, title in enumerate(header):
+        cells = [printable(row[index]) if index < len(row) else "" for row in report.summary]
+        kind = "wrap" if index == 0 else "figure"
+        columns.append(_Column(str(index), printable(title), cells, kind, right=index > 0))
+    return columns
+
+
+def _summary(report: Report, width: int):
+    """Return the summary as a table under the main one; where it would not fit, each row
+    as a list of its figures under its label, so that no figure is cut."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    columns = _summary_columns(report)
+    shown_header = bool(report.summary_header)
+    if _edges(len(columns)) + sum(c.least() for c in columns) <= width:
+        sizes = _widths(columns, width)
+        table = Table(box=box.SIMPLE_HEAD, show_header=shown_header)
+        for column, size in zip(columns, sizes, strict=True):
+            header = Text(column.header if shown_header else "")
+            if column.kind == "wrap":
+                table.add_column(header, width=size, overflow="fold")
+            else:
+                table.add_column(header, justify="right", width=size)
+        for row in range(len(report.summary)):
+            table.add_row(*(Text(column.cells[row]) for column in columns))
+        return table
+    table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+    table.add_column(overflow="fold")
+    table.add_column(justify="right", no_wrap=True)
+    label, *figures = columns
+    indent = ""
+    if label.header and any(label.cells):  # a heading over labelled rows: "2011 to 2016"
+        table.add_row(Text(label.header, style="bold"), Text(""))
+        indent = "  "
+    for row in range(len(report.summary)):
+        table.add_row(Text(indent + (label.cells[row] or label.header), style="bold"), Text(""))
+        for column in figures:
+            table.add_row(Text(indent + "  " + column.header), Text(column.cells[row]))
     return table
 
 
 def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> None:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     console = Console(file=out, width=width, highlight=False, soft_wrap=False)
-    headers, rows, numeric, columns = _display_cells(report, unit)
-    console.print(Text(report.title, style="bold"))
-    table = _grid(report, headers, rows, numeric, columns, console.width)
-    console.print(table)
+    console.print(Text(printable(report.title), style="bold"))
+    columns, sizes, left_out, room = _fitted(report, unit, console.width)
+    wide = console if room <= console.width else _wider(console, out, room)
+    wide.print(_grid(columns, sizes))
+    if left_out:
+        note = _left_out_note(report, left_out, unit, console.width)
+        console.print(Text(printable(note), style="dim"))
     if report.summary:
-        summary = Table(box=box.SIMPLE_HEAD, show_header=bool(report.summary_header))
-        for index, header in enumerate(report.summary_header or report.summary[0]):
-            summary.add_column(
-                Text(header if report.summary_header else ""),
-                justify="left" if index == 0 else "right",
-            )
-        for row in report.summary:
-            summary.add_row(*(Text(cell) for cell in row))
-        console.print(summary)
+        console.print(_summary(report, console.width))
     for line in caption_lines(report, unit):
-        console.print(Text(line, style="dim"))
+        console.print(Text(printable(line), style="dim"))
 
 
-def _markdown_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+def _wider(console, out: TextIO, width: int):
+    from rich.console import Console
+
+    return Console(
+        file=out,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        color_system=console.color_system,
+        force_terminal=console.is_terminal,
+    )
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+# Inline markup (emphasis, code, links, HTML, entities, strikethrough, maths) and the table's
+# own cell divider; a backslash first, so that an escape in the data stays text.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>&|~$])")
+# What makes a line a heading, a quote, a list item or a heading's underline.
+_MARKDOWN_BLOCK = re.compile(r"^(\s*(?:\d+(?=[.)]))?)([#>+=\-.)])")
+
+
+def markdown_text(text: object, *, line: bool = False) -> str:
+    """Return text as Markdown shows it literally: markup escaped with backslashes, control
+    characters as visible escapes; ``line`` also escapes what would start a block (a
+    heading's ``#``, a list's ``-``) at the start of a line of its own."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", str(text))
+    if line:
+        escaped = _MARKDOWN_BLOCK.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    # After the Markdown escapes: printable's escapes are a backslash and a letter, which
+    # Markdown shows as they are.
+    return printable(escaped)
+
+
+def _markdown_row(cells) -> str:
+    return "| " + " | ".join(markdown_text(cell) for cell in cells) + " |\n"
 
 
 def _write_markdown(report: Report, unit: str, out: TextIO) -> None:
     headers, rows, numeric, _ = _display_cells(report, unit)
-    out.write(f"**{_markdown_escape(report.title)}**\n\n")
-    out.write("| " + " | ".join(_markdown_escape(h) for h in headers) + " |\n")
+    out.write(f"**{markdown_text(report.title)}**\n\n")
+    out.write(_markdown_row(headers))
     out.write("|" + "|".join("---:" if n else "---" for n in numeric) + "|\n")
     for cells in rows:
-        out.write("| " + " | ".join(_markdown_escape(c) for c in cells) + " |\n")
+        out.write(_markdown_row(cells))
     if report.summary:
         out.write("\n")
-        header = report.summary_header or ("",) * len(report.summary[0])
-        out.write("| " + " | ".join(_markdown_escape(h) for h in header) + " |\n")
-        out.write("|---" + "|---:" * (len(header) - 1) + "|\n")
+        out.write(_markdown_row(report.summary_header or ("",) * len(report.summary[0])))
+        out.write("|---" + "|---:" * (len(report.summary[0]) - 1) + "|\n")
         for row in report.summary:
-            out.write("| " + " | ".join(_markdown_escape(c) for c in row) + " |\n")
+            out.write(_markdown_row(row))
     out.write("\n")
     for line in caption_lines(report, unit):
-        out.write(f"{_markdown_escape(line)}  \n")
+        out.write(f"{markdown_text(line, line=True)}  \n")

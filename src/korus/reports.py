@@ -638,6 +638,7 @@ def verdicts(items, explain: bool) -> Report:
         frame=frame,
         table_hidden=["text", "value", "value_unit", "verdict"],
         wrap=["claim", "detail", "formula", "inputs", "stated", "verdict_text"],
+        table_keep=["korus", "verdict_text"],
         labels={
             "claim": "Claim",
             "definition": "Definition",

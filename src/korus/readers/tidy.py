@@ -1,7 +1,17 @@
 """korus's own tidy files: the canonical frame written as CSV or Parquet.
 
 The CSV header is exactly the canonical columns; ``month`` is blank for annual rows. The
-Parquet file carries the schema version in its metadata.
+Parquet file carries the schema version in its metadata. Both read back to the very frame
+that was written.
+
+In the CSV, UTF-8 with LF line ends, a field holding a comma, a quote, a CR or a LF is
+quoted. Text a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a CR) is written with a leading apostrophe, as in korus's other CSV
+output; text that already starts with apostrophes and then one of those characters gets
+one apostrophe more. The reader takes off one apostrophe from text that starts with
+apostrophes and then a formula character: it removes exactly the guard the writer added,
+and text such as ``'s-Hertogenbosch`` is read as it is. A NUL character cannot be carried
+by a text file korus reads: such text is refused, and Parquet keeps it.
 """
 
 from __future__ import annotations
@@ -9,10 +19,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from korus.errors import DataFileError
 from korus.readers.common import read_csv as read_text_csv
-from korus.schema import COLUMNS, SCHEMA_VERSION, Accounting, Reading, canonical
+from korus.render import FORMULA_STARTS, delimited_field
+from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
 
 LAYOUT_CSV = "korus-csv"
 LAYOUT_PARQUET = "korus-parquet"
@@ -65,6 +77,8 @@ def read_csv(path: Path) -> Reading:
         frame[column] = numbers
     frame["year"] = frame["year"].astype("int64")
     frame["month"] = frame["month"].astype("Int64")
+    for column in TEXT_COLUMNS:
+        frame[column] = _unguarded(frame[column])
     return _checked(frame, name, LAYOUT_CSV)
 
 
@@ -128,10 +142,89 @@ def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
 
 def write_csv(frame, path: Path) -> None:
     """Write a canonical frame as tidy CSV, atomically."""
-    _atomic(
-        path,
-        lambda target: canonical(frame).to_csv(target, index=False),
+    table = canonical(frame)
+    texts = _text_fields(table, Path(path))
+
+    def write(target) -> None:
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            _write_rows(table, texts, out)
+
+    _atomic(path, write)
+
+
+def write_csv_stream(frame, out: TextIO) -> None:
+    """Write a canonical frame as tidy CSV to an open text stream (standard output)."""
+    table = canonical(frame)
+    _write_rows(table, _text_fields(table, "standard output"), out)
+
+
+# Rows are turned into text a slice at a time: a whole BACI year at once would hold the
+# file's text in memory twice.
+CHUNK_ROWS = 100_000
+
+
+def _text_fields(table, target) -> dict:
+    """Return, for each text column, each row's code and the CSV field of each distinct
+    text (a column of a million rows holds a few hundred texts). A NUL character is refused
+    here, before anything is written."""
+    import numpy as np
+    import pandas as pd
+
+    fields = {}
+    for column in TEXT_COLUMNS:
+        codes, distinct = pd.factorize(table[column])
+        for index, text in enumerate(distinct):
+            if "\x00" in text:
+                row = int(np.argmax(codes == index)) + 1
+                raise DataFileError(
+                    f"{target}: row {row} of the table, column {column!r}, holds a NUL "
+                    f"character ({text[:60]!r}), which a CSV file cannot carry; write "
+                    "Parquet instead (-o FILE.parquet)"
+                )
+        fields[column] = (codes, np.array([_csv_field(text) for text in distinct], dtype=object))
+    return fields
+
+
+def _write_rows(table, texts: dict, out: TextIO) -> None:
+    out.write(",".join(COLUMNS) + "\n")
+    for start in range(0, len(table), CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        fields = []
+        for name in COLUMNS:
+            if name in texts:
+                codes, shown = texts[name]
+                fields.append(shown[codes[start:stop]])
+            elif name == "value_usd":
+                # repr is the shortest text that reads back as the same float.
+                fields.append([repr(value) for value in table[name].iloc[start:stop].tolist()])
+            else:
+                fields.append(table[name].iloc[start:stop].astype("string").fillna("").tolist())
+        out.write("".join(",".join(row) + "\n" for row in zip(*fields, strict=True)))
+
+
+def _formula_like(text: str) -> bool:
+    """Return whether text starts with apostrophes (or none) and then a formula character."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def _csv_field(text: str) -> str:
+    """Return a text cell as a tidy CSV field: formula text guarded, quoted where needed."""
+    return delimited_field("'" + text if _formula_like(text) else text, ",")
+
+
+def _unguarded(column):
+    """Return a text column read from a tidy CSV without the guards the writer added."""
+    import numpy as np
+    import pandas as pd
+
+    if not column.str.startswith("'").any():  # the usual case: nothing to take off
+        return column
+    codes, distinct = pd.factorize(column)
+    plain = np.array(
+        [text[1:] if text.startswith("'") and _formula_like(text) else text for text in distinct],
+        dtype=object,
     )
+    return pd.Series(plain[codes], index=column.index, dtype="str")
 
 
 def _atomic(path: Path, write) -> None:
