@@ -418,3 +418,23 @@ def test_the_year_and_its_months_give_the_pages_own_balance_on_every_path(runner
     months = rows_of(invoke(runner, "deficit", "--months", "2016-01..2016-12", "--data", path))
     assert year["balance_usd_millions"] == ytd["balance_usd_millions"] == "-24000.0"
     assert {row["balance_usd_millions"] for row in months} == {"-2000.0"}
+
+
+# --- hostile text at the error edge -------------------------------------------------------
+
+
+def test_an_escape_sequence_in_a_file_name_is_shown_escaped_in_the_error(runner, tmp_path):
+    path = tmp_path / "bad\x1b[2Jname.csv"
+    path.write_text("not,a,trade,file\n1,2,3,4\n", encoding="utf-8")
+    result = invoke(runner, "inspect", str(path))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr
+    assert "bad\\x1b[2Jname.csv" in result.stderr
+
+
+def test_an_escape_sequence_in_a_source_name_is_escaped_in_the_verbose_notes(runner, tmp_path):
+    path = tidy_file(tmp_path, [(2016, None, "export", "TOTAL", 5.0)], source="x\x1b]0;owned\x07")
+    result = invoke(runner, "inspect", str(path), "--verbose", "--format", "table")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "\x07" not in result.stdout + result.stderr

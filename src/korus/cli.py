@@ -77,15 +77,19 @@ class KorusGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KorusError as exc:
-            raise click.ClickException(str(exc)) from None
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise click.ClickException(printable(str(exc))) from None
+        except click.ClickException as exc:
+            # A value the user typed, or a file's text, is shown in the message, not obeyed.
+            exc.message = printable(exc.message)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except (KeyboardInterrupt, BrokenPipeError):
             raise
         except OSError as exc:
             # The system refused a read or a write (a missing or read-only folder, a full
             # disk): the user's to fix, so said as such, never as a bug.
-            raise click.ClickException(os_error_text(exc)) from None
+            raise click.ClickException(printable(os_error_text(exc))) from None
         except Exception as exc:
             import os
 
@@ -93,9 +97,23 @@ class KorusGroup(click.Group):
                 raise
             # A failure korus did not foresee is a bug; still one line, never a traceback.
             raise click.ClickException(
-                f"unexpected failure ({type(exc).__name__}: {exc}); this is a bug in korus: "
-                "please report it with the command and file (KORUS_DEBUG=1 shows the details)"
+                printable(
+                    f"unexpected failure ({type(exc).__name__}: {exc}); this is a bug in korus: "
+                    "please report it with the command and file (KORUS_DEBUG=1 shows the details)"
+                )
             ) from None
+
+
+def printable(text: object) -> str:
+    """Return text with its control characters shown, never obeyed (see korus.render)."""
+    from korus.render import printable as shown
+
+    return shown(text)
+
+
+def _say(text: str) -> None:
+    """Print a line for people on stderr, its control characters shown escaped."""
+    click.echo(printable(text), err=True)
 
 
 def os_error_text(exc: OSError, what: str | None = None) -> str:
@@ -224,12 +242,12 @@ class Inputs:
         --strict, refuse any set-aside row."""
         for account in reading.accounting:
             for warning in account.warnings:
-                click.echo(f"Note: {account.file}: {warning}", err=True)
+                _say(f"Note: {account.file}: {warning}")
         if self.verbose:
             for account in reading.accounting:
-                click.echo(_accounting_line(account), err=True)
+                _say(_accounting_line(account))
                 for note in account.notes:
-                    click.echo(f"  note: {note}", err=True)
+                    _say(f"  note: {note}")
         if self.strict:
             from korus.errors import DataFileError
 
@@ -296,7 +314,7 @@ def input_options(*, files_argument: bool = False):
                     from korus import cache
 
                     for failure in cache.wait():
-                        click.echo(f"  note: korus's cache was not written: {failure}", err=True)
+                        _say(f"  note: korus's cache was not written: {failure}")
 
         options = [
             click.option(
@@ -431,7 +449,7 @@ class Output:
             from korus.charts import plot_file
 
             plot_file(report, self.unit, self.plot)
-            click.echo(f"wrote the chart to {self.plot}", err=True)
+            _say(f"wrote the chart to {self.plot}")
         if self.chart and self.fmt != "auto":
             raise click.UsageError("--chart draws instead of a table: leave out --format")
         if self.chart:
@@ -447,7 +465,7 @@ class Output:
         if fmt in ("csv", "tsv", "json"):
             # Machine formats carry the table alone: what must be said goes to stderr.
             for warning in report.warnings:
-                click.echo(f"Note: {warning}", err=True)
+                _say(f"Note: {warning}")
         render(report, fmt, self.unit, sys.stdout)
 
 
@@ -789,7 +807,7 @@ def convert(output, to, inputs):
         raise click.UsageError("Parquet cannot go to standard output; give -o FILE.parquet")
     reading = inputs.load_files(inputs.paths)
     if output == "-":
-        tidy.canonical(reading.frame).to_csv(sys.stdout, index=False)
+        tidy.write_csv_stream(reading.frame, sys.stdout)
         return
     writer = tidy.write_parquet if kind == "parquet" else tidy.write_csv
     try:
@@ -798,7 +816,7 @@ def convert(output, to, inputs):
         # The file is written under a temporary name beside it: name the file asked for.
         exc.filename = output
         raise
-    click.echo(f"wrote {len(reading.frame):,} rows to {output}", err=True)
+    _say(f"wrote {len(reading.frame):,} rows to {output}")
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -935,11 +953,11 @@ def cache_list():
     from korus import cache as store
 
     found = store.entries()
-    click.echo(f"{store.cache_dir()}: {len(found)} entries", err=True)
+    _say(f"{store.cache_dir()}: {len(found)} entries")
     for entry in found:
         state = "current" if entry.current else "stale (rebuilt on the next read)"
         together = f" ({entry.files} files together)" if entry.files > 1 else ""
-        click.echo(f"{entry.source}{together}\t{entry.size:,} bytes\t{state}")
+        click.echo(printable(f"{entry.source}{together}\t{entry.size:,} bytes\t{state}"))
 
 
 @cache.command("build")
@@ -966,7 +984,7 @@ def cache_build(files, quiet):
         except KorusError as exc:
             failed = exc
             if not quiet:
-                click.echo(f"Error: {exc}", err=True)
+                _say(f"Error: {exc}")
     for path in paths:
         try:
             module = readers.layouts()[readers.detect(path)]
@@ -982,16 +1000,16 @@ def cache_build(files, quiet):
                 state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
         except CacheWriteError as exc:  # the folder's: every other file would fail the same
             if not quiet:
-                click.echo(f"Error: {exc}", err=True)
+                _say(f"Error: {exc}")
             sys.exit(1)
         except Exception as exc:  # each file on its own: the next is still cached
             failed = exc
             if not quiet:
                 text = str(exc) if isinstance(exc, KorusError) else f"{path}: {exc}"
-                click.echo(f"Error: {text}", err=True)
+                _say(f"Error: {text}")
             continue
         if not quiet:
-            click.echo(f"{path}: {state}", err=True)
+            _say(f"{path}: {state}")
         if state in ("cached", "already cached") and hasattr(module, "build_group"):
             together.setdefault((path.resolve().parent, module), {})[path.resolve()] = path
     for (folder, module), files in together.items():
@@ -1004,7 +1022,7 @@ def cache_build(files, quiet):
             )
         except CacheWriteError as exc:
             if not quiet:
-                click.echo(f"Error: {exc}", err=True)
+                _say(f"Error: {exc}")
             sys.exit(1)
         except Exception as exc:
             failed, state = exc, f"not cached: {exc}"
@@ -1013,7 +1031,7 @@ def cache_build(files, quiet):
         elif state == "not cached for now":
             state += " (a file's own entry is missing or damaged: run this again)"
         if not quiet:
-            click.echo(f"{folder}: {len(members)} files together: {state}", err=True)
+            _say(f"{folder}: {len(members)} files together: {state}")
     if failed is not None:
         sys.exit(1)
 
@@ -1024,9 +1042,9 @@ def cache_clear():
     from korus import cache as store
 
     removed, left = store.clear()
-    click.echo(f"removed {removed} files from {store.cache_dir()}", err=True)
+    _say(f"removed {removed} files from {store.cache_dir()}")
     if left:
-        click.echo(f"left alone (not written by korus): {', '.join(left)}", err=True)
+        _say(f"left alone (not written by korus): {', '.join(left)}")
 
 
 def _reader_went_away(signum, frame) -> None:
@@ -1055,12 +1073,14 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
+        # The one error edge: a file's name or text inside a message is shown, not obeyed.
+        exc.message = printable(exc.message)
         exc.show()
         code = exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         # Ctrl-C: outputs are written to a temporary file and renamed, so nothing is left
         # half-written; say so briefly and exit as shells expect (128 + SIGINT).
-        click.echo("Interrupted.", err=True)
+        _say("Interrupted.")
         sys.exit(130)
     except BrokenPipeError:
         _reader_went_away(None, None)

@@ -109,7 +109,13 @@ class _Display:
                     yield from super().get_renderables()
 
             self.progress = _Following(*columns, console=Console(file=self.stream), transient=True)
-            self.progress.add_task(self.description, total=self.total, completed=work.current())
+            # A file's name is shown as it is: no control character obeyed, no [markup].
+            from rich.markup import escape
+
+            from korus.render import printable
+
+            described = escape(printable(self.description))
+            self.progress.add_task(described, total=self.total, completed=work.current())
             self.progress.start()
 
     def stop(self) -> None:
