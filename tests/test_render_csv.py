@@ -198,7 +198,8 @@ def hostile_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
             "year": 2000 + index,
             "month": None if index % 2 else (index % 12) + 1,
             "flow": ("export", "import", "re-export", "balance")[index % 4],
-            "value_usd": -1234.56 * index,
+            # Flows are never negative (the trust layer refuses them); a balance may be.
+            "value_usd": 1234.56 * index * (-1 if index % 4 == 3 else 1),
         }
         records.append(record | text)
     frame = pd.DataFrame(records)
@@ -267,7 +268,7 @@ def test_convert_output_csv_is_read_back_by_korus_as_its_own_data(runner, tmp_pa
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.split("\n")[1:] == [
-        '2016,USA,KOR,42000.0,70000.0,-28000.0,"Bureau\rof trade",'
+        '2016,USA,KOR,42000.0,70000.0,-28000.0,all goods,"Bureau\rof trade",'
         "exports: FOB; imports: CIF,'=1+1",
         "",
     ]

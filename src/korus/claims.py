@@ -1091,3 +1091,48 @@ def _evaluate_month(claim: Claim, data: Data, definition: Definition) -> Verdict
         inputs=inputs,
         formula=formula,
     )
+
+
+VERDICT_WORDS = {
+    "matches": "matches",
+    "matches-rounded": "matches, rounded differently",
+    "off": "off",
+    "cannot": "cannot be computed",
+}
+
+
+def verdict_table(items: list[Verdict], explain: bool = False):
+    """Return the verdicts as a frame: one row per claim and definition, with the stated
+    figure, korus's figure (``value``, in ``value_unit``), the verdict and its detail, and
+    the figure's source, basis and vintage; ``explain`` adds the formula and its inputs."""
+    import pandas as pd
+
+    rows = []
+    for item in items:
+        claim = item.claim
+        row = {
+            "claim": claim.id or claim.text,
+            "text": claim.text,
+            "definition": item.definition,
+            "stated": claim.stated.text,
+            "korus": item.shown,
+            "value": item.figure,
+            "value_unit": {
+                "money": "USD",
+                "quantity": "USD",
+                "percent": "percent",
+                "ratio": "ratio",
+            }[claim.stated.kind],
+            "verdict": item.verdict,
+            "detail": item.detail,
+            "source": item.source,
+            "basis": item.basis,
+            "vintage": item.vintage,
+        }
+        if explain:
+            row["formula"] = item.formula
+            row["inputs"] = "; ".join(item.inputs)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.insert(7, "verdict_text", frame["verdict"].map(VERDICT_WORDS))
+    return frame

@@ -6,7 +6,6 @@ pandas is imported inside the commands, never at the top, so that ``--help`` is 
 from __future__ import annotations
 
 import functools
-import re
 import signal
 import sys
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import click
 
 from korus import __version__
+from korus.api import parse_months, parse_years
 from korus.errors import KorusError
 
 EXIT_CODES = """\b
@@ -139,42 +139,6 @@ def os_error_text(exc: OSError, what: str | None = None) -> str:
     return f"{where}{cause}" + (f"; {advice}" if advice else "")
 
 
-def parse_years(text: str) -> list[int]:
-    """Return the years of ``2016``, ``2011-2016``, ``2011,2016`` or ``2011-2013,2016``."""
-    years: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        match = re.fullmatch(r"(\d{4})(?:\s*(?:-|\.\.)\s*(\d{4}))?", part)
-        if not match:
-            raise ValueError(f"{part!r} is not a year (2016), a range (2011-2016) or a list")
-        first = int(match.group(1))
-        last = int(match.group(2) or first)
-        if last < first:
-            raise ValueError(f"range {part!r} runs backwards")
-        years.update(range(first, last + 1))
-    return sorted(years)
-
-
-def parse_months(text: str) -> list[tuple[int, int]]:
-    """Return the months of ``2017-09``, ``2017-01..2017-09`` or ``2017-01,2017-03``."""
-    months: set[tuple[int, int]] = set()
-    for part in text.split(","):
-        part = part.strip()
-        match = re.fullmatch(r"(\d{4})-(\d{2})(?:\s*\.\.\s*(\d{4})-(\d{2}))?", part)
-        if not match:
-            raise ValueError(f"{part!r} is not a month (2017-09) or a range (2017-01..2017-09)")
-        first = (int(match.group(1)), int(match.group(2)))
-        last = (int(match.group(3)), int(match.group(4))) if match.group(3) else first
-        for _year, month in (first, last):
-            if not 1 <= month <= 12:
-                raise ValueError(f"{part!r}: month {month} is not 01 to 12")
-        start, end = first[0] * 12 + first[1] - 1, last[0] * 12 + last[1] - 1
-        if end < start:
-            raise ValueError(f"range {part!r} runs backwards")
-        months.update((index // 12, index % 12 + 1) for index in range(start, end + 1))
-    return sorted(months)
-
-
 def _parsed_by(parse):
     """Return a click callback that parses an option's text; a bad text is a usage error."""
 
@@ -205,76 +169,32 @@ def _country_callback(ctx, param, value):
 
 @dataclass
 class Inputs:
-    """How to read the data: the user's paths (none: the shipped data) and reading rules."""
+    """How to read the data (``korus.Settings``, built once from the flags) and whether to
+    tell what was read (--verbose)."""
 
-    paths: tuple[str, ...] = ()
-    layout: str | None = None
-    encoding: str = "utf-8"
-    strict: bool = False
-    dedupe: bool = False
+    settings: object
     verbose: bool = False
-    sheet: str | None = None
 
-    def load(self, shipped: str, **equal: str):
-        """Return the Reading of the user's files, or of a slice of a shipped file."""
-        from korus import dataset
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self.settings.data
 
-        with self._encoding():
-            reading = dataset.load(self.paths, shipped, self.layout, self.dedupe, **equal)
-        return self.checked(reading)
-
-    def load_mirror(self, reporter: str, partner: str):
-        from korus import dataset
-
-        with self._encoding():
-            reading = dataset.load_mirror(self.paths, self.layout, self.dedupe, reporter, partner)
-        return self.checked(reading)
-
-    def load_files(self, paths):
-        from korus import readers
-
-        with self._encoding():
-            reading = readers.load(list(paths), self.layout, self.dedupe)
-        return self.checked(reading)
-
-    def checked(self, reading):
-        """Print what must be said (repeats dropped...) and the accounting (--verbose); with
-        --strict, refuse any set-aside row."""
-        for account in reading.accounting:
+    def said(self, accounting) -> None:
+        """Print what must be said of the reading (repeats dropped...) and, with
+        --verbose, its accounting."""
+        for account in accounting:
             for warning in account.warnings:
                 _say(f"Note: {account.file}: {warning}")
         if self.verbose:
-            for account in reading.accounting:
+            for account in accounting:
                 _say(_accounting_line(account))
                 for note in account.notes:
                     _say(f"  note: {note}")
-        if self.strict:
-            from korus.errors import DataFileError
 
-            for account in reading.accounting:
-                if account.set_aside:
-                    reasons = "; ".join(f"{n} {r}" for r, n in account.set_aside.items())
-                    raise DataFileError(
-                        f"{account.file}: --strict: {account.rows_set_aside} rows set aside "
-                        f"({reasons})"
-                    )
-        return reading
-
-    def _encoding(self):
-        import contextlib
-
-        from korus.readers.common import ENCODING, SHEET
-
-        @contextlib.contextmanager
-        def scope():
-            tokens = ENCODING.set(self.encoding), SHEET.set(self.sheet)
-            try:
-                yield
-            finally:
-                ENCODING.reset(tokens[0])
-                SHEET.reset(tokens[1])
-
-        return scope()
+    def answered(self, frame):
+        """Return a question's frame once what its reading must say is said."""
+        self.said(frame.attrs.get("accounting", []))
+        return frame
 
 
 def _accounting_line(account) -> str:
@@ -297,16 +217,18 @@ def input_options(*, files_argument: bool = False):
                 from korus import cache
 
                 cache.set_enabled(False)
+            from korus.settings import Settings
+
             paths = kwargs.pop("files", None) if files_argument else kwargs.pop("data")
-            kwargs["inputs"] = inputs = Inputs(
-                tuple(paths or ()),
-                kwargs.pop("input_format"),
-                kwargs.pop("encoding"),
-                kwargs.pop("strict"),
-                kwargs.pop("dedupe"),
-                kwargs.pop("verbose"),
-                kwargs.pop("sheet"),
+            settings = Settings(
+                data=tuple(paths or ()),
+                layout=kwargs.pop("input_format"),
+                encoding=kwargs.pop("encoding"),
+                strict=kwargs.pop("strict"),
+                dedupe=kwargs.pop("dedupe"),
+                sheet=kwargs.pop("sheet"),
             )
+            kwargs["inputs"] = inputs = Inputs(settings, kwargs.pop("verbose"))
             try:
                 return command(*args, **kwargs)
             finally:
@@ -525,7 +447,7 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
       korus deficit --months 2017-01..2017-09 --ytd
       korus deficit --months 2024-01..2025-12 --rolling 12
     """
-    from korus import metrics, reports
+    from korus import api, reports
 
     if (ytd or rolling) and not months:
         raise click.UsageError("--ytd and --rolling go with --months")
@@ -533,22 +455,23 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
         raise click.UsageError("--ytd and --rolling ask two different questions: give one")
     if months and years:
         raise click.UsageError("give --years or --months, not both")
-    reading = inputs.load("census", reporter=reporter, partner=partner)
-    if months:
-        frame = reading.frame
-        if ytd:
-            table = metrics.year_to_date(frame, reporter, partner, months)
-            output.emit(reports.year_to_date(table, output.unit))
-        elif rolling:
-            table = metrics.rolling_sums(frame, reporter, partner, months, rolling)
-            output.emit(reports.monthly_deficit(table, months, output.unit, rolling))
-        else:
-            table = metrics.monthly_flows(frame, reporter, partner, months)
-            output.emit(reports.monthly_deficit(table, months, output.unit))
-        return
-    years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
-    flows = metrics.bilateral_flows(reading.frame, reporter, partner, years)
-    output.emit(reports.deficit(flows, output.unit))
+    table = inputs.answered(
+        api.deficit(
+            partner,
+            reporter,
+            years,
+            months=months,
+            ytd=ytd,
+            rolling=rolling,
+            settings=inputs.settings,
+        )
+    )
+    if not months:
+        output.emit(reports.deficit(table, output.unit))
+    elif ytd:
+        output.emit(reports.year_to_date(table, output.unit))
+    else:
+        output.emit(reports.monthly_deficit(table, months, output.unit, rolling))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -588,21 +511,19 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
       korus growth --years 2011-2016 --flow deficit --format csv
       korus growth --months 2017-01..2017-09 --yoy
     """
-    from korus import metrics, reports
+    from korus import api, reports
 
     if yoy and not months:
         raise click.UsageError("--yoy goes with --months (years are always year on year)")
     if months and years:
         raise click.UsageError("give --years or --months, not both")
-    reading = inputs.load("census", reporter=reporter, partner=partner)
+    table = inputs.answered(
+        api.growth(flow, partner, reporter, years, months=months, settings=inputs.settings)
+    )
     if months:
-        table = metrics.month_on_year(reading.frame, reporter, partner, months, flow)
         output.emit(reports.month_on_year(table, months, output.unit))
-        return
-    years = years or metrics.latest_whole_years(reading.frame, reporter, partner, 6)
-    need = {"exports": ("export",), "imports": ("import",)}.get(flow, ("export", "import"))
-    flows = metrics.bilateral_flows(reading.frame, reporter, partner, years, need)
-    output.emit(reports.growth(flows, flow, output.unit))
+    else:
+        output.emit(reports.growth(table, output.unit))
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -654,19 +575,26 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
       korus sectors --year 2016 --by enduse --level 5 --top 5
       korus sectors --year 2016 | csvlook
     """
-    from korus import metrics, products, reports
+    from korus import api, reports
 
     if level is not None and by != "enduse":
         raise click.UsageError("--level goes with --by enduse")
     if sectors_file is not None and by != "sector":
         raise click.UsageError("--sectors goes with --by sector")
-    shipped = "census-enduse" if by == "enduse" else "comtrade"
-    reading = inputs.load(shipped, reporter=reporter, partner=partner)
-    family = products.family_of(reading.frame["classification"].unique())
-    grouping = products.grouping(by, level, sectors_file, flow, family)
-    table, total = metrics.sector_values(
-        reading.frame, reporter, partner, year, flow, since, grouping
+    table = inputs.answered(
+        api.sectors(
+            year,
+            flow,
+            by,
+            partner,
+            reporter,
+            level=level,
+            sectors_file=sectors_file,
+            since=since,
+            settings=inputs.settings,
+        )
     )
+    total, grouping = table.attrs["total"], table.attrs["grouping"]
     output.emit(reports.sectors(table, total, flow, top, output.unit, since, grouping))
 
 
@@ -691,17 +619,9 @@ def mirror(years, reporter, partner, output, inputs):
       korus mirror --partner KOR --years 2016
       korus mirror --years 2011-2016 --format csv
     """
-    from korus import metrics, reports
+    from korus import api, reports
 
-    reading = inputs.load_mirror(reporter, partner)
-    years = (
-        years
-        or sorted(
-            set(metrics.latest_whole_years(reading.frame, reporter, partner, 1000))
-            & set(metrics.latest_whole_years(reading.frame, partner, reporter, 1000))
-        )[-6:]
-    )
-    table = metrics.mirror_flows(reading.frame, reporter, partner, years)
+    table = inputs.answered(api.mirror(partner, reporter, years, settings=inputs.settings))
     output.emit(reports.mirror(table, reporter, partner))
 
 
@@ -734,11 +654,10 @@ def partners(year, top, by, groups, reporter, output, inputs):
       korus partners --year 2025 --by total --top 10
       korus partners --year 2016 --groups --format csv
     """
-    from korus import countries, metrics, reports
+    from korus import api, reports
 
-    reading = inputs.load("census", reporter=reporter)
-    table = metrics.partner_ranking(
-        reading.frame, reporter, year, by, countries.is_group, include_groups=groups
+    table = inputs.answered(
+        api.partners(year, reporter, by, groups=groups, settings=inputs.settings)
     )
     output.emit(reports.partners(table, by, top, groups))
 
@@ -765,9 +684,10 @@ def inspect(fmt, inputs):
       korus inspect country.xlsx
       korus inspect downloads/ --format json
     """
-    from korus import reports
+    from korus import api, reports
 
-    reading = inputs.load_files(inputs.paths)
+    reading = api.read(inputs.settings)
+    inputs.said(reading.accounting)
     emit(reports.inspection(reading, reading.frame), fmt, "usd")
 
 
@@ -805,7 +725,10 @@ def convert(output, to, inputs):
     kind = to or ("parquet" if ending == "parquet" else "csv")
     if output == "-" and kind == "parquet":
         raise click.UsageError("Parquet cannot go to standard output; give -o FILE.parquet")
-    reading = inputs.load_files(inputs.paths)
+    from korus import api
+
+    reading = api.read(inputs.settings)
+    inputs.said(reading.accounting)
     if output == "-":
         tidy.write_csv_stream(reading.frame, sys.stdout)
         return
@@ -881,52 +804,23 @@ def check(
       korus check --measure deficit --year 2016 --stated '$27.6 billion'
       korus check --measure pct_change --of exports --years 2011,2016 --stated '-2.7%' --explain
     """
-    from korus import claims, countries, reports
-
-    def code(text: str) -> str:
-        return countries.resolve(text).code
+    from korus import api, reports
 
     if claims_file:
         if measure or stated:
             raise click.UsageError("give a claims file or one claim's options, not both")
-        claim_list = claims.load_claims(claims_file, code)
+        table = api.check(claims_file, explain=explain, settings=inputs.settings)
     else:
         if not (measure and stated):
             raise click.UsageError("give a claims file, or --measure and --stated")
-        entry = {
-            "id": "command line",
-            "measure": measure,
-            "stated": stated,
-            "reporter": reporter,
-            "partner": partner,
-        }
+        entry = {"measure": measure, "stated": stated, "reporter": reporter, "partner": partner}
         for key, value in (("year", year), ("month", month), ("sector", sector), ("of", of)):
             if value is not None:
                 entry[key] = value
         if span:
             entry["years"] = span
-        claim_list = [claims.claim_from(entry, code, "the claim")]
-    verdicts = _judge_claims(claim_list, inputs)
-    output.emit(reports.verdicts(verdicts, explain))
-
-
-def _judge_claims(claim_list, inputs):
-    """Return every claim's verdicts, on the user's data or the shipped files."""
-    from korus import claims, dataset, metrics, products
-
-    def loader(name, reporter, partner):
-        if name == "user":
-            return inputs.load_files(inputs.paths).frame
-        return dataset.load_shipped(name, reporter=reporter, partner=partner).frame
-
-    data = claims.Data(loader, metrics, products)
-    return [
-        verdict
-        for claim in claim_list
-        for verdict in claims.evaluate(
-            claim, data, claims.definitions(claim, products, user=bool(inputs.paths))
-        )
-    ]
+        table = api.check(explain=explain, settings=inputs.settings, **entry)
+    output.emit(reports.verdicts(inputs.answered(table)))
 
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
@@ -957,7 +851,8 @@ def cache_list():
     for entry in found:
         state = "current" if entry.current else "stale (rebuilt on the next read)"
         together = f" ({entry.files} files together)" if entry.files > 1 else ""
-        click.echo(printable(f"{entry.source}{together}\t{entry.size:,} bytes\t{state}"))
+        fields = (f"{entry.source}{together}", f"{entry.size:,} bytes", state)
+        click.echo("\t".join(printable(field) for field in fields))
 
 
 @cache.command("build")

@@ -341,6 +341,8 @@ def trade_balance(flows: pd.DataFrame) -> pd.DataFrame:
     """Return ``flows`` with a ``balance`` column: exports minus imports, or the balance the
     source publishes where ``flows`` carries one (``balance_stated``)."""
     out = flows.copy()
+    if "balance" in out.columns:
+        return out
     position = out.columns.get_loc("imports") + 1
     if "balance_stated" in out.columns:
         out.insert(position, "balance", out.pop("balance_stated"))
@@ -535,6 +537,29 @@ def sector_values(
     used = base[base["flow"].isin(basis_flows)]
     out["vintage"] = "; ".join(sorted(used["vintage"].unique()))
     return out.reset_index(drop=True), total
+
+
+def latest_product_year(
+    frame: pd.DataFrame, reporter: str, partner: str, grouping: ProductGrouping | None = None
+) -> int:
+    """Return the last year for which the pair has whole-year product figures of the
+    grouping's classification."""
+    pair = frame[(frame["reporter"] == reporter) & (frame["partner"] == partner)]
+    base = whole_years(_base_products(pair, grouping or HSChapters()))
+    if base.empty:
+        raise DataCoverageError(
+            f"the data holds no whole-year product figures of {reporter} with {partner}"
+        )
+    return int(base["year"].max())
+
+
+def latest_reporter_year(frame: pd.DataFrame, reporter: str) -> int:
+    """Return the last year for which ``reporter`` has whole-year figures with any partner."""
+    rows = frame[(frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS))]
+    years = whole_years(rows)["year"]
+    if years.empty:
+        raise DataCoverageError(f"the data holds no whole-year trade of {reporter}")
+    return int(years.max())
 
 
 def latest_whole_years(frame: pd.DataFrame, reporter: str, partner: str, count: int) -> list[int]:

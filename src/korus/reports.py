@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from korus import countries, metrics, products
+from korus import claims, countries, metrics, products
 from korus.render import Report, format_money, format_percent
 
 _FLOW_WORDS = {
@@ -51,7 +51,7 @@ def _years_label(years: list[int]) -> str:
 
 def deficit(flows: pd.DataFrame, unit: str) -> Report:
     """Return the report of exports, imports and balance by year, with a first-to-last summary."""
-    stated = "balance_stated" in flows.columns
+    stated = flows.attrs.get("balance_stated", "balance_stated" in flows.columns)
     frame = metrics.trade_balance(flows)
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     years = frame["year"].tolist()
@@ -112,13 +112,10 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
     return report
 
 
-def growth(flows: pd.DataFrame, measure: str, unit: str) -> Report:
-    """Return the report of one measure's year-on-year change, with its compound growth."""
-    if measure == "balance":
-        flows = metrics.trade_balance(flows)
-    elif measure == "deficit":
-        flows = flows.assign(deficit=flows["imports"] - flows["exports"])
-    frame = metrics.year_on_year(flows, measure)
+def growth(frame: pd.DataFrame, unit: str) -> Report:
+    """Return the report of one measure's year-on-year change (``metrics.year_on_year``),
+    with its compound growth."""
+    measure = frame["measure"].iloc[0]
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     years = frame["year"].tolist()
     report = Report(
@@ -504,7 +501,7 @@ _MONTH_LABELS = {
 
 def monthly_deficit(flows: pd.DataFrame, months, unit: str, window: int | None = None) -> Report:
     """Return the report of exports, imports and balance month by month (or rolling sums)."""
-    stated = "balance_stated" in flows.columns
+    stated = flows.attrs.get("balance_stated", "balance_stated" in flows.columns)
     frame = flows if "balance" in flows.columns else metrics.trade_balance(flows)
     reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
     what = f"sums of the {window} months ending each month" if window else "by month"
@@ -594,44 +591,9 @@ def month_on_year(table: pd.DataFrame, months, unit: str) -> Report:
     return report
 
 
-VERDICT_WORDS = {
-    "matches": "matches",
-    "matches-rounded": "matches, rounded differently",
-    "off": "off",
-    "cannot": "cannot be computed",
-}
-
-
-def verdicts(items, explain: bool) -> Report:
-    """Return the report of each claim's verdict, with korus's figure and its provenance."""
-    rows = []
-    for item in items:
-        claim = item.claim
-        row = {
-            "claim": claim.id or claim.text,
-            "text": claim.text,
-            "definition": item.definition,
-            "stated": claim.stated.text,
-            "korus": item.shown,
-            "value": item.figure,
-            "value_unit": {
-                "money": "USD",
-                "quantity": "USD",
-                "percent": "percent",
-                "ratio": "ratio",
-            }[claim.stated.kind],
-            "verdict": item.verdict,
-            "detail": item.detail,
-            "source": item.source,
-            "basis": item.basis,
-            "vintage": item.vintage,
-        }
-        if explain:
-            row["formula"] = item.formula
-            row["inputs"] = "; ".join(item.inputs)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.insert(7, "verdict_text", frame["verdict"].map(VERDICT_WORDS))
+def verdicts(frame: pd.DataFrame) -> Report:
+    """Return the report of each claim's verdict (``claims.verdict_table``), with korus's
+    figure and its provenance."""
     counts = frame["verdict"].value_counts()
     report = Report(
         title=f"Claims checked: {len(frame)} verdict{'s' if len(frame) != 1 else ''}",
@@ -651,7 +613,7 @@ def verdicts(items, explain: bool) -> Report:
         },
     )
     report.summary_header = ("Verdict", "Count")
-    for key, words in VERDICT_WORDS.items():
+    for key, words in claims.VERDICT_WORDS.items():
         if counts.get(key):
             report.summary.append((words, str(int(counts[key]))))
     report.notes.append(

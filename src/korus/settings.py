@@ -1,0 +1,64 @@
+"""How korus reads data: one ``Settings`` object, built once and passed in.
+
+The command line builds it from its flags; a program or a notebook builds its own
+(``korus.Settings(dedupe=True)``) or takes the defaults. Nothing else decides how files are
+read: ``Settings.applied()`` is the one place that hands these choices to the readers, the
+trust layer and the cache for the time of a question, and takes them back afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The reading rules of a question (all optional)."""
+
+    #: Files, folders or glob patterns to read (``-`` is standard input); none: the data
+    #: korus ships.
+    data: tuple[str, ...] = ()
+    #: Read the files as this layout instead of detecting it (``census-country``...).
+    layout: str | None = None
+    #: The files' text encoding; korus never guesses one.
+    encoding: str = "utf-8"
+    #: The sheet of a workbook to read where several (or a hidden one) could be meant.
+    sheet: str | None = None
+    #: Refuse a file with any row set aside.
+    strict: bool = False
+    #: Drop rows that repeat another exactly (counted and said); otherwise an error.
+    dedupe: bool = False
+    #: Read and write the Parquet cache of large files.
+    cache: bool = True
+
+    def with_data(self, data) -> Settings:
+        """Return these settings reading ``data`` (a path or several) instead."""
+        if data is None:
+            return self
+        paths = (data,) if isinstance(data, str | bytes) or hasattr(data, "__fspath__") else data
+        return replace(self, data=tuple(str(path) for path in paths))
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[Settings]:
+        """Yield these settings in force for the readers, the trust layer and the cache."""
+        from korus import cache, trust
+        from korus.readers.common import ENCODING, SHEET
+
+        tokens = (
+            ENCODING.set(self.encoding),
+            SHEET.set(self.sheet),
+            trust.RULES.set(trust.Rules(dedupe=self.dedupe)),
+        )
+        cached = cache.is_enabled()
+        if not self.cache:
+            cache.set_enabled(False)
+        try:
+            yield self
+        finally:
+            ENCODING.reset(tokens[0])
+            SHEET.reset(tokens[1])
+            trust.RULES.reset(tokens[2])
+            if not self.cache:
+                cache.set_enabled(cached)
