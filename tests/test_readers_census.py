@@ -1,4 +1,5 @@
-"""Census end-use files, international trade API answers and balance pages."""
+"""Census end-use files, international trade API answers, balance pages and the country table
+as it is saved (CSV, old binary Excel)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from conftest import shared_file
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
-from korus.readers import census_api, census_balance, census_enduse
+from korus.readers import census_api, census_balance, census_country, census_enduse
 from korus.readers.common import take_sample
 from korus.schema import COLUMNS
 
@@ -970,6 +971,232 @@ def test_real_balance_page_cli_deficit_china_2016(runner):
     assert round(float(row["exports_usd_millions"]), 1) == 115_595.0
     # The page's own balance (from unrounded figures), not the rounded flows' difference.
     assert round(float(row["balance_usd_millions"]), 1) == -346_825.2
+
+
+# ------------------------------------------------------------- country table, as saved
+
+COUNTRY_HEADER = census_country.HEADER
+CENSUS_NAMES = {"5800": "KOR", "3": "EUN", "15": "WLD", "0015": "WLD"}
+
+
+def country_cells(year, code, name, imports, exports) -> list[str]:
+    """A row of the table as Excel writes it to CSV: numbers in the General format."""
+
+    def general(value: float) -> str:
+        return f"{value:g}"
+
+    return [
+        str(year),
+        code,
+        name,
+        *map(general, imports),
+        general(round(sum(imports), 1)),
+        *map(general, exports),
+        general(round(sum(exports), 1)),
+    ]
+
+
+def write_country_csv(path: Path, rows: list[list[str]], end: str) -> Path:
+    def quoted(cell: str) -> str:
+        return f'"{cell}"' if "," in cell else cell
+
+    lines = [",".join(map(quoted, row)) for row in [COUNTRY_HEADER, *rows]]
+    path.write_bytes((end.join(lines) + end).encode("utf-8"))
+    return path
+
+
+def write_country_xlsx(path: Path, rows: list[list], sheet="country", hidden=False) -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    page = book.active
+    page.title = "notes"
+    page.append(["U.S. Trade in Goods by Country"])
+    table = book.create_sheet(sheet)
+    if hidden:
+        table.sheet_state = "hidden"
+    for row in [COUNTRY_HEADER, *rows]:
+        table.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_country_table_saved_as_csv_is_read_as_census_country_variant_csv():
+    path = CORPUS / "census_country_crlf_codes_as_numbers.csv"
+    assert readers.detect(path) == "census-country"
+    account = readers.read_file(path).accounting[0]
+    assert (account.layout, account.variant) == ("census-country", "CSV")
+    assert (account.sheets_read, account.line_word) == ([], "line")
+
+
+def test_a_country_table_saved_as_csv_gives_its_millions_in_dollars():
+    path = CORPUS / "census_country_crlf_codes_as_numbers.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    expected = {}
+    for line in lines:
+        if line["CTY_CODE"] == "4":  # the seasonally adjusted World: a special series
+            continue
+        partner, year = CENSUS_NAMES[line["CTY_CODE"]], int(line["year"])
+        for prefix, flow in (("I", "import"), ("E", "export")):
+            months = census_country.MONTHS if year == 2024 else census_country.MONTHS[:2]
+            for number, month in enumerate(months, start=1):
+                expected[(partner, year, number, flow)] = float(line[prefix + month]) * MILLION
+            if year == 2024:
+                expected[(partner, year, 0, flow)] = float(line[prefix + "YR"]) * MILLION
+    frame = census_country.read(path).frame
+    got = {
+        (p, y, 0 if pd.isna(m) else int(m), f): v
+        for p, y, m, f, v in zip(
+            frame["partner"],
+            frame["year"],
+            frame["month"],
+            frame["flow"],
+            frame["value_usd"],
+            strict=True,
+        )
+    }
+    assert got == pytest.approx(expected)
+
+
+def test_a_country_csv_with_cr_line_ends_reads_as_the_same_with_crlf(tmp_path):
+    rows = [
+        country_cells(2024, "5800", "Korea, South", [10.5] * 12, [5.25] * 12),
+        country_cells(2024, "0015", "World, Not Seasonally Adjusted", [100] * 12, [80] * 12),
+    ]
+    mac = census_country.read(write_country_csv(tmp_path / "mac.csv", rows, "\r"))
+    windows = census_country.read(write_country_csv(tmp_path / "win.csv", rows, "\r\n"))
+    pd.testing.assert_frame_equal(mac.frame, windows.frame)
+    assert (mac.accounting[0].rows_read, windows.accounting[0].rows_read) == (2, 2)
+
+
+def test_country_codes_written_as_numbers_get_their_leading_zeros_back(tmp_path):
+    rows = [
+        country_cells(2024, "3", "European Union", [1.0] * 12, [2.0] * 12),
+        country_cells(2024, "15", "World, Not Seasonally Adjusted", [9.0] * 12, [8.0] * 12),
+    ]
+    frame = census_country.read(write_country_csv(tmp_path / "c.csv", rows, "\r\n")).frame
+    assert sorted(frame["partner"].unique()) == ["EUN", "WLD"]
+
+
+def test_a_bad_value_in_a_country_csv_with_cr_line_ends_names_its_line_and_column(tmp_path):
+    rows = [country_cells(2024, "5800", "Korea, South", [1.0] * 12, [1.0] * 12) for _ in "ab"]
+    rows[1][0] = "2023"
+    rows[1][5] = "(D)"  # IMAR
+    path = write_country_csv(tmp_path / "mac.csv", rows, "\r")
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == f"{path}: line 3, column 'IMAR': expected a number, found '(D)'"
+
+
+def test_a_byte_that_is_not_text_is_named_by_its_line_in_a_file_with_cr_line_ends(tmp_path):
+    rows = [country_cells(2024, "5800", "Korea, South", [1.0] * 12, [1.0] * 12)]
+    rows.append(country_cells(2024, "7480", "Cote d'Ivoire", [1.0] * 12, [1.0] * 12))
+    path = write_country_csv(tmp_path / "mac.csv", rows, "\r")
+    path.write_bytes(path.read_bytes().replace(b"Cote", b"C\xf4te"))
+    with pytest.raises(DataFileError) as caught:
+        readers.read_file(path)
+    assert str(caught.value) == (
+        f"{path}: line 3, column 12: byte 0xF4 is not utf-8 text; if the file is in another "
+        "encoding, say which with --encoding (e.g. --encoding cp1252 for a Windows export)"
+    )
+
+
+def test_an_eleven_month_year_has_its_months_and_no_annual_row():
+    reading = census_country.read(CORPUS / "census_country_eleven_month_year.csv")
+    frame = reading.frame
+    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2025)]
+    assert sorted(int(m) for m in korea["month"].dropna().unique()) == list(range(1, 12))
+    assert korea["month"].notna().all()
+    assert set(frame["vintage"]) == {"data through 2025-11"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_eleven_month_year_before_a_year_not_yet_published_stays_partial(tmp_path, kind):
+    eleven = [10.0] * 11 + [0.0]
+    rows = [
+        country_cells(2025, "5800", "Korea, South", eleven, eleven),
+        country_cells(2025, "0015", "World, Not Seasonally Adjusted", eleven, eleven),
+        country_cells(2026, "5800", "Korea, South", [0.0] * 12, [0.0] * 12),
+        country_cells(2026, "0015", "World, Not Seasonally Adjusted", [0.0] * 12, [0.0] * 12),
+    ]
+    if kind == "csv":
+        path = write_country_csv(tmp_path / "c.csv", rows, "\r\n")
+    else:
+        numbers = [[int(r[0]), r[1], r[2], *map(float, r[3:])] for r in rows]
+        path = write_country_xlsx(tmp_path / "c.xlsx", numbers)
+    reading = census_country.read(path)
+    frame = reading.frame
+    assert sorted(int(m) for m in frame["month"].dropna().unique()) == list(range(1, 12))
+    assert frame["month"].notna().all() and set(frame["year"]) == {2025}
+    assert set(frame["vintage"]) == {"data through 2025-11"}
+    assert reading.accounting[0].set_aside == {"year after the last published month": 2}
+
+
+def test_a_country_table_with_no_trade_published_at_all_is_refused(tmp_path):
+    rows = [country_cells(2026, "5800", "Korea, South", [0.0] * 12, [0.0] * 12)]
+    path = write_country_csv(tmp_path / "c.csv", rows, "\r\n")
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == (
+        f"{path}: the table holds no trade at all (every month of every row is 0): nothing "
+        "is published in it yet"
+    )
+
+
+def test_an_old_binary_excel_country_table_reads_as_the_same_table_in_xlsx(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    path = CORPUS / "census_country_old_excel.xls"
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("country").to_python()
+    twin = write_country_xlsx(tmp_path / "twin.xlsx", cells[1:])
+    assert readers.detect(path) == "census-country"
+    pd.testing.assert_frame_equal(readers.read_file(path).frame, readers.read_file(twin).frame)
+
+
+def test_an_old_binary_excel_country_table_names_its_variant():
+    account = readers.read_file(CORPUS / "census_country_old_excel.xls").accounting[0]
+    assert (account.variant, account.sheets_read) == ("old binary Excel, .xls", ["country"])
+
+
+def test_an_xls_cut_short_is_refused_with_what_to_do():
+    path = CORPUS / "census_country_old_excel_cut_short.xls"
+    with pytest.raises(DataFileError) as caught:
+        readers.read_file(path)
+    message = str(caught.value)
+    assert message.startswith(
+        f"{path}: an old binary Office file (.xls) that korus cannot read as a workbook ("
+    )
+    assert message.endswith(
+        "): it may be damaged, encrypted or not a workbook; open it in Excel and save it as "
+        ".xlsx or CSV"
+    )
+
+
+def test_an_xls_whose_reading_would_end_the_process_is_one_error_line(runner, tmp_path):
+    data = bytearray((CORPUS / "census_country_old_excel.xls").read_bytes())
+    # The sheet's DIMENSIONS record (type 0x0200, 14 bytes) made to claim some 2 * 10^9
+    # rows: calamine asks for terabytes and aborts the process that reads it.
+    at = data.index(b"\x00\x02\x0e\x00")
+    data[at + 7] = 0x76
+    path = tmp_path / "country.xls"
+    path.write_bytes(bytes(data))
+    result = runner.invoke(cli, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {path}: an old binary Office file (.xls) that korus cannot read as a workbook ("
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_workbook_whose_only_country_table_is_on_a_hidden_sheet_is_refused(tmp_path):
+    rows = [[2024, "5800", "Korea, South", *[1.0] * 12, 12.0, *[1.0] * 12, 12.0]]
+    path = write_country_xlsx(tmp_path / "hidden.xlsx", rows, hidden=True)
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == (
+        f"{path}: only a hidden sheet hold the columns {', '.join(sorted(COUNTRY_HEADER))}: "
+        "'country' (hidden); korus does not guess which is meant: choose one with --sheet NAME"
+    )
 
 
 # --------------------------------------------------------------------- sniffing
