@@ -261,6 +261,18 @@ def test_enduse_cli_deficit_from_export_and_import_files(runner, enduse_exports,
     assert float(row["balance_usd"]) == -2950.0
 
 
+def test_an_enduse_table_saved_as_old_binary_excel_is_read_as_a_workbook():
+    from python_calamine import CalamineWorkbook
+
+    path = Path(__file__).resolve().parent / "corpus" / "census_enduse_imports_old_excel.xls"
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("EnduseImp").to_python()
+    korea = sum(float(row[5]) for row in cells[1:] if row[0] == "5800")
+    frame = readers.read_file(path).frame
+    chosen = (frame["partner"] == "KOR") & (frame["year"] == 2020)
+    assert set(frame["flow"]) == {"import"}
+    assert frame.loc[chosen, "value_usd"].sum() == korea
+
+
 def test_real_enduse_exports_korea_2016_is_the_census_total():
     path = shared_file("census/enduse_exports_2013_2022.csv")
     assert readers.detect(path) == "census-enduse"
