@@ -705,6 +705,32 @@ def test_api_coarser_commodity_levels_are_never_added_to_their_parts():
     assert census_api.read(path).frame["value_usd"].sum() == headings
 
 
+def test_api_a_chapter_whose_heading_has_no_december_row_is_still_its_headings_sum(
+    runner, tmp_path
+):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "time"]]
+    for month in range(1, 13):
+        cars, parts = 30, (0 if month == 12 else 7)
+        rows.append(["87", str(cars + parts), str(30 * month + 7 * min(month, 11)), "5800"])
+        rows.append(["8703", str(cars), str(30 * month), "5800"])
+        if parts:  # no trade in 8708 in December: the API gives no row
+            rows.append(["8708", str(parts), str(7 * month), "5800"])
+        for row in rows[-3 if parts else -2 :]:
+            row.append(f"2019-{month:02d}")
+    path = write_json(tmp_path / "levels.json", rows)
+    reading = census_api.read(path)
+    assert reading.accounting[0].set_aside == {
+        "HS2 rows beside the HS4 rows they add up to: one commodity level is read, the finest": 12
+    }
+    result = runner.invoke(
+        cli,
+        ["partners", "--data", str(path), "--year", "2019", "--by", "exports"]
+        + ["--unit", "usd", "--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert float(row["exports_usd"]) == 12 * 30 + 11 * 7
+
+
 def test_api_a_total_beside_its_parts_is_set_aside(api_exports):
     account = census_api.read(api_exports).accounting[0]
     assert account.set_aside == {

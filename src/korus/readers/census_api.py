@@ -423,7 +423,8 @@ def _one_commodity_level(
     finest = max(widths)
     detail = [row for row in rows if len(row.product) == finest and row.product != TOTAL]
     coarser = [row for row in rows if row.product == TOTAL or len(row.product) < finest]
-    parts: dict[tuple, list] = {}  # (origin, year, month, width, code) -> [sum, count]
+    # (origin, year, month, width, code) -> [the parts' monthly sum, annual sum, count]
+    parts: dict[tuple, list] = {}
     for row in detail:
         for width in widths - {finest}:
             key = (row.origin, row.year, row.month, width, row.product[:width])
@@ -439,26 +440,28 @@ def _one_commodity_level(
             (row.origin, row.year, row.month, width, code), (0.0, 0.0, 0)
         )
         # Each figure is in whole US dollars: the parts may differ from their sum by their
-        # rounding, never by a part that is not there.
+        # rounding, never by a part that is not there. The month's value is compared where
+        # there is one: a part without trade in December has no row, so no year-to-date.
         slack = 0.5 * (count + 1)
-        for stated, added, period in (
-            (row.monthly, summed, f"{row.year}-{row.month:02d}"),
-            (row.annual, summed_annual, f"{row.year} (December's year-to-date)"),
-        ):
-            if stated is not None and abs(stated - added) > slack:
-                what = (
-                    "all goods (TOTAL)"
-                    if width == 0
-                    else f"{_level_name(width, classification)} {code}"
-                )
-                raise DataFileError(
-                    f"{name}: {where(row.line, field)}: {what}, partner {row.partner}, "
-                    f"{period}, is {_usd(stated)} US dollars but its {detail_name} codes in the "
-                    f"answer add up to {_usd(added)}: the answer holds several commodity "
-                    f"levels and korus reads the finest alone, so it must hold all the parts; "
-                    f"ask the API for one level (COMM_LVL={detail_name}) or keep one level "
-                    "in the file"
-                )
+        if row.monthly is not None:
+            stated, added, period = row.monthly, summed, f"{row.year}-{row.month:02d}"
+        else:
+            stated, added = row.annual, summed_annual
+            period = f"{row.year} (December's year-to-date)"
+        if abs(stated - added) > slack:
+            what = (
+                "all goods (TOTAL)"
+                if width == 0
+                else f"{_level_name(width, classification)} {code}"
+            )
+            raise DataFileError(
+                f"{name}: {where(row.line, field)}: {what}, partner {row.partner}, "
+                f"{period}, is {_usd(stated)} US dollars but its {detail_name} codes in the "
+                f"answer add up to {_usd(added)}: the answer holds several commodity "
+                f"levels and korus reads the finest alone, so it must hold all the parts; "
+                f"ask the API for one level (COMM_LVL={detail_name}) or keep one level "
+                "in the file"
+            )
     for width in sorted(widths - {finest}):
         count = sum((0 if row.product == TOTAL else len(row.product)) == width for row in coarser)
         accounting.set_aside_rows(
@@ -508,15 +511,13 @@ def _with_absent_months_as_zero(frame, accounting: Accounting, has_products: boo
         f"the API leaves out months without trade, and the answer holds all twelve months "
         f"of {years}"
     )
-    traded = set(zip(held["partner"], held["year"], held["month"], strict=True))
-    whole = absent[
-        [
-            (partner, year, month) not in traded
-            for partner, year, month in zip(
-                absent["partner"], absent["year"], absent["month"], strict=True
-            )
-        ]
-    ]
+    # A partner-month with no row at all, or a product's month where the partner traded
+    # other products: told apart by whether the partner has any row in that month.
+    traded = held[["partner", "year", "month"]].drop_duplicates().assign(traded=True)
+    absent = absent.merge(traded, how="left", on=["partner", "year", "month"])
+    silent = absent["traded"].isna().to_numpy()
+    absent = absent.drop(columns="traded")
+    whole = absent[silent]
     quiet = whole.drop_duplicates(["partner", "year", "month"]).sort_values(
         ["year", "month", "partner"]
     )
@@ -527,7 +528,7 @@ def _with_absent_months_as_zero(frame, accounting: Accounting, has_products: boo
             f"({_listed(shown, len(quiet))}): {why}"
         )
     if has_products:
-        others = absent.drop(whole.index).sort_values(["year", "month", "partner", "product"])
+        others = absent[~silent].sort_values(["year", "month", "partner", "product"])
         if len(others):
             shown = [
                 f"{r.partner} {r.product} {r.year}-{r.month:02d}"
