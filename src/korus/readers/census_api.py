@@ -26,6 +26,21 @@ Values are in **US dollars** (no unit conversion). Fields read:
   no code for them). Without ``CTY_CODE``, ``CTY_NAME`` is resolved as a country name.
 - period: ``time`` (``YYYY-MM``), or ``YEAR`` and ``MONTH``.
 
+What the API leaves out and what it gives twice:
+
+- **Months without trade.** The API answers only the partner-months (and products) that
+  had trade. Where the answer holds all twelve months of a year (for any partner), its
+  question covered that year, and a partner (or a partner's product) of the answer absent
+  in one of its months had no trade then: the month is written as 0.0 and the count said
+  in a note. A year the answer does not hold whole stays as it is (a partial year); a
+  year with no month at all stays absent.
+- **Several levels.** An answer may hold several commodity levels (COMM_LVL HS2 beside
+  HS4, the TOTAL beside its products; told by the codes' length) or several country
+  groupings (SUMMARY_LVL CGP beside DET). One level is read, the finest (the countries):
+  the others are their sums, set aside and counted, never added to them. A coarser row
+  whose finer parts in the answer do not add up to it is refused: the finer rows alone
+  would pass for the whole.
+
 The reporter is the United States. The answer says nothing of its release: the vintage is
 the last month it covers.
 """

@@ -72,7 +72,7 @@ def excel_column(index: int) -> str:
 
 @lru_cache(maxsize=2)
 def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]], frozenset]:
-    if _first_bytes(path) == OLE_MAGIC:
+    if _first_bytes(path) == OLE_MAGIC and _can_start_a_child():
         return _xls_workbook(path)
     try:
         return _read_book(path)
@@ -137,8 +137,10 @@ def _xls_workbook(path: str) -> tuple[dict[str, list[list[object]]], frozenset]:
     except OSError as exc:
         raise DataFileError(_unreadable_xls(path, exc.strerror or str(exc))) from None
     if done.returncode != 0:
+        # The last line says why: Rust's own ("memory allocation of ... failed"), or a
+        # Python error's.
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = said[0] if said else f"the reader stopped with status {done.returncode}"
+        reason = said[-1] if said else f"the reader stopped with status {done.returncode}"
         raise DataFileError(_unreadable_xls(path, reason))
     status, answer = pickle.loads(done.stdout)  # our own child's answer, never the file's
     if status != "ok":
@@ -157,6 +159,13 @@ def _unreadable_xls(path: str, reason: str) -> str:
 
 def _said(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _can_start_a_child() -> bool:
+    import sys
+
+    # An embedded or frozen Python may have no interpreter to start: read in this process.
+    return bool(sys.executable)
 
 
 def _first_bytes(path: str) -> bytes:
