@@ -1,4 +1,5 @@
-"""Census end-use files, international trade API answers and balance pages."""
+"""Census end-use files, international trade API answers, balance pages and the country table
+as it is saved (CSV, old binary Excel)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from conftest import shared_file
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
-from korus.readers import census_api, census_balance, census_enduse
+from korus.readers import census_api, census_balance, census_country, census_enduse
 from korus.readers.common import take_sample
 from korus.schema import COLUMNS
 
@@ -260,6 +261,18 @@ def test_enduse_cli_deficit_from_export_and_import_files(runner, enduse_exports,
     assert float(row["balance_usd"]) == -2950.0
 
 
+def test_an_enduse_table_saved_as_old_binary_excel_is_read_as_a_workbook():
+    from python_calamine import CalamineWorkbook
+
+    path = Path(__file__).resolve().parent / "corpus" / "census_enduse_imports_old_excel.xls"
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("EnduseImp").to_python()
+    korea = sum(float(row[5]) for row in cells[1:] if row[0] == "5800")
+    frame = readers.read_file(path).frame
+    chosen = (frame["partner"] == "KOR") & (frame["year"] == 2020)
+    assert set(frame["flow"]) == {"import"}
+    assert frame.loc[chosen, "value_usd"].sum() == korea
+
+
 def test_real_enduse_exports_korea_2016_is_the_census_total():
     path = shared_file("census/enduse_exports_2013_2022.csv")
     assert readers.detect(path) == "census-enduse"
@@ -331,6 +344,8 @@ def api_exports_rows() -> list[list]:
     rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "CTY_NAME", "time"]]
     for month in range(1, 13):
         rows.append(["0101", "10", str(10 * month), "5800", "KOREA, SOUTH", f"2019-{month:02d}"])
+        rows.append(["0102", "90", str(90 * month), "5800", "KOREA, SOUTH", f"2019-{month:02d}"])
+        # The total of all goods beside its two parts: the same trade at a coarser level.
         rows.append(["-", "100", str(100 * month), "5800", "KOREA, SOUTH", f"2019-{month:02d}"])
     return rows
 
@@ -362,16 +377,21 @@ def test_api_json_answers_are_detected(api_exports, api_imports):
 def test_api_december_year_to_date_is_the_only_annual_row(api_exports):
     frame = readers.read_file(api_exports).frame
     annual = frame[frame["month"].isna()]
-    assert annual.set_index("product")["value_usd"].to_dict() == {"0101": 120.0, "TOTAL": 1200.0}
+    assert annual.set_index("product")["value_usd"].to_dict() == {"0101": 120.0, "0102": 1080.0}
     assert len(frame[frame["month"].notna()]) == 24
     assert set(frame["year"]) == {2019}
 
 
-def test_api_product_codes_keep_zeros_and_dash_is_all_goods(api_exports):
+def test_api_product_codes_keep_their_leading_zeros(api_exports):
     frame = census_api.read(api_exports).frame
-    assert set(frame["product"]) == {"0101", "TOTAL"}
-    classes = frame.drop_duplicates("product").set_index("product")["classification"]
-    assert classes.to_dict() == {"0101": "HS", "TOTAL": "none"}
+    assert set(frame["product"]) == {"0101", "0102"}
+    assert set(frame["classification"]) == {"HS"}
+
+
+def test_api_dash_as_the_commodity_is_all_goods(tmp_path):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "CTY_CODE", "time"], ["-", "100", "5800", "2019-01"]]
+    frame = census_api.read(write_json(tmp_path / "all.json", rows)).frame
+    assert frame[["product", "classification"]].iloc[0].tolist() == ["TOTAL", "none"]
 
 
 def test_api_provenance_strings(api_exports, api_imports):
@@ -533,6 +553,261 @@ def test_real_api_csv_hs87_2016_is_the_largest_chapter():
     assert round(chapters["87"] / MILLION, 1) == 23_000.9
     assert chapters.idxmax() == "87"
     assert {"98", "99"} <= set(frame["product"])
+
+
+# Answers as the API gives them: months without trade left out, several levels at once.
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def corpus_json(name: str) -> list[list[str]]:
+    return json.loads((CORPUS / name).read_text(encoding="utf-8"))
+
+
+def partner_months(frame, partner: str, year: int) -> dict[int, float]:
+    rows = frame[(frame["partner"] == partner) & (frame["year"] == year) & frame["month"].notna()]
+    return {
+        int(month): value for month, value in zip(rows["month"], rows["value_usd"], strict=True)
+    }
+
+
+def test_api_months_left_out_of_a_complete_year_are_zero_trade():
+    answer = corpus_json("census_api_partner_months_left_out.json")
+    japan = {int(r[4][5:]): float(r[2]) for r in answer[1:] if r[0] == "5880" and r[4] < "2020"}
+    frame = census_api.read(CORPUS / "census_api_partner_months_left_out.json").frame
+    assert partner_months(frame, "JPN", 2019) == {**japan, 3: 0.0, 8: 0.0}
+
+
+def test_api_a_partner_with_two_months_of_a_complete_year_has_all_twelve():
+    frame = census_api.read(CORPUS / "census_api_partner_months_left_out.json").frame
+    namibia = partner_months(frame, "NAM", 2019)
+    assert namibia == {month: 0.0 for month in range(1, 13)} | {5: 1234567.0, 6: 2345678.0}
+
+
+def test_api_months_of_a_year_the_answer_does_not_hold_whole_are_never_filled():
+    frame = census_api.read(CORPUS / "census_api_partner_months_left_out.json").frame
+    assert partner_months(frame, "KOR", 2020) == {1: 4890123456.0, 2: 4712345678.0}
+    assert partner_months(frame, "JPN", 2020) == {}
+    assert partner_months(frame, "NAM", 2020) == {}
+
+
+def test_api_months_taken_as_zero_are_counted_in_a_note():
+    reading = census_api.read(CORPUS / "census_api_partner_months_left_out.json")
+    assert reading.accounting[0].notes == [
+        "12 partner-months absent from the answer taken as zero trade (NAM 2019-01, NAM "
+        "2019-02, JPN 2019-03 and 9 more): the API leaves out months without trade, and the "
+        "answer holds all twelve months of 2019"
+    ]
+    accounted(reading)
+
+
+def two_whole_years(tmp_path: Path) -> Path:
+    rows = [["CTY_CODE", "ALL_VAL_MO", "time"]]
+    rows += [
+        ["5800", "100", f"{year}-{month:02d}"] for year in (2018, 2020) for month in range(1, 13)
+    ]
+    rows += [["5880", "7", f"2018-{month:02d}"] for month in (1, 2)]
+    return write_json(tmp_path / "years.json", rows)
+
+
+def test_api_a_partner_absent_from_a_whole_year_has_twelve_zero_months(tmp_path):
+    frame = census_api.read(two_whole_years(tmp_path)).frame
+    assert partner_months(frame, "JPN", 2020) == {month: 0.0 for month in range(1, 13)}
+
+
+def test_api_a_year_without_a_month_for_anyone_stays_absent(tmp_path):
+    frame = census_api.read(two_whole_years(tmp_path)).frame
+    assert sorted(frame["year"].unique()) == [2018, 2020]
+
+
+def test_api_partners_ranks_every_partner_of_the_answer_with_its_whole_year(runner):
+    answer = corpus_json("census_api_partner_months_left_out.json")
+    exports = {}
+    for code, _, month_value, _, time in answer[1:]:
+        if time.startswith("2019"):
+            exports[code] = exports.get(code, 0) + int(month_value)
+    result = runner.invoke(
+        cli,
+        ["partners", "--data", str(CORPUS / "census_api_partner_months_left_out.json")]
+        + ["--year", "2019", "--by", "exports", "--unit", "usd", "--format", "csv"],
+    )
+    rows = cli_rows(result)
+    whole = sum(exports.values())
+    names = {"5800": "KOR", "5880": "JPN", "7920": "NAM"}
+    expected = sorted(((names[c], v) for c, v in exports.items()), key=lambda p: -p[1])
+    assert [(row["partner"], float(row["exports_usd"])) for row in rows] == expected
+    assert float(rows[-1]["share_pct"]) == pytest.approx(exports["7920"] / whole * 100, rel=1e-12)
+
+
+def test_api_a_product_left_out_of_a_month_the_partner_traded_in_is_zero(tmp_path):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "CTY_CODE", "time"]]
+    rows += [["01", "10", "5800", f"2019-{month:02d}"] for month in range(1, 13)]
+    rows += [["02", "5", "5800", f"2019-{month:02d}"] for month in range(1, 13) if month != 4]
+    reading = census_api.read(write_json(tmp_path / "p.json", rows))
+    frame = reading.frame
+    april = frame[(frame["product"] == "02") & (frame["month"] == 4)]
+    assert april["value_usd"].tolist() == [0.0]
+    assert reading.accounting[0].notes == [
+        "1 product-months absent from the answer taken as zero trade, where the partner "
+        "traded other products (KOR 02 2019-04): the API leaves out months without trade, and "
+        "the answer holds all twelve months of 2019"
+    ]
+
+
+def test_api_a_product_without_a_december_row_still_counts_in_its_partners_year(runner, tmp_path):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "time"]]
+    rows += [["01", "10", str(10 * month), "5800", f"2019-{month:02d}"] for month in range(1, 13)]
+    # No trade in product 02 in December: the API gives no December row, so no year-to-date.
+    rows += [["02", "5", str(5 * month), "5800", f"2019-{month:02d}"] for month in range(1, 12)]
+    path = write_json(tmp_path / "december.json", rows)
+    result = runner.invoke(
+        cli,
+        ["partners", "--data", str(path), "--year", "2019", "--by", "exports"]
+        + ["--unit", "usd", "--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert float(row["exports_usd"]) == 12 * 10 + 11 * 5
+
+
+def test_api_a_product_without_a_december_row_is_said_in_a_note(tmp_path):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "time"]]
+    rows += [["01", "10", str(10 * month), "5800", f"2019-{month:02d}"] for month in range(1, 13)]
+    rows += [["02", "5", str(5 * month), "5800", f"2019-{month:02d}"] for month in range(1, 12)]
+    reading = census_api.read(write_json(tmp_path / "december.json", rows))
+    assert reading.accounting[0].notes[-1] == (
+        "December's ALL_VAL_YR not used as the whole year for 1 partner-years (KOR 2019): "
+        "some of their products have no December row, so each of those years is its twelve "
+        "months added up"
+    )
+    assert reading.frame["month"].notna().all()
+
+
+def test_api_coarser_commodity_levels_are_set_aside_and_counted():
+    path = CORPUS / "census_api_two_commodity_levels.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    headings = {line["I_COMMODITY"] for line in lines if line["COMM_LVL"] == "HS4"}
+    reading = census_api.read(path)
+    assert set(reading.frame["product"]) == headings
+    assert reading.accounting[0].set_aside == {
+        "HS2 rows beside the HS4 rows they add up to: one commodity level is read, the finest": sum(
+            line["COMM_LVL"] == "HS2" for line in lines
+        )
+    }
+    accounted(reading)
+
+
+def test_api_coarser_commodity_levels_are_never_added_to_their_parts():
+    path = CORPUS / "census_api_two_commodity_levels.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    headings = sum(float(line["GEN_VAL_MO"]) for line in lines if line["COMM_LVL"] == "HS4")
+    assert census_api.read(path).frame["value_usd"].sum() == headings
+
+
+def test_api_a_chapter_whose_heading_has_no_december_row_is_still_its_headings_sum(
+    runner, tmp_path
+):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "ALL_VAL_YR", "CTY_CODE", "time"]]
+    for month in range(1, 13):
+        cars, parts = 30, (0 if month == 12 else 7)
+        rows.append(["87", str(cars + parts), str(30 * month + 7 * min(month, 11)), "5800"])
+        rows.append(["8703", str(cars), str(30 * month), "5800"])
+        if parts:  # no trade in 8708 in December: the API gives no row
+            rows.append(["8708", str(parts), str(7 * month), "5800"])
+        for row in rows[-3 if parts else -2 :]:
+            row.append(f"2019-{month:02d}")
+    path = write_json(tmp_path / "levels.json", rows)
+    reading = census_api.read(path)
+    assert reading.accounting[0].set_aside == {
+        "HS2 rows beside the HS4 rows they add up to: one commodity level is read, the finest": 12
+    }
+    result = runner.invoke(
+        cli,
+        ["partners", "--data", str(path), "--year", "2019", "--by", "exports"]
+        + ["--unit", "usd", "--format", "csv"],
+    )
+    [row] = cli_rows(result)
+    assert float(row["exports_usd"]) == 12 * 30 + 11 * 7
+
+
+def test_api_a_total_beside_its_parts_is_set_aside(api_exports):
+    account = census_api.read(api_exports).accounting[0]
+    assert account.set_aside == {
+        "TOTAL rows beside the HS4 rows they add up to: one commodity level is read, the finest": 12
+    }
+
+
+def test_api_a_total_whose_parts_are_not_all_in_the_answer_is_refused(tmp_path):
+    rows = [["E_COMMODITY", "ALL_VAL_MO", "CTY_CODE", "time"]]
+    rows += [["0101", "10", "5800", "2019-01"], ["-", "100", "5800", "2019-01"]]
+    path = write_json(tmp_path / "some.json", rows)
+    with pytest.raises(DataFileError) as caught:
+        census_api.read(path)
+    assert str(caught.value) == (
+        f"{path}: row 3 of the JSON array (row 1 is the header), field 'E_COMMODITY': all "
+        "goods (TOTAL), partner KOR, 2019-01, is 100 US dollars but its HS4 codes in the "
+        "answer add up to 10: the answer holds several commodity levels and korus reads the "
+        "finest alone, so it must hold all the parts; ask the API for one level "
+        "(COMM_LVL=HS4) or keep one level in the file"
+    )
+
+
+def test_api_country_groupings_beside_countries_are_set_aside_and_counted():
+    path = CORPUS / "census_api_countries_and_groupings.json"
+    answer = corpus_json("census_api_countries_and_groupings.json")
+    reading = census_api.read(path)
+    assert reading.frame.set_index("partner")["value_usd"].to_dict() == {
+        "DEU": float(answer[3][3]),
+        "KOR": float(answer[4][3]),
+    }
+    assert reading.accounting[0].set_aside == {
+        "country grouping (SUMMARY_LVL CGP) beside the countries (DET): their sum, not read "
+        "beside them": 2
+    }
+
+
+def test_api_several_groupings_without_the_countries_are_refused(tmp_path):
+    rows = [["CTY_CODE", "SUMMARY_LVL", "ALL_VAL_MO", "time"]]
+    rows += [["0003", "CGP", "300", "2019-01"], ["0003", "CGP2", "300", "2019-01"]]
+    path = write_json(tmp_path / "groups.json", rows)
+    with pytest.raises(DataFileError) as caught:
+        census_api.read(path)
+    assert str(caught.value) == (
+        f"{path}: the answer holds several country groupings (SUMMARY_LVL CGP, CGP2) and no "
+        "countries (DET); korus cannot tell which rows add up to which: ask the API for one "
+        "(SUMMARY_LVL=DET for countries)"
+    )
+
+
+def test_real_api_csv_chapter_months_left_out_are_zero_and_the_figures_stay():
+    path = shared_file("census/api_imports_hs2_korea_monthly_2013_2021.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    whole_years = [str(year) for year in range(2013, 2021)]  # 2021 ends in July
+    held = {(line["I_COMMODITY"], line["time"]) for line in lines}
+    chapters = {line["I_COMMODITY"] for line in lines}
+    left_out = [
+        (chapter, f"{year}-{month:02d}")
+        for chapter in chapters
+        for year in whole_years
+        for month in range(1, 13)
+        if (chapter, f"{year}-{month:02d}") not in held
+    ]
+    reading = readers.read_file(path)
+    accounted(reading)
+    frame = reading.frame
+    assert len(frame) == len(lines) + len(left_out)
+    zeros = frame[frame["value_usd"] == 0.0]
+    periods = zip(zeros["product"], zeros["year"], zeros["month"], strict=True)
+    assert set(left_out) <= {(p, f"{y}-{int(m):02d}") for p, y, m in periods}
+    by_chapter_2016 = {}
+    for line in lines:
+        if line["time"].startswith("2016"):
+            chapter = line["I_COMMODITY"]
+            by_chapter_2016[chapter] = by_chapter_2016.get(chapter, 0) + int(line["CON_VAL_MO"])
+    year = frame[frame["year"] == 2016].groupby("product")["value_usd"].sum()
+    assert {c: v for c, v in year.items() if v} == {c: v for c, v in by_chapter_2016.items() if v}
 
 
 # --------------------------------------------------------------------- balance page
@@ -734,6 +1009,232 @@ def test_real_balance_page_cli_deficit_china_2016(runner):
     assert round(float(row["exports_usd_millions"]), 1) == 115_595.0
     # The page's own balance (from unrounded figures), not the rounded flows' difference.
     assert round(float(row["balance_usd_millions"]), 1) == -346_825.2
+
+
+# ------------------------------------------------------------- country table, as saved
+
+COUNTRY_HEADER = census_country.HEADER
+CENSUS_NAMES = {"5800": "KOR", "3": "EUN", "15": "WLD", "0015": "WLD"}
+
+
+def country_cells(year, code, name, imports, exports) -> list[str]:
+    """A row of the table as Excel writes it to CSV: numbers in the General format."""
+
+    def general(value: float) -> str:
+        return f"{value:g}"
+
+    return [
+        str(year),
+        code,
+        name,
+        *map(general, imports),
+        general(round(sum(imports), 1)),
+        *map(general, exports),
+        general(round(sum(exports), 1)),
+    ]
+
+
+def write_country_csv(path: Path, rows: list[list[str]], end: str) -> Path:
+    def quoted(cell: str) -> str:
+        return f'"{cell}"' if "," in cell else cell
+
+    lines = [",".join(map(quoted, row)) for row in [COUNTRY_HEADER, *rows]]
+    path.write_bytes((end.join(lines) + end).encode("utf-8"))
+    return path
+
+
+def write_country_xlsx(path: Path, rows: list[list], sheet="country", hidden=False) -> Path:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    page = book.active
+    page.title = "notes"
+    page.append(["U.S. Trade in Goods by Country"])
+    table = book.create_sheet(sheet)
+    if hidden:
+        table.sheet_state = "hidden"
+    for row in [COUNTRY_HEADER, *rows]:
+        table.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_country_table_saved_as_csv_is_read_as_census_country_variant_csv():
+    path = CORPUS / "census_country_crlf_codes_as_numbers.csv"
+    assert readers.detect(path) == "census-country"
+    account = readers.read_file(path).accounting[0]
+    assert (account.layout, account.variant) == ("census-country", "CSV")
+    assert (account.sheets_read, account.line_word) == ([], "line")
+
+
+def test_a_country_table_saved_as_csv_gives_its_millions_in_dollars():
+    path = CORPUS / "census_country_crlf_codes_as_numbers.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    expected = {}
+    for line in lines:
+        if line["CTY_CODE"] == "4":  # the seasonally adjusted World: a special series
+            continue
+        partner, year = CENSUS_NAMES[line["CTY_CODE"]], int(line["year"])
+        for prefix, flow in (("I", "import"), ("E", "export")):
+            months = census_country.MONTHS if year == 2024 else census_country.MONTHS[:2]
+            for number, month in enumerate(months, start=1):
+                expected[(partner, year, number, flow)] = float(line[prefix + month]) * MILLION
+            if year == 2024:
+                expected[(partner, year, 0, flow)] = float(line[prefix + "YR"]) * MILLION
+    frame = census_country.read(path).frame
+    got = {
+        (p, y, 0 if pd.isna(m) else int(m), f): v
+        for p, y, m, f, v in zip(
+            frame["partner"],
+            frame["year"],
+            frame["month"],
+            frame["flow"],
+            frame["value_usd"],
+            strict=True,
+        )
+    }
+    assert got == pytest.approx(expected)
+
+
+def test_a_country_csv_with_cr_line_ends_reads_as_the_same_with_crlf(tmp_path):
+    rows = [
+        country_cells(2024, "5800", "Korea, South", [10.5] * 12, [5.25] * 12),
+        country_cells(2024, "0015", "World, Not Seasonally Adjusted", [100] * 12, [80] * 12),
+    ]
+    mac = census_country.read(write_country_csv(tmp_path / "mac.csv", rows, "\r"))
+    windows = census_country.read(write_country_csv(tmp_path / "win.csv", rows, "\r\n"))
+    pd.testing.assert_frame_equal(mac.frame, windows.frame)
+    assert (mac.accounting[0].rows_read, windows.accounting[0].rows_read) == (2, 2)
+
+
+def test_country_codes_written_as_numbers_get_their_leading_zeros_back(tmp_path):
+    rows = [
+        country_cells(2024, "3", "European Union", [1.0] * 12, [2.0] * 12),
+        country_cells(2024, "15", "World, Not Seasonally Adjusted", [9.0] * 12, [8.0] * 12),
+    ]
+    frame = census_country.read(write_country_csv(tmp_path / "c.csv", rows, "\r\n")).frame
+    assert sorted(frame["partner"].unique()) == ["EUN", "WLD"]
+
+
+def test_a_bad_value_in_a_country_csv_with_cr_line_ends_names_its_line_and_column(tmp_path):
+    rows = [country_cells(2024, "5800", "Korea, South", [1.0] * 12, [1.0] * 12) for _ in "ab"]
+    rows[1][0] = "2023"
+    rows[1][5] = "(D)"  # IMAR
+    path = write_country_csv(tmp_path / "mac.csv", rows, "\r")
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == f"{path}: line 3, column 'IMAR': expected a number, found '(D)'"
+
+
+def test_a_byte_that_is_not_text_is_named_by_its_line_in_a_file_with_cr_line_ends(tmp_path):
+    rows = [country_cells(2024, "5800", "Korea, South", [1.0] * 12, [1.0] * 12)]
+    rows.append(country_cells(2024, "7480", "Cote d'Ivoire", [1.0] * 12, [1.0] * 12))
+    path = write_country_csv(tmp_path / "mac.csv", rows, "\r")
+    path.write_bytes(path.read_bytes().replace(b"Cote", b"C\xf4te"))
+    with pytest.raises(DataFileError) as caught:
+        readers.read_file(path)
+    assert str(caught.value) == (
+        f"{path}: line 3, column 12: byte 0xF4 is not utf-8 text; if the file is in another "
+        "encoding, say which with --encoding (e.g. --encoding cp1252 for a Windows export)"
+    )
+
+
+def test_an_eleven_month_year_has_its_months_and_no_annual_row():
+    reading = census_country.read(CORPUS / "census_country_eleven_month_year.csv")
+    frame = reading.frame
+    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2025)]
+    assert sorted(int(m) for m in korea["month"].dropna().unique()) == list(range(1, 12))
+    assert korea["month"].notna().all()
+    assert set(frame["vintage"]) == {"data through 2025-11"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_eleven_month_year_before_a_year_not_yet_published_stays_partial(tmp_path, kind):
+    eleven = [10.0] * 11 + [0.0]
+    rows = [
+        country_cells(2025, "5800", "Korea, South", eleven, eleven),
+        country_cells(2025, "0015", "World, Not Seasonally Adjusted", eleven, eleven),
+        country_cells(2026, "5800", "Korea, South", [0.0] * 12, [0.0] * 12),
+        country_cells(2026, "0015", "World, Not Seasonally Adjusted", [0.0] * 12, [0.0] * 12),
+    ]
+    if kind == "csv":
+        path = write_country_csv(tmp_path / "c.csv", rows, "\r\n")
+    else:
+        numbers = [[int(r[0]), r[1], r[2], *map(float, r[3:])] for r in rows]
+        path = write_country_xlsx(tmp_path / "c.xlsx", numbers)
+    reading = census_country.read(path)
+    frame = reading.frame
+    assert sorted(int(m) for m in frame["month"].dropna().unique()) == list(range(1, 12))
+    assert frame["month"].notna().all() and set(frame["year"]) == {2025}
+    assert set(frame["vintage"]) == {"data through 2025-11"}
+    assert reading.accounting[0].set_aside == {"year after the last published month": 2}
+
+
+def test_a_country_table_with_no_trade_published_at_all_is_refused(tmp_path):
+    rows = [country_cells(2026, "5800", "Korea, South", [0.0] * 12, [0.0] * 12)]
+    path = write_country_csv(tmp_path / "c.csv", rows, "\r\n")
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == (
+        f"{path}: the table holds no trade at all (every month of every row is 0): nothing "
+        "is published in it yet"
+    )
+
+
+def test_an_old_binary_excel_country_table_reads_as_the_same_table_in_xlsx(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    path = CORPUS / "census_country_old_excel.xls"
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("country").to_python()
+    twin = write_country_xlsx(tmp_path / "twin.xlsx", cells[1:])
+    assert readers.detect(path) == "census-country"
+    pd.testing.assert_frame_equal(readers.read_file(path).frame, readers.read_file(twin).frame)
+
+
+def test_an_old_binary_excel_country_table_names_its_variant():
+    account = readers.read_file(CORPUS / "census_country_old_excel.xls").accounting[0]
+    assert (account.variant, account.sheets_read) == ("old binary Excel, .xls", ["country"])
+
+
+def test_an_xls_cut_short_is_refused_with_what_to_do():
+    path = CORPUS / "census_country_old_excel_cut_short.xls"
+    with pytest.raises(DataFileError) as caught:
+        readers.read_file(path)
+    message = str(caught.value)
+    assert message.startswith(
+        f"{path}: an old binary Office file (.xls) that korus cannot read as a workbook ("
+    )
+    assert message.endswith(
+        "): it may be damaged, encrypted or not a workbook; open it in Excel and save it as "
+        ".xlsx or CSV"
+    )
+
+
+def test_an_xls_whose_reading_would_end_the_process_is_one_error_line(runner, tmp_path):
+    data = bytearray((CORPUS / "census_country_old_excel.xls").read_bytes())
+    # The sheet's DIMENSIONS record (type 0x0200, 14 bytes) made to claim some 2 * 10^9
+    # rows: calamine asks for terabytes and aborts the process that reads it.
+    at = data.index(b"\x00\x02\x0e\x00")
+    data[at + 7] = 0x76
+    path = tmp_path / "country.xls"
+    path.write_bytes(bytes(data))
+    result = runner.invoke(cli, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {path}: an old binary Office file (.xls) that korus cannot read as a workbook ("
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_workbook_whose_only_country_table_is_on_a_hidden_sheet_is_refused(tmp_path):
+    rows = [[2024, "5800", "Korea, South", *[1.0] * 12, 12.0, *[1.0] * 12, 12.0]]
+    path = write_country_xlsx(tmp_path / "hidden.xlsx", rows, hidden=True)
+    with pytest.raises(DataFileError) as caught:
+        census_country.read(path)
+    assert str(caught.value) == (
+        f"{path}: only a hidden sheet hold the columns {', '.join(sorted(COUNTRY_HEADER))}: "
+        "'country' (hidden); korus does not guess which is meant: choose one with --sheet NAME"
+    )
 
 
 # --------------------------------------------------------------------- sniffing

@@ -26,6 +26,21 @@ Values are in **US dollars** (no unit conversion). Fields read:
   no code for them). Without ``CTY_CODE``, ``CTY_NAME`` is resolved as a country name.
 - period: ``time`` (``YYYY-MM``), or ``YEAR`` and ``MONTH``.
 
+What the API leaves out and what it gives twice:
+
+- **Months without trade.** The API answers only the partner-months (and products) that
+  had trade. Where the answer holds all twelve months of a year (for any partner), its
+  question covered that year, and a partner (or a partner's product) of the answer absent
+  in one of its months had no trade then: the month is written as 0.0 and the count said
+  in a note. A year the answer does not hold whole stays as it is (a partial year); a
+  year with no month at all stays absent.
+- **Several levels.** An answer may hold several commodity levels (COMM_LVL HS2 beside
+  HS4, the TOTAL beside its products; told by the codes' length) or several country
+  groupings (SUMMARY_LVL CGP beside DET). One level is read, the finest (the countries):
+  the others are their sums, set aside and counted, never added to them. A coarser row
+  whose finer parts in the answer do not add up to it is refused: the finer rows alone
+  would pass for the whole.
+
 The reporter is the United States. The answer says nothing of its release: the vintage is
 the last month it covers.
 """
@@ -35,6 +50,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from korus import countries, trust
 from korus.errors import DataFileError, KorusError
@@ -223,6 +239,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
             "(get=...,CTY_CODE)"
         )
     used = {product_field, month_field, year_field, "time", "YEAR", "MONTH", "CTY_CODE"}
+    used.add("SUMMARY_LVL")  # countries (DET) or their groupings (CGP)
     used.add("CTY_NAME")  # the partner without CTY_CODE; else the check of group codes
     unread = [
         field
@@ -236,7 +253,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
         cell = row[position[field]]
         return "" if cell is None else str(cell).strip()
 
-    records = []  # (line, partner's Census code, year, month, partner, product, class, value)
+    rows_seen: list[_Row] = []
     partner_cache: dict[tuple[str, str], tuple[str | None, str]] = {}
     for offset, row in enumerate(rows):
         line = offset + 2
@@ -254,12 +271,14 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
         year, month = _period(row, value, position, name, line, where)
         census_code = value(row, "CTY_CODE") if "CTY_CODE" in position else ""
         census_name = value(row, "CTY_NAME") if "CTY_NAME" in position else ""
+        summary = value(row, "SUMMARY_LVL") if "SUMMARY_LVL" in position else ""
         key = (census_code, census_name)
         if key not in partner_cache:
             partner_cache[key] = _partner(census_code, census_name, "CTY_CODE" in position)
         partner, reason = partner_cache[key]
+        origin = census_code or census_name
         if partner is None:
-            accounting.set_aside_rows(reason, 1)
+            rows_seen.append(_Row(line, origin, None, reason, summary, year, month))
             continue
         product, product_class = TOTAL, "none"
         if product_field:
@@ -271,27 +290,53 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
                         "a code of digits, '-' or TOTAL"
                     )
                 product, product_class = code, classification
-        origin = census_code or census_name
-        kept = False
+        monthly = annual = None
         if month_field:
-            amount = number(value(row, month_field), file=name, where=where(line, month_field))
-            records.append((line, origin, year, month, partner, product, product_class, amount))
-            kept = True
+            monthly = number(value(row, month_field), file=name, where=where(line, month_field))
         if year_field and month == 12:
             # December's year-to-date is the whole year; the trust layer holds it to the
             # sum of the twelve months where the answer has them.
-            amount = number(value(row, year_field), file=name, where=where(line, year_field))
-            records.append((line, origin, year, None, partner, product, product_class, amount))
-            kept = True
-        if kept:
-            accounting.rows_kept += 1
-        else:
+            annual = number(value(row, year_field), file=name, where=where(line, year_field))
+        rows_seen.append(
+            _Row(
+                line,
+                origin,
+                partner,
+                "",
+                summary,
+                year,
+                month,
+                product,
+                product_class,
+                monthly,
+                annual,
+            )
+        )
+
+    kept = _countries_not_groupings(rows_seen, accounting, name)
+    usable = []
+    for item in kept:
+        if item.partner is None:
+            accounting.set_aside_rows(item.reason, 1)
+        elif item.monthly is None and item.annual is None:
             accounting.set_aside_rows(
                 f"{year_field} of a month before December: year-to-date, not a whole year", 1
             )
-    if not records:
+        else:
+            usable.append(item)
+    usable = _one_commodity_level(usable, accounting, name, classification, product_field, where)
+    accounting.rows_kept += len(usable)
+    if not usable:
         raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
 
+    records = []  # (line, partner's Census code, year, month, partner, product, class, value)
+    for item in usable:
+        head = (item.line, item.origin, item.year)
+        tail = (item.partner, item.product, item.product_class)
+        if item.monthly is not None:
+            records.append((*head, item.month, *tail, item.monthly))
+        if item.annual is not None:
+            records.append((*head, None, *tail, item.annual))
     frame = pd.DataFrame(
         records,
         columns=[
@@ -311,6 +356,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
         vintage = f"data through {int(last['year'])}-{int(last['month']):02d}"
     else:
         vintage = f"data through {int(frame['year'].max())}-12"
+    frame = _with_absent_months_as_zero(frame, accounting, bool(product_field))
     frame["month"] = frame["month"].astype("Int8")
     frame["reporter"] = "USA"
     frame["flow"] = flow
@@ -320,9 +366,254 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     accounting.line_word = "row" if layout == LAYOUT_JSON else "line"
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))
-    accounting.notes.extend(_parts_notes(reading.frame))
-    frame = reading.frame.sort_values(["partner", "product", "year", "month"], na_position="last")
+    frame = _years_from_months_where_december_is_short(reading.frame, accounting, year_field)
+    frame = frame.sort_values(["partner", "product", "year", "month"], na_position="last")
     return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+
+
+class _Row(NamedTuple):
+    """One row of the answer as read: where it is, whom and what it gives."""
+
+    line: int
+    origin: str  # the partner's Census code (or name)
+    partner: str | None  # korus code; None: set aside for ``reason``
+    reason: str
+    summary: str  # SUMMARY_LVL: DET (a country) or CGP (a grouping); "" without the field
+    year: int
+    month: int
+    product: str = TOTAL
+    product_class: str = "none"
+    monthly: float | None = None
+    annual: float | None = None  # December's year-to-date
+
+
+DETAIL = "DET"
+
+
+def _countries_not_groupings(rows: list[_Row], accounting: Accounting, name: str) -> list[_Row]:
+    """Return the rows of the answer's countries: where it holds several SUMMARY_LVL (DET,
+    countries; CGP, their groupings), the groupings are sums of countries and are set aside
+    and counted, never read beside them."""
+    levels = {row.summary for row in rows}
+    if len(levels) <= 1:
+        return rows
+    if DETAIL not in levels:
+        raise DataFileError(
+            f"{name}: the answer holds several country groupings (SUMMARY_LVL "
+            f"{', '.join(sorted(levels))}) and no countries (DET); korus cannot tell which "
+            "rows add up to which: ask the API for one (SUMMARY_LVL=DET for countries)"
+        )
+    for level in sorted(levels - {DETAIL}):
+        count = sum(row.summary == level for row in rows)
+        accounting.set_aside_rows(
+            f"country grouping (SUMMARY_LVL {level or 'empty'}) beside the countries (DET): "
+            "their sum, not read beside them",
+            count,
+        )
+    return [row for row in rows if row.summary == DETAIL]
+
+
+def _level_name(width: int, classification: str) -> str:
+    if width == 0:
+        return "TOTAL"
+    if classification == "HS":
+        return f"HS{width}"
+    return f"{width}-digit {classification}"
+
+
+def _one_commodity_level(
+    rows: list[_Row], accounting: Accounting, name: str, classification: str, field, where
+) -> list[_Row]:
+    """Return the rows of the finest commodity level of the answer.
+
+    An answer may hold several levels (COMM_LVL HS2 and HS4, or the TOTAL beside its
+    products): the coarser rows are sums of the finer ones and are set aside, counted,
+    never added to them. Each is first held to its parts (the finer codes that start with
+    its code, for the same partner and period): an answer whose finer level lacks parts
+    is refused, as the finer rows alone would pass for the whole.
+    """
+    widths = {0 if row.product == TOTAL else len(row.product) for row in rows}
+    if len(widths) <= 1:
+        return rows
+    finest = max(widths)
+    detail = [row for row in rows if len(row.product) == finest and row.product != TOTAL]
+    coarser = [row for row in rows if row.product == TOTAL or len(row.product) < finest]
+    # (origin, year, month, width, code) -> [the parts' monthly sum, annual sum, count]
+    parts: dict[tuple, list] = {}
+    for row in detail:
+        for width in widths - {finest}:
+            key = (row.origin, row.year, row.month, width, row.product[:width])
+            found = parts.setdefault(key, [0.0, 0.0, 0])
+            found[0] += row.monthly or 0.0
+            found[1] += row.annual or 0.0
+            found[2] += 1
+    detail_name = _level_name(finest, classification)
+    for row in coarser:
+        width = 0 if row.product == TOTAL else len(row.product)
+        code = "" if row.product == TOTAL else row.product
+        summed, summed_annual, count = parts.get(
+            (row.origin, row.year, row.month, width, code), (0.0, 0.0, 0)
+        )
+        # Each figure is in whole US dollars: the parts may differ from their sum by their
+        # rounding, never by a part that is not there. The month's value is compared where
+        # there is one: a part without trade in December has no row, so no year-to-date.
+        slack = 0.5 * (count + 1)
+        if row.monthly is not None:
+            stated, added, period = row.monthly, summed, f"{row.year}-{row.month:02d}"
+        else:
+            stated, added = row.annual, summed_annual
+            period = f"{row.year} (December's year-to-date)"
+        if abs(stated - added) > slack:
+            what = (
+                "all goods (TOTAL)"
+                if width == 0
+                else f"{_level_name(width, classification)} {code}"
+            )
+            raise DataFileError(
+                f"{name}: {where(row.line, field)}: {what}, partner {row.partner}, "
+                f"{period}, is {_usd(stated)} US dollars but its {detail_name} codes in the "
+                f"answer add up to {_usd(added)}: the answer holds several commodity "
+                f"levels and korus reads the finest alone, so it must hold all the parts; "
+                f"ask the API for one level (COMM_LVL={detail_name}) or keep one level "
+                "in the file"
+            )
+    for width in sorted(widths - {finest}):
+        count = sum((0 if row.product == TOTAL else len(row.product)) == width for row in coarser)
+        accounting.set_aside_rows(
+            f"{_level_name(width, classification)} rows beside the {detail_name} rows they "
+            f"add up to: one commodity level is read, the finest",
+            count,
+        )
+    return detail
+
+
+def _usd(value: float) -> str:
+    return f"{value:,.2f}".removesuffix(".00")
+
+
+def _with_absent_months_as_zero(frame, accounting: Accounting, has_products: bool):
+    """Return ``frame`` with a 0.0 row for each month the API left out of a complete year.
+
+    The API answers only the partner-months (and products) that had trade. Where the answer
+    holds all twelve months of a year (for any partner), its question covered that year:
+    a partner, or a product of a partner, of the answer that is absent in one of those
+    months had no trade then. Such months are written as 0.0 (line unknown) and counted in
+    a note; a year the answer does not cover whole is left as it is (a partial year).
+    """
+    import pandas as pd
+
+    monthly = frame[frame["month"].notna()]
+    if monthly.empty:
+        return frame
+    per_year = monthly.groupby("year")["month"].nunique()
+    complete = sorted(int(year) for year in per_year[per_year == 12].index)
+    if not complete:
+        return frame
+    series = monthly.drop_duplicates(["partner", "product"])[
+        ["partner", "product", "classification", "origin"]
+    ]
+    periods = pd.DataFrame(
+        [(year, month) for year in complete for month in range(1, 13)], columns=["year", "month"]
+    )
+    every = series.merge(periods, how="cross")
+    held = monthly[["partner", "product", "year", "month"]].astype({"month": "int64"})
+    every = every.merge(held.drop_duplicates(), how="left", indicator=True)
+    absent = every[every["_merge"] == "left_only"].drop(columns="_merge")
+    if absent.empty:
+        return frame
+    years = _years_text(complete)
+    why = (
+        f"the API leaves out months without trade, and the answer holds all twelve months "
+        f"of {years}"
+    )
+    # A partner-month with no row at all, or a product's month where the partner traded
+    # other products: told apart by whether the partner has any row in that month.
+    traded = held[["partner", "year", "month"]].drop_duplicates().assign(traded=True)
+    absent = absent.merge(traded, how="left", on=["partner", "year", "month"])
+    silent = absent["traded"].isna().to_numpy()
+    absent = absent.drop(columns="traded")
+    whole = absent[silent]
+    quiet = whole.drop_duplicates(["partner", "year", "month"]).sort_values(
+        ["year", "month", "partner"]
+    )
+    if len(quiet):
+        shown = [f"{r.partner} {r.year}-{r.month:02d}" for r in quiet.head(3).itertuples()]
+        accounting.notes.append(
+            f"{len(quiet):,} partner-months absent from the answer taken as zero trade "
+            f"({_listed(shown, len(quiet))}): {why}"
+        )
+    if has_products:
+        others = absent[~silent].sort_values(["year", "month", "partner", "product"])
+        if len(others):
+            shown = [
+                f"{r.partner} {r.product} {r.year}-{r.month:02d}"
+                for r in others.head(3).itertuples()
+            ]
+            accounting.notes.append(
+                f"{len(others):,} product-months absent from the answer taken as zero trade, "
+                f"where the partner traded other products ({_listed(shown, len(others))}): "
+                f"{why}"
+            )
+    absent = absent.assign(value_usd=0.0, line=float("nan"))
+    return pd.concat([frame, absent[frame.columns]], ignore_index=True)
+
+
+def _listed(shown: list[str], count: int) -> str:
+    more = f" and {count - len(shown):,} more" if count > len(shown) else ""
+    return ", ".join(shown) + more
+
+
+def _years_text(years: list[int]) -> str:
+    """Return years as runs: [2013, 2014, 2015, 2019] -> "2013-2015, 2019"."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+
+
+def _years_from_months_where_december_is_short(frame, accounting: Accounting, year_field):
+    """Return ``frame`` without the annual rows of a partner's year in which some product
+    has months but no December year-to-date.
+
+    Metrics take a partner's year from its annual rows where it has any; a product the API
+    gave no December row for (no trade in December) has none, and would be left out of the
+    year. Such a year is its months added up instead (the annual rows were held to them).
+    """
+    annual = frame["month"].isna()
+    if not annual.any() or annual.all():
+        return frame
+    stated = set(
+        zip(
+            frame.loc[annual, "partner"],
+            frame.loc[annual, "year"],
+            frame.loc[annual, "product"],
+            strict=True,
+        )
+    )
+    products = frame.loc[~annual, ["partner", "year", "product"]].drop_duplicates()
+    short = {
+        (partner, year)
+        for partner, year, product in products.itertuples(index=False)
+        if (partner, year, product) not in stated
+    }
+    with_annual = {(partner, year) for partner, year, _ in stated}
+    short &= with_annual
+    if not short:
+        return frame
+    import numpy as np
+
+    pairs = zip(frame["partner"], frame["year"], strict=True)
+    dropped = annual.to_numpy() & np.array([pair in short for pair in pairs], dtype=bool)
+    shown = [f"{partner} {year}" for partner, year in sorted(short, key=lambda p: (p[1], p[0]))]
+    accounting.notes.append(
+        f"December's {year_field} not used as the whole year for {len(short):,} partner-years "
+        f"({_listed(shown[:3], len(short))}): some of their products have no December row, so "
+        "each of those years is its twelve months added up"
+    )
+    return frame[~dropped]
 
 
 def _period(row, value, position, name: str, line: int, where) -> tuple[int, int]:
@@ -384,32 +675,3 @@ def _partner(code: str, census_name: str, has_code: bool) -> tuple[str | None, s
                 f"Census group code whose name is not korus's group {country.code} ({shown})"
             )
     return country.code, ""
-
-
-def _parts_notes(frame) -> list[str]:
-    """Check that the coarsest product level adds up to the TOTAL row, where both exist."""
-    import pandas as pd
-
-    totals = frame[frame["product"] == TOTAL]
-    parts = frame[frame["product"] != TOTAL]
-    if totals.empty or parts.empty:
-        return []
-    parts = parts[parts["product"].str.len() == parts["product"].str.len().min()]
-    keys = ["year", "month", "partner"]
-    summed = parts.groupby(keys, dropna=False)["value_usd"].sum()
-    gaps = []
-    for row in totals.itertuples(index=False):
-        key = (row.year, row.month, row.partner)
-        if key not in summed.index:
-            continue
-        part = float(summed.loc[key])
-        if abs(part - row.value_usd) > max(1.0, abs(row.value_usd) * TOLERANCE):
-            period = f"{row.year}" if pd.isna(row.month) else f"{row.year}-{int(row.month):02d}"
-            gaps.append(f"{row.partner} {period}: total {row.value_usd:,.0f}, parts {part:,.0f}")
-    if not gaps:
-        return ["the products add up to the TOTAL rows"]
-    more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
-    return [
-        f"the products do not add up to TOTAL in {len(gaps)} periods ({'; '.join(gaps[:3])}"
-        f"{more} USD); both kept as published"
-    ]

@@ -1,4 +1,4 @@
-"""US Census Bureau "U.S. Trade in Goods by Country" workbook (``country.xlsx``).
+"""US Census Bureau "U.S. Trade in Goods by Country" table (``country.xlsx``, ``.xls``, ``.csv``).
 
 Layout: one sheet, header ``year, CTY_CODE, CTYNAME, IJAN..IDEC, IYR, EJAN..EDEC, EYR``, one
 row per partner and year, millions of US dollars. Imports are general imports at customs
@@ -6,29 +6,44 @@ value; exports are total exports, F.A.S. Codes are Census Schedule C. Rows whose
 starts with 0 are groups (World, EU, continents) or special series (World seasonally
 adjusted, NAFTA/USMCA on a consumption basis, Advanced Technology Products).
 
+The same table comes as Census publishes it (``.xlsx``, or ``.xls`` in older releases) and as
+people save it from Excel: CSV with CRLF line ends, or CR alone (Excel for Mac), codes
+written as numbers (``3`` for ``0003``) or text. All are read alike; ``korus inspect``
+names the variant.
+
 The newest year holds only the months published so far; later months are written as 0.
 Those zeros are placeholders, not trade: they are set aside, and that year gets no annual
-row, so it can never be read as a whole year.
+row, so it can never be read as a whole year. Its IYR and EYR are then a total of fewer
+months (a December of 0 beside an 11-month total): a partial year, never a zero month.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError
 from korus.readers.common import (
+    OLE_MAGIC,
+    WORKBOOK_MAGIC,
+    check_field_counts,
     code_text,
+    decode,
     excel_column,
     is_blank_row,
     note_sheets,
     number,
+    raw_bytes,
     sheet_rows,
 )
 from korus.schema import Accounting, Reading
 
 LAYOUT = "census-country"
-DESCRIPTION = "US Census country.xlsx: US trade by partner, monthly and annual"
+DESCRIPTION = (
+    "US Census country table (.xlsx, .xls or CSV): US trade by partner, monthly and annual"
+)
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 FLOW_PREFIX = {"E": "export", "I": "import"}
 HEADER = ["year", "CTY_CODE", "CTYNAME"] + [
@@ -45,7 +60,10 @@ TOLERANCE_USD = 0.05 * UNIT
 
 
 def sniff(sample) -> bool:
-    """Return whether a file is a Census country workbook: a sheet with its header."""
+    """Return whether a file is a Census country table: a sheet, or a CSV file, whose first
+    row holds its header."""
+    if sample.kind == "text":
+        return set(HEADER) <= set(sample.cells(0))
     return sample.kind == "xlsx" and any(
         rows and set(HEADER) <= {str(cell).strip() for cell in rows[0]}
         for rows in sample.sheets.values()
@@ -53,26 +71,45 @@ def sniff(sample) -> bool:
 
 
 def read(path: Path) -> Reading:
-    """Return the canonical frame of a Census ``country.xlsx`` and its row accounting."""
+    """Return the canonical frame of a Census country table and its row accounting."""
     import pandas as pd
 
     name = str(path)
-    sheet, rows = sheet_rows(path, set(HEADER))
-    header = [str(cell).strip() for cell in rows[0]]
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic in WORKBOOK_MAGIC:
+        sheet, rows = sheet_rows(path, set(HEADER))
+        lines = list(range(1, len(rows) + 1))  # a sheet's row numbers
+        variant = "old binary Excel, .xls" if magic == OLE_MAGIC else ""
+
+        def place(index: int, line: int, column: str) -> str:
+            return f"sheet {sheet!r}, cell {excel_column(index)}{line} ({column})"
+
+    else:
+        sheet = None
+        rows, lines, variant = _csv_rows(path)
+
+        def place(index: int, line: int, column: str) -> str:
+            return f"line {line}, column {column!r}"
+
+    header = [str(cell).strip() for cell in rows[0]] if rows else []
+    if not set(HEADER) <= set(header):
+        missing = ", ".join(column for column in HEADER if column not in header)
+        raise DataFileError(
+            f"{name}: the first line is not the header of a Census country table (lacks {missing})"
+        )
     position = {column: header.index(column) for column in HEADER}
-    accounting = Accounting(file=name, layout=LAYOUT)
+    accounting = Accounting(file=name, layout=LAYOUT, variant=variant)
 
     parsed = []  # (line, year, census code, census name, {flow: [12 months], flow+YR: total})
-    for offset, row in enumerate(rows[1:]):
-        line = offset + 2  # spreadsheet row number, header is row 1
+    for row, line in zip(rows[1:], lines[1:], strict=True):
         if is_blank_row(row):
             continue  # trailing formatting rows are not data and are not counted
         accounting.rows_read += 1
 
         def cell(column: str, row=row, line=line) -> tuple[object, str]:
             index = position[column]
-            where = f"sheet {sheet!r}, cell {excel_column(index)}{line} ({column})"
-            return (row[index] if index < len(row) else None), where
+            return (row[index] if index < len(row) else None), place(index, line, column)
 
         value, where = cell("year")
         year = int(code_text(value, 4, file=name, where=where))
@@ -88,9 +125,10 @@ def read(path: Path) -> Reading:
         parsed.append((line, year, code, str(cell("CTYNAME")[0]).strip(), values))
 
     if not parsed:
-        raise DataFileError(f"{name}: sheet {sheet!r} has a header but no data rows")
+        where = "the file" if sheet is None else f"sheet {sheet!r}"
+        raise DataFileError(f"{name}: {where} has a header but no data rows")
 
-    last_year, last_month = _published_extent(parsed)
+    last_year, last_month = _published_extent(parsed, name)
     accounting.notes.append(
         f"data through {last_year}-{last_month:02d}"
         + ("" if last_month == 12 else f"; {last_year} is a partial year (no annual total)")
@@ -137,34 +175,51 @@ def read(path: Path) -> Reading:
     frame["basis"] = frame["flow"].map(BASIS)
     frame["vintage"] = vintage
     frame["month"] = frame["month"].astype("Int8")
-    accounting.line_word = f"sheet {sheet!r}, row"
+    accounting.line_word = "line" if sheet is None else f"sheet {sheet!r}, row"
     accounting.origin_label = "Census codes"
-    note_sheets(accounting, path, sheet)
+    if sheet is not None:
+        note_sheets(accounting, path, sheet)
     reading = trust.settle(Reading(frame, [accounting], tolerance=TOLERANCE_USD))
     frame = reading.frame.sort_values(["partner", "year", "month", "flow"], na_position="last")
     return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
 
 
-def _published_extent(parsed: list) -> tuple[int, int]:
+def _csv_rows(path: Path) -> tuple[list[list[str]], list[int], str]:
+    """Return (rows of cells, the line each row starts on, variant) of the table saved as
+    CSV; line ends CRLF, LF or CR alone are all one line end."""
+    text = decode(raw_bytes(path), Path(path))
+    check_field_counts(text, Path(path))
+    records = csv.reader(io.StringIO(text, newline=""))
+    rows, lines = [], []
+    line = 1
+    for row in records:
+        rows.append(row)
+        lines.append(line)
+        line = records.line_num + 1
+    return rows, lines, "CSV"
+
+
+def _published_extent(parsed: list, name: str) -> tuple[int, int]:
     """Return (year, month) of the last month the file publishes.
 
     Census writes months not yet released as 0. The World total is never 0 in a published
     month, so the last month with any World trade is the last published one; without a
-    World row, the last month with any trade at all.
+    World row, the last month with any trade at all. A newest year with nothing published
+    yet says nothing of the year before: its December is looked at like any month, so a
+    year whose total covers eleven months stays a partial year.
     """
-    last_year = max(year for _, year, _, _, _ in parsed)
-    rows = [values for _, year, code, _, values in parsed if year == last_year]
-    world = [
-        values for _, year, code, _, values in parsed if year == last_year and code == WORLD_CODE
-    ]
-    basis = world or rows
-    last_month = 0
-    for values in basis:
+    newest = max(year for _, year, _, _, _ in parsed)
+    world = [entry for entry in parsed if entry[2] == WORLD_CODE]
+    basis = world if any(entry[1] == newest for entry in world) else parsed
+    last = None
+    for _, year, _, _, values in basis:
         for prefix in FLOW_PREFIX:
             for month, value in enumerate(values[prefix], start=1):
-                if value != 0:
-                    last_month = max(last_month, month)
-    if last_month == 0:
-        # A year with nothing published at all: the extent ends with the year before.
-        return last_year - 1, 12
-    return last_year, last_month
+                if value != 0 and (last is None or (year, month) > last):
+                    last = (year, month)
+    if last is None:
+        raise DataFileError(
+            f"{name}: the table holds no trade at all (every month of every row is 0): nothing is "
+            "published in it yet"
+        )
+    return last

@@ -50,6 +50,7 @@ from pathlib import Path
 from korus import countries, trust
 from korus.errors import DataFileError
 from korus.readers.common import (
+    WORKBOOK_MAGIC,
     choose_sheet,
     code_text,
     excel_column,
@@ -130,7 +131,7 @@ def _rows(path: Path) -> tuple[list[list[object]], Callable[[int, int, str], str
     with open(path, "rb") as handle:
         magic = handle.read(4)
     name = str(path)
-    if magic == b"PK\x03\x04":
+    if magic in WORKBOOK_MAGIC:
         sheet, rows = choose_sheet(
             path,
             lambda rows: _is_header(rows[0]),

@@ -17,6 +17,10 @@ from korus.errors import DataFileError
 
 SAMPLE_BYTES = 64 * 1024
 SAMPLE_ROWS = 60
+# The first bytes of a workbook: a zip (.xlsx) or an OLE2 compound file (.xls, Excel 97-2003).
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+WORKBOOK_MAGIC = (ZIP_MAGIC, OLE_MAGIC)
 
 _INTEGER_TEXT = re.compile(r"^\d+(\.0+)?$")
 
@@ -68,20 +72,108 @@ def excel_column(index: int) -> str:
 
 @lru_cache(maxsize=2)
 def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]], frozenset]:
-    from python_calamine import CalamineWorkbook
-
+    if _first_bytes(path) == OLE_MAGIC and _can_start_a_child():
+        return _xls_workbook(path)
     try:
-        book = CalamineWorkbook.from_path(path)
-        sheets = {
-            name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in book.sheet_names
-        }
-        hidden = frozenset(
-            sheet.name for sheet in book.sheets_metadata if "Visible" not in str(sheet.visible)
+        return _read_book(path)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: B036 -- calamine's Rust panics are BaseExceptions
+        raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({_said(exc)})") from None
+
+
+def _read_book(path: str) -> tuple[dict[str, list[list[object]]], frozenset]:
+    """Return (sheets, hidden sheet names) of a workbook as calamine reads it."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    book = CalamineWorkbook.from_path(path)
+    sheets = {
+        name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for name in book.sheet_names
+    }
+    # Compared as the enum: its text is "SheetVisibleEnum.Hidden", which holds "Visible".
+    hidden = frozenset(
+        sheet.name for sheet in book.sheets_metadata if sheet.visible != SheetVisibleEnum.Visible
+    )
+    return sheets, hidden
+
+
+# An .xls is read in a child process: on a damaged one calamine's BIFF reader can ask for
+# terabytes and abort the whole process, or panic and write a Rust backtrace on stderr.
+# The child takes either with it, and korus says one line about the file instead.
+_XLS_CHILD = """
+import pickle, sys
+from korus.readers.common import _read_book
+try:
+    answer = ("ok", _read_book(sys.argv[1]))
+except BaseException as exc:
+    answer = ("error", " ".join(str(exc).split()) or type(exc).__name__)
+sys.stdout.buffer.write(pickle.dumps(answer))
+"""
+XLS_SECONDS = 300  # far beyond the largest .xls (65,536 rows of 256 cells)
+
+
+def _xls_workbook(path: str) -> tuple[dict[str, list[list[object]]], frozenset]:
+    """Return (sheets, hidden sheet names) of an old binary Excel file, read by calamine in
+    a child process; a file it cannot read is a DataFileError saying why."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    # The child finds korus and calamine where this process found them.
+    paths = os.pathsep.join(entry for entry in sys.path if entry)
+    environment = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONPATH": paths}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _XLS_CHILD, path],
+            capture_output=True,
+            env=environment,
+            timeout=XLS_SECONDS,
+            check=False,
         )
-        return sheets, hidden
-    except Exception as exc:  # calamine raises several kinds for a damaged file
-        raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({exc})") from None
+    except subprocess.TimeoutExpired:
+        raise DataFileError(_unreadable_xls(path, f"no answer in {XLS_SECONDS} s")) from None
+    except OSError as exc:
+        raise DataFileError(_unreadable_xls(path, exc.strerror or str(exc))) from None
+    if done.returncode != 0:
+        # The last line says why: Rust's own ("memory allocation of ... failed"), or a
+        # Python error's.
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = said[-1] if said else f"the reader stopped with status {done.returncode}"
+        raise DataFileError(_unreadable_xls(path, reason))
+    status, answer = pickle.loads(done.stdout)  # our own child's answer, never the file's
+    if status != "ok":
+        raise DataFileError(_unreadable_xls(path, answer))
+    return answer
+
+
+def _unreadable_xls(path: str, reason: str) -> str:
+    # Excel can often still open what calamine cannot (an encrypted file, BIFF5 and older).
+    return (
+        f"{path}: an old binary Office file (.xls) that korus cannot read as a workbook "
+        f"({reason}): it may be damaged, encrypted or not a workbook; open it in Excel and "
+        "save it as .xlsx or CSV"
+    )
+
+
+def _said(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _can_start_a_child() -> bool:
+    import sys
+
+    # An embedded or frozen Python may have no interpreter to start: read in this process.
+    return bool(sys.executable)
+
+
+def _first_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4)
+    except OSError:
+        return b""
 
 
 def _identity(path: Path) -> tuple:
@@ -168,7 +260,7 @@ class Sample:
 
     path: Path
     head: bytes
-    kind: str  # "parquet", "xlsx", "json", "text", "html", "binary"
+    kind: str  # "parquet", "xlsx" (any workbook, .xls too), "json", "text", "html", "binary"
     compressed: bool = False  # gzip
     utf8: bool = True  # False when the sample is not UTF-8 (decoded as cp1252 to look at)
     text: str = ""
@@ -228,13 +320,11 @@ def take_sample(path: Path) -> Sample:
         raise DataFileError(f"{path}: the file is empty")
     if head.startswith(b"PAR1"):
         return Sample(path, head, "parquet")
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(WORKBOOK_MAGIC):
+        # An .xls is read by calamine as an .xlsx is, so by the same layouts ("xlsx" is the
+        # kind of every workbook); one it cannot open is refused with the reason.
         sheets = {name: rows[:SAMPLE_ROWS] for name, rows in workbook(path).items()}
         return Sample(path, head, "xlsx", sheets=sheets)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataFileError(
-            f"{path}: an old binary Excel (.xls) file; save it as .xlsx or CSV and try again"
-        )
     utf8 = True
     try:
         text = head.decode("utf-8-sig")
@@ -296,8 +386,7 @@ def decode(data: bytes, path: Path) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, column = _line_and_column(data, exc.start)
         raise DataFileError(
             f"{path}: line {line}, column {column}: byte 0x{data[exc.start]:02X} is not "
             f"{encoding} text; if the file is in another encoding, say which with --encoding "
@@ -306,6 +395,15 @@ def decode(data: bytes, path: Path) -> str:
     except LookupError:
         raise DataFileError(f"unknown text encoding {encoding!r}") from None
     return text.removeprefix("\ufeff")
+
+
+def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column of a byte, lines ending in CRLF, LF or a lone CR
+    (Excel for Mac writes CSV with CR alone)."""
+    before = data[:offset]
+    breaks = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n")
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    return breaks + 1, offset - start + 1
 
 
 def open_text(path: Path) -> io.TextIOBase:
