@@ -61,7 +61,7 @@ ACCEPTED = [
     ("757", "CHE"),
     ("699", "IND"),
     ("579", "NOR"),
-    ("490", "TWN"),
+    ("490", "XOA"),
     ("158", "TWN"),
     ("036", "AUS"),
     ("36", "AUS"),
@@ -97,7 +97,7 @@ ACCEPTED = [
     ("Vietnam", "VNM"),
     ("Taiwan", "TWN"),
     ("Taiwan, Province of China", "TWN"),
-    ("Other Asia, nes", "TWN"),
+    ("Other Asia, nes", "XOA"),
     ("Hong Kong", "HKG"),
     ("China, Hong Kong SAR", "HKG"),
     ("Russia", "RUS"),
@@ -206,7 +206,7 @@ def test_comtrade_world_and_eu_are_groups():
 
 
 def test_comtrade_492_is_europe_eu_nes_not_monaco():
-    assert from_comtrade(492).code == "XUN"
+    assert from_comtrade(492).code == "XEN"
     assert resolve("Monaco").code == "MCO"
 
 
