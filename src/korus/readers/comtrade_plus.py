@@ -332,8 +332,9 @@ def _csv_rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str
             if fields[-1].strip():
                 raise DataFileError(
                     f"{name}: line {line}: the field after the {len(header)} of the header "
-                    f"holds {fields[-1]!r}, where the website's download leaves it empty; a "
-                    "row shifted by a stray delimiter? fix or remove the row"
+                    f"holds {fields[-1]!r}, where the website's download leaves it empty "
+                    "(text added after the row, or a row shifted by a stray delimiter?); fix "
+                    "or remove the row"
                 )
             fields = fields[:-1]
         rows.append((line, fields))
