@@ -490,11 +490,16 @@ def _refuse_services_only(accounting: Accounting, name: str) -> None:
     if accounting.rows_kept or not services:
         return
     others = accounting.rows_set_aside - services
-    besides = f" (and {others:,} rows set aside for other reasons)" if others else ""
+    besides = f" (and {_rows(others)} set aside for other reasons)" if others else ""
+    verb = "is" if services == 1 else "are"
     raise DataFileError(
-        f"{name}: no goods rows: {services:,} rows are trade in services (typeCode S)"
+        f"{name}: no goods rows: {_rows(services)} {verb} trade in services (typeCode S)"
         f"{besides}; korus reads trade in goods: download the goods figures (typeCode C)"
     )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 # Canonical spellings of normalised field names, for messages.
