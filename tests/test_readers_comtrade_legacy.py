@@ -217,11 +217,6 @@ def test_an_unknown_flow_code_is_an_error_naming_the_line(tmp_path):
     )
 
 
-def test_a_file_of_flow_codes_1_to_4_has_no_variant(tmp_path):
-    path = write(tmp_path / "plain.csv", [row("1"), row("2")])
-    assert comtrade_legacy.read(path).accounting[0].variant == ""
-
-
 # --------------------------------------------------------------------- partners
 
 

@@ -713,21 +713,6 @@ def test_the_websites_download_saved_again_in_utf8_is_read_as_utf8(tmp_path):
     assert values(reading.frame, "partner") == {"CIV": 5.0}
 
 
-def test_an_encoding_given_wins_over_the_websites_own(tmp_path, chosen_encoding):
-    path = write_website_csv(tmp_path / "TradeData.csv", [record(**IVORY_COAST, value=5.0)])
-    data = path.read_bytes()
-    at = data.index(b"\xf4")
-    column = at - data.rindex(b"\n", 0, at)
-    chosen_encoding("utf-8")
-    with pytest.raises(DataFileError) as error:
-        comtrade_plus.read(path)
-    assert str(error.value) == (
-        f"{path}: line 2, column {column}: byte 0xF4 is not utf-8 text; if the file is in "
-        "another encoding, say which with --encoding (e.g. --encoding cp1252 for a Windows "
-        "export)"
-    )
-
-
 def test_an_encoding_given_is_named_in_the_variant(tmp_path, chosen_encoding):
     path = write_website_csv(tmp_path / "TradeData.csv", [record(**IVORY_COAST, value=5.0)])
     chosen_encoding("latin-1")
@@ -832,11 +817,6 @@ def test_other_asia_nes_is_kept_under_its_own_code_with_a_note_on_taiwan(tmp_pat
         "Other Asia, nes (XOA, UN Comtrade code 490) is kept as an area of its own: UN "
         "Comtrade uses it for Taiwan in practice, but korus does not relabel it Taiwan (TWN)"
     ]
-
-
-def test_a_file_without_other_asia_nes_has_no_note_on_taiwan(tmp_path, pair_records):
-    reading = comtrade_plus.read(write_json(tmp_path / "answer.json", pair_records))
-    assert reading.accounting[0].notes == []
 
 
 def test_a_file_of_services_only_is_an_error_saying_so(tmp_path):
