@@ -199,6 +199,7 @@ def test_a_trade_flow_that_names_another_flow_than_its_code_is_an_error(tmp_path
         ("3", "Re-Export", "re-export"),
         ("3", "Re-export", "re-export"),
         ("4", "Re Import", "re-import"),
+        ("2", "Exports", "export"),
         ("2", "X", "export"),
         ("4", "RM", "re-import"),
         ("2", "", "export"),

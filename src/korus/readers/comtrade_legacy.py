@@ -47,7 +47,8 @@ FLOWS = {"1": "import", "2": "export", "3": "re-export", "4": "re-import"}
 # A bulk file's Trade Flow Code 0: the flow is the letter code in Trade Flow.
 BULK_CODE = "0"
 LETTERS = {"M": "import", "X": "export", "RX": "re-export", "RM": "re-import"}
-# How Trade Flow names each flow beside its code (compared without case, spaces or hyphens).
+# How Trade Flow names each flow beside its code (compared without case, spaces, hyphens
+# or a plural s: "Re-Export", "Re-export", "Re-exports").
 NAMES = {"import": "import", "export": "export", "reexport": "re-export", "reimport": "re-import"}
 BASIS = {"import": "CIF", "export": "FOB", "re-export": "FOB", "re-import": "CIF"}
 CLASSIFICATIONS = {
@@ -210,7 +211,7 @@ def _flow(row, name: str, where) -> str:
             f"{name}: {where('Trade Flow Code')}: unknown flow code {code!r} (expected 1, 2, "
             "3 or 4, or 0 with X, M, RX or RM in 'Trade Flow')"
         )
-    said = NAMES.get(re.sub(r"[\s-]", "", text).lower()) or LETTERS.get(text)
+    said = NAMES.get(re.sub(r"[\s-]", "", text).lower().removesuffix("s")) or LETTERS.get(text)
     if text and said != flow:
         raise DataFileError(
             f"{name}: {where('Trade Flow')}: Trade Flow {text!r} beside Trade Flow Code "

@@ -14,6 +14,14 @@ comtradr R package (``ref_year``, ``reporter_code``, ``partner2code``, ``primary
 and some Python clients write, and the PascalCase of the website's download, are the same
 columns.
 
+The website's CSV download (comtradeplus.un.org, "Download") is read as it is written:
+every non-empty field quoted, each data row ending with one delimiter more than the header
+(an empty last field), Windows-1252 text ("Côte d'Ivoire", "Türkiye"). The first data
+row tells the shape; every row must then have it, and a row whose extra field holds
+something, or of another width, is an error naming its line. Its text is cp1252 when it
+is not UTF-8: the website's encoding, a fact of the layout (``--encoding`` still wins).
+``korus inspect`` shows the variant: "website download: trailing delimiter, cp1252".
+
 Values: ``primaryValue``, in US dollars. UN Comtrade defines it as the CIF value for
 imports (and re-imports) and the FOB value for exports (and re-exports); the basis says so.
 Where a row's ``cifvalue``/``fobvalue`` suggest otherwise (an import with only a FOB value),
@@ -30,8 +38,13 @@ partner, customs procedure, mode of transport and mode of supply. Only the aggre
 absent, or R's ``NA``) is kept; the breakdown rows would double the totals and are set
 aside, counted.
 
+Services (``typeCode`` S) are set aside, counted; a file of services only is an error (it
+holds no goods rows), never a file of no trade.
+
 ``freqCode`` A gives a whole-year row; M a monthly row (month from ``period`` YYYYMM, else
-``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). ``cmdCode``
+``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). Each "nes"
+area (473 LAIA, 490 Other Asia, 568 Other Europe, 899 Areas, ...) is a partner of its own;
+490 is Taiwan in practice, which a note says, but it is never relabelled. ``cmdCode``
 ``TOTAL`` is all goods. ``classificationCode`` H0..H6 are HS1992..HS2022; ``HS`` is HS as
 reported. Countries: Comtrade numerics through ``countries.from_comtrade``, the ISO column
 when the number is unknown.
@@ -86,6 +99,7 @@ OTHER_FLOWS = {
     "MOP": "imports after outward processing",
     "XOP": "exports for outward processing",
 }
+SERVICES = "services (typeCode S): korus reads trade in goods"
 # Comtrade's valuation of each flow and its classification codes, as in the legacy files.
 BASIS = comtrade_legacy.BASIS
 CONTRADICTION_HINT = comtrade_legacy.CONTRADICTION_HINT
@@ -257,16 +271,15 @@ def _csv_text(data: bytes, path: Path) -> tuple[str, str]:
     if chosen:
         return decode(data, path), f"{chosen} (--encoding)"
     try:
-        return data.decode("utf-8").removeprefix("\ufeff"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode(WEBSITE_ENCODING)
-    except UnicodeDecodeError:
-        text = None
-    if text is None or not _trailing_delimiter(text):
-        decode(data, path)  # raises, naming the first byte that is not UTF-8
-    return text, WEBSITE_ENCODING
+        return decode(data, path), "utf-8"
+    except DataFileError as refusal:
+        try:
+            text = data.decode(WEBSITE_ENCODING)
+        except UnicodeDecodeError:
+            raise refusal from None
+        if not _trailing_delimiter(text):
+            raise refusal from None
+        return text, WEBSITE_ENCODING
 
 
 def _records(text: str, name: str):
@@ -478,9 +491,6 @@ def _frame(records, name, layout, accounting, release, lines: list[int]) -> Read
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
-
-
-SERVICES = "services (typeCode S): korus reads trade in goods"
 
 
 def _refuse_services_only(accounting: Accounting, name: str) -> None:
