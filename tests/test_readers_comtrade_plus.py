@@ -698,10 +698,22 @@ def test_the_websites_download_in_cp1252_is_named_as_such_in_the_variant(tmp_pat
     assert values(reading.frame, "partner") == {"CIV": 5.0, "TUR": 7.0}
 
 
-def test_the_websites_download_with_crlf_line_ends_reads_the_same(tmp_path, pair_records):
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_the_websites_download_with_other_line_ends_reads_the_same(tmp_path, pair_records, eol):
     lf = comtrade_plus.read(write_website_csv(tmp_path / "lf.csv", pair_records)).frame
-    path = write_website_csv(tmp_path / "crlf.csv", pair_records, eol="\r\n")
+    path = write_website_csv(tmp_path / "other.csv", pair_records, eol=eol)
     pd.testing.assert_frame_equal(comtrade_plus.read(path).frame, lf)
+
+
+def test_a_line_break_inside_a_quoted_field_keeps_the_lines_errors_name(tmp_path):
+    records = [record(cmdDesc="Vehicles\nand parts", value=1.0), record(flowCode="Z")]
+    path = write_website_csv(tmp_path / "TradeData.csv", records)
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, field 'flowCode': unknown flow code 'Z' "
+        "(expected X, M, RX, RM or 1, 2, 3, 4)"
+    )
 
 
 def test_the_websites_download_saved_again_in_utf8_is_read_as_utf8(tmp_path):

@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import math
 import re
 from pathlib import Path
@@ -152,6 +151,7 @@ USED = frozenset(
 )
 
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 _VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
 
@@ -248,17 +248,10 @@ def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
     name = str(path)
     data = raw_bytes(path) if data is None else data
     text, encoding = _csv_text(data, Path(path))
-    header, rows, trailing = _csv_rows(text, name)
+    records, lines, trailing = _csv_records(text, name)
     accounting = Accounting(file=name, layout=LAYOUT_CSV)
     if trailing:
         accounting.variant = f"{WEBSITE_VARIANT}, {encoding}"
-    # A field named twice is read from its first column, as a person reads the header.
-    first: dict[str, int] = {}
-    for position, column in enumerate(normalise(cell) for cell in header):
-        if column in USED:
-            first.setdefault(column, position)
-    records = [{column: row[at] for column, at in first.items()} for _, row in rows]
-    lines = [line for line, _ in rows]
     release = _release(records)
     return _frame(records, name, LAYOUT_CSV, accounting, release, lines)
 
@@ -286,7 +279,9 @@ def _records(text: str, name: str):
     """Yield (first line, fields) of each non-blank record of a CSV text; text that is not
     CSV is an error naming the line."""
     csv.field_size_limit(2**31 - 1)  # a long description is still one field
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Lines cut as a file opened with newline="" cuts them, one at a time: a StringIO
+    # would hold the whole text again, four bytes a character, while the records grow.
+    reader = csv.reader(match.group() for match in _LINE.finditer(text))
     start = 1
     try:
         for fields in reader:
@@ -313,21 +308,27 @@ def _trailing_delimiter(text: str) -> bool:
     return len(row) == len(header) + 1 and not row[-1].strip()
 
 
-def _csv_rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]], bool]:
-    """Return a CSV's header, its data rows with their first lines (the website's empty
-    last field taken off), and whether the rows carry that trailing field.
+def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
+    """Return a CSV's rows as records of the fields korus reads (normalised names), the
+    first line of each, and whether the rows carry the website's empty last field.
 
     The first data row says which shape the file has; every other row must have it: a
     ragged row is an error naming its line, never filled with blanks or cut short.
     """
-    records = _records(text, name)
-    _, header = next(records, (0, None))
+    rows = _records(text, name)
+    _, header = next(rows, (0, None))
     if header is None:
         raise DataFileError(f"{name}: the file holds no rows")
-    rows: list[tuple[int, list[str]]] = []
+    # A field named twice is read from its first column, as a person reads the header.
+    used: dict[str, int] = {}
+    for position, column in enumerate(normalise(cell) for cell in header):
+        if column in USED:
+            used.setdefault(column, position)
+    records: list[dict] = []
+    lines: list[int] = []
     trailing = False
-    for line, fields in records:
-        if not rows:
+    for line, fields in rows:
+        if not lines:
             trailing = len(fields) == len(header) + 1 and not fields[-1].strip()
         width = len(header) + trailing
         if len(fields) != width:
@@ -341,17 +342,15 @@ def _csv_rows(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str
                 f"{name}: line {line} has {len(fields)} fields where {expected}; fix or "
                 "remove the row"
             )
-        if trailing:
-            if fields[-1].strip():
-                raise DataFileError(
-                    f"{name}: line {line}: the field after the {len(header)} of the header "
-                    f"holds {fields[-1]!r}, where the website's download leaves it empty "
-                    "(text added after the row, or a row shifted by a stray delimiter?); fix "
-                    "or remove the row"
-                )
-            fields = fields[:-1]
-        rows.append((line, fields))
-    return header, rows, trailing
+        if trailing and fields[-1].strip():
+            raise DataFileError(
+                f"{name}: line {line}: the field after the {len(header)} of the header holds "
+                f"{fields[-1]!r}, where the website's download leaves it empty (text added "
+                "after the row, or a row shifted by a stray delimiter?); fix or remove the row"
+            )
+        records.append({column: fields[at] for column, at in used.items()})
+        lines.append(line)
+    return records, lines, trailing
 
 
 # ----------------------------------------------------------------------------- rows
