@@ -75,7 +75,10 @@ LAYOUT_CSV = "comtrade-plus-csv"
 LAYOUT_JSON = "comtrade-plus-json"
 LAYOUT = LAYOUT_JSON
 LAYOUTS = (LAYOUT_CSV, LAYOUT_JSON)
-DESCRIPTION = "UN Comtrade+ (API v1) answer, JSON or CSV (refYear,reporterCode,...,primaryValue)"
+DESCRIPTION = (
+    "UN Comtrade+ (API v1) answer, JSON or CSV, or the website's CSV download "
+    "(refYear,reporterCode,...,primaryValue)"
+)
 SOURCE = "UN Comtrade (Comtrade+)"
 NO_RELEASE = "release not stated in the file"
 
