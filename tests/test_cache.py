@@ -428,7 +428,7 @@ def test_a_changed_country_file_is_read_again_not_taken_from_the_cache(cached, t
     path = make_year(tmp_path / "baci")
     fallback = (
         "codes with no ISO3 in the country codes file, read as UN Comtrade numerics: "
-        "490 (Other Asia, nes) -> TWN"
+        "490 (Other Asia, nes) -> XOA"
     )
     assert fallback in read(path, None).accounting[0].notes
     again = read(path, None)

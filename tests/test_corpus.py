@@ -92,7 +92,7 @@ def _read(case):
     from korus.readers.common import ENCODING
 
     args = case.get("args", [])
-    token = ENCODING.set(args[args.index("--encoding") + 1] if "--encoding" in args else "utf-8")
+    token = ENCODING.set(args[args.index("--encoding") + 1] if "--encoding" in args else None)
     try:
         return readers.load([case["file"], *case.get("more_files", [])], dedupe="--dedupe" in args)
     finally:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import shared_file
 from korus import countries
 from korus.countries import (
     Country,
@@ -61,7 +62,7 @@ ACCEPTED = [
     ("757", "CHE"),
     ("699", "IND"),
     ("579", "NOR"),
-    ("490", "TWN"),
+    ("490", "XOA"),
     ("158", "TWN"),
     ("036", "AUS"),
     ("36", "AUS"),
@@ -97,7 +98,7 @@ ACCEPTED = [
     ("Vietnam", "VNM"),
     ("Taiwan", "TWN"),
     ("Taiwan, Province of China", "TWN"),
-    ("Other Asia, nes", "TWN"),
+    ("Other Asia, nes", "XOA"),
     ("Hong Kong", "HKG"),
     ("China, Hong Kong SAR", "HKG"),
     ("Russia", "RUS"),
@@ -206,8 +207,37 @@ def test_comtrade_world_and_eu_are_groups():
 
 
 def test_comtrade_492_is_europe_eu_nes_not_monaco():
-    assert from_comtrade(492).code == "XUN"
+    assert from_comtrade(492).code == "XEN"
     assert resolve("Monaco").code == "MCO"
+
+
+def test_each_nes_area_of_the_comtrade_partner_list_is_a_partner_of_its_own():
+    path = shared_file("reference/country_codes/comtrade_plus_partners.csv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        areas = {
+            int(row["id"]): row["country"]
+            for row in csv.DictReader(handle)
+            if row["country"].endswith(", nes") or row["country"] == "Special Categories"
+        }
+    assert len(areas) == 17
+    found = {number: from_comtrade(number) for number in areas}
+    assert len({country.code for country in found.values()}) == len(areas)
+    assert {number: (country.name, country.kind) for number, country in found.items()} == {
+        number: (name, "other") for number, name in areas.items()
+    }
+
+
+def test_comtrade_490_is_other_asia_nes_never_taiwan():
+    assert from_comtrade(490) == Country("XOA", "Other Asia, nes", "other")
+    assert resolve("Other Asia, nes").code == "XOA"
+    assert resolve("Taiwan").code == "TWN"
+
+
+def test_other_asia_nes_carries_the_note_that_it_is_taiwan_in_practice():
+    assert countries.caveat("XOA") == (
+        "Other Asia, nes (XOA, UN Comtrade code 490) is kept as an area of its own: UN "
+        "Comtrade uses it for Taiwan in practice, but korus does not relabel it Taiwan (TWN)"
+    )
 
 
 def test_four_digit_numbers_are_census_codes_three_digit_are_iso_or_comtrade():

@@ -138,10 +138,10 @@ def test_hs6_codes_keep_their_leading_zero_and_a_lost_zero_is_restored(data_file
 def test_countries_map_through_the_country_file_with_namibia_and_other_asia(data_file):
     reading = baci.read(data_file)
     exporters = set(reading.frame.loc[reading.frame["flow"] == "export", "reporter"])
-    assert exporters == {"USA", "KOR", "NAM", "TWN", "CHN"}
+    assert exporters == {"USA", "KOR", "NAM", "XOA", "CHN"}
     assert (
         "codes with no ISO3 in the country codes file, read as UN Comtrade numerics: "
-        "490 (Other Asia, nes) -> TWN"
+        "490 (Other Asia, nes) -> XOA"
     ) in reading.accounting[0].notes
 
 
@@ -273,7 +273,7 @@ def test_without_companions_codes_are_comtrade_numerics_and_the_release_is_unsta
     assert flows(frame) == (USA_EXPORTS_TO_KOR, USA_IMPORTS_FROM_KOR)
     assert set(frame["classification"]) == {"HS (version not stated)"}
     assert set(frame["vintage"]) == {"release not stated in the file"}
-    assert "TWN" in set(frame["reporter"])
+    assert "XOA" in set(frame["reporter"])
     assert reading.accounting[0].notes[:2] == [
         "no product codes file beside the data and no HS version in its name: "
         "classification 'HS (version not stated)'",
@@ -300,7 +300,7 @@ def test_the_real_cepii_companion_files_map_usa_and_korea(tmp_path):
         "USA",
         "KOR",
         "NAM",
-        "TWN",
+        "XOA",
         "CHN",
     }
     assert set(frame["classification"]) == {"HS1992"}

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from conftest import shared_file
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
 from korus.readers import comtrade_plus
-from korus.readers.common import take_sample
+from korus.readers.common import ENCODING, take_sample
 from korus.schema import COLUMNS
 
 # The fields of a Comtrade+ API v1 record, in the order the API gives them.
@@ -155,6 +157,41 @@ def write_csv(path: Path, records: list[dict], spelling=lambda field: field) -> 
         writer.writerow(["" if one[field] is None else one[field] for field in FIELDS])
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
+
+
+def website_bytes(records: list[dict], encoding: str = "cp1252", eol: str = "\n") -> bytes:
+    """The comtradeplus.un.org website's CSV download of ``records``, byte for byte as it
+    writes one: a bare header, every non-empty field quoted, an empty field unquoted, one
+    more delimiter at the end of each data row, Windows-1252 text."""
+
+    def cell(value) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        return f'"{value}"'
+
+    lines = [",".join(FIELDS)]
+    lines += [",".join(cell(one[field]) for field in FIELDS) + "," for one in records]
+    return (eol.join(lines) + eol).encode(encoding)
+
+
+def write_website_csv(path: Path, records: list[dict], **options) -> Path:
+    path.write_bytes(website_bytes(records, **options))
+    return path
+
+
+@pytest.fixture
+def chosen_encoding():
+    """Set the encoding as ``--encoding`` would, for the length of a test."""
+    tokens = []
+
+    def choose(name: str) -> None:
+        tokens.append(ENCODING.set(name))
+
+    yield choose
+    for token in reversed(tokens):
+        ENCODING.reset(token)
 
 
 def values(frame: pd.DataFrame, *keys: str) -> dict:
@@ -438,7 +475,7 @@ def test_comtrade_numerics_become_korus_codes_and_namibia_is_not_missing(tmp_pat
     frame = comtrade_plus.read(path).frame
     assert list(zip(frame["reporter"], frame["partner"], strict=True)) == [
         ("FRA", "NAM"),
-        ("FRA", "TWN"),
+        ("FRA", "XOA"),
         ("IND", "USA"),
     ]
 
@@ -637,3 +674,228 @@ def test_broken_json_is_an_error_naming_line_and_column(tmp_path):
         f"{path}: line 1, column {parsed.value.colno}: not valid JSON ({parsed.value.msg}); "
         "save the answer whole and unchanged"
     )
+
+
+# ------------------------------------------------------- the website's CSV download
+
+IVORY_COAST = {"partnerCode": 384, "partnerISO": "CIV", "partnerDesc": "Côte d'Ivoire"}
+TURKIYE = {"partnerCode": 792, "partnerISO": "TUR", "partnerDesc": "Türkiye"}
+
+
+def test_the_websites_download_reads_as_the_api_answer_it_holds(tmp_path, pair_records):
+    path = write_website_csv(tmp_path / "TradeData.csv", pair_records)
+    from_api = comtrade_plus.read(write_json(tmp_path / "answer.json", pair_records)).frame
+    pd.testing.assert_frame_equal(comtrade_plus.read(path).frame, from_api)
+
+
+def test_the_websites_download_in_cp1252_is_named_as_such_in_the_variant(tmp_path):
+    records = [record(**IVORY_COAST, value=5.0), record(**TURKIYE, value=7.0)]
+    path = write_website_csv(tmp_path / "TradeData.csv", records)
+    assert b"C\xf4te d'Ivoire" in path.read_bytes()
+    assert readers.detect(path) == "comtrade-plus-csv"
+    reading = readers.read_file(path)
+    assert reading.accounting[0].variant == "website download: trailing delimiter, cp1252"
+    assert values(reading.frame, "partner") == {"CIV": 5.0, "TUR": 7.0}
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_the_websites_download_with_other_line_ends_reads_the_same(tmp_path, pair_records, eol):
+    lf = comtrade_plus.read(write_website_csv(tmp_path / "lf.csv", pair_records)).frame
+    path = write_website_csv(tmp_path / "other.csv", pair_records, eol=eol)
+    pd.testing.assert_frame_equal(comtrade_plus.read(path).frame, lf)
+
+
+def test_a_line_break_inside_a_quoted_field_keeps_the_lines_errors_name(tmp_path):
+    records = [record(cmdDesc="Vehicles\nand parts", value=1.0), record(flowCode="Z")]
+    path = write_website_csv(tmp_path / "TradeData.csv", records)
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, field 'flowCode': unknown flow code 'Z' "
+        "(expected X, M, RX, RM or 1, 2, 3, 4)"
+    )
+
+
+def test_the_websites_download_saved_again_in_utf8_is_read_as_utf8(tmp_path):
+    path = write_website_csv(
+        tmp_path / "TradeData.csv", [record(**IVORY_COAST, value=5.0)], encoding="utf-8"
+    )
+    reading = comtrade_plus.read(path)
+    assert reading.accounting[0].variant == "website download: trailing delimiter, utf-8"
+    assert values(reading.frame, "partner") == {"CIV": 5.0}
+
+
+def test_an_encoding_given_is_named_in_the_variant(tmp_path, chosen_encoding):
+    path = write_website_csv(tmp_path / "TradeData.csv", [record(**IVORY_COAST, value=5.0)])
+    chosen_encoding("latin-1")
+    reading = comtrade_plus.read(path)
+    assert reading.accounting[0].variant == (
+        "website download: trailing delimiter, latin-1 (--encoding)"
+    )
+
+
+def test_a_filled_last_field_in_the_websites_download_is_an_error_naming_the_line(tmp_path):
+    path = write_website_csv(tmp_path / "TradeData.csv", [record(value=1.0), export(value=2.0)])
+    path.write_bytes(path.read_bytes().removesuffix(b"\n") + b"12\n")
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 3: the field after the 47 of the header holds '12', where the "
+        "website's download leaves it empty (text added after the row, or a row shifted by a "
+        "stray delimiter?); fix or remove the row"
+    )
+
+
+def test_a_row_without_the_trailing_delimiter_in_the_download_is_an_error_naming_it(tmp_path):
+    path = write_website_csv(tmp_path / "TradeData.csv", [record(value=1.0), export(value=2.0)])
+    path.write_bytes(path.read_bytes().removesuffix(b",\n") + b"\n")
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 3 has 47 fields where the website's download has 48 (the 47 of the "
+        "header and an empty one at the end); fix or remove the row"
+    )
+
+
+def test_a_trailing_delimiter_on_a_later_row_of_an_api_csv_is_an_error_naming_it(tmp_path):
+    path = write_csv(tmp_path / "answer.csv", [record(value=1.0), export(value=2.0)])
+    path.write_text(path.read_text(encoding="utf-8").removesuffix("\n") + ",\n")
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 3 has 48 fields where the header has 47; fix or remove the row"
+    )
+
+
+def test_a_comtrade_csv_not_in_utf8_and_not_shaped_as_the_download_is_refused(tmp_path):
+    path = write_csv(tmp_path / "answer.csv", [record(**IVORY_COAST, value=5.0)])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    data = path.read_bytes()
+    at = data.index(b"\xf4")
+    column = at - data.rindex(b"\n", 0, at)
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 2, column {column}: byte 0xF4 is not utf-8 text; if the file is in "
+        "another encoding, say which with --encoding (e.g. --encoding cp1252 for a Windows "
+        "export)"
+    )
+
+
+def test_a_blank_line_does_not_shift_the_line_an_error_names(tmp_path):
+    path = write_website_csv(tmp_path / "TradeData.csv", [record(value=1.0), record(flowCode="Z")])
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([lines[0], lines[1], b"", *lines[2:]]))
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line 4, field 'flowCode': unknown flow code 'Z' "
+        "(expected X, M, RX, RM or 1, 2, 3, 4)"
+    )
+
+
+# Partners of one all-partner file that are areas, not countries: (code, ISO, name).
+NES_AREAS = [
+    (473, "A79", "LAIA, nes", "XLA"),
+    (490, "S19", "Other Asia, nes", "XOA"),
+    (527, "O19", "Oceania, nes", "XON"),
+    (568, "E19", "Other Europe, nes", "XOE"),
+    (577, "F19", "Other Africa, nes", "XOF"),
+    (636, "A79", "Rest of America, nes", "XRA"),
+    (637, "A59", "North America and Central America, nes", "XNC"),
+    (839, "XX ", "Special Categories", "XSP"),
+    (899, "_X ", "Areas, nes", "XAN"),
+]
+
+
+def test_several_nes_areas_of_one_file_are_as_many_partners_never_one(tmp_path):
+    records = [
+        record(partnerCode=code, partnerISO=iso, partnerDesc=name, value=1200.0)
+        for code, iso, name, _ in NES_AREAS
+    ]
+    reading = comtrade_plus.read(write_website_csv(tmp_path / "TradeData.csv", records))
+    assert values(reading.frame, "partner") == {korus: 1200.0 for *_, korus in NES_AREAS}
+    assert not any("are all" in note for note in reading.accounting[0].notes)
+
+
+def test_other_asia_nes_is_kept_under_its_own_code_with_a_note_on_taiwan(tmp_path):
+    path = write_json(
+        tmp_path / "answer.json",
+        [record(partnerCode=490, partnerISO="S19", partnerDesc="Other Asia, nes", value=9.0)],
+    )
+    reading = comtrade_plus.read(path)
+    assert values(reading.frame, "partner") == {"XOA": 9.0}
+    assert reading.accounting[0].notes == [
+        "Other Asia, nes (XOA, UN Comtrade code 490) is kept as an area of its own: UN "
+        "Comtrade uses it for Taiwan in practice, but korus does not relabel it Taiwan (TWN)"
+    ]
+
+
+def test_a_file_of_services_only_is_an_error_saying_so(tmp_path):
+    path = write_json(
+        tmp_path / "services.json",
+        [
+            record(typeCode="S", cmdCode="S", classificationCode="EB", value=9.0),
+            record(typeCode="S", cmdCode="SC", classificationCode="EB", value=4.0),
+        ],
+    )
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: no goods rows: 2 rows are trade in services (typeCode S); korus reads trade "
+        "in goods: download the goods figures (typeCode C)"
+    )
+
+
+def test_a_file_of_services_and_breakdowns_counts_both_in_its_error(tmp_path):
+    path = write_json(
+        tmp_path / "services.json",
+        [
+            record(typeCode="S", cmdCode="S", classificationCode="EB", value=9.0),
+            record(customsCode="C01", value=4.0),
+        ],
+    )
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: no goods rows: 1 row is trade in services (typeCode S) (and 1 row set "
+        "aside for other reasons); korus reads trade in goods: download the goods figures "
+        "(typeCode C)"
+    )
+
+
+# Partner names with the characters where cp1252 and UTF-8 differ, and values as the
+# website writes them (up to three decimals).
+_PARTNERS = st.sampled_from(
+    [
+        (384, "CIV", "Côte d'Ivoire"),
+        (792, "TUR", "Türkiye"),
+        (531, "CUW", "Curaçao"),
+        (652, "BLM", "Saint Barthélemy"),
+        (490, "S19", "Other Asia, nes"),
+        (0, "W00", "World"),
+    ]
+)
+_FIGURES = st.dictionaries(
+    st.tuples(_PARTNERS, st.sampled_from(["M", "X", "RX", "RM"])),
+    st.integers(min_value=0, max_value=10**14).map(lambda n: n / 1000),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(figures=_FIGURES)
+@example(figures={((384, "CIV", "Côte d'Ivoire"), "M"): 7326313641.821})
+def test_any_answer_downloaded_from_the_website_reads_as_the_api_gives_it(figures):
+    import tempfile
+
+    records = [
+        record(partnerCode=code, partnerISO=iso, partnerDesc=name, flowCode=flow, value=value)
+        for ((code, iso, name), flow), value in figures.items()
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        website = write_website_csv(Path(folder) / "TradeData.csv", records)
+        api = write_json(Path(folder) / "answer.json", records)
+        pd.testing.assert_frame_equal(
+            comtrade_plus.read(website).frame, comtrade_plus.read(api).frame
+        )

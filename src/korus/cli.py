@@ -247,9 +247,9 @@ def input_options(*, files_argument: bool = False):
             ),
             click.option(
                 "--encoding",
-                default="utf-8",
-                show_default=True,
-                help="Text encoding of the files (cp1252, latin-1...); korus never guesses.",
+                help="Text encoding of the files (cp1252, latin-1...); korus never guesses: "
+                "UTF-8 unless the layout says otherwise (a Comtrade+ website download is "
+                "cp1252).  [default: utf-8]",
             ),
             click.option(
                 "--sheet",

@@ -10,7 +10,8 @@ Every reporter or partner in korus carries a *korus code*:
 * ``WLD`` (World) and ``EUN`` (European Union) as in the World Bank's WITS;
 * codes in the ISO user-assigned range ``X..`` for other groups (``XOP`` OPEC, ``XAS``
   Asia, ...) and for partners that are part of the world total without being countries
-  (``XUN`` unidentified, ``XIO`` international organisations, ...).
+  (``XUN`` unidentified, ``XIO`` international organisations, and each of UN Comtrade's
+  "nes" areas: ``XOA`` Other Asia, nes, ``XLA`` LAIA, nes, ``XAN`` Areas, nes, ...).
 
 ``src/korus/tables/SOURCES.md`` lists every korus-specific code and where each table
 comes from.
@@ -34,6 +35,7 @@ from korus.errors import UnknownCountryError
 
 __all__ = [
     "Country",
+    "caveat",
     "from_census",
     "from_comtrade",
     "is_census_series",
@@ -83,6 +85,26 @@ _KINDS: dict[str, str] = {
     "XNZ": "other",
     "XBK": "other",
     "XFZ": "other",
+    # UN Comtrade's "not elsewhere specified" areas (and its special categories): each is
+    # trade the reporter could not or would not give a country, part of the world total.
+    # One code each, so that two of them are never taken for one partner given twice.
+    "XCB": "other",
+    "XEE": "other",
+    "XNF": "other",
+    "XCM": "other",
+    "XCA": "other",
+    "XLA": "other",
+    "XOA": "other",
+    "XEN": "other",
+    "XON": "other",
+    "XOE": "other",
+    "XOF": "other",
+    "XRA": "other",
+    "XNC": "other",
+    "XEF": "other",
+    "XWA": "other",
+    "XAN": "other",
+    "XSP": "other",
     # countries and reporting units that no longer exist
     "ANT": "former",
     "SUN": "former",
@@ -95,6 +117,14 @@ _KINDS: dict[str, str] = {
 }
 
 _CENSUS_SERIES = "series"
+
+# What a reader of a figure must know about a partner beyond its name.
+_CAVEATS: dict[str, str] = {
+    "XOA": (
+        "Other Asia, nes (XOA, UN Comtrade code 490) is kept as an area of its own: UN "
+        "Comtrade uses it for Taiwan in practice, but korus does not relabel it Taiwan (TWN)"
+    ),
+}
 
 
 # --------------------------------------------------------------------------- tables
@@ -240,6 +270,15 @@ def lookup(code: str) -> Country:
         f"unknown country code {code!r}: korus codes are ISO 3166 alpha-3 (KOR, CHN, USA) "
         "or korus group codes (WLD, EUN, ...)"
     )
+
+
+def caveat(code: str) -> str | None:
+    """Return what must be said about a partner wherever its figures appear, or None.
+
+    Other Asia, nes is the one today: the figures of Taiwan in practice, under a name that
+    does not say so; a note keeps the reader from missing Taiwan or from misnaming it.
+    """
+    return _CAVEATS.get(str(code).strip().upper())
 
 
 def is_group(code: str) -> bool:

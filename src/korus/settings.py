@@ -22,8 +22,9 @@ class Settings:
     data: tuple[str, ...] = ()
     #: Read the files as this layout instead of detecting it (``census-country``...).
     layout: str | None = None
-    #: The files' text encoding; korus never guesses one.
-    encoding: str = "utf-8"
+    #: The files' text encoding; None: UTF-8, or the layout's own where the layout has one
+    #: (a Comtrade+ website download is cp1252). korus never guesses one.
+    encoding: str | None = None
     #: The sheet of a workbook to read where several (or a hidden one) could be meant.
     sheet: str | None = None
     #: Refuse a file with any row set aside.

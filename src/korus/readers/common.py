@@ -347,9 +347,11 @@ def take_sample(path: Path) -> Sample:
     return Sample(path, head, kind, compressed, utf8, text, lines)
 
 
-# The text encoding of the files being read: UTF-8 unless the user says otherwise
-# (--encoding). A context variable, so the readers' signatures stay read(path).
-ENCODING: ContextVar[str] = ContextVar("korus_encoding", default="utf-8")
+# The text encoding of the files being read, as the user gave it (--encoding); None when
+# not given: UTF-8, unless a layout's files are known to come in another (the Comtrade+
+# website's downloads are cp1252). A context variable, so the readers' signatures stay
+# read(path).
+ENCODING: ContextVar[str | None] = ContextVar("korus_encoding", default=None)
 
 
 def raw_bytes(path: Path) -> bytes:
@@ -377,7 +379,7 @@ def decode(data: bytes, path: Path) -> str:
     A byte that is not valid text is an error naming the line, column and byte, never a
     silent replacement; a UTF-8 byte-order mark is dropped.
     """
-    encoding = ENCODING.get()
+    encoding = ENCODING.get() or "utf-8"
     if data.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:4096]:
         raise DataFileError(
             f"{path}: a binary file (a spreadsheet or Parquet?), not text; read it without "

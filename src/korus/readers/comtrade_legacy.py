@@ -8,6 +8,17 @@ Flows 1 Import, 2 Export, 3 Re-Export, 4 Re-Import. A re-export is already part 
 export figure: it stays its own flow and is never added to exports. Imports are valued CIF,
 exports FOB. Where a file breaks a figure down by second partner, customs procedure or mode
 of transport, only the aggregate row is kept (the breakdown rows would double it).
+
+Variants read as well:
+
+- extracts without the ``Period`` column: each row is the whole year in ``Year`` (a
+  ``Period Desc.`` that is not that year, a month, is an error: the months could not be
+  told apart);
+- bulk-style files, whose ``Trade Flow Code`` is 0 and whose ``Trade Flow`` holds the
+  letter code: X export, M import, RX re-export, RM re-import (as 2, 1, 3, 4).
+
+Where ``Trade Flow`` is there beside a code 1-4, it must name the same flow (Import,
+Export, Re-Export, Re-Import, or the letter code): a row that says both is an error.
 """
 
 from __future__ import annotations
@@ -22,10 +33,10 @@ from korus.schema import Accounting, Reading
 
 LAYOUT = "comtrade-legacy"
 DESCRIPTION = "UN Comtrade legacy CSV (Classification,Year,Period,...,Trade Value (US$))"
+# ``Period`` is not among them: an extract without it gives annual rows (see above).
 REQUIRED = [
     "Classification",
     "Year",
-    "Period",
     "Trade Flow Code",
     "Reporter Code",
     "Partner Code",
@@ -33,6 +44,12 @@ REQUIRED = [
     "Trade Value (US$)",
 ]
 FLOWS = {"1": "import", "2": "export", "3": "re-export", "4": "re-import"}
+# A bulk file's Trade Flow Code 0: the flow is the letter code in Trade Flow.
+BULK_CODE = "0"
+LETTERS = {"M": "import", "X": "export", "RX": "re-export", "RM": "re-import"}
+# How Trade Flow names each flow beside its code (compared without case, spaces, hyphens
+# or a plural s: "Re-Export", "Re-export", "Re-exports").
+NAMES = {"import": "import", "export": "export", "reexport": "re-export", "reimport": "re-import"}
 BASIS = {"import": "CIF", "export": "FOB", "re-export": "FOB", "re-import": "CIF"}
 CLASSIFICATIONS = {
     "H0": "HS1992",
@@ -93,7 +110,9 @@ def read(path: Path) -> Reading:
             )
             keep &= ~breakdown
     table = table[keep]
+    bulk = bool((table["Trade Flow Code"].str.strip() == BULK_CODE).any())
 
+    periods = "Period" in table.columns
     records = []
     for index, row in table.iterrows():
         line = index + 2  # header is line 1
@@ -101,13 +120,11 @@ def read(path: Path) -> Reading:
         def where(column: str, line=line) -> str:
             return f"line {line}, column {column!r}"
 
-        flow = FLOWS.get(row["Trade Flow Code"].strip())
-        if flow is None:
-            raise DataFileError(
-                f"{name}: {where('Trade Flow Code')}: unknown flow code "
-                f"{row['Trade Flow Code']!r} (expected 1, 2, 3 or 4)"
-            )
-        year, month = _period(row["Period"].strip(), row["Year"].strip(), name, where("Period"))
+        flow = _flow(row, name, where)
+        if periods:
+            year, month = _period(row["Period"].strip(), row["Year"].strip(), name, where("Period"))
+        else:
+            year, month = _year(row, name, where)
         reporter = _country(row, "Reporter", name, where("Reporter Code"))
         partner = _country(row, "Partner", name, where("Partner Code"))
         product = row["Commodity Code"].strip()
@@ -157,7 +174,65 @@ def read(path: Path) -> Reading:
     frame["vintage"] = VINTAGE
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
+    variants = [
+        "no Period column: annual rows" if not periods else "",
+        "bulk: flow code 0 with X/M/RX/RM" if bulk else "",
+    ]
+    accounting.variant = "; ".join(filter(None, variants))
+    note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
+
+
+def note_caveats(frame, accounting: Accounting) -> None:
+    """Add to ``accounting`` what must be said about the areas a frame names (Other Asia,
+    nes: Taiwan in practice), once each."""
+    for code in sorted(set(frame["reporter"]) | set(frame["partner"])):
+        note = countries.caveat(code)
+        if note:
+            accounting.notes.append(note)
+
+
+def _flow(row, name: str, where) -> str:
+    """Return a row's flow from its Trade Flow Code, or, for a bulk file's code 0, from
+    the letter code in Trade Flow; a Trade Flow that names another flow is an error."""
+    code = row["Trade Flow Code"].strip()
+    text = row.get("Trade Flow", "").strip()
+    if code == BULK_CODE:
+        flow = LETTERS.get(text)
+        if flow is None:
+            raise DataFileError(
+                f"{name}: {where('Trade Flow')}: Trade Flow Code 0 (a bulk file) with Trade "
+                f"Flow {text!r}: expected X, M, RX or RM (export, import, re-export, re-import)"
+            )
+        return flow
+    flow = FLOWS.get(code)
+    if flow is None:
+        raise DataFileError(
+            f"{name}: {where('Trade Flow Code')}: unknown flow code {code!r} (expected 1, 2, "
+            "3 or 4, or 0 with X, M, RX or RM in 'Trade Flow')"
+        )
+    said = NAMES.get(re.sub(r"[\s-]", "", text).lower().removesuffix("s")) or LETTERS.get(text)
+    if text and said != flow:
+        raise DataFileError(
+            f"{name}: {where('Trade Flow')}: Trade Flow {text!r} beside Trade Flow Code "
+            f"{code} ({flow}); korus cannot know which is right: fix the row"
+        )
+    return flow
+
+
+def _year(row, name: str, where) -> tuple[int, None]:
+    """Return the whole year of a row of a file without a Period column."""
+    year = row["Year"].strip()
+    if not re.fullmatch(r"\d{4}", year):
+        raise DataFileError(f"{name}: {where('Year')}: year {year!r} is not YYYY")
+    described = row.get("Period Desc.", "").strip()
+    if described and described != year:
+        raise DataFileError(
+            f"{name}: {where('Period Desc.')}: period {described!r} is not the year {year}, "
+            "and the file has no Period column to tell its months apart; download it with "
+            "the Period column"
+        )
+    return int(year), None
 
 
 def _period(period: str, year: str, name: str, where: str) -> tuple[int, int | None]:

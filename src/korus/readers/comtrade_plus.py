@@ -14,6 +14,14 @@ comtradr R package (``ref_year``, ``reporter_code``, ``partner2code``, ``primary
 and some Python clients write, and the PascalCase of the website's download, are the same
 columns.
 
+The website's CSV download (comtradeplus.un.org, "Download") is read as it is written:
+every non-empty field quoted, each data row ending with one delimiter more than the header
+(an empty last field), Windows-1252 text ("Côte d'Ivoire", "Türkiye"). The first data
+row tells the shape; every row must then have it, and a row whose extra field holds
+something, or of another width, is an error naming its line. Its text is cp1252 when it
+is not UTF-8: the website's encoding, a fact of the layout (``--encoding`` still wins).
+``korus inspect`` shows the variant: "website download: trailing delimiter, cp1252".
+
 Values: ``primaryValue``, in US dollars. UN Comtrade defines it as the CIF value for
 imports (and re-imports) and the FOB value for exports (and re-exports); the basis says so.
 Where a row's ``cifvalue``/``fobvalue`` suggest otherwise (an import with only a FOB value),
@@ -30,8 +38,13 @@ partner, customs procedure, mode of transport and mode of supply. Only the aggre
 absent, or R's ``NA``) is kept; the breakdown rows would double the totals and are set
 aside, counted.
 
+Services (``typeCode`` S) are set aside, counted; a file of services only is an error (it
+holds no goods rows), never a file of no trade.
+
 ``freqCode`` A gives a whole-year row; M a monthly row (month from ``period`` YYYYMM, else
-``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). ``cmdCode``
+``refMonth``). Partner 0 (``W00``/``WLD``) is the World (korus group ``WLD``). Each "nes"
+area (473 LAIA, 490 Other Asia, 568 Other Europe, 899 Areas, ...) is a partner of its own;
+490 is Taiwan in practice, which a note says, but it is never relabelled. ``cmdCode``
 ``TOTAL`` is all goods. ``classificationCode`` H0..H6 are HS1992..HS2022; ``HS`` is HS as
 reported. Countries: Comtrade numerics through ``countries.from_comtrade``, the ISO column
 when the number is unknown.
@@ -46,6 +59,7 @@ by ropensci/comtradr (``ct_pretty_cols``).
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
 import re
@@ -54,14 +68,17 @@ from pathlib import Path
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers import comtrade_legacy
-from korus.readers.common import number, open_text, read_csv, read_json
+from korus.readers.common import ENCODING, decode, number, raw_bytes, read_json
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_CSV = "comtrade-plus-csv"
 LAYOUT_JSON = "comtrade-plus-json"
 LAYOUT = LAYOUT_JSON
 LAYOUTS = (LAYOUT_CSV, LAYOUT_JSON)
-DESCRIPTION = "UN Comtrade+ (API v1) answer, JSON or CSV (refYear,reporterCode,...,primaryValue)"
+DESCRIPTION = (
+    "UN Comtrade+ (API v1) answer, JSON or CSV, or the website's CSV download "
+    "(refYear,reporterCode,...,primaryValue)"
+)
 SOURCE = "UN Comtrade (Comtrade+)"
 NO_RELEASE = "release not stated in the file"
 
@@ -84,6 +101,7 @@ OTHER_FLOWS = {
     "MOP": "imports after outward processing",
     "XOP": "exports for outward processing",
 }
+SERVICES = "services (typeCode S): korus reads trade in goods"
 # Comtrade's valuation of each flow and its classification codes, as in the legacy files.
 BASIS = comtrade_legacy.BASIS
 CONTRADICTION_HINT = comtrade_legacy.CONTRADICTION_HINT
@@ -102,6 +120,11 @@ WORLD_ISO = {"W00", "WLD"}
 RELEASE_FIELDS = ("lastreleased", "releasedate", "lastupdated", "lastupdate", "publicationdate")
 # Answer sizes at which the API stops (free key, subscription): the answer is cut short.
 API_LIMITS = {100_000, 250_000}
+# The comtradeplus.un.org website writes its CSV downloads in Windows-1252 and ends every
+# data row with one more delimiter than the header has (an empty last field): the
+# download's own shape, which korus reads as such (see ``read_csv_answer``).
+WEBSITE_ENCODING = "cp1252"
+WEBSITE_VARIANT = "website download: trailing delimiter"
 
 # The fields korus reads (normalised names); the others (quantities, descriptions of
 # breakdowns, flags) are left in the file.
@@ -131,6 +154,7 @@ USED = frozenset(
 )
 
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 _VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
 
@@ -162,12 +186,10 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def read(path: Path) -> Reading:
     """Return the canonical frame of a Comtrade+ answer, JSON or CSV (judged by content)."""
-    with open_text(path) as handle:
-        try:
-            start = handle.read(1024).lstrip()[:1]
-        except UnicodeDecodeError:
-            start = ""
-    return read_json_answer(path) if start in ("{", "[") else read_csv_answer(path)
+    data = raw_bytes(path)
+    # Judged on the bytes: a CSV download need not be UTF-8 (the website's is cp1252).
+    start = data[:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    return read_json_answer(path) if start in (b"{", b"[") else read_csv_answer(path, data)
 
 
 # ----------------------------------------------------------------------------- input
@@ -214,32 +236,138 @@ def read_json_answer(path: Path) -> Reading:
             "probably cut short (ask for fewer years or partners at a time)"
         )
     release = _release([top, *records])
-    return _frame(records, name, LAYOUT_JSON, accounting, release, lambda i: f"record {i + 1}")
+    lines = list(range(1, len(records) + 1))
+    return _frame(records, name, LAYOUT_JSON, accounting, release, lines)
 
 
-def read_csv_answer(path: Path) -> Reading:
-    """Return the canonical frame of a Comtrade+ CSV and its row accounting."""
+def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
+    """Return the canonical frame of a Comtrade+ CSV and its row accounting.
+
+    The website's download is read as it is written: every data row with one empty field
+    more than the header (a row whose extra field holds something, or a row of another
+    width, is an error naming its line), in cp1252 where its bytes are not UTF-8. The
+    accounting's variant says so; ``--encoding`` wins when given.
+    """
     name = str(path)
-    table = read_csv(path)
-    table.columns = [normalise(column) for column in table.columns]
-    table = table.loc[:, ~table.columns.duplicated()]
+    data = raw_bytes(path) if data is None else data
+    text, encoding = _csv_text(data, Path(path))
+    records, lines, trailing = _csv_records(text, name)
     accounting = Accounting(file=name, layout=LAYOUT_CSV)
-    used = [column for column in table.columns if column in USED]
-    records = [
-        dict(zip(used, row, strict=True))
-        for row in zip(*(table[column].tolist() for column in used), strict=True)
-    ]
-    if not used:
-        records = [{} for _ in range(len(table))]
+    if trailing:
+        accounting.variant = f"{WEBSITE_VARIANT}, {encoding}"
     release = _release(records)
-    return _frame(records, name, LAYOUT_CSV, accounting, release, lambda i: f"line {i + 2}")
+    return _frame(records, name, LAYOUT_CSV, accounting, release, lines)
+
+
+def _csv_text(data: bytes, path: Path) -> tuple[str, str]:
+    """Return a CSV's text and the encoding it was read in: the one given (--encoding),
+    else UTF-8, else cp1252 for the website's download (known by its trailing delimiter);
+    any other file that is not UTF-8 is the usual error naming the byte."""
+    chosen = ENCODING.get()
+    if chosen:
+        return decode(data, path), f"{chosen} (--encoding)"
+    try:
+        return decode(data, path), "utf-8"
+    except DataFileError as refusal:
+        try:
+            text = data.decode(WEBSITE_ENCODING)
+        except UnicodeDecodeError:
+            raise refusal from None
+        if not _trailing_delimiter(text):
+            raise refusal from None
+        return text, WEBSITE_ENCODING
+
+
+def _records(text: str, name: str):
+    """Yield (first line, fields) of each non-blank record of a CSV text; text that is not
+    CSV is an error naming the line."""
+    csv.field_size_limit(2**31 - 1)  # a long description is still one field
+    # Lines cut as a file opened with newline="" cuts them, one at a time: a StringIO
+    # would hold the whole text again, four bytes a character, while the records grow.
+    reader = csv.reader(match.group() for match in _LINE.finditer(text))
+    start = 1
+    try:
+        for fields in reader:
+            line, start = start, reader.line_num + 1
+            if fields:
+                yield line, fields
+    except csv.Error as exc:
+        raise DataFileError(
+            f"{name}: line {reader.line_num}: not valid CSV ({exc}); a stray quote or line "
+            "break inside a cell?"
+        ) from None
+
+
+def _trailing_delimiter(text: str) -> bool:
+    """Return whether the first data row of a CSV has one field more than its header, an
+    empty one at the end: the website download's shape."""
+    records = _records(text, "")
+    try:
+        header, row = next(records, (0, None))[1], next(records, (0, None))[1]
+    except DataFileError:
+        return False
+    if header is None or row is None:
+        return False
+    return len(row) == len(header) + 1 and not row[-1].strip()
+
+
+def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
+    """Return a CSV's rows as records of the fields korus reads (normalised names), the
+    first line of each, and whether the rows carry the website's empty last field.
+
+    The first data row says which shape the file has; every other row must have it: a
+    ragged row is an error naming its line, never filled with blanks or cut short.
+    """
+    rows = _records(text, name)
+    _, header = next(rows, (0, None))
+    if header is None:
+        raise DataFileError(f"{name}: the file holds no rows")
+    # A field named twice is read from its first column, as a person reads the header.
+    used: dict[str, int] = {}
+    for position, column in enumerate(normalise(cell) for cell in header):
+        if column in USED:
+            used.setdefault(column, position)
+    records: list[dict] = []
+    lines: list[int] = []
+    trailing = False
+    for line, fields in rows:
+        if not lines:
+            trailing = len(fields) == len(header) + 1 and not fields[-1].strip()
+        width = len(header) + trailing
+        if len(fields) != width:
+            expected = (
+                f"the website's download has {width} (the {len(header)} of the header and "
+                "an empty one at the end)"
+                if trailing
+                else f"the header has {len(header)}"
+            )
+            raise DataFileError(
+                f"{name}: line {line} has {len(fields)} fields where {expected}; fix or "
+                "remove the row"
+            )
+        if trailing and fields[-1].strip():
+            raise DataFileError(
+                f"{name}: line {line}: the field after the {len(header)} of the header holds "
+                f"{fields[-1]!r}, where the website's download leaves it empty (text added "
+                "after the row, or a row shifted by a stray delimiter?); fix or remove the row"
+            )
+        records.append({column: fields[at] for column, at in used.items()})
+        lines.append(line)
+    return records, lines, trailing
 
 
 # ----------------------------------------------------------------------------- rows
 
 
-def _frame(records, name, layout, accounting, release, locate) -> Reading:
+def _frame(records, name, layout, accounting, release, lines: list[int]) -> Reading:
+    """Return the settled reading of a file's records; ``lines`` are their places in the
+    file (a CSV's lines, a JSON answer's record numbers)."""
     import pandas as pd
+
+    accounting.line_word = "line" if layout == LAYOUT_CSV else "record"
+
+    def locate(index: int) -> str:
+        return f"{accounting.line_word} {lines[index]}"
 
     accounting.rows_read = len(records)
     fields = set().union(*records) if records else set()
@@ -262,7 +390,7 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
             continue
         kind = text("typecode").upper()
         if kind == "S":
-            accounting.set_aside_rows("services (typeCode S): korus reads trade in goods", 1)
+            accounting.set_aside_rows(SERVICES, 1)
             continue
         if kind not in ("", "C"):
             raise DataFileError(
@@ -328,6 +456,7 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
         )
 
     accounting.rows_kept = len(rows)
+    _refuse_services_only(accounting, name)
     if padded:
         accounting.notes.append(
             f"{padded} product codes had lost their leading zero (a spreadsheet?); restored "
@@ -341,9 +470,8 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
                 f"valued them {found}; kept as {documented}, Comtrade's definition of "
                 "primaryValue"
             )
-    first = 2 if layout == LAYOUT_CSV else 1  # a CSV's header is line 1; records count from 1
     frame = pd.DataFrame(
-        [(row[0] + first, *row[1:]) for row in rows],
+        [(lines[row[0]], *row[1:]) for row in rows],
         columns=[
             "line",
             "origin",
@@ -361,10 +489,29 @@ def _frame(records, name, layout, accounting, release, locate) -> Reading:
     frame["basis"] = frame["flow"].map(BASIS)
     frame["source"] = SOURCE
     frame["vintage"] = release or NO_RELEASE
-    accounting.line_word = "line" if layout == LAYOUT_CSV else "record"
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
+    comtrade_legacy.note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
+
+
+def _refuse_services_only(accounting: Accounting, name: str) -> None:
+    """Raise DataFileError for a file whose figures are all trade in services: it would
+    otherwise read as a file of no trade at all."""
+    services = accounting.set_aside.get(SERVICES, 0)
+    if accounting.rows_kept or not services:
+        return
+    others = accounting.rows_set_aside - services
+    besides = f" (and {_rows(others)} set aside for other reasons)" if others else ""
+    verb = "is" if services == 1 else "are"
+    raise DataFileError(
+        f"{name}: no goods rows: {_rows(services)} {verb} trade in services (typeCode S)"
+        f"{besides}; korus reads trade in goods: download the goods figures (typeCode C)"
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 # Canonical spellings of normalised field names, for messages.
