@@ -68,7 +68,7 @@ def excel_column(index: int) -> str:
 
 @lru_cache(maxsize=2)
 def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]], frozenset]:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
         book = CalamineWorkbook.from_path(path)
@@ -76,8 +76,11 @@ def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]]
             name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in book.sheet_names
         }
+        # The enum's text is "SheetVisibleEnum.Hidden": compare the member, not the words.
         hidden = frozenset(
-            sheet.name for sheet in book.sheets_metadata if "Visible" not in str(sheet.visible)
+            sheet.name
+            for sheet in book.sheets_metadata
+            if sheet.visible != SheetVisibleEnum.Visible
         )
         return sheets, hidden
     except Exception as exc:  # calamine raises several kinds for a damaged file
