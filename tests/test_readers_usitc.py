@@ -699,7 +699,7 @@ def test_product_without_a_product_column_comes_from_the_query_parameters(tmp_pa
         flow="General Imports",
         data="Customs Value",
         commodity_select="Select Individual Commodities",
-        commodities="8703.23",
+        commodities="870323",
         commodity_aggregation="Aggregate Commodities",
         level="6",
         country_aggregation="Break Out Countries",
@@ -989,11 +989,6 @@ def test_every_row_of_every_measure_sheet_is_accounted_for(measures):
     }
 
 
-def test_only_the_money_measure_of_the_flow_is_read(measures):
-    frame = usitc.read(measures).frame
-    assert frame.set_index("partner")["value_usd"].to_dict() == {"JPN": 1100.0, "KOR": 2600.0}
-
-
 def test_two_sheets_of_one_money_measure_are_refused(tmp_path):
     sheets = measure_sheets()
     sheets["Customs Value (2)"] = sheets["Customs Value"]
@@ -1080,22 +1075,6 @@ def test_sheets_of_two_flows_are_both_read_each_with_its_own_rows_named(tmp_path
         "district or port gives a row per part: export it without breakdowns (one row per "
         "country and period)"
     )
-
-
-def test_sheets_of_two_flows_give_both_flows(tmp_path):
-    header = ["Data Type", "HTS Number", "Description", "Country", "2023"]
-    sheets = {
-        "Exports": data_sheet(
-            "Total Exports|Annual Data", header, [["FAS Value", "8703", "CARS", "Japan", 10.0]]
-        ),
-        "Imports": data_sheet(
-            "General Imports|Annual Data",
-            header,
-            [["Customs Value", "8703", "CARS", "Japan", 40.0]],
-        ),
-    }
-    frame = usitc.read(write_xlsx(tmp_path / "DataWeb-Query-Export.xlsx", sheets)).frame
-    assert frame.set_index("flow")["value_usd"].to_dict() == {"export": 10.0, "import": 40.0}
 
 
 def test_a_workbook_variant_names_the_query_parameters_and_where_the_partner_comes_from(
