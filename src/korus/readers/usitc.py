@@ -228,7 +228,7 @@ _HTS_CODE = re.compile(r"^\d{4}\.\d{2}(\.\d{2}(\.\d{2})?|\.\d{4})?$|^\d{2}$|^\d{
 _TOTAL_LABEL = re.compile(r"^total\s*:?$")
 _YEAR_TO_DATE = re.compile(r"year[ -_]*to[ -_]*date|\bytd\b")
 # Product code columns, by the classification they hold.
-_PRODUCT_COLUMN = re.compile(r"^(hts|sitc|naics|schedule b)\b")
+_PRODUCT_COLUMN = re.compile(r"^(hts|sitc|naics|schedule b)(?=\b|\d)")
 CLASSIFICATIONS = {"hts": "HTS", "schedule b": "HTS", "sitc": "SITC", "naics": "NAICS"}
 # Columns that split a country's figure into parts (a row per district, per program...).
 BREAKDOWNS = re.compile(r"^(customs )?district\b|^port\b|\bprogram\b|^rate provision|^state\b")
@@ -447,6 +447,8 @@ def _columns(cells: list[object]) -> Columns | None:
             found.value_names.append(index)
         elif _ANY_YEAR.search(text) or _YEAR_TO_DATE.search(name):
             found.part_year.append(text)
+    if found.data_type is None and found.product is None and found.country is None:
+        return None
     if found.shape == "quarters":
         return found
     if found.year is not None and months:
@@ -466,8 +468,6 @@ def _columns(cells: list[object]) -> Columns | None:
         found.value_names.insert(0, found.value)
         found.shape = "long months" if found.month is not None else "long years"
     else:
-        return None
-    if found.data_type is None and found.product is None and found.country is None:
         return None
     return found
 
@@ -754,11 +754,10 @@ def read(path: Path) -> Reading:
 
     parts = []
     for reading in readings:
-        records = [record for record in reading.records if record[3] in kept]
         count = sum(reading.rows_by_measure[measure] for measure in kept)
         accounting.rows_kept += count
-        if records:
-            parts.append((reading, _frame(records, reading), count))
+        if count:
+            parts.append((reading, _frame(reading, kept), count))
         _note_sheet(reading, kept, download)
     _note_sheets(download, readings, kept, accounting)
     if not parts:
@@ -776,25 +775,31 @@ def read(path: Path) -> Reading:
     return Reading(pd.DataFrame(frame).reset_index(drop=True), [accounting], unique=True)
 
 
-def _frame(records: list[tuple], reading: TableReading):
+def _frame(reading: TableReading, kept: set[str]):
+    """Return the figures of a table's kept measures as a frame for the trust layer."""
+    import numpy as np
     import pandas as pd
 
+    figures = reading.figures
     frame = pd.DataFrame(
-        [
-            (position, year, month, partner, MEASURES[measure][0], product, value)
-            for (year, month, partner, measure, product, value, position) in records
-        ],
-        columns=["line", "year", "month", "partner", "flow", "product", "value_usd"],
+        {
+            "line": figures["line"],
+            "year": figures["year"],
+            "month": pd.array(figures["month"], dtype="Int8"),
+            "partner": figures["partner"],
+            "measure": figures["measure"],
+            "product": figures["product"],
+            "value_usd": np.asarray(figures["value"], dtype="float64"),
+        }
     )
-    frame["basis"] = [MEASURES[record[3]][1] for record in records]
-    frame["month"] = frame["month"].astype("Int8")
+    frame = frame[frame["measure"].isin(kept)]
+    frame["flow"] = frame["measure"].map({key: flow for key, (flow, _) in MEASURES.items()})
+    frame["basis"] = frame["measure"].map({key: basis for key, (_, basis) in MEASURES.items()})
     frame["reporter"] = REPORTER
-    frame["classification"] = [
-        "none" if product == "TOTAL" else reading.classification for product in frame["product"]
-    ]
+    frame["classification"] = np.where(frame["product"] == "TOTAL", "none", reading.classification)
     frame["source"] = SOURCE
     frame["vintage"] = ""  # set once the whole file is read
-    return frame
+    return frame.drop(columns="measure")
 
 
 def _settled(parts: list[tuple], accounting: Accounting):
@@ -905,7 +910,12 @@ class TableReading:
 
     table: Table
     classification: str = "HTS"
-    records: list[tuple] = field(default_factory=list)
+    # Column by column: year, month, partner, measure, product, value, line.
+    figures: dict[str, list] = field(
+        default_factory=lambda: {
+            name: [] for name in ("year", "month", "partner", "measure", "product", "value", "line")
+        }
+    )
     rows_by_measure: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     reasons: list[str] = field(default_factory=list)  # why rows of measures not read
     product_words: str = ""
@@ -962,7 +972,17 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
     world: dict[tuple, float] = defaultdict(float)  # (measure, product, year, month) -> value
     parts: dict[tuple, float] = defaultdict(float)
     measures: dict[str, tuple] = {}
+    partners: dict[object, str | None] = {}
+    groups = {partner} if partner and countries.is_group(partner) else set()
+    products: dict[object, str] = {}
     figure_columns = columns.figure_columns()
+    years, months_of, partners_of, measures_of, products_of, values, lines = (
+        result.figures[name]
+        for name in ("year", "month", "partner", "measure", "product", "value", "line")
+    )
+
+    label_columns = sorted({0, columns.data_type, columns.country} - {None})
+    years_read: dict[object, int] = {}
 
     def cell(row: list, index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else ""
@@ -972,8 +992,7 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
         if is_blank_row(row):
             accounting.set_aside_rows("blank line", 1)
             continue
-        labels = [_text(cell(row, i)) for i in {0, columns.data_type, columns.country}]
-        if any(_TOTAL_LABEL.match(label.casefold()) for label in labels if label):
+        if any(_is_total_label(cell(row, index)) for index in label_columns):
             accounting.set_aside_rows("Total: row (the sum of the rows above, not a country)", 1)
             _check_footer(table, position, row, figure_columns, above, accounting)
             above.clear()
@@ -981,7 +1000,7 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
         counted += 1
         figures: dict[int, float] = {}
         for index in figure_columns:
-            value = _number(cell(row, index), file=file, where=table.where(position, index))
+            value = _number(table, position, index, cell(row, index))
             if value is not None:
                 above[index] += value
                 figures[index] = value * unit
@@ -1007,26 +1026,45 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
                 "year-to-date figures (a part of each year: not a whole year, not a month)", 1
             )
             continue
-        row_partner = partner or _row_partner(table, position, cell(row, columns.country))
+        if partner is not None:
+            row_partner = partner
+        else:
+            # A table repeats a few names over many rows: each is resolved once.
+            name = cell(row, columns.country)
+            if name not in partners:
+                partners[name] = _row_partner(table, position, name)
+                if partners[name] and countries.is_group(partners[name]):
+                    groups.add(partners[name])
+            row_partner = partners[name]
         if row_partner is None:
             accounting.set_aside_rows(
                 f"country not known to korus ({_text(cell(row, columns.country))})", 1
             )
             continue
-        row_product = product or _row_product(
-            table, position, cell(row, columns.product), result.classification, query
-        )
-        entries = _entries(table, position, row, figures, cell)
+        if product is not None:
+            row_product = product
+        else:
+            code = cell(row, columns.product)
+            if code not in products:
+                products[code] = _row_product(table, position, code, result.classification, query)
+            row_product = products[code]
+        entries = _entries(table, position, row, figures, cell, years_read)
         if not entries:
             accounting.set_aside_rows("no figures (every period cell is blank)", 1)
             continue
         result.rows_by_measure[measure] += 1
         for year, month, value in entries:
-            result.records.append((year, month, row_partner, measure, row_product, value, position))
+            years.append(year)
+            months_of.append(month)
+            partners_of.append(row_partner)
+            measures_of.append(measure)
+            products_of.append(row_product)
+            values.append(value)
+            lines.append(position)
             key = (measure, row_product, year, month)
             if row_partner == "WLD":
                 world[key] += value
-            elif not countries.is_group(row_partner):
+            elif row_partner not in groups:
                 parts[key] += value
 
     _check_row_count(table, counted, accounting)
@@ -1035,22 +1073,38 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
     return result
 
 
-def _entries(table: Table, position: int, row: list, figures: dict, cell) -> list[tuple]:
-    """Return a row's figures as (year, month or None, value)."""
+def _entries(table: Table, position: int, row: list, figures: dict, cell, years_read) -> list:
+    """Return a row's figures as (year, month or None, value); ``years_read`` keeps the
+    years of the Year column's cells already read."""
     columns = table.columns
-    file = table.file
     if columns.shape in ("years", "month columns"):
         return [(*columns.periods[index], value) for index, value in figures.items()]
     if not figures:
         return []
-    year = int(
-        code_text(cell(row, columns.year), 4, file=file, where=table.where(position, columns.year))
-    )
+    given = cell(row, columns.year)
+    if given not in years_read:
+        text = _text(given)
+        if not _YEAR.match(text):
+            raise DataFileError(
+                f"{table.file}: {table.where(position, columns.year)}: year {text!r} is not a "
+                "year of four digits"
+            )
+        years_read[given] = int(text)
+    year = years_read[given]
     if columns.shape == "months":
         return [(year, columns.periods[index][1], value) for index, value in figures.items()]
     if columns.shape == "long years":
         return [(year, None, figures[columns.value])]
     return [(year, _month(table, position, cell(row, columns.month)), figures[columns.value])]
+
+
+def _is_total_label(value: object) -> bool:
+    """Return whether a cell labels a Total: row ("Total:", "Total: ", "TOTAL")."""
+    return (
+        type(value) is str
+        and value[:5].casefold() == "total"
+        and bool(_TOTAL_LABEL.match(value.strip().casefold()))
+    )
 
 
 def _month(table: Table, position: int, value: object) -> int:
@@ -1444,21 +1498,23 @@ def _row_partner(table: Table, position: int, value: object) -> str | None:
 # --------------------------------------------------------------------------- cells and checks
 
 
-def _number(value: object, *, file: str, where: str) -> float | None:
+_FIGURE = re.compile(r"-?\d+(\.\d+)?|-?\.\d+")
+
+
+def _number(table: Table, position: int, index: int, value: object) -> float | None:
     """Return a DataWeb figure: blank is no figure (None); '1,234.00' is 1234.0."""
-    if isinstance(value, bool):
-        raise DataFileError(f"{file}: {where}: expected a number, found {value!r}")
-    if isinstance(value, int | float):
+    kind = type(value)
+    if kind is float or kind is int:
         return float(value)
-    text = _text(value)
+    text = value.strip() if kind is str else _text(value)
     if not text:
         return None
-    cleaned = text.replace(",", "")
-    if re.fullmatch(r"-?\d+(\.\d+)?|-?\.\d+", cleaned):
+    cleaned = text.replace(",", "") if "," in text else text
+    if kind is not bool and _FIGURE.fullmatch(cleaned):
         return float(cleaned)
     raise DataFileError(
-        f"{file}: {where}: expected a number or a blank cell, found {text!r} (DataWeb "
-        'writes figures as 1234.00 or "1,234")'
+        f"{table.file}: {table.where(position, index)}: expected a number or a blank cell, "
+        f'found {text!r} (DataWeb writes figures as 1234.00 or "1,234")'
     )
 
 
@@ -1466,11 +1522,7 @@ def _check_footer(table: Table, position, row, figure_columns, above, accounting
     """Note whether a Total: row equals the sum of the rows above it."""
     gaps = []
     for index in figure_columns:
-        value = _number(
-            row[index] if index < len(row) else "",
-            file=table.file,
-            where=table.where(position, index),
-        )
+        value = _number(table, position, index, row[index] if index < len(row) else "")
         if value is None:
             continue
         # The footer is in whole dollars: allow half a dollar per row it adds, at least 1.
