@@ -408,6 +408,20 @@ def test_quarterly_table_is_recognised_and_refused_with_the_reason(tmp_path):
     )
 
 
+def test_a_country_korus_does_not_know_is_set_aside_and_named_on_one_line(tmp_path):
+    path = monthly_file(
+        tmp_path / "export.csv",
+        [
+            ["General Customs Value", "Japan", "2016", *months(1.0)],
+            ["General Customs Value", "Atlantis\nIsland", "2016", *months(1.0)],
+        ],
+        preamble=[["General Imports"], ["All Commodities"]],
+    )
+    assert usitc.read(path).accounting[0].set_aside == {
+        "country not known to korus (Atlantis Island)": 1
+    }
+
+
 def test_a_table_broken_out_by_district_is_refused(tmp_path):
     path = write_csv(
         tmp_path / "export.csv",
@@ -818,6 +832,11 @@ def test_a_unit_in_the_query_parameters_is_converted_and_noted(tmp_path):
         "figures in thousands of US dollars (as sheet 'Query Parameters' ('Thousands of "
         "Dollars') says)"
     ) in reading.accounting[0].notes
+
+
+def test_a_conversion_of_quantities_leaves_the_values_in_dollars(tmp_path):
+    path = download(tmp_path, extra=[["Unit Conversion", "Convert to Kilograms"]])
+    assert usitc.read(path).frame["value_usd"].tolist() == [31289669.0, 7830337096.0]
 
 
 def test_two_units_that_disagree_are_an_error(tmp_path):

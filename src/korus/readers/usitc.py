@@ -260,6 +260,10 @@ SECTIONS = (
     ("district", "districts"),
     ("layout", "layout"),
 )
+_QUANTITY_UNIT = re.compile(
+    r"\b(kilo|kg|tons?|tonnes?|lit(er|re)s?|metric|pounds?|grams?|dozens?|square|cubic|"
+    r"quantit|pieces?|barrels?|gallons?)"
+)
 UNITS = (
     (re.compile(r"\bbillions?\b"), 1e9, "billions"),
     (re.compile(r"\bmillions?\b"), 1e6, "millions"),
@@ -290,6 +294,11 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _shown(value: object) -> str:
+    """Return a cell's text for a message on one line (a cell may hold line breaks)."""
+    return " ".join(_text(value).split())
+
+
 def _flow_named(text: str) -> str | None:
     """Return the one trade flow that ``text`` names, or None (none, or several)."""
     key = _norm(text)
@@ -307,6 +316,7 @@ def _not_read(name: str) -> str | None:
 
 
 def _is_measure_name(name: str) -> bool:
+    """Return whether a name is one of a DataWeb measure (a value, a quantity, duties...)."""
     key = _norm(name)
     return key in DATA_TYPES or key in NEEDS_FLOW or _not_read(key) is not None
 
@@ -359,6 +369,7 @@ def _query(rows: list[list[object]], where: str) -> Query:
 
 
 def _is_query_sheet(rows: list[list[object]]) -> bool:
+    """Return whether a sheet's rows are Query Parameters (two of their keys at least)."""
     keys = {_norm(row[0]) for row in rows[:HEADER_ROWS] if row}
     return len(keys & QUERY_KEYS) >= 2
 
@@ -492,7 +503,7 @@ class Table:
         return f"{self.line_word} {position}"
 
     def where(self, position: int, index: int) -> str:
-        column = _text(self.header[index]) if index < len(self.header) else ""
+        column = _shown(self.header[index]) if index < len(self.header) else ""
         if self.sheet is None:
             return f"line {position}, column {column!r}"
         return f"sheet {self.sheet!r}, cell {excel_column(index)}{position} ({column})"
@@ -518,6 +529,7 @@ def _find_header(rows: list[tuple[int, list]], loose: bool) -> int | None:
 
 
 def _strip_trailing_blanks(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
+    """Return ``rows`` without the blank rows at their end (not data, never counted)."""
     end = len(rows)
     while end and is_blank_row(rows[end - 1][1]):
         end -= 1
@@ -525,6 +537,7 @@ def _strip_trailing_blanks(rows: list[tuple[int, list]]) -> list[tuple[int, list
 
 
 def _table(file: str, sheet: str | None, rows: list[tuple[int, list]], found: int) -> Table:
+    """Return the table whose header is ``rows[found]``."""
     position, header = rows[found]
     return Table(
         file,
@@ -550,6 +563,7 @@ class Download:
 
 
 def _csv_download(path: Path) -> Download:
+    """Return the one table of a DataWeb CSV and the query lines above it."""
     name = str(path)
     rows = []
     try:
@@ -571,6 +585,8 @@ def _csv_download(path: Path) -> Download:
 
 
 def _xlsx_download(path: Path) -> Download:
+    """Return the data sheets of a DataWeb workbook to read, its Query Parameters and the
+    sheets left aside; a hidden data sheet is refused unless --sheet chooses the sheet."""
     name = str(path)
     sheets = workbook(path)
     hidden = hidden_sheets(path)
@@ -657,6 +673,7 @@ def _refuse_parts(query: Query, file: str) -> None:
 
 
 def _query_flow(query: Query, file: str) -> str | None:
+    """Return the measure of the Query Parameters' trade flow, or None where they say none."""
     text = query.get("trade flow")
     if not text:
         return None
@@ -674,17 +691,19 @@ def _unit(table: Table, query: Query, file: str) -> tuple[float, str]:
     """Return the factor to US dollars and its words: from the Query Parameters' units or
     the lines above the table ("In 1,000 Dollars"); dollars where neither says."""
     stated = []
-    for key in ("unit conversion", "units", "unit", "value units"):
+    for key in ("unit conversion", "units", "value units"):
         text = query.get(key)
-        if text:
-            key_text = _norm(text)
-            match = next((unit for unit in UNITS if unit[0].search(key_text)), None)
-            if match is None:
-                raise DataFileError(
-                    f"{file}: {query.where}: unit {text!r} is not one korus knows (dollars, "
-                    "thousands, millions or billions of dollars)"
-                )
-            stated.append((match[1], match[2], f"{query.where} ({text!r})"))
+        if not text:
+            continue
+        match = next((unit for unit in UNITS if unit[0].search(_norm(text))), None)
+        if match is None and _QUANTITY_UNIT.search(_norm(text)):
+            continue  # a conversion of quantities, which korus does not read
+        if match is None:
+            raise DataFileError(
+                f"{file}: {query.where}: unit {text!r} is not one korus knows (dollars, "
+                "thousands, millions or billions of dollars)"
+            )
+        stated.append((match[1], match[2], f"{query.where} ({text!r})"))
     title = _norm(table.title)
     if _MILLIONS.search(title):
         stated.append((1e6, "millions", "the lines above the table"))
@@ -759,7 +778,7 @@ def read(path: Path) -> Reading:
         if count:
             parts.append((reading, _frame(reading, kept), count))
         _note_sheet(reading, kept, download)
-    _note_sheets(download, readings, kept, accounting)
+    _note_sheets(download, readings, accounting)
     if not parts:
         reasons = "; ".join(f"{n} {reason}" for reason, n in accounting.set_aside.items())
         raise DataFileError(
@@ -768,11 +787,12 @@ def read(path: Path) -> Reading:
     accounting.variant = " / ".join(
         dict.fromkeys(_variant(download, reading) for reading, _, _ in parts)
     )
+    vintage = _vintage(pd.concat([frame for _, frame, _ in parts]), query)
+    for _, frame, _ in parts:
+        frame["vintage"] = vintage
     frame = _settled(parts, accounting)
-    frame["vintage"] = _vintage(frame, query)
-    accounting.line_word = parts[0][0].table.line_word
     frame = frame.sort_values(["partner", "product", "flow", "year", "month"], na_position="last")
-    return Reading(pd.DataFrame(frame).reset_index(drop=True), [accounting], unique=True)
+    return Reading(frame.reset_index(drop=True), [accounting], unique=True)
 
 
 def _frame(reading: TableReading, kept: set[str]):
@@ -792,13 +812,12 @@ def _frame(reading: TableReading, kept: set[str]):
             "value_usd": np.asarray(figures["value"], dtype="float64"),
         }
     )
-    frame = frame[frame["measure"].isin(kept)]
+    frame = frame[frame["measure"].isin(kept)].copy()
     frame["flow"] = frame["measure"].map({key: flow for key, (flow, _) in MEASURES.items()})
     frame["basis"] = frame["measure"].map({key: basis for key, (_, basis) in MEASURES.items()})
     frame["reporter"] = REPORTER
     frame["classification"] = np.where(frame["product"] == "TOTAL", "none", reading.classification)
     frame["source"] = SOURCE
-    frame["vintage"] = ""  # set once the whole file is read
     return frame.drop(columns="measure")
 
 
@@ -830,6 +849,7 @@ def _settled(parts: list[tuple], accounting: Accounting):
 
 
 def _vintage(frame, query: Query) -> str:
+    """Return the vintage: the last period with a figure, and the download date if said."""
     monthly = frame[frame["month"].notna()]
     if len(monthly):
         last = monthly.sort_values(["year", "month"]).iloc[-1]
@@ -843,6 +863,7 @@ def _vintage(frame, query: Query) -> str:
 
 
 def _note_sheet(reading: TableReading, kept: set[str], download: Download) -> None:
+    """Record why a sheet none of whose rows is kept is left aside."""
     sheet = reading.table.sheet
     if sheet is None or any(reading.rows_by_measure.get(measure) for measure in kept):
         return
@@ -850,7 +871,8 @@ def _note_sheet(reading: TableReading, kept: set[str], download: Download) -> No
     download.left[sheet] = "; ".join(dict.fromkeys(reasons)) or "no figure korus reads"
 
 
-def _note_sheets(download, readings, kept, accounting: Accounting) -> None:
+def _note_sheets(download: Download, readings: list, accounting: Accounting) -> None:
+    """Record in ``accounting`` the sheets read and left aside, and why each is left."""
     if download.container != "workbook":
         return
     read = {reading.table.sheet for reading in readings if reading.table.sheet not in download.left}
@@ -895,6 +917,7 @@ def _describe(query: Query) -> str:
 
 
 def _variant(download: Download, reading: TableReading) -> str:
+    """Return the variant of a table as ``korus inspect`` shows it."""
     container = download.container
     if download.query_sheet is not None:
         container += " with Query Parameters"
@@ -1038,7 +1061,7 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
             row_partner = partners[name]
         if row_partner is None:
             accounting.set_aside_rows(
-                f"country not known to korus ({_text(cell(row, columns.country))})", 1
+                f"country not known to korus ({_shown(cell(row, columns.country))})", 1
             )
             continue
         if product is not None:
@@ -1108,6 +1131,7 @@ def _is_total_label(value: object) -> bool:
 
 
 def _month(table: Table, position: int, value: object) -> int:
+    """Return the month of a Month cell (a name or 1..12); anything else is an error."""
     text = _norm(value)
     if text in _MONTH:
         return _MONTH[text]
@@ -1299,7 +1323,7 @@ def _table_product(table: Table, query: Query, result: TableReading, accounting:
             code, where = _code(listed[0], kind, file=file, where=query.where), query.where
         else:
             raise DataFileError(
-                f"{file}: the figures are the sum of several commodities ({', '.join(listed)}) "
+                f"{file}: the figures are the sum of several commodities ({_shown(given)}) "
                 f"and {table.named()} has no product column: no one product korus can name; "
                 "download the query with the commodities broken out"
             )
@@ -1450,9 +1474,9 @@ def _table_partner(table: Table, query: Query, result: TableReading) -> str | No
         result.partner_words = f"no country column, {text} from {query.where}"
         return code
     raise DataFileError(
-        f"{file}: the figures are the sum of several countries ({text}) and {table.named()} "
-        "has no Country column: no one partner korus can name; download the query with the "
-        "countries broken out"
+        f"{file}: the figures are the sum of several countries ({_shown(text)}) and "
+        f"{table.named()} has no Country column: no one partner korus can name; download "
+        "the query with the countries broken out"
     )
 
 
@@ -1484,6 +1508,7 @@ def _country_list(text: str, *, file: str, where: str) -> list[str]:
 
 
 def _row_partner(table: Table, position: int, value: object) -> str | None:
+    """Return the korus code of a Country cell, or None for a name korus does not know."""
     text = _text(value)
     if not text:
         raise DataFileError(
@@ -1540,6 +1565,7 @@ def _check_footer(table: Table, position, row, figure_columns, above, accounting
 
 
 def _check_row_count(table: Table, counted: int, accounting: Accounting) -> None:
+    """Note where the Data Row Count above a table differs from the rows it holds."""
     for cells in table.above:
         texts = [_text(cell) for cell in cells if _text(cell)]
         said = texts[1] if len(texts) >= 2 and _norm(texts[0]) == "data row count" else ""
