@@ -692,6 +692,24 @@ def test_countries_broken_out_without_a_country_column_are_a_contradiction(tmp_p
     )
 
 
+def test_query_lines_above_a_csv_table_give_what_the_table_leaves_out(tmp_path):
+    path = write_csv(
+        tmp_path / "DataWeb-Query-Export.csv",
+        [
+            ["Trade Flow", "Total Exports"],
+            ["Country List", "Vietnam"],
+            ["Commodity List", "5201"],
+            ["Commodity Aggregation", "Aggregate Commodities"],
+            ["Data Type", "2023"],
+            ["FAS Value", "1,250,000"],
+        ],
+    )
+    frame = usitc.read(path).frame
+    assert frame[["partner", "flow", "product", "value_usd"]].values.tolist() == [
+        ["VNM", "export", "5201", 1250000.0]
+    ]
+
+
 def test_a_workbook_without_query_parameters_or_country_column_is_refused(tmp_path):
     path = write_xlsx(tmp_path / "DataWeb-Query-Export.xlsx", {"FAS Value": chapters_sheet()})
     assert error_of(path) == (
@@ -1006,6 +1024,27 @@ def test_every_row_of_every_measure_sheet_is_accounted_for(measures):
         QUANTITY: 1,
         "calculated duties: duties, not trade": 1,
     }
+
+
+def test_a_sheet_of_imports_for_consumption_beside_general_imports_is_left_aside(tmp_path):
+    header = ["Data Type", "HTS Number", "Description", "Country", "2023"]
+    sheets = {
+        "General": data_sheet(
+            "General Imports|Annual Data",
+            header,
+            [["Customs Value", "8703", "CARS", "Japan", 40.0]],
+        ),
+        "Consumption": data_sheet(
+            "Imports for Consumption|Annual Data",
+            header,
+            [["Customs Value", "8703", "CARS", "Japan", 39.0]],
+        ),
+    }
+    notes = usitc.read(write_xlsx(tmp_path / "DataWeb-Query-Export.xlsx", sheets)).accounting[0]
+    assert (
+        "sheet 'Consumption' left aside: imports for consumption (the file also has general "
+        "imports, the basis korus keeps for US imports)"
+    ) in notes.notes
 
 
 def test_two_sheets_of_one_money_measure_are_refused(tmp_path):

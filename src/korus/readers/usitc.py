@@ -226,7 +226,7 @@ _ALL_GOODS = re.compile(
 )
 _HTS_CODE = re.compile(r"^\d{4}\.\d{2}(\.\d{2}(\.\d{2})?|\.\d{4})?$|^\d{2}$|^\d{4}$|^\d{6,10}$")
 _TOTAL_LABEL = re.compile(r"^total\s*:?$")
-_YEAR_TO_DATE = re.compile(r"year[ -_]*to[ -_]*date|\bytd\b")
+_YEAR_TO_DATE = re.compile(r"year[ _-]*to[ _-]*date|\bytd\b")
 # Product code columns, by the classification they hold.
 _PRODUCT_COLUMN = re.compile(r"^(hts|sitc|naics|schedule b)(?=\b|\d)")
 CLASSIFICATIONS = {"hts": "HTS", "schedule b": "HTS", "sitc": "SITC", "naics": "NAICS"}
@@ -773,7 +773,7 @@ def read(path: Path) -> Reading:
 
     parts = []
     for reading in readings:
-        count = sum(reading.rows_by_measure[measure] for measure in kept)
+        count = sum(reading.rows_by_measure.get(measure, 0) for measure in kept)
         accounting.rows_kept += count
         if count:
             parts.append((reading, _frame(reading, kept), count))
@@ -867,7 +867,8 @@ def _note_sheet(reading: TableReading, kept: set[str], download: Download) -> No
     sheet = reading.table.sheet
     if sheet is None or any(reading.rows_by_measure.get(measure) for measure in kept):
         return
-    reasons = [reason for reason in reading.reasons if reason]
+    reasons = [SET_ASIDE_MEASURE[measure] for measure, n in reading.rows_by_measure.items() if n]
+    reasons += [reason for reason in reading.reasons if reason]
     download.left[sheet] = "; ".join(dict.fromkeys(reasons)) or "no figure korus reads"
 
 
