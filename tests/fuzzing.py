@@ -99,7 +99,8 @@ def run_case(seed: int, folder: Path) -> str | None:
                 return f"seed {seed} ({source.name}) {args[0]}: exception\n{detail}"
             if result.exit_code == 0:
                 continue
-            lines = result.stderr.splitlines()
+            # What korus must say even on the way to an error ("Note: ...") comes first.
+            lines = [line for line in result.stderr.splitlines() if not line.startswith("Note: ")]
             if (
                 result.exit_code != 1
                 or len(lines) != 1

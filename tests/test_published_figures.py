@@ -25,7 +25,7 @@ TRADE_FILES = {
     "comtrade/plus_api_response_chn_2010.json": "comtrade-plus-json",
     "kosis/korea_trade_by_partner_annual.csv": "kosis-annual",
     "kosis/korea_china_monthly_2001_2019.csv": "kosis-monthly",
-    "usitc/dataweb_general_imports_hts330499_monthly.csv": "usitc-dataweb",
+    "downloads/DataWeb-Query-Export.xlsx": "usitc-dataweb",
 }
 
 
@@ -148,14 +148,6 @@ def test_balance_page_gives_the_china_balance_and_states_the_pages_own(runner):
     rows = csv_rows(result)
     assert millions(rows[0], "balance_usd_millions") == -346825.2  # the page's own
     assert "2016 -346,825.2 (korus: -346,824.9)" in result.stderr
-
-
-def test_dataweb_file_gives_south_koreas_2016_imports_of_hts_330499(runner):
-    path = shared_file("usitc/dataweb_general_imports_hts330499_monthly.csv")
-    frame = readers.read_file(path).frame
-    korea = frame[(frame["partner"] == "KOR") & (frame["year"] == 2016)]
-    assert korea["value_usd"].sum() == 197_168_481
-    assert set(frame["partner"]) >= {"KOR"} and "Total:" not in set(frame["partner"])
 
 
 def test_kosis_file_gives_koreas_2016_exports_to_the_us(runner):
