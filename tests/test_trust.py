@@ -1,0 +1,245 @@
+"""The trust layer's rules hold for every layout korus reads.
+
+One suite, parametrized over the file writers of ``tests/fixtures`` (one per layout): each
+test writes a small file of one layout in its real shape, breaks it the way files are
+broken (a row pasted twice, a month's digit changed, a hidden sheet), and asserts what korus
+does with it, through the command line (the exact ``Error:`` line) or through the frame it
+reads. Every read is checked to account for its rows (read = kept + set aside).
+
+Where a rule cannot apply to a layout, the layout is skipped with the reason written beside
+the test; where korus breaks a rule for a layout, the test is written as it should be and
+marked ``xfail(strict=True)`` naming the wrong behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fixtures import LAYOUTS, Figure, Layout, Row, partners_of, reporter_of, year_of_trade
+from korus import readers
+from korus.cli import cli
+
+
+def layouts(skip: dict[str, str] | None = None, xfail: dict[str, str] | None = None) -> list:
+    """Return one pytest parameter per layout; those a rule cannot apply to skipped with the
+    reason, those where korus breaks the rule marked xfail (strict) with the wrong
+    behaviour."""
+    skip, xfail = skip or {}, xfail or {}
+    unknown = (set(skip) | set(xfail)) - set(LAYOUTS)
+    assert not unknown, f"no such layouts: {unknown}"
+    params = []
+    for name, layout in LAYOUTS.items():
+        marks = []
+        if name in skip:
+            marks.append(pytest.mark.skip(reason=f"{name}: {skip[name]}"))
+        if name in xfail:
+            marks.append(pytest.mark.xfail(strict=True, reason=f"{name}: {xfail[name]}"))
+        params.append(pytest.param(layout, id=name, marks=marks))
+    return params
+
+
+def trade(layout: Layout, values: dict[str, float] | None = None, **options) -> list[Figure]:
+    """Return a year (2016) of the layout's reporter's trade with two partners, as the layout
+    states it: ``values`` of (first partner's exports, its imports, second partner's
+    exports, its imports); only exports where a file holds one flow, only the first partner
+    where a file holds one partner."""
+    a, b = partners_of(layout)
+    amounts = values or {
+        "a export": 1200e6,
+        "a import": 2400e6,
+        "b export": 3600e6,
+        "b import": 600e6,
+    }
+    chosen = {}
+    for key, amount in amounts.items():
+        who, flow = key.split()
+        partner = a if who == "a" else b
+        if layout.one_flow_per_file and flow != "export":
+            continue
+        if layout.one_partner_per_file and partner != a:
+            continue
+        chosen[(partner, flow)] = amount
+    return year_of_trade(layout, chosen, **options)
+
+
+def what(figure: Figure) -> str:
+    """A figure in korus's words: "USA exports, partner KOR, product TOTAL, 2016-01"."""
+    period = str(figure.year) + ("" if figure.month is None else f"-{figure.month:02d}")
+    return (
+        f"{figure.reporter} {figure.flow}s, partner {figure.partner}, product {figure.product}, "
+        f"{period}"
+    )
+
+
+def usd(amount: float) -> str:
+    """A whole number of dollars as korus writes it in messages: 1,200,000,000."""
+    assert amount == int(amount)
+    return f"{int(amount):,}"
+
+
+def error_line(result) -> str:
+    """Return the one line a refusal prints, after checking that it is all it does."""
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.rstrip("\n")
+
+
+def inspect(runner, paths: list[Path], *options: str):
+    return runner.invoke(cli, ["inspect", *map(str, paths), "--format", "json", *options])
+
+
+def fields(result) -> dict[str, str]:
+    """Return the first value of each field of ``korus inspect --format json``."""
+    assert result.exit_code == 0, result.output
+    found: dict[str, str] = {}
+    for row in json.loads(result.stdout):
+        found.setdefault(row["field"], row["value"])
+    return found
+
+
+def load(paths: list[Path], dedupe: bool = False):
+    """Return the reading of files, after checking that every file accounts for its rows."""
+    reading = readers.load(list(paths), dedupe=dedupe)
+    for account in reading.accounting:
+        assert account.rows_read == account.rows_kept + account.rows_set_aside, account
+    return reading
+
+
+def folder(tmp_path: Path, name: str) -> Path:
+    """Return a new folder for one file of a test (files of one layout share names)."""
+    path = tmp_path / name
+    path.mkdir()
+    return path
+
+
+def repeated(rows: list[Row], index: int = 0) -> list[Row]:
+    """Return the rows with row ``index`` pasted again right after it."""
+    return [*rows[: index + 1], rows[index].copy(), *rows[index + 1 :]]
+
+
+# =============================================================================== rule 1
+# The same figure twice inside one file is never added.
+
+BACI_REPEAT = (
+    "a BACI row given twice is refused naming only the second line ('line 3: the flow of "
+    "year 2016, exporter 842, importer 410, product 870323 is given twice'), not the line "
+    "it repeats"
+)
+BACI_DEDUPE = (
+    "--dedupe does not drop a BACI row given twice exactly: the file is still refused "
+    "('a BACI file gives each flow once')"
+)
+BACI_CONFLICT = (
+    "a BACI flow given twice with two values is refused naming only the second line and "
+    "neither value ('line 3: the flow ... is given twice')"
+)
+
+
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_REPEAT}))
+def test_an_exact_repeat_of_a_row_is_refused_naming_both_lines(runner, tmp_path, layout):
+    rows = layout.rows(trade(layout))
+    path = layout.save(tmp_path, repeated(rows))
+    hint = f"; {layout.repeat_hint}" if layout.repeat_hint else ""
+    assert error_line(inspect(runner, [path])) == (
+        f"Error: {path}: 1 row repeats another row exactly, e.g. {layout.where(rows, 1)} "
+        f"repeats {layout.where(rows, 0)} ({what(rows[0].figures[0])}); remove the repeats, "
+        f"or pass --dedupe to drop them (they are counted){hint}"
+    )
+
+
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_DEDUPE}))
+def test_with_dedupe_an_exact_repeat_is_dropped_counted_and_said(runner, tmp_path, layout):
+    rows = layout.rows(trade(layout))
+    path = layout.save(tmp_path, repeated(rows))
+    result = inspect(runner, [path], "--dedupe")
+    assert result.stderr == (
+        f"Note: {path}: 1 row repeats another row exactly (e.g. {layout.where(rows, 1)} "
+        f"repeats {layout.where(rows, 0)}): each kept once (--dedupe)\n"
+    )
+    found = fields(result)
+    counted = (found["rows read"], found["rows kept"], found["rows set aside"])
+    assert counted == (str(len(rows) + 1), str(len(rows)), "1")
+
+
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_DEDUPE}))
+def test_with_dedupe_a_file_with_a_repeat_gives_the_figures_of_the_file_without_it(
+    tmp_path, layout
+):
+    rows = layout.rows(trade(layout))
+    clean = layout.save(folder(tmp_path, "clean"), rows)
+    twice = layout.save(folder(tmp_path, "twice"), repeated(rows))
+    expected = load([clean]).frame
+    pd.testing.assert_frame_equal(load([twice], dedupe=True).frame, expected)
+
+
+@pytest.mark.parametrize("options", [[], ["--dedupe"]], ids=["plain", "dedupe"])
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_CONFLICT}))
+def test_the_same_figure_with_two_values_is_refused_naming_both_lines(
+    runner, tmp_path, layout, options
+):
+    rows = layout.rows(trade(layout))
+    first = rows[0].figures[0]
+    other = layout.changed(rows[0], 0, 2 * first.value)
+    path = layout.save(tmp_path, [rows[0], other, *rows[1:]])
+    hint = f"; {layout.repeat_hint}" if layout.repeat_hint else ""
+    assert error_line(inspect(runner, [path], *options)) == (
+        f"Error: {path}: {layout.where(rows, 1)} and {layout.where(rows, 0)} give "
+        f"{what(first)} twice with different values ({usd(2 * first.value)} and "
+        f"{usd(first.value)} US dollars); korus cannot know which is right: keep one version "
+        f"of each figure{hint}"
+    )
+
+
+# A source's several codes for one country: (partner, its two codes, the note korus adds).
+SEVERAL_CODES = {
+    "census-country": ("SDN", "7320", "7321", "Census codes 7320, 7321 are all SDN"),
+    "census-enduse": ("SDN", "7320", "7321", "Census codes 7320, 7321 are all SDN"),
+    "census-enduse-xlsx": ("SDN", "7320", "7321", "Census codes 7320, 7321 are all SDN"),
+    "census-api-json": ("SDN", "7320", "7321", "Census codes 7320, 7321 are all SDN"),
+    "census-api-csv": ("SDN", "7320", "7321", "Census codes 7320, 7321 are all SDN"),
+    "comtrade-legacy": ("SDN", "729", "736", "Comtrade partner codes 729, 736 are all SDN"),
+    "comtrade-plus-csv": ("SDN", "729", "736", "Comtrade partner codes 729, 736 are all SDN"),
+    "comtrade-plus-json": ("SDN", "729", "736", "Comtrade partner codes 729, 736 are all SDN"),
+    "baci": ("DEU", "276", "280", "flows of BACI codes that map to one korus country were"),
+    "kosis-annual": ("NAM", "NAM", "NA", "partner codes NA, NAM are all NAM"),
+}
+SEVERAL_CODES_NOTE = {
+    "baci": "flows of BACI codes that map to one korus country were added together "
+    "(276 -> DEU, 280 -> DEU)",
+}
+NO_SOURCE_CODES = {
+    "korus-csv": "korus's own files hold korus codes, not a source's",
+    "korus-parquet": "korus's own files hold korus codes, not a source's",
+    "census-balance-page": "a balance page is one partner's and gives no code on its rows",
+    "usitc-dataweb": "DataWeb names its partners; it gives no codes",
+    "usitc-dataweb-xlsx": "DataWeb names its partners; it gives no codes",
+    "kosis-monthly": "KOSIS monthly tables name their partners; they give no codes",
+}
+
+
+@pytest.mark.parametrize("layout", layouts(NO_SOURCE_CODES))
+def test_a_countrys_several_source_codes_are_added_with_a_note(runner, tmp_path, layout):
+    partner, code, other, said = SEVERAL_CODES[layout.key]
+    reporter = reporter_of(layout)
+    one = year_of_trade(layout, {(partner, "export"): 1200e6})
+    two = year_of_trade(layout, {(partner, "export"): 600e6})
+    figures = [f.but(code=code) for f in one] + [f.but(code=other) for f in two]
+    paths = layout.write(folder(tmp_path, "two codes"), figures)
+    once = layout.write(
+        folder(tmp_path, "one code"), year_of_trade(layout, {(partner, "export"): 1800e6})
+    )
+
+    def exports(frame):
+        mine = frame[(frame["reporter"] == reporter) & (frame["partner"] == partner)]
+        mine = mine[mine["flow"] == "export"][["year", "month", "value_usd"]]
+        return mine.sort_values(["year", "month"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(exports(load(paths).frame), exports(load(once).frame))
+    notes = [r["value"] for r in json.loads(inspect(runner, paths).stdout) if r["field"] == "note"]
+    assert SEVERAL_CODES_NOTE.get(layout.key, f"{said}: their values are added") in notes
