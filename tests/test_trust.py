@@ -19,9 +19,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fixtures import LAYOUTS, Figure, Layout, Row, partners_of, reporter_of, year_of_trade
+from fixtures import (
+    LAYOUTS,
+    Figure,
+    Layout,
+    Row,
+    Sheet,
+    partners_of,
+    reporter_of,
+    write_workbook,
+    year_of_trade,
+)
 from korus import readers
 from korus.cli import cli
+from korus.readers.common import SHEET
 
 
 def layouts(skip: dict[str, str] | None = None, xfail: dict[str, str] | None = None) -> list:
@@ -243,3 +254,165 @@ def test_a_countrys_several_source_codes_are_added_with_a_note(runner, tmp_path,
     pd.testing.assert_frame_equal(exports(load(paths).frame), exports(load(once).frame))
     notes = [r["value"] for r in json.loads(inspect(runner, paths).stdout) if r["field"] == "note"]
     assert SEVERAL_CODES_NOTE.get(layout.key, f"{said}: their values are added") in notes
+
+
+# =============================================================================== rule 2
+# A workbook with a hidden sheet that fits, or two visible sheets that fit, is refused
+# naming the candidates; --sheet NAME picks one; inspect shows the sheets read and left.
+
+NOT_A_WORKBOOK = {
+    name: "not a workbook: it has no sheets"
+    for name, layout in LAYOUTS.items()
+    if not layout.workbook
+}
+# What a fitting sheet holds, in korus's refusal (the layout's columns).
+SHEET_HOLDS = {
+    "census-country": "the columns " + ", ".join(sorted(LAYOUTS["census-country"].header)),
+    "census-enduse-xlsx": "the Census end-use columns CTY_CODE, CTY_DESC, END_USE, COMM_DESC, "
+    "value_YY",
+}
+HIDDEN_NEVER_SEEN = (
+    "a hidden sheet is taken for a visible one: readers.common reads calamine's "
+    "SheetVisibleEnum.Hidden as visible (the word 'Visible' is in every state's name)"
+)
+USITC_EVERY_SHEET = (
+    "every sheet that holds a DataWeb table is read, hidden or not, and their rows taken "
+    "together: no sheet is chosen (readers.usitc does not use choose_sheet)"
+)
+USITC_NO_SHEET_OPTION = "--sheet is not used: every sheet that holds a DataWeb table is read"
+USITC_NO_SHEETS_SAID = "inspect says nothing of the sheets read and left aside"
+NOTES = Sheet("Notes", [["Source: U.S. Census Bureau, Foreign Trade Division"]])
+OLD = "Old copy"
+
+
+def save_book(layout: Layout, folder: Path, *sheets: Sheet) -> Path:
+    """Save a workbook of these sheets, in this order, under the layout's file name."""
+    return write_workbook(folder / layout.file_name("data", (None, None)), list(sheets))
+
+
+def data_sheet(layout: Layout, name: str | None = None, hidden: bool = False, scale: float = 1):
+    """Return the layout's sheet of a year of trade (its usual figures times ``scale``)."""
+    amounts = {"a export": 1200e6, "a import": 2400e6, "b export": 3600e6, "b import": 600e6}
+    rows = layout.rows(trade(layout, {key: v * scale for key, v in amounts.items()}))
+    sheet = layout.sheets(rows)[0]
+    return Sheet(name or sheet.name, sheet.rows, hidden)
+
+
+def refused_sheets(line: str, layout: Layout, path: Path, why: str, candidates: str) -> None:
+    """Check a refusal of a workbook's sheets, naming the candidates."""
+    end = f": {candidates}; korus does not guess which is meant: choose one with --sheet NAME"
+    if layout.key in SHEET_HOLDS:
+        assert line == f"Error: {path}: {why} hold {SHEET_HOLDS[layout.key]}{end}"
+    else:  # the words for what a sheet holds are the layout's own
+        assert line.startswith(f"Error: {path}: {why} hold ") and line.endswith(end), line
+
+
+@pytest.mark.parametrize(
+    "layout",
+    layouts(
+        NOT_A_WORKBOOK,
+        xfail={
+            "census-country": HIDDEN_NEVER_SEEN,
+            "census-enduse-xlsx": HIDDEN_NEVER_SEEN,
+            "usitc-dataweb-xlsx": USITC_EVERY_SHEET,
+        },
+    ),
+)
+def test_a_workbook_whose_only_fitting_sheet_is_hidden_is_refused_naming_it(
+    runner, tmp_path, layout
+):
+    data = data_sheet(layout, hidden=True)
+    path = save_book(layout, tmp_path, NOTES, data)
+    line = error_line(inspect(runner, [path]))
+    refused_sheets(line, layout, path, "only a hidden sheet", f"{data.name!r} (hidden)")
+
+
+@pytest.mark.parametrize(
+    "layout", layouts(NOT_A_WORKBOOK, xfail={"usitc-dataweb-xlsx": USITC_EVERY_SHEET})
+)
+def test_a_workbook_with_two_visible_fitting_sheets_is_refused_naming_both(
+    runner, tmp_path, layout
+):
+    data = data_sheet(layout)
+    path = save_book(layout, tmp_path, data, data_sheet(layout, OLD, scale=2))
+    line = error_line(inspect(runner, [path]))
+    refused_sheets(line, layout, path, "several sheets", f"{data.name!r}, {OLD!r}")
+
+
+@pytest.mark.parametrize(
+    "layout",
+    layouts(
+        NOT_A_WORKBOOK,
+        xfail={
+            "census-country": HIDDEN_NEVER_SEEN,
+            "census-enduse-xlsx": HIDDEN_NEVER_SEEN,
+            "usitc-dataweb-xlsx": USITC_EVERY_SHEET,
+        },
+    ),
+)
+def test_a_hidden_fitting_sheet_beside_the_visible_one_is_refused_and_said_hidden(
+    runner, tmp_path, layout
+):
+    data = data_sheet(layout)
+    path = save_book(layout, tmp_path, data, data_sheet(layout, OLD, hidden=True, scale=2))
+    line = error_line(inspect(runner, [path]))
+    refused_sheets(line, layout, path, "several sheets", f"{data.name!r}, {OLD!r} (hidden)")
+
+
+@pytest.mark.parametrize(
+    "layout", layouts(NOT_A_WORKBOOK, xfail={"usitc-dataweb-xlsx": USITC_EVERY_SHEET})
+)
+def test_a_second_fitting_sheet_of_other_partners_is_refused_not_added(runner, tmp_path, layout):
+    data = data_sheet(layout)
+    rows = layout.rows(trade(layout, {"a export": 50e6, "a import": 70e6}))
+    other = Sheet(OLD, layout.sheets([r for r in rows])[0].rows)
+    for row in other.rows:  # the same trade, with another partner (Canada)
+        for index, cell in enumerate(row):
+            if cell in ("Korea, South", "5800", "KOR"):
+                row[index] = {"Korea, South": "Canada", "5800": "1220", "KOR": "CAN"}[cell]
+    path = save_book(layout, tmp_path, data, other)
+    line = error_line(inspect(runner, [path]))
+    refused_sheets(line, layout, path, "several sheets", f"{data.name!r}, {OLD!r}")
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize(
+    "layout",
+    layouts(
+        NOT_A_WORKBOOK,
+        xfail={"usitc-dataweb-xlsx": USITC_NO_SHEET_OPTION},
+    ),
+)
+def test_sheet_reads_the_sheet_named_and_only_it(tmp_path, layout, hidden):
+    both = save_book(
+        layout, folder(tmp_path, "both"), data_sheet(layout), data_sheet(layout, OLD, hidden, 2)
+    )
+    alone = save_book(layout, folder(tmp_path, "alone"), data_sheet(layout, OLD, scale=2))
+    expected = load([alone]).frame
+    token = SHEET.set(OLD)
+    try:
+        frame = load([both]).frame
+    finally:
+        SHEET.reset(token)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+@pytest.mark.parametrize(
+    "layout", layouts(NOT_A_WORKBOOK, xfail={"usitc-dataweb-xlsx": USITC_NO_SHEETS_SAID})
+)
+def test_inspect_shows_the_sheet_read_and_the_sheets_left_aside(runner, tmp_path, layout):
+    data = data_sheet(layout)
+    found = fields(inspect(runner, [save_book(layout, tmp_path, NOTES, data)]))
+    assert (found["sheets read"], found["sheets left aside"]) == (repr(data.name), "'Notes'")
+
+
+@pytest.mark.parametrize(
+    "layout", layouts(NOT_A_WORKBOOK, xfail={"usitc-dataweb-xlsx": USITC_NO_SHEET_OPTION})
+)
+def test_inspect_with_sheet_shows_the_sheet_chosen_read_and_the_other_left_aside(
+    runner, tmp_path, layout
+):
+    data = data_sheet(layout)
+    path = save_book(layout, tmp_path, data, data_sheet(layout, OLD, scale=2))
+    found = fields(inspect(runner, [path], "--sheet", OLD))
+    assert (found["sheets read"], found["sheets left aside"]) == (repr(OLD), repr(data.name))
