@@ -416,3 +416,136 @@ def test_inspect_with_sheet_shows_the_sheet_chosen_read_and_the_other_left_aside
     path = save_book(layout, tmp_path, data, data_sheet(layout, OLD, scale=2))
     found = fields(inspect(runner, [path], "--sheet", OLD))
     assert (found["sheets read"], found["sheets left aside"]) == (repr(OLD), repr(data.name))
+
+
+# =============================================================================== rule 3
+# A stated whole year and the sum of its twelve months agree within the source's rounding,
+# else an error naming the lines.
+
+NO_YEAR_AND_MONTHS = {
+    "census-enduse": "states whole years only",
+    "census-enduse-xlsx": "states whole years only",
+    "baci": "states whole years only",
+    "kosis-annual": "states whole years only",
+    "kosis-monthly": "states months only",
+    "usitc-dataweb": "a DataWeb table is monthly or annual, never both",
+    "usitc-dataweb-xlsx": "a DataWeb table is monthly or annual, never both",
+}
+# How far a stated year may be from its months by the source's rounding alone: Census
+# country files write tenths of a million, balance pages round thirteen figures to 0.1
+# million; the others are in whole dollars.
+WITHIN_ROUNDING = {"census-country": 0.04e6, "census-balance-page": 0.5e6}
+CONTRADICTION_HINT = {
+    name: "Comtrade's annual and monthly figures are separate releases that need not agree: "
+    "keep one of them (a file of annual or of monthly figures)"
+    for name in ("comtrade-legacy", "comtrade-plus-csv", "comtrade-plus-json")
+}
+CHANGED_DIGIT_HINT = "check the file for a changed digit or swapped columns, or download it again"
+
+
+def holding(rows: list[Row], test) -> list[int]:
+    """Return the indexes of the rows holding a figure that passes ``test``."""
+    return [i for i, row in enumerate(rows) if any(test(f) for f in row.figures)]
+
+
+def position(rows: list[Row], test) -> tuple[int, int]:
+    """Return (row, index in the row) of the first figure that passes ``test``."""
+    for i, row in enumerate(rows):
+        for k, figure in enumerate(row.figures):
+            if test(figure):
+                return i, k
+    raise LookupError("no such figure")
+
+
+def contradiction(layout: Layout, path: Path, rows: list[Row], stated, months, series) -> str:
+    """Return korus's refusal of a stated year (of ``series``: reporter, partner, flow) that
+    its months contradict, naming the lines of the year and of its months."""
+    reporter, partner, flow = series
+
+    def mine(f):
+        return (f.reporter, f.partner, f.flow) == series
+
+    year_rows = holding(rows, lambda f: mine(f) and f.month is None)
+    month_rows = holding(rows, lambda f: mine(f) and f.month is not None)
+    where = total_at = months_at = ""
+    if year_rows == month_rows:  # one row holds the months and the year
+        where = f": {layout.where(rows, year_rows[0])}"
+    else:
+        word = layout.where(rows, month_rows[0]).rsplit(" ", 1)[0]
+        first, last = (
+            layout.where(rows, i).rsplit(" ", 1)[1] for i in (month_rows[0], month_rows[-1])
+        )
+        total_at = f" ({layout.where(rows, year_rows[0])})"
+        months_at = f" ({word}s {first}-{last})"
+    hint = CONTRADICTION_HINT.get(layout.key, CHANGED_DIGIT_HINT)
+    return (
+        f"Error: {path}{where}: the 2016 total of {reporter} {flow}s, partner {partner}, is "
+        f"{usd(stated)} US dollars{total_at} but its twelve months{months_at} add up to "
+        f"{usd(months)}: the data contradicts itself and korus cannot know which is right; "
+        f"{hint}"
+    )
+
+
+@pytest.mark.parametrize("layout", layouts(NO_YEAR_AND_MONTHS))
+def test_a_stated_year_within_the_sources_rounding_of_its_months_is_read(tmp_path, layout):
+    gap = WITHIN_ROUNDING.get(layout.key, 5.0)
+    a = partners_of(layout)[0]
+
+    def stated(f):
+        return f.partner == a and f.flow == "export" and f.month is None
+
+    figures = [f.but(value=f.value + gap) if stated(f) else f for f in trade(layout, annual=True)]
+    frame = load(layout.write(tmp_path, figures)).frame
+    mine = frame[(frame["partner"] == a) & (frame["flow"] == "export")]
+    assert mine.loc[mine["month"].isna(), "value_usd"].tolist() == [1200e6 + gap]
+    assert mine.loc[mine["month"].notna(), "value_usd"].tolist() == [100e6] * 12
+
+
+@pytest.mark.parametrize("layout", layouts(NO_YEAR_AND_MONTHS))
+def test_a_stated_year_its_twelve_months_contradict_is_refused_naming_the_lines(
+    runner, tmp_path, layout
+):
+    reporter, a = reporter_of(layout), partners_of(layout)[0]
+    rows = layout.rows(trade(layout, annual=True))
+    i, k = position(rows, lambda f: (f.partner, f.flow, f.month) == (a, "export", 1))
+    rows[i] = layout.changed(rows[i], k, 190e6)  # a digit of January changed: 100 -> 190
+    path = layout.save(tmp_path, rows)
+    assert error_line(inspect(runner, [path])) == contradiction(
+        layout, path, rows, 1200e6, 1290e6, (reporter, a, "export")
+    )
+
+
+def test_a_country_file_with_a_months_last_digit_changed_is_refused(runner, tmp_path):
+    layout = LAYOUTS["census-country"]
+    rows = layout.rows(trade(layout))
+    i, k = position(rows, lambda f: (f.partner, f.flow, f.month) == ("KOR", "export", 1))
+    rows[i] = layout.changed(rows[i], k, 100.1e6)  # 100.0 -> 100.1 (millions)
+    path = layout.save(tmp_path, rows)
+    assert error_line(inspect(runner, [path])) == contradiction(
+        layout, path, rows, 1200e6, 1200.1e6, ("USA", "KOR", "export")
+    )
+
+
+def test_a_country_file_with_its_years_imports_and_exports_swapped_is_refused(runner, tmp_path):
+    layout = LAYOUTS["census-country"]
+    rows = layout.rows(trade(layout))
+    _, year_of_exports = position(rows, lambda f: (f.flow, f.month) == ("export", None))
+    _, year_of_imports = position(rows, lambda f: (f.flow, f.month) == ("import", None))
+    rows[0] = layout.changed(rows[0], year_of_exports, 2400e6)  # EYR holds IYR's figure
+    rows[0] = layout.changed(rows[0], year_of_imports, 1200e6)  # and IYR EYR's
+    path = layout.save(tmp_path, rows)
+    assert error_line(inspect(runner, [path])) == contradiction(
+        layout, path, rows, 2400e6, 1200e6, ("USA", "KOR", "export")
+    ).replace(": the data contradicts", " (2 such totals in all): the data contradicts")
+
+
+def test_a_balance_pages_bare_total_row_its_months_contradict_is_refused(runner, tmp_path):
+    layout = LAYOUTS["census-balance-page"]
+    rows = layout.rows(trade(layout, annual=True))
+    total = holding(rows, lambda f: f.month is None)[0]
+    rows[total] = layout.changed(rows[total], 0, 1250e6)
+    rows[total].cells[0] = "TOTAL"  # the page's own row closing a year's months
+    path = layout.save(tmp_path, rows)
+    assert error_line(inspect(runner, [path])) == contradiction(
+        layout, path, rows, 1250e6, 1200e6, ("USA", "KOR", "export")
+    )
