@@ -30,6 +30,7 @@ from fixtures import (
     write_workbook,
     year_of_trade,
 )
+from fixtures.layouts import InUnit
 from korus import readers
 from korus.cli import cli
 from korus.readers.common import SHEET
@@ -548,4 +549,214 @@ def test_a_balance_pages_bare_total_row_its_months_contradict_is_refused(runner,
     path = layout.save(tmp_path, rows)
     assert error_line(inspect(runner, [path])) == contradiction(
         layout, path, rows, 1250e6, 1200e6, ("USA", "KOR", "export")
+    )
+
+
+# =============================================================================== rule 4
+# NaN, inf or a blank where a number belongs, a negative export or import, a figure above
+# a year of world trade, and a reporter's flow over its partners above world trade that
+# year are errors naming the file and the line.
+
+
+def cases(values: dict[str, object], skip=None, xfail=None) -> list:
+    """Return one pytest parameter per layout and value (ids "layout-value"); ``skip`` and
+    ``xfail`` give reasons by layout or by "layout-value"."""
+    skip, xfail = skip or {}, xfail or {}
+    params = []
+    for name, layout in LAYOUTS.items():
+        for label, value in values.items():
+            key = f"{name}-{label}"
+            marks = []
+            if key in skip or name in skip:
+                marks.append(pytest.mark.skip(reason=f"{key}: {skip.get(key) or skip[name]}"))
+            if key in xfail or name in xfail:
+                why = xfail.get(key) or xfail[name]
+                marks.append(pytest.mark.xfail(strict=True, reason=f"{key}: {why}"))
+            params.append(pytest.param(layout, value, id=key, marks=marks))
+    return params
+
+
+def broken(layout: Layout, tmp_path: Path, value) -> tuple[Path, list[Row]]:
+    """Write a year of trade whose first figure (the first partner's January exports, or
+    its year) has this value; return the file and its rows as they were before."""
+    rows = layout.rows(trade(layout))
+    damaged = [layout.changed(rows[0], 0, value), *rows[1:]]
+    return layout.save(tmp_path, damaged), rows
+
+
+# How each layout's reader names the cell of its first figure when the cell is not a number
+# (``{found}``: what it found, as it quotes it).
+NOT_A_NUMBER = {
+    "korus-csv": "line 2, column 'value_usd': expected a number, found {found}",
+    "census-country": "sheet 'country', cell Q2 (EJAN): expected a number, found {found}",
+    "census-enduse": "line 2, column 'value_16': expected a number, found {found}",
+    "census-enduse-xlsx": "sheet 'EnduseExp', cell E2 (value_16): expected a number, found {found}",
+    "census-api-json": "row 2 of the JSON array (row 1 is the header), field 'ALL_VAL_MO': "
+    "expected a number, found {found}",
+    "census-api-csv": "line 2, column 'ALL_VAL_MO': expected a number, found {found}",
+    "census-balance-page": "line 2, column 'Exports': expected a figure in millions such as "
+    "1,187.5, found {found}",
+    "comtrade-legacy": "line 2, column 'Trade Value (US$)': expected a number, found {found}",
+    "comtrade-plus-csv": "line 2, field 'primaryValue': expected a number, found {found}",
+    "comtrade-plus-json": "record 1, field 'primaryValue': expected a number, found {found}",
+    "baci": "line 2, column 'v': expected a value of 0 or more (thousands of US dollars), "
+    "found {found}",
+    "usitc-dataweb": "line 4, column 'January': expected a number or a blank cell, found "
+    '{found} (DataWeb writes figures as 1234.00 or "1,234")',
+    "usitc-dataweb-xlsx": "sheet 'Trade Value', cell D4 (January): expected a number or a "
+    'blank cell, found {found} (DataWeb writes figures as 1234.00 or "1,234")',
+    "kosis-annual": "line 2, column 'export_kosis': expected a number (or '', 'NA' for no "
+    "figure), found {found}",
+    "kosis-monthly": "line 2, column 'Exports': expected a number (or '', '-' for no figure), "
+    "found {found}",
+}
+BLANK_IS_NO_FIGURE = {
+    f"{name}-blank": "a blank cell is the layout's mark of a period without a figure (shown "
+    "missing: rule 5)"
+    for name in ("usitc-dataweb", "usitc-dataweb-xlsx", "kosis-annual", "kosis-monthly")
+}
+TIDY_VALUES_UNPLACED = (
+    "the tidy reader checks its frame with schema.canonical before the trust layer: the "
+    "error names neither the file nor the line ('value np.float64(inf) US dollars (row 1 of "
+    "the figures read) is not a trade figure')"
+)
+NOT_NUMBERS = {"nan": "nan", "inf": "inf", "minus-inf": "-inf", "blank": ""}
+
+
+def not_a_figure(layout: Layout, path: Path, rows: list[Row], text: str) -> str:
+    """Return the trust layer's refusal of a first figure that is not a finite number."""
+    return (
+        f"Error: {path}: {layout.where(rows, 0)}: {what(rows[0].figures[0])} is "
+        f"{text or 'nan'}, not a figure: a broken cell; fix the file or download it again"
+    )
+
+
+def refusal_of_not_a_number(layout: Layout, path: Path, rows: list[Row], text: str) -> str:
+    """Return korus's refusal of a file whose first figure's cell holds ``text``."""
+    if layout.key == "korus-parquet" or (layout.key == "korus-csv" and "inf" in text):
+        return not_a_figure(layout, path, rows, text)  # read as a number: the trust layer's
+    if layout.key == "baci":  # Arrow's reading of the cell
+        if not text:
+            return (
+                f"Error: {path}: line 2, column 'v': expected a value in thousands of US "
+                "dollars, found ''"
+            )
+        found = text
+    elif layout.key == "korus-csv":
+        found = repr(text) if text else "an empty cell"
+    else:
+        found = repr(text) if text else "'an empty cell'"
+    return f"Error: {path}: " + NOT_A_NUMBER[layout.key].format(found=found)
+
+
+@pytest.mark.parametrize(
+    ("layout", "text"),
+    cases(
+        NOT_NUMBERS,
+        skip=BLANK_IS_NO_FIGURE,
+        xfail={
+            "korus-parquet": TIDY_VALUES_UNPLACED,
+            "korus-csv-inf": TIDY_VALUES_UNPLACED,
+            "korus-csv-minus-inf": TIDY_VALUES_UNPLACED,
+        },
+    ),
+)
+def test_a_value_that_is_not_a_number_is_refused_naming_the_file_and_the_cell(
+    runner, tmp_path, layout, text
+):
+    path, rows = broken(layout, tmp_path, text)
+    line = error_line(inspect(runner, [path]))
+    assert line == refusal_of_not_a_number(layout, path, rows, text)
+
+
+def negative(layout: Layout, path: Path, rows: list[Row], index: int, figure: Figure) -> str:
+    """Return korus's refusal of a negative figure (-100,000,000 US dollars) on row ``index``."""
+    if layout.key == "baci":  # BACI's values are checked as the file is parsed
+        return (
+            f"Error: {path}: line {index + 2}, column 'v': expected a value of 0 or more "
+            "(thousands of US dollars), found -100000.0"
+        )
+    return (
+        f"Error: {path}: {layout.where(rows, index)}: {what(figure)} is negative "
+        f"(-100,000,000 US dollars): a {figure.flow} is never below zero; a sign slip or an "
+        "adjustment row: fix or remove the row"
+    )
+
+
+@pytest.mark.parametrize("flow", ["export", "import"])
+@pytest.mark.parametrize("layout", layouts())
+def test_a_negative_flow_is_refused_naming_the_file_and_the_line(runner, tmp_path, layout, flow):
+    a = partners_of(layout)[0]
+    amounts = {(a, flow): 1200e6}
+    if not layout.one_flow_per_file:  # a balance page has both flows on every row
+        amounts[(a, "import" if flow == "export" else "export")] = 2400e6
+    rows = layout.rows(year_of_trade(layout, amounts))
+    i, k = position(rows, lambda f: f.flow == flow)
+    damaged = list(rows)
+    damaged[i] = layout.changed(rows[i], k, -100e6)
+    path = layout.save(tmp_path, damaged)
+    expected = negative(layout, path, rows, i, rows[i].figures[k])
+    assert error_line(inspect(runner, [path])) == expected
+
+
+ABOVE_WORLD_TRADE = {"1e20": InUnit(1e20), "1e308": InUnit(1e308)}
+
+
+def above_world_trade(layout: Layout, path: Path, rows: list[Row], amount: float) -> str:
+    """Return korus's refusal of a first figure of ``amount`` in the file's unit."""
+    if layout.key == "baci":  # BACI's values are checked as the file is parsed
+        return (
+            f"Error: {path}: line 2, column 'v': {amount!r} thousands of US dollars is more "
+            "than a year of world trade: a wrong unit or a broken cell; fix the file or "
+            "download it again"
+        )
+    dollars = amount * layout.unit
+    if dollars == float("inf"):  # beyond what a number can hold once in dollars
+        return not_a_figure(layout, path, rows, "inf")
+    return (
+        f"Error: {path}: {layout.where(rows, 0)}: {what(rows[0].figures[0])} is "
+        f"{dollars:.6g} US dollars, more than a year of world trade: a wrong unit (thousands "
+        "read as dollars?) or a broken cell; fix the file or say its unit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("layout", "value"),
+    cases(
+        ABOVE_WORLD_TRADE,
+        xfail={"korus-csv": TIDY_VALUES_UNPLACED, "korus-parquet": TIDY_VALUES_UNPLACED},
+    ),
+)
+def test_a_figure_above_a_year_of_world_trade_is_refused_naming_the_file_and_the_line(
+    runner, tmp_path, layout, value
+):
+    path, rows = broken(layout, tmp_path, value)
+    expected = above_world_trade(layout, path, rows, value.amount)
+    assert error_line(inspect(runner, [path])) == expected
+
+
+BACI_NO_SUMS = (
+    "a BACI reading never passes trust.settle: a reporter's flow added up over its partners "
+    "is not held to world trade that year, and the file is read"
+)
+
+
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_NO_SUMS}))
+def test_a_reporters_flow_over_its_partners_above_world_trade_is_refused_naming_the_line(
+    runner, tmp_path, layout
+):
+    # Each partner below world trade in 2016 (18 trillion at most), the two together above.
+    amounts = {"a export": 1.2e13, "b export": 1.2e13, "a import": 1e9, "b import": 1e9}
+    if layout.one_partner_per_file:
+        amounts = {"a export": 2.4e13, "a import": 1e9}
+    figures = trade(layout, amounts)
+    paths = layout.write(tmp_path, figures)
+    rows = layout.rows([f for f in figures if f.flow == "export" or not layout.one_flow_per_file])
+    a = partners_of(layout)[0]
+    first = holding(rows, lambda f: f.partner == a and f.flow == "export")[0]
+    assert error_line(inspect(runner, paths)) == (
+        f"Error: {paths[0]}: {layout.where(rows, first)}: {reporter_of(layout)} exports in "
+        "2016 add up to 24,000,000,000,000 US dollars over its partners, more than world "
+        "trade that year (at most 18,000,000,000,000): a wrong unit (thousands or millions "
+        "read as dollars?); korus refuses figures no country can have"
     )
