@@ -13,6 +13,8 @@ marked ``xfail(strict=True)`` naming the wrong behaviour.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -760,3 +762,238 @@ def test_a_reporters_flow_over_its_partners_above_world_trade_is_refused_naming_
         "trade that year (at most 18,000,000,000,000): a wrong unit (thousands or millions "
         "read as dollars?); korus refuses figures no country can have"
     )
+
+
+# =============================================================================== rule 5
+# A flow the file does not hold is missing: n/a in a table, blank in CSV, null in JSON, in
+# partners and sectors, never 0.0 and never ranked as 0.
+
+BOTH_FLOWS_ALWAYS = {
+    "census-country": "a row holds both flows of a partner: a flow cannot be absent",
+    "census-balance-page": "a page is one partner's, both flows on every row",
+}
+NO_PRODUCTS = {
+    "census-country": "states all goods only",
+    "census-balance-page": "states all goods only",
+    "kosis-annual": "states all goods only",
+    "kosis-monthly": "states all goods only",
+}
+MISSING = {"csv": "", "json": None, "table": "n/a"}
+
+
+def data_options(paths: list[Path]) -> list[str]:
+    return [option for path in paths for option in ("--data", str(path))]
+
+
+def partner_rows(result, fmt: str, codes: list[str]) -> list[tuple]:
+    """Return (rank, partner, exports, imports, balance, total) of each row, as printed."""
+    assert result.exit_code == 0, result.output
+    keys = [
+        "rank",
+        "partner",
+        *(f"{m}_usd_millions" for m in ("exports", "imports", "balance", "total")),
+    ]
+    if fmt == "csv":
+        return [tuple(row[k] for k in keys) for row in csv.DictReader(io.StringIO(result.stdout))]
+    if fmt == "json":
+        return [tuple(row[k] for k in keys) for row in json.loads(result.stdout)]
+    rows = []  # a table's rows: "#  Code  Partner  Exports  Imports  Balance  Total  Share"
+    for line in result.stdout.splitlines():
+        cells = line.split()
+        if cells and cells[0] in codes:
+            rows.append(("", cells[0], *cells[-5:-1]))
+        elif len(cells) > 1 and cells[1] in codes:
+            rows.append((cells[0], cells[1], *cells[-5:-1]))
+    return rows
+
+
+def two_partners(layout: Layout) -> list[Figure]:
+    """The first partner with both flows, the second with exports only: exports larger than
+    the first's total, so that a missing import taken for 0 would rank it first."""
+    a, b = partners_of(layout)
+    return year_of_trade(
+        layout, {(a, "export"): 1200e6, (a, "import"): 2400e6, (b, "export"): 4800e6}
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+@pytest.mark.parametrize("layout", layouts(BOTH_FLOWS_ALWAYS))
+def test_a_partner_without_a_flow_is_shown_missing_and_listed_last_in_partners(
+    runner, tmp_path, layout, fmt
+):
+    a, b = partners_of(layout)
+    paths = layout.write(tmp_path, two_partners(layout))
+    result = runner.invoke(
+        cli,
+        ["partners", "--year", "2016", "--reporter", reporter_of(layout), *data_options(paths)]
+        + ["--format", fmt],
+    )
+    n = MISSING[fmt]
+    expected = {
+        "csv": [("1", a, "1200.0", "2400.0", "-1200.0", "3600.0"), ("", b, "4800.0", n, n, n)],
+        "json": [(1, a, 1200.0, 2400.0, -1200.0, 3600.0), (None, b, 4800.0, n, n, n)],
+        "table": [
+            ("1", a, "1,200.0", "2,400.0", "-1,200.0", "3,600.0"),
+            ("", b, "4,800.0", n, n, n),
+        ],
+    }[fmt]
+    assert partner_rows(result, fmt, [a, b]) == expected
+
+
+@pytest.mark.parametrize("layout", layouts(BOTH_FLOWS_ALWAYS))
+def test_a_table_of_partners_says_which_figure_is_missing(runner, tmp_path, layout):
+    b = partners_of(layout)[1]
+    paths = layout.write(tmp_path, two_partners(layout))
+    result = runner.invoke(
+        cli,
+        ["partners", "--year", "2016", "--reporter", reporter_of(layout), *data_options(paths)]
+        + ["--format", "table"],
+    )
+    said = " ".join(result.stdout.split())
+    assert (
+        f"No figure in the data for {b} (imports): shown n/a, listed last and not ranked (a "
+        "missing figure is never taken for 0)." in said
+    )
+
+
+MONTHS_NOT_APART = {
+    "census-country": "a month a Census country file lacks is written 0, and only at the end "
+    "of its newest year",
+    "census-balance-page": "a page is one partner's, both flows on every row",
+    "census-enduse": "states whole years only",
+    "census-enduse-xlsx": "states whole years only",
+    "baci": "states whole years only",
+    "kosis-annual": "states whole years only",
+}
+
+
+@pytest.mark.parametrize("layout", layouts(MONTHS_NOT_APART))
+def test_a_flow_with_a_month_missing_is_missing_for_its_year_in_partners(runner, tmp_path, layout):
+    a, b = partners_of(layout)
+    figures = year_of_trade(
+        layout,
+        {
+            (a, "export"): 1200e6,
+            (a, "import"): 2400e6,
+            (b, "export"): 4800e6,
+            (b, "import"): 1200e6,
+        },
+    )
+    figures = [f for f in figures if (f.partner, f.flow, f.month) != (b, "import", 7)]
+    paths = layout.write(tmp_path, figures)
+    result = runner.invoke(
+        cli,
+        ["partners", "--year", "2016", "--reporter", reporter_of(layout), *data_options(paths)]
+        + ["--format", "csv"],
+    )
+    assert partner_rows(result, "csv", [a, b]) == [
+        ("1", a, "1200.0", "2400.0", "-1200.0", "3600.0"),
+        ("", b, "4800.0", "", "", ""),
+    ]
+
+
+def two_products(layout: Layout) -> tuple[list[Figure], list[str], list[tuple]]:
+    """Return the first partner's trade in two products, the first with both flows (a
+    surplus), the second with exports only (larger: taken for a surplus, a missing import
+    would come first); the options of ``sectors`` that show them, and the rows (product,
+    exports, imports, balance) it must print in CSV."""
+    a = partners_of(layout)[0]
+    if layout.name == "census-enduse":
+        # Each file needs codes only its own list names (00000: wheat exported, green
+        # coffee imported, shown together as "0 other"); 30000 and 21100 are in both.
+        figures = year_of_trade(
+            layout, {(a, "export"): 1200e6, (a, "import"): 600e6}, product="30000"
+        )
+        figures += year_of_trade(layout, {(a, "export"): 3600e6}, product="21100")
+        figures += year_of_trade(
+            layout, {(a, "export"): 500e6, (a, "import"): 250e6}, product="00000"
+        )
+        rows = [
+            ("30000", "1200.0", "600.0", "600.0"),
+            ("0 other", "500.0", "250.0", "250.0"),
+            ("21100", "3600.0", "", ""),
+        ]
+        return figures, ["--by", "enduse", "--level", "5"], rows
+    cars, drugs = ("870323", "300490") if layout.name in ("baci", "usitc-dataweb") else ("87", "30")
+    figures = year_of_trade(layout, {(a, "export"): 1200e6, (a, "import"): 600e6}, product=cars)
+    figures += year_of_trade(layout, {(a, "export"): 3600e6}, product=drugs)
+    return (
+        figures,
+        ["--by", "chapter"],
+        [("87", "1200.0", "600.0", "600.0"), ("30", "3600.0", "", "")],
+    )
+
+
+def sector_rows(result, fmt: str, codes: list[str]) -> list[tuple]:
+    """Return (product, exports, imports, balance) of each row of ``sectors``, as printed."""
+    assert result.exit_code == 0, result.output
+    keys = ["product", "exports_usd_millions", "imports_usd_millions", "value_usd_millions"]
+    if fmt == "csv":
+        return [tuple(row[k] for k in keys) for row in csv.DictReader(io.StringIO(result.stdout))]
+    if fmt == "json":
+        return [tuple(row[k] for k in keys) for row in json.loads(result.stdout)]
+    rows = []  # a table's rows: "Code  Name  Exports  Imports  Balance  Share"
+    for line in result.stdout.splitlines():
+        for code in codes:
+            if line.strip().startswith(code + "  "):
+                rows.append((code, *line.split()[-4:-1]))
+    return rows
+
+
+def as_printed(row: tuple, fmt: str) -> tuple:
+    """Return a row of CSV cells (product, then figures) as ``fmt`` prints it."""
+    code, *figures = row
+    if fmt == "json":
+        return (code, *(float(x) if x else None for x in figures))
+    if fmt == "table":
+        return (code, *(f"{float(x):,.1f}" if x else "n/a" for x in figures))
+    return row
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+@pytest.mark.parametrize("layout", layouts(NO_PRODUCTS))
+def test_a_product_without_a_flow_is_shown_missing_and_listed_last_in_sectors(
+    runner, tmp_path, layout, fmt
+):
+    figures, options, printed = two_products(layout)
+    paths = layout.write(tmp_path, figures)
+    result = runner.invoke(
+        cli,
+        ["sectors", "--year", "2016", "--reporter", reporter_of(layout), "--partner"]
+        + [partners_of(layout)[0], *options, *data_options(paths), "--format", fmt],
+    )
+    expected = [as_printed(row, fmt) for row in printed]
+    assert sector_rows(result, fmt, [row[0] for row in printed]) == expected
+
+
+SHARE_OF_WHAT_THE_DATA_HAS = (
+    "the whole of a balance adds every group's exports and imports as the data has them: a "
+    "group's missing import counts as 0 in the whole and so in every other group's share "
+    "(chapter 87: 14.29% of 4,200 = 600 + 3,600 of chapter 30's exports alone)"
+)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    layouts(
+        NO_PRODUCTS,
+        xfail=dict.fromkeys(
+            [n for n in LAYOUTS if n not in NO_PRODUCTS], SHARE_OF_WHAT_THE_DATA_HAS
+        ),
+    ),
+)
+def test_shares_of_a_balance_are_of_the_groups_whose_figures_the_data_has(runner, tmp_path, layout):
+    figures, options, printed = two_products(layout)
+    paths = layout.write(tmp_path, figures)
+    result = runner.invoke(
+        cli,
+        ["sectors", "--year", "2016", "--reporter", reporter_of(layout), "--partner"]
+        + [partners_of(layout)[0], *options, *data_options(paths), "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    shares = {
+        row["product"]: row["share_pct"] for row in csv.DictReader(io.StringIO(result.stdout))
+    }
+    whole = sum(float(row[3]) for row in printed if row[3])
+    expected = {row[0]: float(row[3]) / whole * 100 if row[3] else None for row in printed}
+    assert {k: float(v) if v else None for k, v in shares.items()} == pytest.approx(expected)
