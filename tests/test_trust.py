@@ -16,10 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import Phase, assume, given, settings
+from hypothesis import strategies as st
 
 from fixtures import (
     LAYOUTS,
@@ -35,6 +38,7 @@ from fixtures import (
 from fixtures.layouts import InUnit
 from korus import readers
 from korus.cli import cli
+from korus.errors import DataFileError
 from korus.readers.common import SHEET
 
 
@@ -823,6 +827,7 @@ def test_a_partner_without_a_flow_is_shown_missing_and_listed_last_in_partners(
 ):
     a, b = partners_of(layout)
     paths = layout.write(tmp_path, two_partners(layout))
+    load(paths)  # every row accounted for
     result = runner.invoke(
         cli,
         ["partners", "--year", "2016", "--reporter", reporter_of(layout), *data_options(paths)]
@@ -881,6 +886,7 @@ def test_a_flow_with_a_month_missing_is_missing_for_its_year_in_partners(runner,
     )
     figures = [f for f in figures if (f.partner, f.flow, f.month) != (b, "import", 7)]
     paths = layout.write(tmp_path, figures)
+    load(paths)  # every row accounted for
     result = runner.invoke(
         cli,
         ["partners", "--year", "2016", "--reporter", reporter_of(layout), *data_options(paths)]
@@ -957,6 +963,7 @@ def test_a_product_without_a_flow_is_shown_missing_and_listed_last_in_sectors(
 ):
     figures, options, printed = two_products(layout)
     paths = layout.write(tmp_path, figures)
+    load(paths)  # every row accounted for
     result = runner.invoke(
         cli,
         ["sectors", "--year", "2016", "--reporter", reporter_of(layout), "--partner"]
@@ -997,3 +1004,85 @@ def test_shares_of_a_balance_are_of_the_groups_whose_figures_the_data_has(runner
     whole = sum(float(row[3]) for row in printed if row[3])
     expected = {row[0]: float(row[3]) / whole * 100 if row[3] else None for row in printed}
     assert {k: float(v) if v else None for k, v in shares.items()} == pytest.approx(expected)
+
+
+# =============================================================================== properties
+# Any file of any layout: the rules hold whatever the figures and wherever the damage.
+# A few examples per layout (each writes and reads files: a tenth of a second a read), not
+# shrunk: they are small already, and shrinking one writes files for minutes.
+SMALL = settings(max_examples=4, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+# A year of a flow: whole tenths of a million a month (the coarsest precision of any
+# layout: the balance page's), up to 12 billion dollars a year.
+YEARS_OF_TRADE = st.integers(1, 10_000).map(lambda k: k * 1.2e6)
+
+
+@st.composite
+def years_of_trade(draw) -> dict[str, float]:
+    keys = ["a export", "a import", "b export", "b import"]
+    return {key: draw(YEARS_OF_TRADE) for key in keys}
+
+
+@pytest.mark.parametrize("layout", layouts(xfail={"baci": BACI_DEDUPE}))
+@SMALL
+@given(amounts=years_of_trade(), data=st.data())
+def test_any_file_with_a_row_repeated_is_refused_or_with_dedupe_read_as_without_it(
+    layout, amounts, data
+):
+    rows = layout.rows(trade(layout, amounts))
+    index = data.draw(st.integers(0, len(rows) - 1), label="row repeated")
+    with tempfile.TemporaryDirectory() as temporary:
+        clean = layout.save(folder(Path(temporary), "clean"), rows)
+        twice = layout.save(folder(Path(temporary), "twice"), repeated(rows, index))
+        with pytest.raises(DataFileError) as refused:
+            readers.load([twice])
+        assert f"{layout.where(rows, index + 1)} repeats {layout.where(rows, index)}" in str(
+            refused.value
+        )
+        deduped = load([twice], dedupe=True)
+        assert deduped.accounting[0].rows_set_aside == 1
+        pd.testing.assert_frame_equal(deduped.frame, load([clean]).frame)
+
+
+# How far from its months a stated year is refused: beyond the source's rounding, in the
+# file's precision (tenths of a million for Census country files and balance pages).
+BEYOND_ROUNDING = {
+    "census-country": st.integers(1, 10_000).map(lambda k: k * 1e5),
+    "census-balance-page": st.integers(7, 10_000).map(lambda k: k * 1e5),
+}
+
+
+@pytest.mark.parametrize("layout", layouts(NO_YEAR_AND_MONTHS))
+@SMALL
+@given(amounts=years_of_trade(), data=st.data())
+def test_any_stated_year_off_its_months_beyond_rounding_is_refused(layout, amounts, data):
+    gap = data.draw(BEYOND_ROUNDING.get(layout.key, st.integers(20, 10**6).map(float)))
+    gap *= data.draw(st.sampled_from([1, -1]), label="sign")
+    assume(amounts["a export"] + gap > 0)
+    reporter, a = reporter_of(layout), partners_of(layout)[0]
+
+    def stated(f):
+        return (f.partner, f.flow, f.month) == (a, "export", None)
+
+    rows = layout.rows(trade(layout, amounts, annual=True))
+    i, k = position(rows, stated)
+    rows[i] = layout.changed(rows[i], k, amounts["a export"] + gap)  # that cell only
+    with tempfile.TemporaryDirectory() as temporary:
+        path = layout.save(Path(temporary), rows)
+        with pytest.raises(DataFileError) as refused:
+            readers.load([path])
+    expected = contradiction(
+        layout, path, rows, amounts["a export"] + gap, amounts["a export"], (reporter, a, "export")
+    )
+    assert str(refused.value) == expected.removeprefix("Error: ")
+
+
+@pytest.mark.parametrize("layout", layouts(NO_YEAR_AND_MONTHS))
+@SMALL
+@given(amounts=years_of_trade())
+def test_any_stated_year_equal_to_its_months_is_read_as_stated(layout, amounts):
+    a = partners_of(layout)[0]
+    with tempfile.TemporaryDirectory() as temporary:
+        frame = load(layout.write(Path(temporary), trade(layout, amounts, annual=True))).frame
+    mine = frame[(frame["partner"] == a) & (frame["flow"] == "export")]
+    assert mine.loc[mine["month"].isna(), "value_usd"].tolist() == [amounts["a export"]]
