@@ -26,16 +26,19 @@ from hypothesis import strategies as st
 
 from fixtures import (
     LAYOUTS,
+    USUAL_YEAR,
     Figure,
+    InUnit,
     Layout,
     Row,
     Sheet,
     partners_of,
+    repeated,
     reporter_of,
+    trade,
     write_workbook,
     year_of_trade,
 )
-from fixtures.layouts import InUnit
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
@@ -58,30 +61,6 @@ def layouts(skip: dict[str, str] | None = None, xfail: dict[str, str] | None = N
             marks.append(pytest.mark.xfail(strict=True, reason=f"{name}: {xfail[name]}"))
         params.append(pytest.param(layout, id=name, marks=marks))
     return params
-
-
-def trade(layout: Layout, values: dict[str, float] | None = None, **options) -> list[Figure]:
-    """Return a year (2016) of the layout's reporter's trade with two partners, as the layout
-    states it: ``values`` of (first partner's exports, its imports, second partner's
-    exports, its imports); only exports where a file holds one flow, only the first partner
-    where a file holds one partner."""
-    a, b = partners_of(layout)
-    amounts = values or {
-        "a export": 1200e6,
-        "a import": 2400e6,
-        "b export": 3600e6,
-        "b import": 600e6,
-    }
-    chosen = {}
-    for key, amount in amounts.items():
-        who, flow = key.split()
-        partner = a if who == "a" else b
-        if layout.one_flow_per_file and flow != "export":
-            continue
-        if layout.one_partner_per_file and partner != a:
-            continue
-        chosen[(partner, flow)] = amount
-    return year_of_trade(layout, chosen, **options)
 
 
 def what(figure: Figure) -> str:
@@ -134,11 +113,6 @@ def folder(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name
     path.mkdir()
     return path
-
-
-def repeated(rows: list[Row], index: int = 0) -> list[Row]:
-    """Return the rows with row ``index`` pasted again right after it."""
-    return [*rows[: index + 1], rows[index].copy(), *rows[index + 1 :]]
 
 
 # =============================================================================== rule 1
@@ -299,8 +273,7 @@ def save_book(layout: Layout, folder: Path, *sheets: Sheet) -> Path:
 
 def data_sheet(layout: Layout, name: str | None = None, hidden: bool = False, scale: float = 1):
     """Return the layout's sheet of a year of trade (its usual figures times ``scale``)."""
-    amounts = {"a export": 1200e6, "a import": 2400e6, "b export": 3600e6, "b import": 600e6}
-    rows = layout.rows(trade(layout, {key: v * scale for key, v in amounts.items()}))
+    rows = layout.rows(trade(layout, {key: v * scale for key, v in USUAL_YEAR.items()}))
     sheet = layout.sheets(rows)[0]
     return Sheet(name or sheet.name, sheet.rows, hidden)
 
