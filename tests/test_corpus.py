@@ -31,6 +31,20 @@ def _cases() -> dict:
 CASES = _cases()
 
 
+def _names(outcome: str | None = None, field: str | None = None) -> list:
+    """Return the cases of one outcome (or with one field) as test parameters; a case that
+    korus gets wrong today says so in ``xfail`` (the wrong behaviour) and is expected to
+    fail until it is fixed."""
+    return [
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else [],
+        )
+        for name, case in CASES.items()
+        if (outcome is None or case["outcome"] == outcome) and (field is None or field in case)
+    ]
+
+
 def test_the_corpus_holds_at_least_thirty_cases_each_with_its_file():
     assert len(CASES) >= 30
     for case in CASES.values():
@@ -47,7 +61,7 @@ def inspect(runner, case):
     return runner.invoke(cli, ["inspect", *files, *case.get("args", []), "--format", "json"])
 
 
-@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c["outcome"] == "error"])
+@pytest.mark.parametrize("name", _names(outcome="error"))
 def test_a_bad_file_ends_with_one_error_line_and_exit_1(runner, in_corpus, name):
     case = CASES[name]
     result = inspect(runner, case)
@@ -62,7 +76,7 @@ def test_a_bad_file_ends_with_one_error_line_and_exit_1(runner, in_corpus, name)
         assert line.startswith("Error: " + case["error_start"])
 
 
-@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c["outcome"] == "read"])
+@pytest.mark.parametrize("name", _names(outcome="read"))
 def test_a_messy_file_reads_correctly_and_accounts_for_every_row(runner, in_corpus, name):
     case = CASES[name]
     result = inspect(runner, case)
@@ -89,17 +103,19 @@ def test_a_messy_file_reads_correctly_and_accounts_for_every_row(runner, in_corp
 
 
 def _read(case):
-    from korus.readers.common import ENCODING
+    from korus.readers.common import ENCODING, SHEET
 
     args = case.get("args", [])
     token = ENCODING.set(args[args.index("--encoding") + 1] if "--encoding" in args else None)
+    sheet = SHEET.set(args[args.index("--sheet") + 1] if "--sheet" in args else None)
     try:
         return readers.load([case["file"], *case.get("more_files", [])], dedupe="--dedupe" in args)
     finally:
+        SHEET.reset(sheet)
         ENCODING.reset(token)
 
 
-@pytest.mark.parametrize("name", [n for n, c in CASES.items() if "command" in c])
+@pytest.mark.parametrize("name", _names(field="command"))
 def test_a_question_on_a_messy_file_gets_the_right_answer_or_a_clear_refusal(
     runner, in_corpus, name
 ):
