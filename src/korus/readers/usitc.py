@@ -82,6 +82,7 @@ from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.common import (
     SHEET,
+    WORKBOOK_MAGIC,
     code_text,
     excel_column,
     hidden_sheets,
@@ -730,7 +731,7 @@ def read(path: Path) -> Reading:
 
     path = Path(path)
     with open(path, "rb") as probe:
-        is_xlsx = probe.read(4) == b"PK\x03\x04"
+        is_xlsx = probe.read(4) in WORKBOOK_MAGIC  # .xlsx or an old binary .xls
     download = _xlsx_download(path) if is_xlsx else _csv_download(path)
     file = str(path)
     query = download.query
