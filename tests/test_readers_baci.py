@@ -439,8 +439,9 @@ def test_a_flow_given_twice_is_an_error(tmp_path):
     with pytest.raises(DataFileError) as error:
         baci.read(path)
     assert str(error.value) == (
-        f"{path}: line 4: the flow of year 2021, exporter 842, importer 410, product 010121 "
-        "is given twice; a BACI file gives each flow once"
+        f"{path}: line 4 and line 2 give USA exports, partner KOR, product 010121, 2021 twice "
+        "with different values (9,000 and 1,500 US dollars); korus cannot know which is "
+        "right: keep one version of each figure; a BACI file gives each flow once"
     )
 
 

@@ -1232,7 +1232,7 @@ def test_a_workbook_whose_only_country_table_is_on_a_hidden_sheet_is_refused(tmp
     with pytest.raises(DataFileError) as caught:
         census_country.read(path)
     assert str(caught.value) == (
-        f"{path}: only a hidden sheet hold the columns {', '.join(sorted(COUNTRY_HEADER))}: "
+        f"{path}: only a hidden sheet holds the columns {', '.join(sorted(COUNTRY_HEADER))}: "
         "'country' (hidden); korus does not guess which is meant: choose one with --sheet NAME"
     )
 

@@ -1058,9 +1058,8 @@ def test_two_sheets_of_one_money_measure_are_refused(tmp_path):
         level="4",
     )
     assert error_of(path) == (
-        f"{path}: sheet 'Customs Value' and sheet 'Customs Value (2)' both give general "
-        "imports, customs value; korus never adds two sheets of one measure: keep one of "
-        "them, or choose one with --sheet"
+        f"{path}: several sheets hold general imports, customs value: 'Customs Value', "
+        "'Customs Value (2)'; korus does not guess which is meant: choose one with --sheet NAME"
     )
 
 
@@ -1074,9 +1073,9 @@ def test_a_hidden_data_sheet_is_refused_and_named(tmp_path):
         level="4",
     )
     assert error_of(path) == (
-        f"{path}: sheet 'First Unit of Quantity' is hidden and holds a DataWeb table; korus "
-        "does not guess whether hidden figures are meant: choose the sheet to read with "
-        "--sheet NAME"
+        f"{path}: several sheets hold a DataWeb table: 'Customs Value', 'First Unit of "
+        "Quantity' (hidden), 'Calculated Duties'; korus does not guess which is meant: choose "
+        "one with --sheet NAME"
     )
 
 

@@ -118,6 +118,9 @@ class Reading:
     # may be by the source's rounding alone (``trust.check_years_against_months``). The
     # default suits whole US dollars: thirteen figures each rounded by up to half a dollar.
     tolerance: float = 6.5
+    # The trust layer has checked the frame (``trust.settle``); a reader that builds its
+    # canonical frame itself (BACI) leaves it False, and ``trust.stack`` checks it.
+    settled: bool = False
 
 
 def empty_frame() -> pd.DataFrame:

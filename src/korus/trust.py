@@ -86,8 +86,9 @@ def _rules() -> Rules:
     return RULES.get() or Rules()
 
 
-def settle(reading: Reading) -> Reading:
-    """Return one file's reading checked and made canonical (see the module's rules 1-4).
+def settle(reading: Reading, order: list[str] | None = None) -> Reading:
+    """Return one file's reading checked and made canonical (see the module's rules 1-5),
+    its rows sorted by ``order`` if given.
 
     ``reading.frame`` holds the canonical columns, and may hold ``line`` and ``origin``;
     its accounting is the file's (``reading.accounting[0]``).
@@ -100,11 +101,15 @@ def settle(reading: Reading) -> Reading:
             frame = _one_row_per_figure(frame, account)
         check_years_against_months(frame, [account], reading.tolerance)
         check_magnitudes(frame, account)
+    frame = canonical(frame.drop(columns=[c for c in (LINE, ORIGIN) if c in frame.columns]))
+    if order:
+        frame = frame.sort_values(order, na_position="last").reset_index(drop=True)
     return Reading(
-        canonical(frame.drop(columns=[c for c in (LINE, ORIGIN) if c in frame.columns])),
+        frame,
         reading.accounting,
         unique=True,
         tolerance=reading.tolerance,
+        settled=True,
     )
 
 
@@ -113,10 +118,11 @@ def stack(readings: list[Reading]) -> Reading:
     (rule 5) and a year that the months of another file contradict (rule 4)."""
     import pandas as pd
 
-    # A reading that built its canonical frame itself (BACI) meets rule 1 here too.
+    # A reading that built its canonical frame itself (BACI) meets rules 1 and 5 here.
     for reading in readings:
-        if len(reading.frame):
+        if len(reading.frame) and not reading.settled:
             check_values(reading.frame, reading.accounting[0])
+            check_magnitudes(reading.frame, reading.accounting[0])
     if len(readings) == 1:
         return readings[0]
     frames = [reading.frame for reading in readings]
@@ -202,6 +208,15 @@ def _one_row_per_figure(frame: pd.DataFrame, account: Accounting) -> pd.DataFram
 
 def _without_repeats(frame, same, key: list[str], account: Accounting):
     """Return ``frame`` without its exact repeats (--dedupe), or raise for the repeats."""
+    return frame[~repeats_to_drop(frame, same, key, account)]
+
+
+def repeats_to_drop(frame, same, key: list[str], account: Accounting):
+    """Return which rows of ``frame`` to drop as exact repeats of an earlier row (with
+    --dedupe; counted and said in ``account``); raise DataFileError for a figure given two
+    values, and for exact repeats without --dedupe. ``same`` marks the rows whose key
+    another row shares. A reader that finds repeats its own way (BACI) calls this too, so
+    that the rule and its words are the same for every layout."""
     group = frame[same]
     values = group.groupby(key, dropna=False, sort=False)["value_usd"]
     spread = values.transform("nunique")
@@ -241,7 +256,7 @@ def _without_repeats(frame, same, key: list[str], account: Accounting):
         f"{_rows(count)} another row exactly (e.g. {_line(account, example)} repeats "
         f"{_line(account, original)}): each kept once (--dedupe)"
     )
-    return frame[~repeated]
+    return repeated.to_numpy()
 
 
 def _merged_origins(frame, account: Accounting):

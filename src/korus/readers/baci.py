@@ -398,7 +398,14 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
         repeated = pd.Series(flow + product).duplicated(keep=False).to_numpy()
     if repeated is not False and repeated.any():
         chosen = np.flatnonzero(keep)[repeated]  # the file rows behind the repeated flows
-        _refuse_repeats(rows, chosen, name)
+        drop = _repeats_to_drop(rows, chosen, mapping, accounting)
+        if drop.any():  # exact repeats, with --dedupe: each kept once
+            keep[chosen[drop]] = False
+            year, exporter, importer = rows.t[keep], exporters[keep], importers[keep]
+            product, value = rows.k[keep], rows.v[keep]
+            flow = ((year.astype(np.int64) * 1000 + exporter) * 1000 + importer) * 1_000_000
+            repeated = pd.Series(flow + product).duplicated(keep=False).to_numpy()
+    if repeated is not False and repeated.any():
         hs6 = (
             pd.DataFrame({"y": year, "e": exporter, "i": importer, "p": product, "v": value})
             .groupby(["y", "e", "i", "p"], sort=False)["v"]
@@ -1910,22 +1917,37 @@ def _same(text: str, count: int):
     return pa.repeat(pa.scalar(text, pa.large_string()), count)
 
 
-def _refuse_repeats(rows: _Rows, chosen, name: str) -> None:
-    """Raise when a flow (same t, i, j, k in the file) is given twice."""
+def _repeats_to_drop(rows: _Rows, chosen, mapping: dict, accounting: Accounting):
+    """Return which of the ``chosen`` file rows (those whose flow another row shares) to
+    drop as exact repeats; the trust layer's rule decides, and raises for a flow given
+    twice (two values, or exact without --dedupe), naming both lines. Two BACI codes of
+    one korus country are not repeats of each other: their flows are added."""
+    import numpy as np
     import pandas as pd
 
-    source = pd.DataFrame(
-        {"t": rows.t[chosen], "i": rows.i[chosen], "j": rows.j[chosen], "k": rows.k[chosen]}
+    from korus import trust
+    from korus.schema import KEY
+
+    exporters, importers = rows.i[chosen], rows.j[chosen]
+    frame = pd.DataFrame(
+        {
+            "year": rows.t[chosen],
+            "month": pd.array([pd.NA] * len(chosen), dtype="Int8"),
+            "reporter": [mapping.get(int(code), str(code)) for code in exporters],
+            "partner": [mapping.get(int(code), str(code)) for code in importers],
+            "flow": "export",
+            "product": [f"{int(code):06d}" for code in rows.k[chosen]],
+            "value_usd": rows.v[chosen] * UNIT,
+            "origin": [f"{i}>{j}" for i, j in zip(exporters, importers, strict=True)],
+            "line": [rows.line(int(index)) for index in chosen],
+        }
     )
-    again = source.duplicated(keep="first").to_numpy()
-    if again.any():
-        first = source[again].iloc[0]
-        line = rows.line(int(chosen[again.argmax()]))
-        raise DataFileError(
-            f"{name}: line {line}: the flow of year {first['t']}, exporter {first['i']}, "
-            f"importer {first['j']}, product {int(first['k']):06d} is given twice; a BACI "
-            "file gives each flow once"
-        )
+    key = [*KEY, "origin"]
+    accounting.repeat_hint = "a BACI file gives each flow once"
+    same = frame.duplicated(subset=key, keep=False)
+    if not same.any():
+        return np.zeros(len(chosen), dtype=bool)
+    return trust.repeats_to_drop(frame, same, key, accounting)
 
 
 def _merged(mapping: dict[int, str]) -> list[tuple[int, str]]:

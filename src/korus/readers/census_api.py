@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -368,7 +369,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     reading = trust.settle(Reading(frame, [accounting]))
     frame = _years_from_months_where_december_is_short(reading.frame, accounting, year_field)
     frame = frame.sort_values(["partner", "product", "year", "month"], na_position="last")
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return replace(reading, frame=frame.reset_index(drop=True))
 
 
 class _Row(NamedTuple):

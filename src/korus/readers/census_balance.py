@@ -210,9 +210,10 @@ def read(path: Path) -> Reading:
     if totals and max(totals) > last_year:
         last_year, last_month = max(totals), 12
     frame["vintage"] = f"data through {last_year}-{last_month:02d}; release not stated in the file"
-    reading = trust.settle(Reading(frame, [accounting], tolerance=ANNUAL_TOLERANCE * UNIT))
-    frame = reading.frame.sort_values(["year", "month", "flow"], na_position="last")
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return trust.settle(
+        Reading(frame, [accounting], tolerance=ANNUAL_TOLERANCE * UNIT),
+        order=["year", "month", "flow"],
+    )
 
 
 def _rounding_notes(records) -> list[str]:

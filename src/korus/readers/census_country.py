@@ -179,9 +179,10 @@ def read(path: Path) -> Reading:
     accounting.origin_label = "Census codes"
     if sheet is not None:
         note_sheets(accounting, path, sheet)
-    reading = trust.settle(Reading(frame, [accounting], tolerance=TOLERANCE_USD))
-    frame = reading.frame.sort_values(["partner", "year", "month", "flow"], na_position="last")
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return trust.settle(
+        Reading(frame, [accounting], tolerance=TOLERANCE_USD),
+        order=["partner", "year", "month", "flow"],
+    )
 
 
 def _csv_rows(path: Path) -> tuple[list[list[str]], list[int], str]:

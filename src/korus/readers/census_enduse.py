@@ -298,9 +298,7 @@ def read(path: Path) -> Reading:
     if container != "the file":
         note_sheets(accounting, path, container.removeprefix("sheet ")[1:-1])
     accounting.origin_label = "Census codes"
-    reading = trust.settle(Reading(frame, [accounting]))
-    frame = reading.frame.sort_values(["partner", "product", "year"])
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return trust.settle(Reading(frame, [accounting]), order=["partner", "product", "year"])
 
 
 def _decide_flow(pairs: set[tuple[str, str]], name: str) -> tuple[str, str]:

@@ -223,10 +223,16 @@ def choose_sheet(path: Path, fits, what: str) -> tuple[str, list[list[object]]]:
         )
     if len(candidates) == 1 and candidates[0] not in hidden:
         return candidates[0], sheets[candidates[0]]
+    raise DataFileError(sheet_refusal(path, candidates, hidden, what))
+
+
+def sheet_refusal(path: Path, candidates: list[str], hidden: frozenset, what: str) -> str:
+    """Return the message that refuses to guess among ``candidates``, the sheets that hold
+    ``what`` (several, or one hidden), naming them and the way to choose."""
     shown = ", ".join(repr(name) + (" (hidden)" if name in hidden else "") for name in candidates)
-    why = "several sheets" if len(candidates) > 1 else "only a hidden sheet"
-    raise DataFileError(
-        f"{path}: {why} hold {what}: {shown}; korus does not guess which is meant: "
+    why = "several sheets hold" if len(candidates) > 1 else "only a hidden sheet holds"
+    return (
+        f"{path}: {why} {what}: {shown}; korus does not guess which is meant: "
         "choose one with --sheet NAME"
     )
 

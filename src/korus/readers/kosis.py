@@ -314,9 +314,7 @@ def read_annual(path: Path) -> Reading:
         else f"data through {last_year}; release not stated in the file"
     )
     accounting.origin_label = "partner codes"
-    reading = trust.settle(Reading(frame, [accounting]))
-    frame = reading.frame.sort_values(["partner", "year", "flow"])
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return trust.settle(Reading(frame, [accounting]), order=["partner", "year", "flow"])
 
 
 def _partner(code: str, country_name: str) -> str | None:
@@ -472,9 +470,7 @@ def read_monthly(path: Path) -> Reading:
     accounting.repeat_hint = (
         "if the dates went through a spreadsheet, export them as text (2017.10, not 2017.1)"
     )
-    reading = trust.settle(Reading(frame, [accounting]))
-    frame = reading.frame.sort_values(["partner", "year", "month", "flow"])
-    return Reading(frame.reset_index(drop=True), reading.accounting, unique=True)
+    return trust.settle(Reading(frame, [accounting]), order=["partner", "year", "month", "flow"])
 
 
 def _resolve_months(name: str, parsed: list, accounting: Accounting) -> list[int]:

@@ -107,15 +107,17 @@ def read_parquet(path: Path) -> Reading:
 def _checked(frame, name: str, layout: str) -> Reading:
     from korus import trust
 
-    try:
-        canonical(frame)
-    except (ValueError, TypeError) as exc:
-        raise DataFileError(f"{name}: not a valid korus tidy file ({exc})") from None
     accounting = Accounting(file=name, layout=layout, rows_read=len(frame), rows_kept=len(frame))
     # A CSV's lines count from its header (line 1); a Parquet file's rows from 1.
     first = 2 if layout == LAYOUT_CSV else 1
     frame = frame.assign(line=range(first, first + len(frame)))
     accounting.line_word = "line" if layout == LAYOUT_CSV else "row"
+    try:
+        # Values first, so that a broken figure is named by its line.
+        trust.check_values(frame, accounting)
+        canonical(frame)
+    except (ValueError, TypeError) as exc:
+        raise DataFileError(f"{name}: not a valid korus tidy file ({exc})") from None
     return trust.settle(Reading(frame, [accounting]))
 
 

@@ -88,6 +88,7 @@ from korus.readers.common import (
     hidden_sheets,
     is_blank_row,
     open_text,
+    sheet_refusal,
     workbook,
 )
 from korus.schema import Accounting, Reading
@@ -633,13 +634,11 @@ def _xlsx_download(path: Path) -> Download:
                 download.left[sheet] = "not the sheet chosen with --sheet"
         located = [entry for entry in located if entry[0] == chosen]
     else:
-        secret = [sheet for sheet, _, _ in located if sheet in hidden]
-        if secret:
-            raise DataFileError(
-                f"{name}: sheet {secret[0]!r} is hidden and holds a DataWeb table; korus does "
-                "not guess whether hidden figures are meant: choose the sheet to read with "
-                "--sheet NAME"
-            )
+        if any(sheet in hidden for sheet, _, _ in located):
+            # Sheets of different measures may stand side by side; a hidden one may be a
+            # draft or an old copy: korus does not guess whether its figures are meant.
+            candidates = [sheet for sheet, _, _ in located]
+            raise DataFileError(sheet_refusal(name, candidates, hidden, "a DataWeb table"))
     download.tables = [_table(name, sheet, rows, found) for sheet, rows, found in located]
     return download
 
@@ -761,11 +760,9 @@ def read(path: Path) -> Reading:
                 accounting.set_aside_rows(SET_ASIDE_MEASURE[other], rows_by_measure[other])
     for measure in kept:
         if len(tables_of[measure]) > 1:
-            first, second = (reading.table.named() for reading in tables_of[measure][:2])
-            raise DataFileError(
-                f"{file}: {first} and {second} both give {MEASURES[measure][1]}; korus never "
-                "adds two sheets of one measure: keep one of them, or choose one with --sheet"
-            )
+            # Two sheets of one measure: never added (korus cannot know which is meant).
+            sheets = [reading.table.sheet or "the file" for reading in tables_of[measure]]
+            raise DataFileError(sheet_refusal(file, sheets, frozenset(), MEASURES[measure][1]))
     if DOMESTIC in kept:
         accounting.notes.append(
             "exports are domestic exports only (US goods, without re-exports of foreign "
@@ -793,7 +790,9 @@ def read(path: Path) -> Reading:
         frame["vintage"] = vintage
     frame = _settled(parts, accounting)
     frame = frame.sort_values(["partner", "product", "flow", "year", "month"], na_position="last")
-    return Reading(frame.reset_index(drop=True), [accounting], unique=True)
+    # Each table passed the trust layer on its own (``_settled``); the tables are of
+    # different flows, so no figure can be in two of them.
+    return Reading(frame.reset_index(drop=True), [accounting], unique=True, settled=True)
 
 
 def _frame(reading: TableReading, kept: set[str]):
