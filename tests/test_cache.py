@@ -363,7 +363,8 @@ def test_an_error_names_the_same_line_read_from_the_cache(cached, tmp_path, shuf
     repeat = "2020,842,410,870323,1.000,"
     path = make_year(tmp_path / "baci", shuffle=shuffle, extra=(repeat, repeat))
     lines = path.read_text().splitlines()
-    line = lines.index(repeat, lines.index(repeat) + 1) + 1  # the second one, from 1
+    first = lines.index(repeat) + 1  # lines counted from 1
+    line = lines.index(repeat, first) + 1  # the second one
     with pytest.raises(DataFileError) as from_csv:
         read(path)
     cache.wait()
@@ -371,9 +372,10 @@ def test_an_error_names_the_same_line_read_from_the_cache(cached, tmp_path, shuf
     with pytest.raises(DataFileError) as from_parquet:
         read(path)
     assert str(from_csv.value) == str(from_parquet.value)
-    assert f"line {line}: the flow of year 2020, exporter 842, importer 410, product 870323" in str(
-        from_csv.value
-    )
+    assert (
+        f"1 row repeats another row exactly, e.g. line {line} repeats line {first} (USA "
+        "exports, partner KOR, product 870323, 2020)"
+    ) in str(from_csv.value)
 
 
 def test_a_bad_product_code_of_another_pair_is_not_checked_by_a_pair_read(cached, tmp_path):
@@ -788,7 +790,10 @@ def test_a_repeated_flow_read_from_the_years_together_names_its_line(cached, tmp
     number = next(n for n, line in enumerate(lines, 1) if line.startswith("2020,842,410,"))
     lines.insert(number, lines[number - 1])  # the same flow on the next line
     twice.write_text("\n".join(lines) + "\n")
-    message = f"BACI_HS92_Y2020_V202301.csv: line {number + 1}: the flow of year 2020"
+    message = (
+        f"BACI_HS92_Y2020_V202301.csv: 1 row repeats another row exactly, e.g. line "
+        f"{number + 1} repeats line {number} "
+    )
     for _ in range(2):  # from the CSV, then from each year's entry
         with pytest.raises(DataFileError, match=message):
             ask([folder])
