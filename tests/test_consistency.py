@@ -318,8 +318,30 @@ def test_growth_shows_each_year_the_value_deficit_gives(korus, case, flow):
 
 
 @pytest.mark.parametrize(("case", "flow"), growth_cases(SPANS))
+def test_growth_on_the_year_before_is_metrics_pct_change_at_full_precision(korus, case, flow):
+    rows = korus.records(
+        "growth", *korus.data(case.source), *case.pair, "--years", case.years, "--flow", flow
+    )
+    figures = year_figures(korus, case)
+    shown = {row["year"]: row["pct_change"] for row in rows[1:]}
+    expected = {
+        year: metrics.pct_change(figures[year - 1][flow], figures[year][flow])
+        for year in range(case.first + 1, case.last + 1)
+    }
+    assert shown == {
+        year: None if value is None else pytest.approx(value) for year, value in expected.items()
+    }
+
+
+# --years FIRST,LAST: the last row's change is over the whole span, at full precision. Asked
+# of exports and the deficit where the data has both flows (imports take exports' lines, the
+# balance the deficit's), else of the flow the data has.
+@pytest.mark.parametrize(
+    ("case", "flow"),
+    growth_cases([case for case in SPANS if case.flows == BOTH], ("exports", "deficit"))
+    + growth_cases([case for case in SPANS if case.flows != BOTH], BOTH),
+)
 def test_growth_from_first_to_last_year_is_metrics_pct_change_at_full_precision(korus, case, flow):
-    # --years FIRST,LAST: the last row's change is over the whole span, at full precision.
     rows = korus.records(
         "growth",
         *korus.data(case.source),
@@ -651,10 +673,8 @@ def breakdown_flows(breakdowns, flows=("exports", "imports", "balance")):
     ]
 
 
-def sector_args(korus: Korus, breakdown: Breakdown, flow: str) -> list[str]:
-    return [
-        "sectors",
-        *korus.data(breakdown.source),
+def sector_options(breakdown: Breakdown, flow: str) -> tuple[str, ...]:
+    return (
         "--reporter",
         breakdown.reporter,
         "--partner",
@@ -665,7 +685,11 @@ def sector_args(korus: Korus, breakdown: Breakdown, flow: str) -> list[str]:
         breakdown.by,
         "--flow",
         flow,
-    ]
+    )
+
+
+def sector_args(korus: Korus, breakdown: Breakdown, flow: str) -> list[str]:
+    return ["sectors", *korus.data(breakdown.source), *sector_options(breakdown, flow)]
 
 
 @pytest.mark.parametrize(("breakdown", "flow"), breakdown_flows(BREAKDOWNS))
@@ -712,3 +736,379 @@ def test_the_groups_balances_add_up_to_the_all_goods_balance_where_none_is_missi
     rows = korus.records(*sector_args(korus, breakdown, flow))
     expected = year_figures(korus, breakdown.case)[breakdown.year]["balance"]
     assert added_up(rows, "value_usd") == pytest.approx(expected, abs=cents(len(rows)))
+
+
+# ---------------------------------------------------------------------------- mirror
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Both sides of a pair's trade: the reporter's figures from ``own``, the partner's from
+    ``other`` (the shipped data holds both: the Census file and KOSIS)."""
+
+    own: str
+    other: str
+    reporter: str
+    partner: str
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        def name(source: str) -> str:
+            return source.rsplit("/", 1)[-1].split(".")[0]
+
+        return f"{name(self.own)}+{name(self.other)}-{self.reporter}-{self.partner}"
+
+    def side(self, which: str) -> Case:
+        if which == "reporter":
+            return Case(self.own, self.reporter, self.partner, self.first, self.last)
+        return Case(self.other, self.partner, self.reporter, self.first, self.last)
+
+    def data(self, korus: Korus) -> list[str]:
+        if self.own == self.other == SHIPPED:
+            return []
+        return [*korus.data(self.own), *korus.data(self.other)]
+
+
+# Only US-Korea trade is reported by both sides in these files (the Census files and Comtrade
+# for the US, KOSIS for Korea); KOSIS's Korea-China months have no Chinese side, the balance
+# page's US-China none either, and the Comtrade+ answer is China's side only. The shipped
+# data is the Census country file and KOSIS: the two files stacked would ask it again.
+MIRRORS = [
+    Mirror(SHIPPED, SHIPPED, "USA", "KOR", 2011, 2016),
+    Mirror(SHIPPED, SHIPPED, "KOR", "USA", 2014, 2016),
+    Mirror(COMTRADE, KOSIS, "USA", "KOR", 2012, 2016),
+]
+
+
+def mirror_rows(korus: Korus, mirror: Mirror) -> dict[tuple[int, str], dict]:
+    rows = korus.records(
+        "mirror",
+        *mirror.data(korus),
+        "--reporter",
+        mirror.reporter,
+        "--partner",
+        mirror.partner,
+        "--years",
+        f"{mirror.first}-{mirror.last}",
+    )
+    return {(row["year"], row["measure"]): row for row in rows}
+
+
+@pytest.mark.parametrize("mirror", [pytest.param(m, id=str(m)) for m in MIRRORS])
+def test_mirror_gives_the_reporters_side_as_deficit_gives_it_on_the_reporters_data(korus, mirror):
+    rows = mirror_rows(korus, mirror)
+    own = year_figures(korus, mirror.side("reporter"))
+    r, p = mirror.reporter, mirror.partner
+    shown = {
+        (year, measure): rows[(year, measure)]["reporter_value_usd"]
+        for year in own
+        for measure in (f"{r} to {p}", f"{p} to {r}", f"{r} balance")
+    }
+    expected = {
+        (year, measure): pytest.approx(value, abs=cents())
+        for year, figures in own.items()
+        for measure, value in (
+            (f"{r} to {p}", figures["exports"]),
+            (f"{p} to {r}", figures["imports"]),
+            (f"{r} balance", figures["balance"]),
+        )
+    }
+    assert shown == expected
+
+
+@pytest.mark.parametrize("mirror", [pytest.param(m, id=str(m)) for m in MIRRORS])
+def test_mirror_gives_the_partners_side_as_deficit_gives_it_on_the_partners_data(korus, mirror):
+    rows = mirror_rows(korus, mirror)
+    other = year_figures(korus, mirror.side("partner"))
+    r, p = mirror.reporter, mirror.partner
+    shown = {
+        (year, measure): rows[(year, measure)]["partner_value_usd"]
+        for year in other
+        for measure in (f"{r} to {p}", f"{p} to {r}", f"{r} balance")
+    }
+    # The partner's imports from the reporter, its exports to it, and its balance seen
+    # from the reporter's side (its negative).
+    expected = {
+        (year, measure): pytest.approx(value, abs=cents())
+        for year, figures in other.items()
+        for measure, value in (
+            (f"{r} to {p}", figures["imports"]),
+            (f"{p} to {r}", figures["exports"]),
+            (f"{r} balance", -figures["balance"]),
+        )
+    }
+    assert shown == expected
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def stated_money(value: float) -> str:
+    """Return a figure in US dollars to the cent, as a claim would state it."""
+    return f"{'-' if value < 0 else ''}${abs(value):.2f}"
+
+
+def stated_percent(value: float) -> str:
+    """Return a percentage to 8 decimals: far below what any figure here is known to."""
+    return f"{value:.8f}%"
+
+
+SERIES = ("exports", "imports", "balance", "deficit")
+
+
+def series_of(case: Case) -> list[str]:
+    return [flow for flow in SERIES if flow in case.flows or case.flows == BOTH]
+
+
+def korus_figure(korus: Korus, case: Case, measure: str, of: str) -> float | None:
+    """Return korus's own figure of a claim, from deficit's (or growth's) figures through
+    korus.metrics: a level in the last year, a % change or CAGR over the span."""
+    figures = year_figures(korus, case)
+    if measure in SERIES:
+        return figures[case.last][measure]
+    first, last = figures[case.first][of], figures[case.last][of]
+    if measure == "pct_change":
+        return metrics.pct_change(first, last)
+    return metrics.cagr(first, last, case.last - case.first)
+
+
+def claims_of(case: Case) -> list[tuple[str, str]]:
+    """Return (measure, of) of every claim on a case's data: each level of the last year, and
+    each series' % change and CAGR over the span."""
+    claims = [(flow, flow) for flow in series_of(case)]
+    if case.last > case.first:
+        claims += [(measure, of) for measure in ("pct_change", "cagr") for of in series_of(case)]
+    return claims
+
+
+def claims_file(korus: Korus, case: Case) -> Path:
+    """Return a claims file of every claim on a case's data, each stated with korus's own
+    figure (written once)."""
+    path = korus.folder / f"claims-{case}.toml"
+    if path.exists():
+        return path
+    lines = []
+    for measure, of in claims_of(case):
+        figure = korus_figure(korus, case, measure, of)
+        if figure is None:
+            continue  # no figure to state: see the test of claims korus cannot compute
+        period = (
+            f"year = {case.last}"
+            if measure in SERIES
+            else f"years = [{case.first}, {case.last}]\nof = {of!r}"
+        )
+        stated = stated_money(figure) if measure in SERIES else stated_percent(figure)
+        lines.append(
+            f"[[claim]]\nid = '{measure}-{of}'\nmeasure = {measure!r}\n{period}\n"
+            f"reporter = {case.reporter!r}\npartner = {case.partner!r}\nstated = {stated!r}\n"
+        )
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def claim_verdicts(korus: Korus, case: Case) -> dict[str, dict]:
+    """Return check's verdict on each claim of a case (one claims file, checked in one run)."""
+    rows = korus.records("check", *korus.data(case.source), str(claims_file(korus, case)))
+    return {row["claim"]: row for row in rows}
+
+
+# The balance with China that Korea reports changes sign between 2018 (a surplus) and 2023
+# (a deficit): neither a % change nor a CAGR is defined, so there is no figure to state.
+SIGN_CHANGES = {(str(Case(SHIPPED, "KOR", "CHN", 2018, 2023)), "balance")}
+SIGN_CHANGES |= {(str(Case(SHIPPED, "KOR", "CHN", 2018, 2023)), "deficit")}
+
+
+def check_cases():
+    params = []
+    for case in ALL_CASES:
+        for measure, of in claims_of(case):
+            if measure not in SERIES and (str(case), of) in SIGN_CHANGES:
+                continue
+            label = measure if measure in SERIES else f"{measure}-of-{of}"
+            params.append(pytest.param(case, measure, of, id=f"{case}-{label}"))
+    return params
+
+
+@pytest.mark.parametrize(("case", "measure", "of"), check_cases())
+def test_check_judges_a_claim_of_korus_own_figure_at_full_precision_as_matching(
+    korus, case, measure, of
+):
+    verdict = claim_verdicts(korus, case)[f"{measure}-{of}"]
+    figure = korus_figure(korus, case, measure, of)
+    assert (verdict["verdict"], verdict["value"]) == (
+        "matches",
+        pytest.approx(figure, abs=cents()) if measure in SERIES else pytest.approx(figure),
+    )
+
+
+@pytest.mark.parametrize("measure", ["pct_change", "cagr"])
+@pytest.mark.parametrize("of", ["balance", "deficit"])
+def test_check_cannot_compute_a_change_of_a_balance_that_changes_sign(korus, measure, of):
+    case = Case(SHIPPED, "KOR", "CHN", 2018, 2023)
+    assert korus_figure(korus, case, measure, of) is None
+    (verdict,) = korus.records(
+        "check",
+        "--measure",
+        measure,
+        "--of",
+        of,
+        "--years",
+        f"{case.first},{case.last}",
+        *case.pair,
+        "--stated",
+        "5%",
+    )
+    assert verdict["verdict"] == "cannot"
+
+
+@dataclass(frozen=True)
+class Share:
+    """A sector's share of a flow in a year, on one definition: check's figure against the
+    share sectors --by sector gives on the data of that definition."""
+
+    source: str  # what check reads
+    definitions: str  # what sectors reads for this definition's figure
+    reporter: str
+    partner: str
+    year: int
+    sector: str
+    of: str
+    definition: str
+
+    def __str__(self) -> str:
+        name = self.source.rsplit("/", 1)[-1].split(".")[0]
+        return f"{name}-{self.partner}-{self.year}-{self.sector}-{self.of}-{self.definition}"
+
+
+# With the shipped data check judges a sector on each definition korus ships: HS codes on the
+# Comtrade chapters (which sectors --by sector reads), end-use codes on the Census end-use
+# file (asked for by --data); with a file, on that file.
+SHARES = [
+    Share(SHIPPED, SHIPPED, "USA", "KOR", 2016, "vehicles", "balance", "HS 87"),
+    Share(SHIPPED, SHIPPED_ENDUSE, "USA", "KOR", 2016, "vehicles", "balance", "end-use 3"),
+    Share(SHIPPED, SHIPPED, "USA", "KOR", 2016, "vehicles", "imports", "HS 87"),
+    Share(SHIPPED, SHIPPED_ENDUSE, "USA", "KOR", 2016, "vehicles", "imports", "end-use 3"),
+    Share(SHIPPED, SHIPPED, "USA", "KOR", 2012, "machinery", "exports", "HS 84-85"),
+    Share(SHIPPED, SHIPPED_ENDUSE, "USA", "CHN", 2020, "agriculture-food", "exports", "end-use 0"),
+    Share(COMTRADE, COMTRADE, "USA", "KOR", 2013, "vehicles", "balance", "HS 87"),
+    Share(ENDUSE_EXPORTS, ENDUSE_EXPORTS, "USA", "KOR", 2016, "vehicles", "exports", "end-use 3"),
+    Share(ENDUSE_IMPORTS, ENDUSE_IMPORTS, "USA", "CHN", 2020, "vehicles", "imports", "end-use 3"),
+    Share(CENSUS_API, CENSUS_API, "USA", "KOR", 2016, "vehicles", "imports", "HS 87"),
+]
+
+
+@pytest.mark.parametrize("share", [pytest.param(s, id=str(s)) for s in SHARES])
+def test_check_judges_a_share_stated_as_sectors_gives_it_as_matching(korus, share):
+    rows = korus.records(
+        "sectors",
+        *korus.data(share.definitions),
+        "--reporter",
+        share.reporter,
+        "--partner",
+        share.partner,
+        "--year",
+        str(share.year),
+        "--by",
+        "sector",
+        "--flow",
+        share.of,
+    )
+    (sector,) = [row for row in rows if row["product"] == share.sector]
+    verdicts = korus.records(
+        "check",
+        *korus.data(share.source),
+        "--measure",
+        "share",
+        "--sector",
+        share.sector,
+        "--of",
+        share.of,
+        "--year",
+        str(share.year),
+        "--reporter",
+        share.reporter,
+        "--partner",
+        share.partner,
+        "--stated",
+        stated_percent(sector["share_pct"]),
+    )
+    (verdict,) = [row for row in verdicts if row["definition"] == share.definition]
+    assert (verdict["verdict"], verdict["value"]) == (
+        "matches",
+        pytest.approx(sector["share_pct"]),
+    )
+
+
+# ---------------------------------------------------------------------------- convert
+
+
+CLAIMS = "CLAIMS"
+
+
+def questions_of(relative: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Return (label, command, options) of a question of each path the other tests ask of a
+    file (of its first pair, months and breakdown), for its converted copies to answer.
+    check's options are its claims file, written when asked (CLAIMS)."""
+    asked = []
+    case = next(case for case in ALL_CASES if case.source == relative)
+    flow = "deficit" if case.flows == BOTH else case.flows[0]
+    if case.flows == BOTH:
+        asked.append(("deficit", "deficit", (*case.pair, "--years", case.years)))
+    asked.append((f"growth-{flow}", "growth", (*case.pair, "--years", case.years, "--flow", flow)))
+    by = () if case.flows == BOTH else ("--by", case.flows[0])
+    asked.append(
+        ("partners", "partners", ("--reporter", case.reporter, "--year", str(case.last), *by))
+    )
+    asked.append(("check", "check", (CLAIMS,)))
+    for months in [months for months in MONTHS if months.case.source == relative][:1]:
+        span = (*months.case.pair, "--months", months.span(months.year))
+        if months.case.flows == BOTH:
+            asked.append(("months", "deficit", span))
+            asked.append(("months-ytd", "deficit", (*span, "--ytd")))
+        else:
+            asked.append(("months", "growth", (*span, "--flow", months.case.flows[0])))
+    for breakdown in [item for item in BREAKDOWNS if item.source == relative][:1]:
+        flow = "balance" if breakdown.flows == BOTH else breakdown.flows[0]
+        asked.append((f"sectors-{flow}", "sectors", sector_options(breakdown, flow)))
+    return asked
+
+
+CONVERTED = [COUNTRY, COUNTRY_2020, ENDUSE_EXPORTS, ENDUSE_IMPORTS, ENDUSE_IMPORTS_EXTRA]
+CONVERTED += [CENSUS_API, BALANCE_PAGE, COMTRADE, COMTRADE_PLUS, KOSIS, KOSIS_MONTHLY, DATAWEB]
+
+
+# Two files are earlier or messier copies of a file converted both ways, with the same kinds
+# of codes and values: a CSV copy of each (a few seconds to write and read again) would ask
+# korus's CSV writer and reader nothing new, so they are converted to Parquet only.
+COPIES = {COUNTRY_2020: ("parquet",), ENDUSE_IMPORTS_EXTRA: ("parquet",)}
+
+
+def convert_cases():
+    return [
+        pytest.param(
+            relative,
+            kind,
+            command,
+            options,
+            id=f"{relative.rsplit('/', 1)[-1].split('.')[0]}-{kind}-{label}",
+        )
+        for relative in CONVERTED
+        for kind in COPIES.get(relative, ("csv", "parquet"))
+        for label, command, options in questions_of(relative)
+    ]
+
+
+@pytest.mark.parametrize(("relative", "kind", "command", "options"), convert_cases())
+def test_a_converted_file_answers_as_the_file_itself(korus, relative, kind, command, options):
+    if options == (CLAIMS,):
+        case = next(case for case in ALL_CASES if case.source == relative)
+        options = (str(claims_file(korus, case)),)
+    original = korus.records(command, "--data", str(shared_file(relative)), *options)
+    converted = korus.records(command, "--data", str(korus.copy(relative, kind)), *options)
+    assert converted == original
+
+
+def test_every_file_converted_is_asked_every_path_it_can_answer():
+    assert set(CONVERTED) == {case.source for case in ALL_CASES} - {SHIPPED}
+    assert all(len(questions_of(relative)) >= 3 for relative in CONVERTED)
