@@ -5,17 +5,23 @@ on the shipped data and on every real trade file in ../shared/data.
 The paths compared, each through the command line and its machine output (JSON, at full
 precision, in US dollars) unless a figure is printed for people only:
 
-- ``deficit --years``: the reference figure of a year;
-- ``deficit --months Y-01..Y-12`` (month by month, added up) and ``--ytd``;
-- ``growth --years --flow``: each year's value, and its % change and CAGR from first to last
-  (full precision in the JSON of ``--years FIRST,LAST``; as printed in the summary);
-- ``partners --year --reporter``: each partner's row;
+- ``deficit --years``: the reference figure of a year (``growth --years`` for a file of
+  one flow, which deficit cannot answer);
+- ``deficit --months Y-01..Y-12`` (month by month, added up), ``--ytd``, ``--rolling 12``,
+  and ``growth --months``, where the data has months;
+- ``growth --years --flow``: each year's value, its % change on the year before, and its
+  % change and CAGR from first to last (full precision in the JSON of ``--years
+  FIRST,LAST``; as printed in the summary, beside the summary deficit prints);
+- ``partners --year --reporter``: the pair's row;
 - ``sectors --year --flow``: the whole in the summary (whole dollars, as printed) and the
   groups added up, against the all-goods figure of the same source;
 - ``mirror --years``: each side's figures against ``deficit`` on that side's data;
-- ``check``: a claim stated with korus's own figure at full precision matches;
-- ``convert FILE -o out.csv`` / ``-o out.parquet``: every question gives the same answer
-  with ``--data out.csv`` or ``out.parquet`` as with ``--data FILE``.
+- ``check``: a claim stated with korus's own figure at full precision matches (every
+  measure, by year and by month, and sector shares against ``sectors --by sector``);
+- ``convert FILE -o out.csv`` / ``-o out.parquet``: each path gives the same answer with
+  ``--data out.csv`` or ``out.parquet`` as with ``--data FILE``;
+- the shipped data against the agency files it is built from, and the two downloads korus
+  does not read yet (xfail).
 
 Each file is read once for the module: korus's ``readers.load`` is wrapped so that a file
 read once is handed, as a fresh copy, to every later question on it (the readers of these
@@ -305,7 +311,9 @@ def growth_cases(cases, flows=("exports", "imports", "balance", "deficit")):
     return params
 
 
-@pytest.mark.parametrize(("case", "flow"), growth_cases(ALL_CASES))
+# Files of one flow have no deficit: growth is what their other paths (partners, sectors,
+# check, months) are compared with.
+@pytest.mark.parametrize(("case", "flow"), growth_cases(TWO_FLOWS))
 def test_growth_shows_each_year_the_value_deficit_gives(korus, case, flow):
     rows = korus.records(
         "growth", *korus.data(case.source), *case.pair, "--years", case.years, "--flow", flow
@@ -481,7 +489,7 @@ def month_rows(korus: Korus, months: Months, year: int) -> list[dict]:
 
 def added_up(rows: list[dict], column: str) -> float:
     values = [row[column] for row in rows]
-    assert None not in values, f"a month without {column}"
+    assert None not in values, f"a figure of {column} is missing"
     return sum(values)
 
 
