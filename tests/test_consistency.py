@@ -234,6 +234,16 @@ def flow_cases(cases, flows=("exports", "imports", "balance", "deficit")):
     ]
 
 
+# A change (a % change, a CAGR, a summary row) is asked of exports and of the deficit where
+# the data has both flows: imports go through exports' lines, the balance through the
+# deficit's (its negative); of the flow a file has otherwise.
+CHANGE_FLOWS = ("exports", "deficit")
+
+
+def change_flows(case: Case) -> tuple[str, ...]:
+    return CHANGE_FLOWS if case.flows == BOTH else case.flows
+
+
 def ids(cases):
     return [pytest.param(case, id=str(case)) for case in cases]
 
@@ -311,6 +321,11 @@ def growth_cases(cases, flows=("exports", "imports", "balance", "deficit")):
     return params
 
 
+def change_cases(cases):
+    """Return (case, flow) of the flows a change is asked of (CHANGE_FLOWS), case by case."""
+    return [param for case in cases for param in growth_cases([case], change_flows(case))]
+
+
 # Files of one flow have no deficit: growth is what their other paths (partners, sectors,
 # check, months) are compared with.
 @pytest.mark.parametrize(("case", "flow"), growth_cases(TWO_FLOWS))
@@ -340,14 +355,8 @@ def test_growth_on_the_year_before_is_metrics_pct_change_at_full_precision(korus
     }
 
 
-# --years FIRST,LAST: the last row's change is over the whole span, at full precision. Asked
-# of exports and the deficit where the data has both flows (imports take exports' lines, the
-# balance the deficit's), else of the flow the data has.
-@pytest.mark.parametrize(
-    ("case", "flow"),
-    growth_cases([case for case in SPANS if case.flows == BOTH], ("exports", "deficit"))
-    + growth_cases([case for case in SPANS if case.flows != BOTH], BOTH),
-)
+# --years FIRST,LAST: the last row's change is over the whole span, at full precision.
+@pytest.mark.parametrize(("case", "flow"), change_cases(SPANS))
 def test_growth_from_first_to_last_year_is_metrics_pct_change_at_full_precision(korus, case, flow):
     rows = korus.records(
         "growth",
@@ -365,7 +374,7 @@ def test_growth_from_first_to_last_year_is_metrics_pct_change_at_full_precision(
     assert rows[-1]["pct_change"] == (None if expected is None else pytest.approx(expected))
 
 
-@pytest.mark.parametrize(("case", "flow"), growth_cases(SPANS))
+@pytest.mark.parametrize(("case", "flow"), change_cases(SPANS))
 def test_growth_summary_prints_the_change_pct_change_and_cagr_of_the_deficit_figures(
     korus, case, flow
 ):
@@ -411,14 +420,12 @@ def _net_flow(first: float, last: float) -> tuple[str, str]:
         )
         for case in SPANS
         if case.flows == BOTH
-        for flow in ("exports", "imports", "net")
+        for flow in ("exports", "net")
     ],
 )
 def test_deficit_summary_says_what_growth_says_of_the_same_span(korus, case, flow):
     figures = year_figures(korus, case)
-    label, growth_flow = {"exports": ("Exports", "exports"), "imports": ("Imports", "imports")}.get(
-        flow, (None, None)
-    )
+    label, growth_flow = ("Exports", "exports")
     if flow == "net":
         label, growth_flow = _net_flow(
             figures[case.first]["balance"], figures[case.last]["balance"]
@@ -962,10 +969,10 @@ def korus_figure(korus: Korus, case: Case, measure: str, of: str) -> float | Non
 
 def claims_of(case: Case) -> list[tuple[str, str]]:
     """Return (measure, of) of every claim on a case's data: each level of the last year, and
-    each series' % change and CAGR over the span."""
+    the % change and CAGR over the span of the flows a change is asked of."""
     claims = [(flow, flow) for flow in series_of(case)]
     if case.last > case.first:
-        claims += [(measure, of) for measure in ("pct_change", "cagr") for of in series_of(case)]
+        claims += [(measure, of) for measure in ("pct_change", "cagr") for of in change_flows(case)]
     return claims
 
 
