@@ -665,6 +665,18 @@ def partner_ranking(
         }
     )
     out["balance"] = out["exports"] - out["imports"]
+    # The balance a source states (a Census balance page) is the one shown, as by `deficit`.
+    stated = frame[
+        (frame["reporter"] == reporter)
+        & (frame["flow"] == "balance")
+        & (frame["year"] == year)
+        & (frame["product"] == TOTAL)
+        & frame["source"].isin(years["source"].unique())
+    ]
+    if len(stated):
+        balances = whole_years(stated).groupby("partner", observed=True)["value_usd"].sum()
+        known = out["partner"].map(balances)
+        out["balance"] = known.where(known.notna(), out["balance"]).to_numpy()
     out["total"] = out["exports"] + out["imports"]
     out = out.sort_values(
         [by, "partner"], ascending=[by == "balance", True], kind="stable", na_position="last"
