@@ -85,8 +85,9 @@ class Korus:
         self.readings: dict[tuple, object] = {}
         self._read = readers.load
 
-    def _load(self, paths, layout=None, dedupe=False, pair=None, one_side=False):
-        """korus's readers.load, each file read once: a copy of its first reading after."""
+    def _load(self, paths, layout=None, dedupe=False, pair=None, one_side=False, equal=None):
+        """korus's readers.load, each file read once: a copy of its first reading after
+        (the whole file: the pair and row filters are hints the readers may ignore)."""
         key = (tuple(str(path) for path in paths), layout, dedupe)
         if key not in self.readings:
             self.readings[key] = self._read(list(paths), layout, dedupe)

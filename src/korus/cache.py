@@ -718,6 +718,12 @@ def wanted(path: Path) -> bool:
         return False
 
 
+def kept_at_all(path: Path) -> bool:
+    """Return whether anything read from ``path`` may be kept: the cache is on and the file
+    is not a temporary copy (standard input)."""
+    return is_enabled() and os.path.realpath(path) not in _excluded
+
+
 def source_key(path: Path, layout: str, companions: Companions | None = None) -> dict | None:
     """Return what a cache entry of ``path`` must hold to be valid for it now: the file's
     ``fingerprint``, those of its companion files (``companions(path)``: the files beside

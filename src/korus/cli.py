@@ -207,6 +207,22 @@ def _accounting_line(account) -> str:
     )
 
 
+def _keep_readings(verbose: bool) -> None:
+    """Once the answer is out, write the readings worth keeping in the store (a file read
+    slowly is read fast next time); a failure to write leaves the answer as it is, and is
+    said under --verbose."""
+    import contextlib
+
+    from korus import cache, store
+
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()  # the answer first: a pipeline need not wait for the store
+    failures = store.write_pending()
+    if verbose:
+        for failure in [*cache.wait(), *failures]:
+            _say(f"  note: korus's cache was not written: {failure}")
+
+
 def input_options(*, files_argument: bool = False):
     """Add the options that say what to read and how; the command gets one ``inputs``."""
 
@@ -232,11 +248,7 @@ def input_options(*, files_argument: bool = False):
             try:
                 return command(*args, **kwargs)
             finally:
-                if inputs.verbose:  # a cache written while the answer was computed
-                    from korus import cache
-
-                    for failure in cache.wait():
-                        _say(f"  note: korus's cache was not written: {failure}")
+                _keep_readings(inputs.verbose)
 
         options = [
             click.option(

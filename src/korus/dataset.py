@@ -61,7 +61,7 @@ def load_shipped(name: str, **equal: str) -> Reading:
     groups = [
         index
         for index in range(parquet.num_row_groups)
-        if _may_hold(parquet.metadata.row_group(index), parquet.schema_arrow.names, equal)
+        if may_hold(parquet.metadata.row_group(index), parquet.schema_arrow.names, equal)
     ]
     frame = parquet.read_row_groups(groups).to_pandas()
     for column, value in equal.items():
@@ -92,7 +92,9 @@ def load(
         pair = (
             (equal["reporter"], equal["partner"]) if {"reporter", "partner"} <= set(equal) else None
         )
-        return load_files(list(paths), layout, dedupe, pair, one_side=pair is not None)
+        return load_files(
+            list(paths), layout, dedupe, pair, one_side=pair is not None, equal=equal
+        )
     if shipped == "census" and equal.get("reporter", "USA") != "USA":
         # The shipped totals reported by another country are Korea's own (KOSIS).
         shipped = "kosis"
@@ -125,7 +127,7 @@ def load_mirror(
     return Reading(frame, [account for r in readings for account in r.accounting])
 
 
-def _may_hold(group, names: list[str], equal: dict[str, str]) -> bool:
+def may_hold(group, names: list[str], equal: dict[str, str]) -> bool:
     """Return whether a row group's statistics allow rows with the given column values."""
     for column, value in equal.items():
         statistics = group.column(names.index(column)).statistics

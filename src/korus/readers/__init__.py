@@ -126,11 +126,16 @@ def _read_file(
 
 
 def _read_files(
-    files: list[Path], layout: str | None, pair, one_side: bool = False
+    files: list[Path], layout: str | None, pair, one_side: bool = False, equal=None
 ) -> list[Reading]:
     """Return the Reading of each file, in order. Files of one layout whose reader defines
     ``read_many(paths, pair)`` (BACI: a folder of years) are read together by it. A file
-    korus has cached is known by its cache entry (its layout is in it): not sniffed."""
+    korus has cached is known by its cache entry (its layout is in it): not sniffed. Any
+    other file's settled reading is taken from the store (``korus.store``) when it has
+    it, only the rows that hold ``equal`` (column -> value), else read and kept there."""
+    from korus import store
+
+    rules = store.Rules.in_force(layout)
     table = None
     readings: list[Reading] = []
     run: list[Path] = []  # files of one layout waiting to be read together
@@ -143,6 +148,12 @@ def _read_files(
 
     for path in files:
         module, name = None, layout
+        kept = None if path == _STDIN_COPY else store.find(path, rules, equal)
+        if kept is not None:
+            flush()
+            run_module = None
+            readings.append(kept)
+            continue
         if _STDIN_COPY is None or path != _STDIN_COPY:
             module = None if layout else _cached_reader(path)
             if module is None:
@@ -153,12 +164,24 @@ def _read_files(
         if module is None or module is not run_module:
             flush()
         if module is None:
-            readings.append(read_file(path, name, pair, one_side))
+            readings.append(_read_or_kept(path, name, pair, one_side, rules, equal))
         else:
             run.append(path)
         run_module = module
     flush()
     return readings
+
+
+def _read_or_kept(path: Path, name: str, pair, one_side: bool, rules, equal) -> Reading:
+    """Return a file's reading from its source, and have it kept in the store when reading
+    it was slow enough to be worth keeping."""
+    from korus import store
+
+    with store.Timer() as timer:
+        reading = read_file(path, name, pair, one_side)
+    if reading.settled and path != _STDIN_COPY:
+        store.keep_later(path, name, rules, reading, timer.seconds)
+    return reading
 
 
 def _cached_reader(path: Path):
@@ -270,6 +293,7 @@ def load(
     dedupe: bool = False,
     pair: tuple[str, str] | None = None,
     one_side: bool = False,
+    equal: dict[str, str] | None = None,
 ) -> Reading:
     """Return the stacked canonical frame of several files; a figure given twice is an error.
 
@@ -284,7 +308,7 @@ def load(
     token = trust.RULES.set(trust.Rules(dedupe=dedupe))
     try:
         skipped: list[str] = []
-        readings = _read_files(expand(paths, skipped), layout, pair, one_side)
+        readings = _read_files(expand(paths, skipped), layout, pair, one_side, equal)
         if skipped:
             readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
         for reading in readings:

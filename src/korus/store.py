@@ -1,0 +1,206 @@
+"""The canonical store: any file's settled reading, kept as Parquet for the next question.
+
+A reader parses its layout and the trust layer settles the rows (``korus.trust``); the
+result, the canonical frame with its accounting, is the same every time the same file is
+read the same way. The store keeps it in korus's cache folder (``korus.cache``: the same
+fingerprints of the source, the same sealed metadata, the same atomic writes, the same
+``cache list`` and ``cache clear``), so that a later question reads a few row groups of a
+Parquet file instead of parsing the file again: every layout gets the speed that only
+BACI had.
+
+An entry is valid only for the file as it is now (its fingerprint), read with the same
+rules (encoding, sheet, --dedupe) by the same korus (a digest of the code that shapes a
+reading: the readers, the trust layer, the schema and the code tables). Its rows are
+sorted by reporter and partner in row groups whose statistics let a question about one
+country pair read only its own; its accounting (rows read, kept and set aside and why,
+the notes and warnings) comes back with it, so the answer and everything said about the
+file are the same as from the source. Errors are never kept: a file that cannot be read
+is read, and refused, again.
+
+BACI keeps its own entries (``readers/baci.py``); standard input is never kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from functools import cache as once
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from korus import cache
+from korus.errors import CacheWriteError
+from korus.schema import COLUMNS, Accounting, Reading
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# A file read faster than this is not worth keeping: the store's own read and the
+# writing cost more than they save.
+WORTH_SECONDS = 0.3
+ROW_GROUP = 32_768  # rows: a country pair's rows are a few groups of a large file
+# Sort order of an entry: a question names a reporter and often a partner.
+ORDER = ["reporter", "partner", "year", "month", "flow", "product"]
+
+_pending: list[tuple] = []
+
+
+@once
+def code_digest() -> str:
+    """Return a digest of korus's code and tables that shape a reading, so that a new
+    korus never answers from an entry an older one wrote."""
+    import korus
+
+    root = Path(korus.__file__).resolve().parent
+    digest = hashlib.sha256(korus.__version__.encode())
+    shaping = sorted((root / "readers").glob("*.py")) + sorted((root / "tables").glob("*"))
+    shaping += [root / name for name in ("trust.py", "schema.py", "countries.py", "store.py")]
+    for path in shaping:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """The rules a file was read with: the same file read otherwise is another entry.
+    ``layout`` is the one the user named (--input-format), None when detected."""
+
+    layout: str | None
+    encoding: str | None
+    sheet: str | None
+    dedupe: bool
+
+    @classmethod
+    def in_force(cls, layout: str | None) -> Rules:
+        """Return the rules the readers are applying now."""
+        from korus import trust
+        from korus.readers.common import ENCODING, SHEET
+
+        return cls(
+            layout,
+            ENCODING.get(),
+            SHEET.get(),
+            trust.RULES.get() is not None and trust.RULES.get().dedupe,
+        )
+
+
+def entry_layout(rules: Rules) -> str:
+    """Return the name an entry of a file read with ``rules`` is kept under: one per way
+    of reading it (the layout it was found to be is in the entry)."""
+    text = f"{rules.layout}\0{rules.encoding}\0{rules.sheet}\0{rules.dedupe}\0{code_digest()}"
+    return "reading-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Reading | None:
+    """Return the reading of a file kept in the store, valid for it as it is now and read
+    with ``rules``; with ``equal`` (column -> value), only the rows that hold them. None
+    when there is none (or it is not valid: then it is removed)."""
+    if not cache.is_enabled():
+        return None
+    hit = cache.find(path, entry_layout(rules))
+    if hit is None:
+        return None
+    try:
+        info = hit.info
+        parquet = hit.files[0]
+        groups = _groups(parquet, equal or {})
+        table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
+        frame = _frame(table, equal or {})
+        accounting = [_accounting(fields) for fields in info["accounting"]]
+    except Exception:  # a damaged entry: never trusted, read from the source again
+        hit.close()
+        cache.discard(hit.path)
+        return None
+    hit.close()
+    return Reading(
+        frame, accounting, unique=True, tolerance=info.get("tolerance", 6.5), settled=True
+    )
+
+
+def keep_later(path: Path, layout: str, rules: Rules, reading: Reading, seconds: float) -> None:
+    """Have a reading kept in the store once the question is answered (``write_pending``),
+    if it took long enough to be worth it."""
+    if seconds < WORTH_SECONDS or not cache.kept_at_all(path):
+        return
+    _pending.append((Path(path), layout, rules, reading))
+    if not cache.deferred():  # a program, not the command line: keep it now
+        write_pending()
+
+
+def write_pending() -> list[str]:
+    """Write the readings asked to be kept; return the failures to write (the answer is
+    given anyway)."""
+    failures = []
+    while _pending:
+        path, layout, rules, reading = _pending.pop(0)
+        try:
+            _write(path, layout, rules, reading)
+        except CacheWriteError as exc:
+            failures.append(str(exc))
+    return failures
+
+
+def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
+    import pyarrow as pa
+
+    frame = reading.frame.sort_values(ORDER, na_position="last", kind="stable")
+    table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
+    info = {
+        "layout": layout,
+        "accounting": [dataclasses.asdict(account) for account in reading.accounting],
+        "tolerance": reading.tolerance,
+    }
+    cache.write(
+        path,
+        entry_layout(rules),
+        lambda: (table.schema, [[table]], info),
+        compression="zstd",
+        row_group_size=ROW_GROUP,
+        use_dictionary=True,
+    )
+
+
+def _groups(parquet, equal: dict[str, str]) -> list[int] | None:
+    """Return the row groups whose statistics allow the rows asked for (None: all)."""
+    if not equal:
+        return None
+    from korus.dataset import may_hold
+
+    names = parquet.schema_arrow.names
+    metadata = parquet.metadata
+    return [
+        index
+        for index in range(parquet.num_row_groups)
+        if may_hold(metadata.row_group(index), names, equal)
+    ]
+
+
+def _frame(table, equal: dict[str, str]) -> pd.DataFrame:
+    import pandas as pd
+    import pyarrow as pa
+
+    from korus.schema import canonical
+
+    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    for column, value in equal.items():
+        frame = frame[frame[column] == value]
+    return canonical(frame)
+
+
+def _accounting(fields: dict) -> Accounting:
+    known = {field.name for field in dataclasses.fields(Accounting)}
+    return Accounting(**{name: value for name, value in fields.items() if name in known})
+
+
+class Timer:
+    """How long a reading took (to decide whether it is worth keeping)."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start

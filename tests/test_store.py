@@ -1,0 +1,173 @@
+"""The canonical store: a file's settled reading kept, read back the same, never trusted
+when the file, the reading rules or the entry changed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import make_frame
+from korus import cache, readers, store
+from korus.errors import DataFileError
+from korus.readers import tidy
+from korus.readers.common import ENCODING
+
+
+@pytest.fixture
+def kept(tmp_path, monkeypatch):
+    """A store of this test's own, keeping every reading however fast."""
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(store, "WORTH_SECONDS", 0.0)
+    cache.set_enabled(True)
+    yield tmp_path / "cache"
+    cache.set_enabled(None)
+
+
+def comtrade_file(path: Path, value: float = 100.0) -> Path:
+    header = (
+        "typeCode,freqCode,refYear,period,reporterCode,reporterISO,flowCode,partnerCode,"
+        "partnerISO,partner2Code,customsCode,motCode,classificationCode,cmdCode,primaryValue"
+    )
+    rows = [
+        f"C,A,2016,2016,842,USA,X,410,KOR,0,C00,0,H4,TOTAL,{value}",
+        f"C,A,2016,2016,842,USA,M,410,KOR,0,C00,0,H4,TOTAL,{value * 2}",
+        f"C,A,2016,2016,842,USA,X,156,CHN,0,C00,0,H4,TOTAL,{value * 3}",
+        "S,A,2016,2016,842,USA,X,156,CHN,0,C00,0,H4,TOTAL,5",
+    ]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def refuse_to_parse(monkeypatch) -> None:
+    """Make every reader fail: an answer must come from the store."""
+
+    def no(*args, **kwargs):
+        raise AssertionError("the file was parsed again")
+
+    monkeypatch.setattr(readers, "read_file", no)
+
+
+def test_a_reading_kept_in_the_store_gives_the_same_frame_and_accounting(kept, monkeypatch):
+    path = comtrade_file(kept.parent / "answer.csv")
+    first = readers.load([path])
+    refuse_to_parse(monkeypatch)
+    again = readers.load([path])
+    pd.testing.assert_frame_equal(
+        again.frame, first.frame.sort_values(store.ORDER).reset_index(drop=True)
+    )
+    assert again.accounting == first.accounting
+    assert again.accounting[0].set_aside == {"services (typeCode S): korus reads trade in goods": 1}
+
+
+def test_a_question_about_one_pair_reads_only_that_pairs_rows_from_the_store(kept, monkeypatch):
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    refuse_to_parse(monkeypatch)
+    pair = readers.load([path], equal={"reporter": "USA", "partner": "CHN"})
+    assert pair.frame[["partner", "flow", "value_usd"]].values.tolist() == [
+        ["CHN", "export", 300.0]
+    ]
+
+
+def test_a_file_changed_after_it_was_kept_is_read_again(kept):
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    comtrade_file(path, value=101.0)  # rewritten: a new change time, new content
+    frame = readers.load([path]).frame
+    assert sorted(frame["value_usd"]) == [101.0, 202.0, 303.0]
+
+
+def test_a_file_changed_with_its_size_and_time_put_back_is_read_again(kept):
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    status = path.stat()
+    comtrade_file(path, value=200.0)  # the same number of characters
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    frame = readers.load([path]).frame
+    assert sorted(frame["value_usd"]) == [200.0, 400.0, 600.0]
+
+
+def test_another_encoding_is_another_entry(kept, monkeypatch):
+    path = kept.parent / "names.csv"
+    text = comtrade_file(path).read_text().replace("KOR", "KOR")
+    path.write_bytes(text.encode("utf-8"))
+    readers.load([path])
+    token = ENCODING.set("latin-1")
+    try:
+        assert store.find(path, store.Rules.in_force(None)) is None
+    finally:
+        ENCODING.reset(token)
+    assert store.find(path, store.Rules.in_force(None)) is not None
+
+
+def test_dedupe_is_another_entry(kept):
+    frame = make_frame([(2016, None, "export", "TOTAL", 5.0), (2016, None, "export", "TOTAL", 5.0)])
+    path = kept.parent / "twice.csv"
+    tidy.write_csv(frame, path)
+    with pytest.raises(DataFileError, match="repeats another row exactly"):
+        readers.load([path])
+    kept_once = readers.load([path], dedupe=True)
+    assert kept_once.frame["value_usd"].tolist() == [5.0]
+    with pytest.raises(DataFileError, match="repeats another row exactly"):
+        readers.load([path])  # the refusal is never kept, nor taken from the deduped entry
+
+
+def test_an_error_is_never_kept(kept):
+    path = kept.parent / "bad.csv"
+    path.write_text(
+        "year,month,reporter,partner,flow,product,classification,value_usd,source,"
+        "basis,vintage\n2016,,USA,KOR,export,TOTAL,none,-5,s,b,v\n"
+    )
+    for _ in range(2):
+        with pytest.raises(DataFileError, match="is negative"):
+            readers.load([path])
+    assert not list(kept.glob("reading-*")) if kept.exists() else True
+
+
+def test_a_damaged_entry_is_removed_and_the_file_read_again(kept):
+    path = comtrade_file(kept.parent / "answer.csv")
+    first = readers.load([path])
+    (entry,) = kept.glob("reading-*.parquet")
+    data = bytearray(entry.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(64)
+    entry.write_bytes(bytes(data))
+    again = readers.load([path])
+    pd.testing.assert_frame_equal(
+        again.frame.sort_values(store.ORDER).reset_index(drop=True),
+        first.frame.sort_values(store.ORDER).reset_index(drop=True),
+    )
+
+
+def test_standard_input_is_never_kept(kept, monkeypatch):
+    path = comtrade_file(kept.parent / "answer.csv")
+    monkeypatch.setattr(readers, "_STDIN_COPY", path)
+    readers.load([path])
+    assert not kept.exists() or not list(kept.glob("reading-*"))
+
+
+def test_cache_list_shows_a_kept_reading_and_clear_removes_it(kept, runner):
+    from korus.cli import cli
+
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    listed = runner.invoke(cli, ["cache", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{path}\t" in listed.stdout and "current" in listed.stdout
+    cleared = runner.invoke(cli, ["cache", "clear"])
+    assert cleared.exit_code == 0
+    assert list(kept.glob("reading-*")) == []
+
+
+def test_a_korus_whose_code_changed_does_not_read_an_older_entry(kept, monkeypatch):
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    rules = store.Rules.in_force(None)
+    before = store.entry_layout(rules)
+    monkeypatch.setattr(store, "code_digest", lambda: "another-korus")
+    assert store.entry_layout(rules) != before
+    assert store.find(path, rules) is None
