@@ -459,7 +459,7 @@ def test_the_kept_ranges_are_the_parquet_statistics_of_the_row_groups(cached, tm
         assert ranges == statistics
         groups += len(statistics)
     assert groups > 20
-    wanted = [410, 842]
+    wanted = baci._Wanted((410, 842))
     by_ranges = baci._RowGroups(hit).chosen(wanted)
     unkept = [None] * len(hit.files)
     without = baci._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))

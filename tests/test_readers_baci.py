@@ -692,3 +692,45 @@ def test_bytes_that_are_not_utf8_outside_the_pair_are_an_error_streamed_or_not(
         baci.scan(path, ("USA", "KOR"))
     assert str(streamed.value) == str(whole.value)
     assert "column 'k' holds bytes that are not UTF-8 text" in str(whole.value)
+
+
+def test_one_reporters_read_keeps_its_trade_with_every_partner_and_only_its_side(data_file):
+    whole = baci.read(data_file).frame
+    mine = baci.scan(data_file, ("USA", None), one_side=True)
+    expected = whole[whole["reporter"] == "USA"]
+    key = ["year", "partner", "flow", "product"]
+    pd.testing.assert_frame_equal(
+        mine.frame.sort_values(key).reset_index(drop=True),
+        expected.sort_values(key).reset_index(drop=True),
+    )
+    account = mine.accounting[0]
+    others = account.set_aside.get("trade of other countries (not asked for)", 0)
+    assert account.rows_read == account.rows_kept + account.rows_set_aside
+    assert others == len(ROWS) - len([row for row in ROWS if "842" in (row[1], row[2])])
+
+
+def test_partners_from_one_reporters_read_equal_partners_from_the_whole_file(runner, data_file):
+    from korus import cache
+
+    asked = ["partners", "--year", "2021", "--format", "csv", "--unit", "usd"]
+    pushed = runner.invoke(cli, [*asked, "--data", str(data_file)])
+    cache.set_enabled(False)
+    try:
+        whole = metrics_partners(baci.read(data_file).frame)
+    finally:
+        cache.set_enabled(None)
+    assert pushed.exit_code == 0, pushed.output
+    rows = list(csv.DictReader(io.StringIO(pushed.stdout)))
+    # A partner with one flow only has no total: missing (blank) in both.
+    found = {row["partner"]: float(row["total_usd"]) if row["total_usd"] else None for row in rows}
+    assert found == whole
+
+
+def metrics_partners(frame: pd.DataFrame) -> dict[str, float]:
+    from korus import countries, metrics
+
+    table = metrics.partner_ranking(frame, "USA", 2021, "total", countries.is_group)
+    return {
+        partner: None if pd.isna(total) else total
+        for partner, total in zip(table["partner"], table["total"], strict=True)
+    }

@@ -88,13 +88,10 @@ def load(
         from korus.readers import load as load_files
 
         # The countries asked for let a reader of a large file (BACI) keep only their rows,
-        # and only the reporter's records of them.
-        pair = (
-            (equal["reporter"], equal["partner"]) if {"reporter", "partner"} <= set(equal) else None
-        )
-        return load_files(
-            list(paths), layout, dedupe, pair, one_side=pair is not None, equal=equal
-        )
+        # and only the reporter's records of them: a pair's, or one reporter's with every
+        # partner (partner None).
+        pair = (equal["reporter"], equal.get("partner")) if "reporter" in equal else None
+        return load_files(list(paths), layout, dedupe, pair, one_side=pair is not None, equal=equal)
     if shipped == "census" and equal.get("reporter", "USA") != "USA":
         # The shipped totals reported by another country are Korea's own (KOSIS).
         shipped = "kosis"

@@ -131,6 +131,7 @@ COUNTRY_COLUMNS = (
 )
 NO_ISO = {"", "N/A"}  # the country file gives no ISO3 ("Other Asia, nes")
 OTHER_PAIRS = "other country pairs (not asked for)"
+OTHER_TRADE = "trade of other countries (not asked for)"
 SAME_COUNTRY = "exporter and importer are one korus country (two BACI codes for one territory)"
 MAX_CODE = 9999  # BACI country codes have at most 4 digits
 BLOCK_BYTES = 1 << 20  # Arrow parses blocks of this size in parallel (smaller: less memory)
@@ -343,8 +344,9 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
         accounting.notes.extend(known["notes"])
     wanted = None
     if pair is not None:
-        asked = {str(code) for code in pair}
-        wanted = sorted(code for code, korus in mapping.items() if korus in asked)
+        asked = {str(code) for code in pair if code is not None}
+        codes = tuple(sorted(code for code, korus in mapping.items() if korus in asked))
+        wanted = _Wanted(codes, either=pair[1] is None)
     rows = source.rows_of(wanted)
     cached = None
     if hit is not None:
@@ -361,12 +363,15 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
 
     if pair is not None:
         others = accounting.rows_read - len(rows)
-        accounting.set_aside_rows(OTHER_PAIRS, others)
+        accounting.set_aside_rows(OTHER_PAIRS if pair[1] is not None else OTHER_TRADE, others)
+        asked_for = (
+            f"{pair[0]}'s trade" if pair[1] is None else f"trade between {pair[0]} and {pair[1]}"
+        )
         if others:
             accounting.notes.append(
-                f"only trade between {pair[0]} and {pair[1]} was asked for: product codes and "
-                "repeated flows are checked on its rows; the other rows were parsed (years, "
-                "country codes and values) but set aside"
+                f"only {asked_for} was asked for: product codes and repeated flows are "
+                "checked on its rows; the other rows were parsed (years, country codes and "
+                "values) but set aside"
             )
     keep = exporters != importers
     if not keep.all():
@@ -386,7 +391,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
     year, exporter, importer = rows.t[keep], exporters[keep], importers[keep]
     product, value = rows.k[keep], rows.v[keep]
     repeated = None
-    involved = list(mapping) if wanted is None else wanted
+    involved = list(mapping) if wanted is None or wanted.either else list(wanted.codes)
     if len({mapping[code] for code in involved}) == len(involved):  # a country a BACI code
         # Rows in BACI's order (year, exporter, importer, product), each after the one
         # before, give no flow twice: no hashing of every row needed.
@@ -755,8 +760,8 @@ class _Parsed:
                     return column, start + int(found[0]) + 2
         return None
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
-        """Return the rows whose exporter and importer are both among ``wanted`` (all: None).
+    def rows_of(self, wanted: _Wanted | None) -> _Rows:
+        """Return the rows ``wanted`` chooses (all: None).
 
         The filter runs on the parsed numbers, batch by batch, before any row becomes a
         Python object or pandas; k is checked and converted on the chosen rows only.
@@ -767,11 +772,9 @@ class _Parsed:
         if wanted is None:
             chosen, table = None, self.table
         else:
-            member = np.zeros(MAX_CODE + 1, dtype=bool)
-            member[wanted] = True
             positions, parts = [], []
             for start, batch in self._batches():
-                mine = member[_numbers(batch["i"])] & member[_numbers(batch["j"])]
+                mine = wanted.mask(_numbers(batch["i"]), _numbers(batch["j"]))
                 if mine.any():
                     found = np.flatnonzero(mine)
                     positions.append(start + found)
@@ -1109,13 +1112,13 @@ class _Streamed:
         file is parsed again, in full (an error path)."""
         return self._reparse().first_line(code)
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
-        """Return the kept rows whose exporter and importer are both among ``wanted``."""
+    def rows_of(self, wanted: _Wanted | None) -> _Rows:
+        """Return the kept rows ``wanted`` chooses (all: None)."""
         import numpy as np
         import pyarrow as pa
 
         i, j = _numbers(self.table["i"]), _numbers(self.table["j"])
-        chosen = _chosen(i, j, wanted) if wanted is not None else np.arange(len(i))
+        chosen = wanted.positions(i, j) if wanted is not None else np.arange(len(i))
         table = self.table.take(pa.array(chosen))
         positions = self.positions[chosen]
         k, lost = _hs6(table["k"], positions, self.name)
@@ -1141,7 +1144,8 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
     size = path.stat().st_size
     start = bounds[0]
     listed = _country_rows(country_file, name) if country_file is not None else {}
-    asked = {str(code) for code in pair}
+    asked = {str(code) for code in pair if code is not None}
+    either = pair[1] is None  # one reporter's trade with every partner
     member = np.zeros(MAX_CODE + 1, dtype=bool)
     decided = np.zeros(MAX_CODE + 1, dtype=bool)
     lock = threading.Lock()
@@ -1182,7 +1186,9 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
                 present[i] = True
                 present[j] = True
                 learn(present)
-                mine = np.flatnonzero(member[i] & member[j])
+                mine = np.flatnonzero(
+                    (member[i] | member[j]) if either else (member[i] & member[j])
+                )
                 kept = table.take(pa.array(mine))
                 if len(mine) and not with_k:
                     second_parses[number] += 1
@@ -1341,14 +1347,15 @@ class _RowGroups:
         self.file, self.group, self.low, self.high, self.size = table.T
         self.start = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
 
-    def chosen(self, wanted: list[int] | None):
-        """Return the row groups (over all files) that may hold a row of ``wanted``
-        countries (all: None): those whose min-max range of ``ij`` holds a pair's key."""
+    def chosen(self, wanted: _Wanted | None):
+        """Return the row groups (over all files) that may hold a row ``wanted`` chooses
+        (all: None): those whose min-max range of ``ij`` holds a pair's key; every group
+        for one reporter's trade with every partner (its imports are in all of them)."""
         import numpy as np
 
-        if wanted is None:
+        if wanted is None or wanted.either:
             return np.arange(len(self.group))
-        keys = np.unique([a * PAIR_KEY + b for a in wanted for b in wanted])
+        keys = np.unique([a * PAIR_KEY + b for a in wanted.codes for b in wanted.codes])
         at = np.searchsorted(keys, self.low)  # the first key at or above each group's min
         chosen = at < len(keys)
         chosen[chosen] = keys[at[chosen]] <= self.high[chosen]
@@ -1400,9 +1407,9 @@ class _Cached:
         self.in_file_order = bool(hit.info["in_file_order"])
         self.groups = _RowGroups(hit)
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
-        """Return the rows whose exporter and importer are both among ``wanted`` (all: None),
-        reading only the row groups whose statistics allow them."""
+    def rows_of(self, wanted: _Wanted | None) -> _Rows:
+        """Return the rows ``wanted`` chooses (all: None), reading only the row groups whose
+        statistics allow them."""
         import numpy as np
 
         info = self.hit.info
@@ -1427,7 +1434,7 @@ class _Cached:
                     or [np.array([], np.int64)]
                 )
         if wanted is not None:
-            chosen = _chosen(arrays["i"], arrays["j"], wanted)
+            chosen = wanted.positions(arrays["i"], arrays["j"])
             arrays = {name: values[chosen] for name, values in arrays.items()}
         if not self.in_file_order:
             order = np.argsort(arrays["row"], kind="stable")  # back to the file's order
@@ -1523,15 +1530,15 @@ class _Together:
             raise _BrokenCache(f"columns {self.names}")
         self._read: dict[tuple, dict] = {}  # the wanted codes -> their rows, by year
 
-    def rows(self, wanted: list[int], year: int) -> _Rows:
+    def rows(self, wanted: _Wanted, year: int) -> _Rows:
         import numpy as np
 
-        if tuple(wanted) not in self._read:
+        if wanted not in self._read:
             arrays = self.groups.read(self.groups.chosen(wanted), self.names)
-            chosen = _chosen(arrays["i"], arrays["j"], wanted)
+            chosen = wanted.positions(arrays["i"], arrays["j"])
             by_year = chosen[np.argsort(arrays["t"][chosen], kind="stable")]
-            self._read[tuple(wanted)] = {name: values[by_year] for name, values in arrays.items()}
-        arrays = self._read[tuple(wanted)]
+            self._read[wanted] = {name: values[by_year] for name, values in arrays.items()}
+        arrays = self._read[wanted]
         start, end = np.searchsorted(arrays["t"], [year, year + 1])
         cut = {name: values[start:end] for name, values in arrays.items()}
         return _Rows(
@@ -1549,7 +1556,7 @@ class _Member:
         self.codes = [int(code) for code in info["codes"]]
         self.year = int(info["year"])
 
-    def rows_of(self, wanted: list[int] | None) -> _Rows:
+    def rows_of(self, wanted: _Wanted | None) -> _Rows:
         if wanted is None:  # a whole read: each year's own entry
             raise _NoLines
         return self.together.rows(wanted, self.year)
@@ -1714,13 +1721,29 @@ def _minmax(statistics) -> list[int]:
     return [statistics.min, statistics.max]
 
 
-def _chosen(i, j, wanted: list[int]):
-    """Return the positions of the rows whose exporter and importer are both in ``wanted``."""
-    import numpy as np
+@dataclass(frozen=True)
+class _Wanted:
+    """The rows a question needs: those between countries of ``codes`` (BACI codes of a
+    pair, both ways), or with ``either``, those with a country of ``codes`` on either side
+    (one reporter's trade with every partner)."""
 
-    member = np.zeros(MAX_CODE + 1, dtype=bool)
-    member[wanted] = True
-    return np.flatnonzero(member[i] & member[j])
+    codes: tuple[int, ...]
+    either: bool = False
+
+    def mask(self, i, j):
+        """Return a boolean array: which rows of exporters ``i`` and importers ``j`` it
+        chooses."""
+        import numpy as np
+
+        member = np.zeros(MAX_CODE + 1, dtype=bool)
+        member[list(self.codes)] = True
+        return (member[i] | member[j]) if self.either else (member[i] & member[j])
+
+    def positions(self, i, j):
+        """Return the positions of the rows it chooses."""
+        import numpy as np
+
+        return np.flatnonzero(self.mask(i, j))
 
 
 def _hs6(texts, rows, name: str):
