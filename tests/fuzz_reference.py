@@ -144,8 +144,10 @@ def cents(value: float) -> float:
 # ------------------------------------------------------------------------ text files
 
 
-def text_of(data: bytes) -> str:
-    """Return a text file's content: gunzipped, strictly UTF-8, without a byte-order mark."""
+def text_of(data: bytes, lenient: Leniency | None = None) -> str:
+    """Return a text file's content: gunzipped, strictly UTF-8, without a byte-order mark;
+    with ``lenient``, bytes that are not UTF-8 are replaced and noted (a layout whose
+    unread columns may hold anything)."""
     if data.startswith(b"\x1f\x8b"):
         try:
             data = gzip.decompress(data)
@@ -158,7 +160,10 @@ def text_of(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Refused("not UTF-8 text") from None
+        if lenient is None:
+            raise Refused("not UTF-8 text") from None
+        lenient.note("bytes that are not UTF-8")
+        text = data.decode("utf-8", errors="replace")
     return text.removeprefix("\ufeff")
 
 
@@ -829,7 +834,8 @@ def read_baci(
     product codes, repeated flows and flows of a country to itself only on the rows read.
     """
     lenient = Leniency()
-    text = text_of(data)
+    # BACI's quantity column q is never read: korus checks the text of the columns it reads.
+    text = text_of(data, lenient)
     table = records(text)
     header = [cell.strip().lower() for cell in table[0][1]]
     if header not in (BACI_HEADER, BACI_HEADER[:5]):
