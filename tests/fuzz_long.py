@@ -91,7 +91,7 @@ def main() -> int:
                 kinds[kind] += 1
                 outcomes[outcome] += 1
                 by_kind[(kind, outcome)] += 1
-                if outcome in fuzzing.FAILURES:
+                if outcome in (*fuzzing.FAILURES, fuzzing.REFUSED):
                     known = " (known)" if seed in fuzzing.KNOWN_FAILURES else ""
                     print(f"{described}{known}\n  {outcome}: {detail}", file=sys.stderr)
                     distinct.setdefault(signature(layout, outcome, detail), []).append(seed)
@@ -130,7 +130,9 @@ def _summary(args, kinds, outcomes, by_kind, distinct, elapsed) -> str:
         for kind in fuzzing.KINDS if kinds[kind]
     ))  # fmt: skip
     if distinct:
-        lines.append(f"distinct failures ({len(distinct)}):")
+        lines.append(
+            f"distinct failures, and refusals of what the reference reads ({len(distinct)}):"
+        )
         for name, found in sorted(distinct.items(), key=lambda item: -len(item[1])):
             shown = ", ".join(map(str, sorted(found)[:8])) + (" ..." if len(found) > 8 else "")
             lines.append(f"  {len(found):5} x {name}\n          seeds {shown}")

@@ -1367,7 +1367,7 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
         how = rng.choice(
             ["shuffle", "as numbers", "indent", "extra field", "drop row", "change value",
              "null", "nested", "word", "repeat", "ragged", "truncate", "bad time",
-             "rename value field", "rename time", "unknown code"]
+             "rename value field", "rename time", "unknown code", "drop field"]
         )  # fmt: skip
         body = table[1:]
         index = rng.randrange(len(body)) + 1 if body else None
@@ -1389,7 +1389,8 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
             table[index][0] = "9999"
         elif how in ("null", "nested", "word") and index:
             table[index][2] = {"null": None, "nested": [table[index][2]], "word": "(D)"}[how]
-            broken = f"a value {how}"
+            if how == "nested":  # looked at in every row, before anything else
+                broken = "a value nested"
         elif how == "repeat" and index:
             table.insert(index, list(table[index]))
             broken = "" if False else "a row repeated"
@@ -1407,8 +1408,23 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
         elif how == "rename time":
             table[0][3] = "TIME"
             broken = "no period"
+        elif how == "drop field":
+            # The name beside the code is not needed (no group codes here); the others are.
+            at = rng.choice([1, 1, 2, 3])
+            for row in table:
+                del row[at]
+            if at != 1:
+                broken = "no value field" if at == 2 else "no period"
+            else:
+                for row in table:
+                    row.insert(1, None)  # keeps the positions key_of reads
+            how = f"drop field {at + 1}"
         steps.append(how)
-    text = json.dumps(table, indent=1 if "indent" in steps else None)
+    if table[0][1] is None:
+        text_table = [[cell for i, cell in enumerate(row) if i != 1] for row in table]
+    else:
+        text_table = table
+    text = json.dumps(text_table, indent=1 if "indent" in steps else None)
     if broken == "the JSON cut short":
         text = text[: rng.randrange(1, len(text) - 1)]
     case = Case(seed, "json", "census-api-json", "census.json", text.encode(), steps)
@@ -1423,11 +1439,16 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
         for row in table[1:]:
             read += 1
             key = key_of(row)
-            if key is None:
+            if key is None:  # a partner korus has no code for: set aside, value unread
                 aside += 1
                 continue
-            figures[key] = float(row[2])
-        if not figures:
+            if row[2] is None or not str(row[2]).strip().isdigit():
+                broken = f"a value {row[2]!r}"
+            else:
+                figures[key] = float(row[2])
+        if broken:
+            case.expected = ref.refused(broken)
+        elif not figures:
             case.expected = ref.refused("no rows korus can use")
         else:
             case.expected = ref.Reading(figures, {k: "census" for k in figures}, None)
