@@ -142,7 +142,11 @@ def _summary(args, kinds, outcomes, by_kind, distinct, elapsed) -> str:
 def _replay(seed: int, keep: Path | None) -> int:
     """Run one case and tell what it was, what korus must do and what it did."""
     with fuzzing.own_cache_folder(), tempfile.TemporaryDirectory() as folder:
-        case = fuzzing.make_case(seed)
+        try:
+            case = fuzzing.make_case(seed)
+        except Exception:
+            print(fuzzing.run_case(seed, Path(folder)).detail)
+            return 1
         result = fuzzing.run_case(seed, Path(folder), case, keep=keep)
     print(case.describe())
     expected = case.expected

@@ -155,7 +155,8 @@ def text_of(data: bytes, lenient: Leniency | None = None) -> str:
             raise Refused(f"a damaged gzip file ({exc})") from None
     if not data.strip():
         raise Refused("the file is empty")
-    if b"\x00" in data[:4096] or data.startswith((b"PK\x03\x04", b"PAR1")):
+    # A NUL byte where layout detection looks (the first 64 KiB) is binary content.
+    if b"\x00" in data[:65536] or data.startswith((b"PK\x03\x04", b"PAR1")):
         raise Refused("binary content")
     try:
         text = data.decode("utf-8")

@@ -100,7 +100,7 @@ class Case:
 
 @dataclass
 class CachePlan:
-    """How a cache case damages the entry: a function of (entry files, rng, other entry)."""
+    """How a cache case builds its entry, and the damage done to it."""
 
     damage: str
     year: int
@@ -192,7 +192,8 @@ def _base_figures(rng: random.Random, whole_dollars: bool = False) -> list[Figur
                     if annual:
                         total = round(sum(months), 2) if months else value()
                         figures.append(Figure(year, None, reporter, partner, flow, product, total))
-    rng.shuffle(figures) if rng.random() < 0.3 else None
+    if rng.random() < 0.3:
+        rng.shuffle(figures)
     return figures
 
 
@@ -377,7 +378,7 @@ BACI_ROWS = {
 BACI_NAME = "BACI_HS92_Y{year}_V202301.csv"
 
 
-def _baci_text(rng: random.Random, year: int, rows: int | None = None) -> str:
+def _baci_text(rng: random.Random, year: int) -> str:
     """Return a BACI year: every ordered pair of some countries, a few products each, in
     BACI's order (sometimes shuffled), some codes with their leading zero lost."""
     others = sorted(code for code in BACI_ROWS if code not in (842, 410))
@@ -395,8 +396,6 @@ def _baci_text(rng: random.Random, year: int, rows: int | None = None) -> str:
                     value = f"{rng.randrange(1, 10**7) / 1000:.3f}"
                     quantity = rng.choice(["", "  NA", "           NA", "12.5"])
                     lines.append(f"{year},{exporter},{importer},{code},{value},{quantity}")
-    if rows is not None:
-        lines = lines[:rows]
     if rng.random() < 0.2:
         rng.shuffle(lines)
     return "t,i,j,k,v,q\n" + "\n".join(lines) + "\n"
@@ -1232,9 +1231,9 @@ def _mutate_plus(rng: random.Random, answer) -> tuple[object, str, str | None]:
             "value", "as string", "as number", "null", "nested", "rename", "snake", "upper",
             "remove key", "remove key everywhere", "twice spelled", "repeat", "remove",
             "swap", "not an object", "bare list", "data not a list", "error text", "count",
-            "truncate", "field", "nan literal",
+            "truncate", "field", "nan literal", "huge number",
         ],
-        [12, 5, 4, 4, 3, 3, 3, 2, 3, 2, 3, 4, 2, 2, 1, 2, 1, 1, 1, 4, 12, 1],
+        [12, 5, 4, 4, 3, 3, 3, 2, 3, 2, 3, 4, 2, 2, 1, 2, 1, 1, 1, 4, 12, 1, 2],
     )[0]  # fmt: skip
     index = rng.randrange(len(records))
     record = records[index]
@@ -1253,6 +1252,12 @@ def _mutate_plus(rng: random.Random, answer) -> tuple[object, str, str | None]:
     if how == "nan literal":
         text = json.dumps(answer).replace('"primaryValue": ', '"primaryValue": NaN, "x": ', 1)
         return answer, "a NaN literal for a value", text
+    if how == "huge number":  # beyond a float, or beyond the digits Python converts
+        digits = rng.choice([400, 5000])
+        text = json.dumps(answer).replace(
+            '"primaryValue": ', f'"primaryValue": 1{"0" * digits}, "x": ', 1
+        )
+        return answer, f"a value of {digits + 1} digits", text
     if how == "bare list" and isinstance(answer, dict):
         return records, "the data as a bare list", None
     if how == "data not a list" and isinstance(answer, dict):
@@ -1376,7 +1381,8 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
             table[1:] = body
         elif how == "as numbers":
             for row in table[1:]:
-                row[2] = int(row[2])
+                if isinstance(row[2], str) and row[2].isdigit():
+                    row[2] = int(row[2])
         elif how == "extra field":
             table[0].append("SUMMARY_LVL")
             for row in table[1:]:
@@ -1393,7 +1399,7 @@ def _census_api_case(seed: int, rng: random.Random) -> Case:
                 broken = "a value nested"
         elif how == "repeat" and index:
             table.insert(index, list(table[index]))
-            broken = "" if False else "a row repeated"
+            broken = "a row repeated"
         elif how == "ragged" and index:
             table[index] = table[index][:-1]
             broken = "a row with a value missing"
@@ -1492,7 +1498,8 @@ def _parquet_case(seed: int, rng: random.Random) -> Case:
         steps.append(_mutate_columns(rng, how, columns, types, metadata))
         if how in ("flip", "truncate"):
             flipped = how
-            checksums = rng.random() < 0.7
+            # Pages with checksums: a reader can tell a damaged page (without, nobody can).
+            checksums = True
             break
     arrays = {}
     for name, values in columns.items():
