@@ -43,7 +43,8 @@ def _start_worker() -> None:
 def _one(seed: int) -> tuple:
     result = fuzzing.run_case(seed, _FOLDER)
     described = result.case.describe() if result.case else f"seed {seed}"
-    return seed, result.kind, result.layout, result.outcome, result.detail, described
+    cause = fuzzing.cause_of(result.problem) if result.problem else None
+    return seed, result.kind, result.layout, result.outcome, result.detail, described, cause
 
 
 def signature(layout: str, outcome: str, detail: str) -> str:
@@ -87,14 +88,16 @@ def main() -> int:
             pool = multiprocessing.get_context("spawn").Pool(jobs, initializer=_start_worker)
             results = pool.imap_unordered(_one, seeds, chunksize=8)
         try:
-            for done, (seed, kind, layout, outcome, detail, described) in enumerate(results, 1):
+            for done, row in enumerate(results, 1):
+                seed, kind, layout, outcome, detail, described, cause = row
                 kinds[kind] += 1
                 outcomes[outcome] += 1
                 by_kind[(kind, outcome)] += 1
                 if outcome in (*fuzzing.FAILURES, fuzzing.REFUSED):
-                    known = " (known)" if seed in fuzzing.KNOWN_FAILURES else ""
+                    known = f" (known: {cause})" if cause else ""
                     print(f"{described}{known}\n  {outcome}: {detail}", file=sys.stderr)
-                    distinct.setdefault(signature(layout, outcome, detail), []).append(seed)
+                    name = f"known: {cause}" if cause else signature(layout, outcome, detail)
+                    distinct.setdefault(name, []).append(seed)
                 if done % 500 == 0:
                     failures = sum(outcomes[name] for name in fuzzing.FAILURES)
                     print(
@@ -131,12 +134,18 @@ def _summary(args, kinds, outcomes, by_kind, distinct, elapsed) -> str:
     ))  # fmt: skip
     if distinct:
         lines.append(
-            f"distinct failures, and refusals of what the reference reads ({len(distinct)}):"
+            "distinct failures by cause (new ones first; known: fuzzing.KNOWN_CAUSES), and "
+            f"refusals of what the reference reads ({len(distinct)}):"
         )
-        for name, found in sorted(distinct.items(), key=lambda item: -len(item[1])):
+        for name, found in sorted(distinct.items(), key=_new_first):
             shown = ", ".join(map(str, sorted(found)[:8])) + (" ..." if len(found) > 8 else "")
             lines.append(f"  {len(found):5} x {name}\n          seeds {shown}")
     return "\n".join(lines)
+
+
+def _new_first(item) -> tuple:
+    name, seeds = item
+    return (name.startswith("known: "), -len(seeds))
 
 
 def _replay(seed: int, keep: Path | None) -> int:

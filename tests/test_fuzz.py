@@ -11,7 +11,7 @@ import pytest
 
 import fuzz_reference as ref
 import fuzzing
-from fuzzing import KNOWN_FAILURES, run_case
+from fuzzing import KNOWN_CAUSES, KNOWN_FAILURES, cause_of, run_case
 
 # Seeds are fixed so that a failure replays: python tests/fuzz_long.py --seed N tells it.
 CASES = range(200)
@@ -20,15 +20,20 @@ CASES = range(200)
 def _bounded():
     for seed in CASES:
         if seed in KNOWN_FAILURES:
-            reason = f"known failure, held by the strict xfail below: {KNOWN_FAILURES[seed]}"
+            cause = KNOWN_CAUSES[KNOWN_FAILURES[seed]]
+            reason = f"known failure (held by a strict xfail below): korus {cause.does}"
             yield pytest.param(seed, marks=pytest.mark.skip(reason=reason))
         else:
             yield seed
 
 
 def _known():
-    for seed, reason in sorted(KNOWN_FAILURES.items()):
-        yield pytest.param(seed, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for seed, name in sorted(KNOWN_FAILURES.items()):
+        reason = (
+            f"{name}: korus {KNOWN_CAUSES[name].does}; it should give {KNOWN_CAUSES[name].should}"
+        )
+        mark = pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+        yield pytest.param(seed, marks=mark)
 
 
 @pytest.mark.parametrize("seed", list(_bounded()))
@@ -38,11 +43,19 @@ def test_a_mutated_input_gives_its_right_figures_or_one_clear_error(tmp_path, se
 
 
 @pytest.mark.parametrize("seed", list(_known()))
-def test_a_known_failure_fails_until_korus_is_fixed(tmp_path, seed):
-    # Fixed in korus: this passes, and strict xfail fails the run: remove the seed from
-    # fuzzing.KNOWN_FAILURES.
+def test_a_known_failure_fails_as_known_until_korus_is_fixed(tmp_path, seed):
+    # Fixed in korus: this passes, and the strict xfail fails the run: take the seed off
+    # fuzzing.KNOWN_FAILURES (and the cause off KNOWN_CAUSES when it has no seed left).
     result = run_case(seed, tmp_path)
+    if result.problem is not None and cause_of(result.problem) != KNOWN_FAILURES[seed]:
+        raise RuntimeError(
+            f"seed {seed} fails otherwise than {KNOWN_FAILURES[seed]}:\n{result.problem}"
+        )
     assert result.problem is None, result.problem
+
+
+def test_every_known_failure_has_a_cause_and_every_cause_a_seed():
+    assert set(KNOWN_FAILURES.values()) == set(KNOWN_CAUSES)
 
 
 def test_the_bounded_run_holds_every_kind_of_input():
