@@ -136,10 +136,10 @@ KNOWN_CAUSES = {
         r"\(baci\).*is not a code of digits",
     ),
     "cache-footer-trusted": Cause(
-        "a changed digit in a cache entry's footer (the country mapping, the year, the row "
-        "groups' ranges it keeps in its metadata, which no checksum covers) is trusted: "
-        "flows go to another country or year, rows are set aside; a damaged name there ends "
-        "in 'unexpected failure (KeyError ...)' or (ValueError ...)",
+        "a changed digit in a cache entry's footer metadata, which no checksum covers (the "
+        "country mapping it remembers, the file's year, the row groups' ranges), is trusted: "
+        "flows go to other countries (a code 415 taken for Korea) or to another year (every "
+        "flow of 2015 read as 2013)",
         "an entry whose metadata does not hold together is discarded and the source read "
         "(as for a damaged page): the figures of the source",
         r"^seed \d+: cache \(baci\).*(wrong figures|this is a bug)",
@@ -200,14 +200,13 @@ KNOWN_FAILURES: dict[int, str] = {
     77: "parquet-error-on-two-lines",
     94: "world-bound-skips-partial-years",
     118: "json-number-beyond-python-digits",
-    125: "cache-footer-trusted",
     174: "year-beyond-16-bits-wraps",
     331: "parquet-schema-version-not-a-number",
     341: "json-number-beyond-a-float",
+    368: "cache-footer-trusted",
     411: "baci-cr-line-ends",
     535: "baci-non-ascii-digits",
     1054: "tidy-month-not-whole",
-    1280: "cache-footer-trusted",
     1414: "parquet-column-types-unchecked",
     1447: "year-beyond-16-bits-wraps",
     1485: "baci-hexadecimal-codes",
@@ -217,8 +216,8 @@ KNOWN_FAILURES: dict[int, str] = {
     2469: "tidy-month-not-whole",
     2609: "world-bound-not-applied-to-baci",
     4569: "parquet-page-checksums-not-checked",
+    4761: "cache-footer-trusted",
     6000: "legacy-column-named-twice",
-    6194: "cache-footer-trusted",
 }
 
 
