@@ -3,7 +3,7 @@ must answer for it (tests/test_fuzz.py runs a bounded set, tests/fuzz_long.py th
 
 A case is made from its seed alone (``make_case``), so any case replays from its seed:
 
-    python tests/fuzz_long.py --seed 1234 --keep /tmp/case1234
+    python tests/fuzz_long.py --seed 1234 --keep case1234
 
 Kinds of input (``KINDS``), each mutated so that it stays recognisable and the readers'
 deeper paths run:

@@ -75,7 +75,9 @@ def test_compounding_the_cagr_over_the_years_gives_the_last_value_back(first, la
     st.floats(min_value=-1e13, max_value=1e13, allow_nan=False),
     st.integers(min_value=1, max_value=60),
 )
-def test_the_cagr_has_the_sign_of_the_percent_change_and_equals_it_over_one_year(first, last, n):
+def test_the_cagr_has_the_sign_of_the_percent_change_and_equals_it_over_one_year(
+    first, last, n
+):
     rate, change = metrics.cagr(first, last, n), metrics.pct_change(first, last)
     if first == 0 or first * last < 0:
         assert rate is None and change is None
