@@ -28,6 +28,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from korus import countries
+from korus.errors import UnknownCountryError
 from korus.trust import world_bound
 
 # (year, month or None, reporter, partner, flow, product)
@@ -224,7 +225,6 @@ def settle(
     *,
     tolerance: float = 6.5,
     dedupe: bool = False,
-    figures_per_line: bool = True,
 ) -> tuple[list[Row], int]:
     """Return the rows as korus's trust layer must leave them, and the count of rows
     dropped as exact repeats (--dedupe); refuse what its rules refuse."""
@@ -253,7 +253,7 @@ def settle(
             continue
         seen[ident] = row
         kept.append(row)
-    dropped = len(repeated_lines) if figures_per_line else 0
+    dropped = len(repeated_lines)
     # Rule 3: one country under several source codes: added.
     merged: dict[Key, Row] = {}
     for row in kept:
@@ -320,14 +320,11 @@ def reading_of(
     *,
     tolerance: float = 6.5,
     dedupe: bool = False,
-    figures_per_line: bool = True,
 ) -> Reading:
     """Return the Reading of a layout's rows: the trust rules applied, the accounting."""
     if read == 0:
         raise Refused("a header but no data rows")
-    settled, dropped = settle(
-        rows, tolerance=tolerance, dedupe=dedupe, figures_per_line=figures_per_line
-    )
+    settled, dropped = settle(rows, tolerance=tolerance, dedupe=dedupe)
     figures = {row.key: cents(row.value) for row in settled}
     sources = {row.key: row.source for row in settled}
     accounted = (read, read - aside - dropped, aside + dropped)
@@ -570,7 +567,7 @@ def _legacy_country(cell: dict, role: str, where: str) -> str:
         if iso:
             try:
                 found = countries.lookup(iso)
-            except countries.UnknownCountryError:
+            except UnknownCountryError:
                 found = None
     if found is None:
         raise Refused(f"{where}: {role.lower()} code {code!r} is not a Comtrade area")
@@ -809,7 +806,7 @@ def _plus_country(record: dict, role: str, where: str) -> str:
         else:
             try:
                 found = countries.lookup(iso)
-            except countries.UnknownCountryError:
+            except UnknownCountryError:
                 found = None
     if found is None:
         raise Refused(f"{where}: {role} {code!r} ({iso!r}) is not a Comtrade area")
@@ -949,7 +946,7 @@ def _baci_country(code: int, country_rows: dict[int, str] | None) -> str:
     if iso and iso != "N/A":
         try:
             return countries.lookup(iso).code
-        except countries.UnknownCountryError:
+        except UnknownCountryError:
             pass
     found = countries.from_comtrade(code)
     if found is None:
