@@ -50,6 +50,7 @@ CANONICAL = [
 FLOWS = ("export", "import", "re-export", "re-import", "balance")
 NEVER_NEGATIVE = ("export", "import", "re-export", "re-import")
 VALUE_LIMIT = 5e13  # one figure beyond this is a broken cell (trust rule 1)
+YEARS = (1900, 2100)  # the years korus reads (trust rule 1): any other is a broken cell
 # A decimal number as every layout writes one: digits, an optional point, an exponent.
 DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 DIGITS = re.compile(r"\d+", re.ASCII)
@@ -263,6 +264,8 @@ def settle(
     dropped as exact repeats (--dedupe); refuse what its rules refuse."""
     for row in rows:
         where = f"line {row.line}"
+        if not YEARS[0] <= row.year <= YEARS[1]:
+            raise Refused(f"{where}: year {row.year} is not a year korus reads")
         if not math.isfinite(row.value):
             raise Refused(f"{where}: the figure is not finite")
         if row.value < 0 and row.flow in NEVER_NEGATIVE:
@@ -387,8 +390,6 @@ def read_tidy_csv(data: bytes, dedupe: bool = False) -> Reading:
         if year != int(year):
             raise Refused(f"line {number_}: year {cell['year']!r} is not a whole number")
         year = int(year)
-        if not 1000 <= year <= 9999:
-            lenient.note(f"line {number_}: year {year} (implausible)")
         month = None
         if cell["month"].strip():
             value = _tidy_number(cell["month"], f"line {number_}, month", lenient)
@@ -442,8 +443,6 @@ def read_tidy_table(columns: dict[str, list], dedupe: bool = False) -> Reading:
         year = _whole(cell["year"], f"row {line}, year")
         if year is None:
             raise Refused(f"row {line}: no year")
-        if not -32768 <= year <= 32767:
-            lenient.note(f"row {line}: year {year} beyond a 16-bit year")
         month = _whole(cell["month"], f"row {line}, month")
         if month is not None and not 1 <= month <= 12:
             raise Refused(f"row {line}: month {month} is not 1 to 12")
@@ -495,10 +494,13 @@ def _whole(value, where: str) -> int | None:
         return int(value)
     if isinstance(value, int):
         return value
-    text = str(value).strip()
-    if not DIGITS.fullmatch(text.lstrip("-")):
-        raise Refused(f"{where}: {text!r} is not a whole number")
-    return int(text)
+    # Numbers written as text are read as a tidy CSV's cells are (a blank is missing).
+    if not str(value).strip():
+        return None
+    number_ = _tidy_number(str(value), where, Leniency())
+    if not number_.is_integer():
+        raise Refused(f"{where}: {value!r} is not a whole number")
+    return int(number_)
 
 
 # ------------------------------------------------------------------------ Comtrade legacy
@@ -728,21 +730,11 @@ def read_comtrade_plus_json(data: bytes, dedupe: bool = False) -> Reading:
     for record in data_:
         if not isinstance(record, dict):
             raise Refused("a record that is not an object")
-        picked = {}
+        picked: dict = {}
         for key, value in record.items():
             name = plus_name(key)
-            if name not in PLUS_USED:
-                continue
-            if name in picked:
-                # Two spellings of one field (refYear, ref_year): one value, or one given
-                # and one empty; never two values (korus must not choose).
-                before, now = plus_text(picked[name]), plus_text(value)
-                if before and now and before != now:
-                    raise Refused(f"field {name!r} spelled twice with different values")
-                lenient.note(f"field {name!r} spelled twice")
-                if not now:
-                    continue
-            picked[name] = value
+            if name in PLUS_USED:
+                _plus_field(picked, name, value, f"record {len(found) + 1}", lenient)
         found.append(picked)
     return _plus_records(found, "record", 1, dedupe, lenient)
 
@@ -758,10 +750,28 @@ def read_comtrade_plus_csv(data: bytes, dedupe: bool = False) -> Reading:
         text = _website_text(data)
     table = records(text, trailing=True)
     names = [plus_name(cell) for cell in table[0][1]]
-    positions = first_columns(names, table, PLUS_USED, lenient)
-    used = {name: index for name, index in positions.items() if name in PLUS_USED}
-    found = [{name: cells[index] for name, index in used.items()} for _, cells in table[1:]]
+    found = []
+    for line, cells in table[1:]:
+        record: dict = {}
+        for name, cell in zip(names, cells, strict=True):
+            if name in PLUS_USED:
+                _plus_field(record, name, cell, f"line {line}", lenient)
+        found.append(record)
     return _plus_records(found, "line", 2, dedupe, lenient)
+
+
+def _plus_field(record: dict, name: str, value, where: str, lenient: Leniency) -> None:
+    """Put a Comtrade+ field in a record; a field given twice (two spellings, refYear and
+    ref_year, or one name twice) gives one value, or one value and blanks: never two values
+    (korus must not choose)."""
+    if name in record:
+        before, now = plus_text(record[name]), plus_text(value)
+        if before and now and before != now:
+            raise Refused(f"{where}: field {name!r} spelled twice with different values")
+        lenient.note(f"field {name!r} spelled twice")
+        if not now:
+            return
+    record[name] = value
 
 
 def _plus_records(
@@ -986,6 +996,8 @@ def read_baci(
     for row in settled:
         if not math.isfinite(row.value) or row.value >= VALUE_LIMIT:
             raise Refused(f"line {row.line}: figure out of range")
+        if not YEARS[0] <= row.year <= YEARS[1]:
+            raise Refused(f"line {row.line}: year {row.year} is not a year korus reads")
     _magnitudes(settled)
     kept = len(parsed) - aside
     figures = {row.key: cents(row.value) for row in settled}

@@ -52,6 +52,10 @@ COLUMNS: dict[str, str] = {
 }
 
 FLOWS = ("export", "import", "re-export", "re-import", "balance")
+# The years korus reads: trade statistics start well after 1900, and a year beyond 2100 is
+# a broken cell (or a value of another column), never a period. Months are 1-12.
+YEARS = (1900, 2100)
+MONTHS = (1, 12)
 LARGEST_VALUE = 1e16
 TOTAL = "TOTAL"
 # What figures from the source's total rows cover (the ``products`` column of results).
@@ -141,6 +145,12 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
         raise ValueError(f"canonical frame lacks columns {missing}")
+    # Checked before the narrowing to int16 and Int8, which would wrap a year of 67552
+    # round to 2016 or round a month of 1.5 (the trust layer refuses them, naming the line).
+    if outside(frame["year"], *YEARS).any():
+        raise ValueError(f"a year outside {YEARS[0]}-{YEARS[1]} or not a whole number")
+    if outside(frame["month"], *MONTHS, missing=True).any():
+        raise ValueError("month out of 1-12 or not a whole number")
     out = pd.DataFrame(
         {name: frame[name].astype(dtype) for name, dtype in COLUMNS.items()}
     ).reset_index(drop=True)
@@ -164,7 +174,41 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     bad_flows = set(out["flow"].unique()) - set(FLOWS)
     if bad_flows:
         raise ValueError(f"unknown flows {sorted(bad_flows)}")
-    months = out["month"].dropna()
-    if len(months) and (months.min() < 1 or months.max() > 12):
-        raise ValueError("month out of 1-12")
     return out
+
+
+def outside(values, low: int, high: int, missing: bool = False):
+    """Return a boolean array: which ``values`` are not whole numbers from ``low`` to
+    ``high`` (booleans and text are not numbers; a missing value is outside unless
+    ``missing``)."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.Series(values)
+    absent = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(values.dtype):
+        numbers = np.full(len(values), np.nan)
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    else:  # cells of several kinds: numbers only (never True, never "2016")
+        numbers = np.array([_number(value) for value in values.to_numpy(dtype=object)])
+    finite = np.isfinite(numbers)
+    whole = finite & (numbers == np.floor(np.where(finite, numbers, 0)))
+    bad = ~(whole & (numbers >= low) & (numbers <= high))
+    if missing:
+        bad &= ~absent
+    return bad
+
+
+def _number(value) -> float:
+    """Return a cell as a float if it is a number (not a boolean), else NaN."""
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        return np.nan
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: no year, no month
+        return np.inf

@@ -4,7 +4,10 @@ Every reader maps its layout onto the canonical columns and hands the rows it ma
 ``settle``; ``stack`` checks several files together. A rule is written here once and so
 holds for every layout, the shipped data, the cache and standard input alike:
 
-1. **Values.** A figure is a finite number; a flow (export, import, re-export, re-import)
+1. **Periods and values.** A year is a whole number from 1900 to 2100 (``YEARS``) and a
+   month a whole number from 1 to 12, or missing for a whole year: a cell that is neither
+   (67552, 2016.5, 1e15, a month of 1.5) is refused, never wrapped or rounded into another
+   period. A figure is a finite number; a flow (export, import, re-export, re-import)
    is never negative; no single figure exceeds ``VALUE_LIMIT_USD`` (more than a year of
    world trade: a wrong unit or a broken cell, never trade). The error names the file and
    the line.
@@ -22,9 +25,11 @@ holds for every layout, the shipped data, the cache and standard input alike:
    differently.
 5. **Known magnitudes.** A reporter's flow of a year, added up over its partners (the
    countries, not groups), is never more than world trade that year
-   (``WORLD_TRADE_BOUND_USD``): thousands or millions read as dollars are refused, naming
-   the line of the largest figure. Where korus knows the reporter's own world total (the
-   shipped US and Korean figures), a sum far above it is said on stderr.
+   (``WORLD_TRADE_BOUND_USD``): its stated whole-year figures, or, for a year the data
+   gives month by month only (a partial year too), its months added up. Thousands or
+   millions read as dollars are refused, naming the line of the largest figure. Where
+   korus knows the reporter's own world total (the shipped US and Korean figures), a sum
+   far above it is said on stderr.
 6. **Stacked files.** A figure two files both give is an error (the files overlap), or,
    given exactly the same, dropped with ``--dedupe`` and counted.
 
@@ -40,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from korus.errors import DataFileError
-from korus.schema import KEY, Accounting, Reading, canonical
+from korus.schema import KEY, MONTHS, YEARS, Accounting, Reading, canonical, outside
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,6 +101,7 @@ def settle(reading: Reading, order: list[str] | None = None) -> Reading:
     account = reading.accounting[0]
     frame = reading.frame
     if len(frame):
+        check_periods(frame, account)
         check_values(frame, account)
         if not reading.unique:
             frame = _one_row_per_figure(frame, account)
@@ -121,6 +127,7 @@ def stack(readings: list[Reading]) -> Reading:
     # A reading that built its canonical frame itself (BACI) meets rules 1 and 5 here.
     for reading in readings:
         if len(reading.frame) and not reading.settled:
+            check_periods(reading.frame, reading.accounting[0])
             check_values(reading.frame, reading.accounting[0])
             check_magnitudes(reading.frame, reading.accounting[0])
     if len(readings) == 1:
@@ -154,6 +161,57 @@ def stack(readings: list[Reading]) -> Reading:
 
 
 # ------------------------------------------------------------------------- rule 1
+
+
+def check_periods(frame: pd.DataFrame, account: Accounting) -> None:
+    """Raise DataFileError for the first year that is not a whole number in ``YEARS``, or
+    month that is neither missing nor a whole number from 1 to 12 (the frame's columns
+    may be of any number type: a reader's own, before ``schema.canonical`` narrows them)."""
+    import numpy as np
+
+    for column, (low, high), missing in (("year", YEARS, False), ("month", MONTHS, True)):
+        values = frame[column]
+        bad = outside(values, low, high, missing)
+        if not bad.any():
+            continue
+        index = int(np.argmax(bad))
+        cell = values.iloc[index]
+        where = _where(account, frame.iloc[index])
+        if column == "year":
+            said = "the year is missing" if _missing(cell) else f"year {_cell(cell)} is"
+            raise DataFileError(
+                f"{where}: {said} not a year korus reads (a whole number from {low} to "
+                f"{high}): a broken cell, or another column's value; fix the file"
+            )
+        raise DataFileError(
+            f"{where}: month {_cell(cell)} is not a month (a whole number from 1 to 12, or "
+            "blank for a whole year): a broken cell, or another column's value; fix the file"
+        )
+
+
+def _missing(value) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(value) -> str:
+    """Return a cell's value as a person reads it: 67552, 2016.5, 1e+15, 'abc'."""
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
 
 
 def check_values(frame: pd.DataFrame, account: Accounting) -> None:
@@ -380,8 +438,11 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     series = ["reporter", "year", "flow"]
     finest = width.groupby([flows[c] for c in series]).transform("min")
     used = flows[(width == finest).to_numpy()]
+    # A series' stated whole years where it has them, else its months (a year given
+    # month by month only, a partial one too, is held to world trade all the same).
     annual = used["month"].isna()
-    used = used[annual] if annual.any() else used
+    stated = annual.groupby([used[c] for c in series]).transform("any")
+    used = used[(annual | ~stated).to_numpy()]
     sums = used.groupby(series, observed=True)["value_usd"].sum()
     bounds = np.array([world_bound(int(year)) for _, year, _ in sums.index])
     over = sums.to_numpy() > bounds

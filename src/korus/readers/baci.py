@@ -606,8 +606,10 @@ def _parse(path: Path, name: str) -> _Parsed:
 
     header = _header(path, name)
     try:
-        table = _csv(path, name, header, _types())
+        table = _codes_as_numbers(_csv(path, name, header, _parse_types()))
     except _Unparsed:
+        return _parse_text(path, name, header)
+    if table is None:  # a code that is not plain digits (0x34A, other scripts' digits)
         return _parse_text(path, name, header)
     if table.num_rows:
         years = _range(table["t"])
@@ -700,6 +702,48 @@ def _types() -> dict:
     import pyarrow as pa
 
     return {"t": pa.int16(), "i": pa.int16(), "j": pa.int16(), "k": pa.string(), "v": pa.float64()}
+
+
+def _parse_types() -> dict:
+    """Return the Arrow types the needed columns are read as: t, i and j as text,
+    dictionary-encoded (a file holds a few hundred distinct codes, each then read once by
+    ``_codes_as_numbers``: Arrow's own integer parsing takes 0x34A for 842), k text, v a
+    float."""
+    import pyarrow as pa
+
+    codes = pa.dictionary(pa.int32(), pa.string())
+    return {**_types(), "t": codes, "i": codes, "j": codes}
+
+
+# A code as BACI writes it: ASCII digits, perhaps with spaces around (Arrow's reading took
+# those too); anything else goes to the exact reading, which names the cell.
+_PLAIN_CODE = re.compile(r"[ \t]*[0-9]{1,8}[ \t]*", re.ASCII)
+
+
+def _codes_as_numbers(table):
+    """Return a table read with ``_parse_types`` with t, i and j as int16 numbers; None when
+    a code is not plain ASCII digits of a 16-bit number."""
+    import numpy as np
+    import pyarrow as pa
+
+    columns = {}
+    for name in table.column_names:
+        column = table[name]
+        if not pa.types.is_dictionary(column.type):
+            columns[name] = column
+            continue
+        chunks = []
+        for chunk in column.chunks:
+            texts = chunk.dictionary.to_pylist()
+            if not all(_PLAIN_CODE.fullmatch(text) for text in texts):
+                return None
+            numbers = np.array([int(text) for text in texts] or [0], dtype=np.int32)
+            if numbers.max() > np.iinfo(np.int16).max:
+                return None
+            indices = chunk.indices.to_numpy(zero_copy_only=False)
+            chunks.append(pa.array(numbers.astype(np.int16)[indices], pa.int16()))
+        columns[name] = pa.chunked_array(chunks, pa.int16())
+    return pa.table(columns)
 
 
 def _convert(types: dict, names: list[str]):
@@ -1273,15 +1317,19 @@ def _piece(chunk, header: list[str], names: list[str]):
         except UnicodeDecodeError:
             raise _Anomaly from None
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             pa.py_buffer(chunk),
             read_options=pacsv.ReadOptions(
                 column_names=header, use_threads=False, block_size=BLOCK_BYTES
             ),
-            convert_options=_convert(_types(), names),
+            convert_options=_convert(_parse_types(), names),
         )
     except pa.ArrowInvalid:
         raise _Anomaly from None
+    table = _codes_as_numbers(table)
+    if table is None:
+        raise _Anomaly
+    return table
 
 
 def _plain_numbers(table):
@@ -1834,7 +1882,8 @@ def _hs6_fast(texts):
 def _header(path: Path, name: str) -> list[str]:
     head = take_sample(path).head  # the first bytes, gunzipped
     try:
-        first = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+        # The first line, whatever its end: LF, CRLF or a CR alone (old Mac files).
+        first = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0].decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataFileError(f"{name}: the header is not UTF-8 text; not a BACI file") from None
     cells = [cell.strip().lower() for cell in next(csv.reader([first]), [])]
@@ -1862,7 +1911,7 @@ class _Codes:
         self.positions = _numbers(pc.index_in(column, value_set=distinct))
         self.texts = [text.strip() for text in distinct.to_pylist()]
         for index, text in enumerate(self.texts):
-            if not re.fullmatch(pattern, text):
+            if not re.fullmatch(pattern, text, re.ASCII):  # BACI's digits are ASCII's
                 at = int(np.argmax(self.positions == index))
                 line = (at if rows is None else int(rows[at])) + 2
                 raise DataFileError(

@@ -47,7 +47,13 @@ def number(value: object, *, file: str, where: str) -> float:
     if isinstance(value, bool):
         raise DataFileError(f"{file}: {where}: expected a number, found {value!r}")
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # a JSON integer of hundreds of digits: beyond any float
+            raise DataFileError(
+                f"{file}: {where}: expected a number, found an integer of "
+                f"{len(str(abs(value))):,} digits, beyond any figure"
+            ) from None
     else:
         text = str(value).strip() if value is not None else ""
         try:
@@ -58,6 +64,27 @@ def number(value: object, *, file: str, where: str) -> float:
     if math.isnan(result) or math.isinf(result):
         raise DataFileError(f"{file}: {where}: expected a number, found {value!r}")
     return result
+
+
+def numbers_in(texts, file: str, column: str, first: int, *, word: str = "line", blank=False):
+    """Return a column of cells written as text as numbers (a blank cell missing where
+    ``blank``): digits with a sign, a point and an exponent, nothing else ("1,234",
+    "0x1F", "1_000" or other scripts' digits are not numbers korus reads). A cell that is
+    not one is an error naming its place: ``word`` and number (``first`` is the first
+    cell's) and the column."""
+    import pandas as pd
+
+    text = pd.Series(texts).astype("str").fillna("").str.strip()  # a null is blank
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & ~((text == "") & blank)
+    if bad.any():
+        at = int(bad.to_numpy().argmax())
+        shown = text.iloc[at]
+        found = repr(shown) if shown else "an empty cell"
+        raise DataFileError(
+            f"{file}: {word} {first + at}, column {column!r}: expected a number, found {found}"
+        )
+    return numbers
 
 
 def excel_column(index: int) -> str:
@@ -79,7 +106,7 @@ def _workbook(path: str, identity: tuple) -> tuple[dict[str, list[list[object]]]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: B036 -- calamine's Rust panics are BaseExceptions
-        raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({_said(exc)})") from None
+        raise DataFileError(f"{path}: cannot be opened as a spreadsheet ({said(exc)})") from None
 
 
 def _read_book(path: str) -> tuple[dict[str, list[list[object]]], frozenset]:
@@ -157,7 +184,9 @@ def _unreadable_xls(path: str, reason: str) -> str:
     )
 
 
-def _said(exc: BaseException) -> str:
+def said(exc: BaseException | str) -> str:
+    """Return a library's message on one line (its line breaks and runs of spaces folded),
+    to be quoted in korus's one-line errors."""
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -495,4 +524,14 @@ def read_json(path: Path):
         raise DataFileError(
             f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
             "save the answer whole and unchanged"
+        ) from None
+    except ValueError:  # the one other: an integer of more digits than Python converts
+        raise DataFileError(
+            f"{path}: a number of thousands of digits, beyond any figure: not an answer "
+            "korus can read; save the answer whole and unchanged"
+        ) from None
+    except RecursionError:
+        raise DataFileError(
+            f"{path}: not JSON korus can read (arrays or objects nested too deeply); save "
+            "the answer whole and unchanged"
         ) from None

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import number, read_csv
+from korus.readers.common import number, read_csv, take_sample
 from korus.schema import Accounting, Reading
 
 LAYOUT = "comtrade-legacy"
@@ -91,6 +91,9 @@ def read(path: Path) -> Reading:
     # Every cell as text, and no token is taken for a missing value: "NA" is Namibia.
     table = read_csv(path)
     table.columns = [column.strip() for column in table.columns]
+    # pandas renames a name given twice exactly ("Year.1"): the header is looked at too.
+    _columns_once(list(table.columns), name)
+    _columns_once(take_sample(path).cells(0), name)
     missing = [column for column in REQUIRED if column not in table.columns]
     if missing:
         raise DataFileError(f"{name}: missing Comtrade columns {missing}")
@@ -181,6 +184,23 @@ def read(path: Path) -> Reading:
     accounting.variant = "; ".join(filter(None, variants))
     note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
+
+
+# The columns korus reads (besides REQUIRED): each must be in the header once.
+READ = ["Period", "Period Desc.", "Trade Flow", "Reporter", "Reporter ISO", "Partner"]
+READ += ["Partner ISO", *AGGREGATE_MARKERS]
+
+
+def _columns_once(header: list[str], name: str) -> None:
+    """Raise DataFileError where a column korus reads is named twice in the header (``header``:
+    its names without spaces around them): korus cannot know which of the two to read."""
+    for column in [*REQUIRED, *READ]:
+        places = [str(index + 1) for index, given in enumerate(header) if given == column]
+        if len(places) > 1:
+            raise DataFileError(
+                f"{name}: the header names the column {column!r} twice (columns "
+                f"{' and '.join(places[:2])}); korus cannot know which to read: keep one"
+            )
 
 
 def note_caveats(frame, accounting: Accounting) -> None:

@@ -226,7 +226,7 @@ def read_json_answer(path: Path) -> Reading:
                 f"{name}: record {index + 1} of 'data' is a JSON {type(record).__name__}, "
                 "expected an object of fields"
             )
-        records.append(_picked(record))
+        records.append(_picked(record, name, index + 1))
     count = top.get("count")
     if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
         accounting.notes.append(f"the answer says count {count} but holds {len(records)} records")
@@ -322,11 +322,12 @@ def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
     _, header = next(rows, (0, None))
     if header is None:
         raise DataFileError(f"{name}: the file holds no rows")
-    # A field named twice is read from its first column, as a person reads the header.
-    used: dict[str, int] = {}
+    # A field named twice (refYear and ref_year) is one field: its columns must agree.
+    used: dict[str, list[int]] = {}
     for position, column in enumerate(normalise(cell) for cell in header):
         if column in USED:
-            used.setdefault(column, position)
+            used.setdefault(column, []).append(position)
+    twice = {column: at for column, at in used.items() if len(at) > 1}
     records: list[dict] = []
     lines: list[int] = []
     trailing = False
@@ -351,7 +352,11 @@ def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
                 f"{fields[-1]!r}, where the website's download leaves it empty (text added "
                 "after the row, or a row shifted by a stray delimiter?); fix or remove the row"
             )
-        records.append({column: fields[at] for column, at in used.items()})
+        record = {column: fields[at[0]] for column, at in used.items()}
+        for column, at in twice.items():
+            given = [(header[position], fields[position]) for position in at]
+            record[column] = _one_value(given, name, f"line {line}")
+        records.append(record)
         lines.append(line)
     return records, lines, trailing
 
@@ -554,14 +559,41 @@ def _require(fields: set[str], name: str) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _fields(keys: tuple) -> tuple[tuple[str, object], ...]:
-    """Return (normalised name, key) for the keys of a record that korus reads."""
-    return tuple((normalise(key), key) for key in keys if normalise(key) in USED)
+def _fields(keys: tuple) -> tuple[tuple[tuple[str, object], ...], bool]:
+    """Return (normalised name, key) for the keys of a record that korus reads, and
+    whether a field is among them twice (two spellings: refYear and ref_year)."""
+    found = tuple((normalise(key), key) for key in keys if normalise(key) in USED)
+    return found, len({field for field, _ in found}) < len(found)
 
 
-def _picked(record: dict) -> dict:
-    """Return the fields of a JSON record that korus reads, under normalised names."""
-    return {field: record[key] for field, key in _fields(tuple(record))}
+def _picked(record: dict, name: str, number: int) -> dict:
+    """Return the fields of a JSON record that korus reads, under normalised names; a field
+    given twice must be given one value (``_one_value``)."""
+    fields, twice = _fields(tuple(record))
+    if not twice:
+        return {field: record[key] for field, key in fields}
+    given: dict[str, list] = {}
+    for field, key in fields:
+        given.setdefault(field, []).append((key, record[key]))
+    return {
+        field: _one_value(spellings, name, f"record {number}") for field, spellings in given.items()
+    }
+
+
+def _one_value(spellings: list[tuple[object, object]], name: str, where: str):
+    """Return the value of a field a record gives under several spellings ((spelling,
+    value) pairs): the one value they give (blank ones aside); two different values are
+    an error naming both, as korus never chooses between them."""
+    filled = [(spelling, value) for spelling, value in spellings if _text(value)]
+    for spelling, value in filled[1:]:
+        first, kept = filled[0]
+        if _text(value) != _text(kept):
+            raise DataFileError(
+                f"{name}: {where}: the field is given twice with different values, "
+                f"{first!s} {_text(kept)!r} and {spelling!s} {_text(value)!r}; korus cannot "
+                "know which is right: keep one of them"
+            )
+    return filled[0][1] if filled else spellings[0][1]
 
 
 def _text(value: object) -> str:

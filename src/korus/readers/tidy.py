@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from korus.errors import DataFileError
+from korus.readers.common import numbers_in, said
 from korus.readers.common import read_csv as read_text_csv
 from korus.render import FORMULA_STARTS, delimited_field
 from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
@@ -50,8 +51,6 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def read_csv(path: Path) -> Reading:
     """Return the canonical frame of a korus tidy CSV."""
-    import pandas as pd
-
     name = str(path)
     table = read_text_csv(path)
     missing = [column for column in COLUMNS if column not in table.columns]
@@ -61,22 +60,10 @@ def read_csv(path: Path) -> Reading:
             f"(its header: {', '.join(map(str, table.columns[:8]))}...)"
         )
     frame = table[list(COLUMNS)].copy()
-    for column, kind in (("year", "int"), ("month", "month"), ("value_usd", "float")):
-        text = frame[column].str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
-        bad = numbers.isna() & ~((text == "") & (kind == "month"))
-        if kind == "int":
-            bad |= numbers.notna() & (numbers % 1 != 0)
-        if bad.any():
-            line = int(bad.to_numpy().argmax()) + 2
-            shown = text[bad].iloc[0]
-            found = repr(shown) if shown else "an empty cell"
-            raise DataFileError(
-                f"{name}: line {line}, column {column!r}: expected a number, found {found}"
-            )
-        frame[column] = numbers
-    frame["year"] = frame["year"].astype("int64")
-    frame["month"] = frame["month"].astype("Int64")
+    # Numbers as written; whether a year or a month is one (a whole number in range) is
+    # the trust layer's rule, for every layout.
+    for column in ("year", "month", "value_usd"):
+        frame[column] = numbers_in(frame[column], name, column, 2, blank=column == "month")
     for column in TEXT_COLUMNS:
         frame[column] = _unguarded(frame[column])
     return _checked(frame, name, LAYOUT_CSV)
@@ -89,19 +76,67 @@ def read_parquet(path: Path) -> Reading:
 
     name = str(path)
     try:
-        table = pq.read_table(path)
+        # A page that carries a checksum is held to it: a damaged page is an error, never
+        # other figures.
+        table = pq.read_table(path, page_checksum_verification=True)
     except (OSError, pa.ArrowException) as exc:
-        raise DataFileError(f"{name}: not a readable Parquet file ({exc})") from None
-    version = (table.schema.metadata or {}).get(METADATA_KEY)
-    if version is not None and int(version) != SCHEMA_VERSION:
         raise DataFileError(
-            f"{name}: written with korus schema version {int(version)}, this korus reads "
-            f"version {SCHEMA_VERSION}; rebuild it with 'korus convert'"
-        )
+            f"{name}: not a readable Parquet file ({said(exc)}); it may be damaged or cut "
+            "short: write or download it again"
+        ) from None
+    version = (table.schema.metadata or {}).get(METADATA_KEY)
+    if version is not None:
+        text = version.decode("utf-8", "replace").strip()
+        if not (text.isascii() and text.isdigit()):
+            raise DataFileError(
+                f"{name}: its korus schema version is {text!r}, not a version number; this "
+                f"korus reads version {SCHEMA_VERSION}: rebuild the file with 'korus convert'"
+            )
+        if int(text) != SCHEMA_VERSION:
+            raise DataFileError(
+                f"{name}: written with korus schema version {int(text)}, this korus reads "
+                f"version {SCHEMA_VERSION}; rebuild it with 'korus convert'"
+            )
     missing = [column for column in COLUMNS if column not in table.column_names]
     if missing:
         raise DataFileError(f"{name}: Parquet file lacks the korus columns {missing}")
-    return _checked(table.to_pandas(), name, LAYOUT_PARQUET)
+    return _checked(_parquet_frame(table, name), name, LAYOUT_PARQUET)
+
+
+def _parquet_frame(table, name: str):
+    """Return the canonical columns of a tidy Parquet table as pandas columns, each value
+    converted exactly: numbers of any width (decimals to the nearest float, as their text
+    would be read), numbers written as text read as in a tidy CSV; booleans or other types
+    in a number column are refused, naming the column."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.types as types
+
+    columns = {}
+    for column in COLUMNS:
+        if len(table.schema.get_all_field_indices(column)) > 1:
+            raise DataFileError(f"{name}: the column {column!r} is given twice; keep one")
+        values = table[column]
+        if types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        kind = values.type
+        if column in TEXT_COLUMNS:
+            columns[column] = values.to_pandas()
+        elif types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind):
+            columns[column] = numbers_in(
+                values.to_pandas(), name, column, 1, word="row", blank=column == "month"
+            )
+        elif types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind):
+            if not types.is_integer(kind):
+                values = values.cast(pa.float64())
+            columns[column] = values.to_pandas()
+        else:
+            found = "true/false values" if types.is_boolean(kind) else f"values of type {kind}"
+            raise DataFileError(
+                f"{name}: the column {column!r} holds {found}, not numbers; korus reads "
+                f"{column} as a number: write the file again with 'korus convert'"
+            )
+    return pd.DataFrame(columns)
 
 
 def _checked(frame, name: str, layout: str) -> Reading:
@@ -113,7 +148,8 @@ def _checked(frame, name: str, layout: str) -> Reading:
     frame = frame.assign(line=range(first, first + len(frame)))
     accounting.line_word = "line" if layout == LAYOUT_CSV else "row"
     try:
-        # Values first, so that a broken figure is named by its line.
+        # Periods and values first, so that a broken cell is named by its line.
+        trust.check_periods(frame, accounting)
         trust.check_values(frame, accounting)
         canonical(frame)
     except (ValueError, TypeError) as exc:
