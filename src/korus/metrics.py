@@ -636,7 +636,9 @@ def partner_ranking(
     if years.empty:
         raise _coverage_error(rows, year, f"{reporter} trade")
     years = _product_rows(years)
-    grouped = years["partner"].map(lambda code: bool(is_group(code)))
+    # Asked once per partner, not once per row (a reporter's HS6 rows are millions).
+    groups = [code for code in pd.unique(years["partner"]) if is_group(code)]
+    grouped = years["partner"].isin(groups)
     if not include_groups:
         if grouped.all():
             held = ", ".join(sorted(years["partner"].unique()))
