@@ -392,6 +392,16 @@ def check(
     return frame
 
 
+def ingest(data, into, *, settings: Settings | None = None) -> list[str]:
+    """Read files (any layout korus reads) into the store at ``into``, a folder a team can
+    share and read with ``data=into``; return one line per file: added, replaced or
+    unchanged."""
+    from korus import store
+
+    settings = _settings(data, settings)
+    return store.ingest(list(settings.data), into, settings)
+
+
 def one_year(value: object) -> int:
     """Return the one year a question about a single year needs; a range is an error."""
     years = years_of(value)

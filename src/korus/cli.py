@@ -755,6 +755,35 @@ def convert(output, to, inputs):
 
 
 @cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--into",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The store's folder (made if need be): read it later with --data FOLDER.",
+)
+@input_options(files_argument=True)
+def ingest(into, inputs):
+    """Read files of any layout into a store of your own: a folder a team can share.
+
+    Each file is read once, through the same readers and checks as any question, and kept
+    as Parquet in korus's canonical columns with its accounting; `--data STORE` then
+    answers as the files would, reading only the rows a question needs. A file ingested
+    again is replaced only if it changed; a file whose figures another source of the store
+    already gives is refused.
+
+    \b
+    Examples:
+      korus ingest baci/ --into trade-store/
+      korus ingest comtrade-2016.csv comtrade-2017.csv --into trade-store/
+      korus partners --data trade-store/ --year 2016
+    """
+    from korus import api
+
+    for line in api.ingest(None, into, settings=inputs.settings):
+        _say(line)
+
+
+@cli.command(epilog=EXIT_CODES)
 @click.argument("claims_file", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--measure",

@@ -147,6 +147,11 @@ def _read_files(
             run.clear()
 
     for path in files:
+        if path.name == store.MANIFEST and store.is_store(path.parent):
+            flush()
+            run_module = None
+            readings.extend(store.read_store(path.parent, equal))
+            continue
         module, name = None, layout
         kept = None if path == _STDIN_COPY else store.find(path, rules, equal)
         if kept is not None:
@@ -170,6 +175,12 @@ def _read_files(
         run_module = module
     flush()
     return readings
+
+
+def _is_store(folder: Path) -> bool:
+    from korus import store
+
+    return store.is_store(folder)
 
 
 def _read_or_kept(path: Path, name: str, pair, one_side: bool, rules, equal) -> Reading:
@@ -247,6 +258,8 @@ def expand(paths: list[str | Path], skipped: list[str] | None = None) -> list[Pa
         text = str(given)
         if text == "-":
             files.append(_stdin_copy())
+        elif Path(text).is_dir() and _is_store(Path(text)):
+            files.append(Path(text) / "korus-store.json")  # read by the store, not sniffed
         elif Path(text).is_dir():
             files.extend(_folder_files(Path(text), skipped))
         elif glob.has_magic(text) and not Path(text).exists():
