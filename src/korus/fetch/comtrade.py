@@ -180,15 +180,17 @@ def plan(
     preview = not key
     cap = min(max_records, PREVIEW_RECORDS) if preview else max_records
     flows = len(FLOWS[question.flow])
+    # An answer that reaches the cap is taken as cut short: a part must stay below it.
+    room = cap - 1
     one = question.most_records(1, 1, flows)
-    if one > cap:
+    if one > room:
         if preview:
             raise FetchError(
                 f"{KEY_VARIABLE} is not set, and one period of one partner may take {one:,} "
                 f"records, more than the keyless preview gives ({PREVIEW_RECORDS}): get a key "
                 f"at {KEY_SIGNUP} and set {KEY_VARIABLE}, or ask for a coarser --level"
             )
-        if len(FLOWS[question.flow]) > 1 and question.most_records(1, 1, 1) <= cap:
+        if len(FLOWS[question.flow]) > 1 and question.most_records(1, 1, 1) <= room:
             flows = 1
         else:
             raise FetchError(
@@ -197,8 +199,8 @@ def plan(
                 "codes, or give your plan's cap with --max-records"
             )
     per_period = question.most_records(1, 1, flows)
-    periods = max(1, min(PERIODS_PER_PART, cap // per_period))
-    partners = max(1, cap // (per_period * periods))
+    periods = max(1, min(PERIODS_PER_PART, room // per_period))
+    partners = max(1, room // (per_period * periods))
     request = Request(
         "", API, BASE_VARIABLE, key=key, key_header=KEY_HEADER, key_variable=KEY_VARIABLE
     )

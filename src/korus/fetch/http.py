@@ -210,7 +210,7 @@ def _unreachable(request: Request, reason: object, timeout: float) -> FetchError
     if isinstance(reason, TimeoutError | socket.timeout):
         return FetchError(
             f"{api}: no answer from {host} within {timeout:g} seconds: the API is slow or down; "
-            f"{again}, or allow longer with --timeout"
+            f"allow longer with --timeout, or {again}"
         )
     if isinstance(reason, socket.gaierror):
         return FetchError(
