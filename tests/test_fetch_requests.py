@@ -4,6 +4,8 @@ refuses before asking anything."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 
 import pytest
 
@@ -305,3 +307,19 @@ def test_a_dry_run_shows_no_key_anywhere(runner, keys):
     assert "key=$CENSUS_API_KEY" in census.stdout
     for key in keys.values():
         assert key not in shown
+
+
+@pytest.mark.parametrize("args", [["fetch", "--help"], ["fetch", "census", "--help"]])
+def test_fetch_help_imports_neither_the_fetch_code_nor_http_nor_pandas(args):
+    code = (
+        "import sys\n"
+        "from korus.cli import cli\n"
+        f"cli({args!r}, prog_name='korus', standalone_mode=False)\n"
+        "names = ('pandas', 'korus.fetch', 'urllib.request')\n"
+        "print(sorted(name for name in names if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
