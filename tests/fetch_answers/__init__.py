@@ -1,5 +1,10 @@
 """Recorded answers of the Census and Comtrade+ APIs (``cassettes/``, replayed by vcrpy),
-the answers a local stand-in serves (``*.json``), and that stand-in (``server.py``)."""
+the answers a local stand-in serves (``*.json``), and that stand-in (``server.py``).
+
+The layouts are the APIs' documented ones (Census: a JSON array of arrays, the header
+first; Comtrade+: ``{"count", "data": [records], "error"}`` with the fields of its records);
+the figures are made up for the tests. Answers made from the agencies' real files are built
+by the tests themselves from ``../shared/data``, never kept here."""
 
 from __future__ import annotations
 
