@@ -27,12 +27,13 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
 
 from korus import countries
 from korus.fetch import FetchError
 from korus.fetch.http import Request, Response
+from korus.fetch.parts import Assembled
 
 API = "Census API"
 BASE = "https://api.census.gov/data"
@@ -132,16 +133,6 @@ class Part:
     def split(self) -> list[Part]:
         """Return smaller parts: none (a part is already one code and one year)."""
         return []
-
-
-@dataclass
-class Assembled:
-    """The output of a fetch: its text, its rows, and what was set aside and noted."""
-
-    text: str
-    rows: int
-    set_aside: Counter = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
 
 
 def census_codes(partner: str) -> list[str]:

@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 
 from korus import countries
 from korus.fetch import CappedAnswer, FetchError
-from korus.fetch.census import Assembled
 from korus.fetch.http import Request, Response
+from korus.fetch.parts import Assembled
 
 API = "Comtrade+"
 BASE = "https://comtradeapi.un.org"

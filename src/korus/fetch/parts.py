@@ -11,11 +11,24 @@ import contextlib
 import hashlib
 import json
 import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from korus.fetch.sidecar import write_atomically
 
 PREFIX = "part-"
+
+
+@dataclass
+class Assembled:
+    """The output of a fetch, made from its parts: its text, its rows, and the rows set aside
+    (reason -> count) and what must be noted."""
+
+    text: str
+    rows: int
+    set_aside: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
 
 
 def folder_for(output: str, urls: list[str]) -> Path:

@@ -32,10 +32,12 @@ class Job:
     base: str
     parts: list
     answer: Callable  # (part, Response) -> the answer; raises FetchError or CappedAnswer
-    capped: Callable  # (part, records) -> the FetchError of a part that cannot be split
-    assemble: Callable  # ([(part, answer)]) -> census.Assembled
+    assemble: Callable  # ([(part, answer)]) -> parts.Assembled
     keys: tuple[str, ...] = ()
     way: str = ""  # how it was fetched, for the vintage ("keyless preview")
+    # (part, records) -> the error of a capped answer that cannot be split: for an API
+    # whose ``answer`` raises CappedAnswer (Comtrade+)
+    capped: Callable | None = None
 
 
 def base_url(env: Mapping[str, str], variable: str, default: str) -> str:
@@ -67,7 +69,6 @@ def census_job(question: census.Question, env: Mapping[str, str], dry_run: bool)
         base,
         census.plan(checked, base, key),
         lambda part, response: census.answer(part, checked, response),
-        lambda part, records: FetchError(f"{census.API}: {records} records: cut short"),
         lambda answers: census.assemble(checked, answers),
         (key,) if key else (),
     )
@@ -100,10 +101,10 @@ def comtrade_job(
         base,
         parts,
         comtrade.answer,
-        comtrade.capped,
         lambda answers: comtrade.assemble(checked, answers),
         (key,) if key else (),
         "" if key else "keyless preview",
+        comtrade.capped,
     )
 
 
