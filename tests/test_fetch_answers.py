@@ -118,10 +118,10 @@ def test_census_rows_beside_the_detail_are_set_aside_and_counted_never_summed(
         ("87", "2016-02"),
     ]
     assert result.stderr.splitlines()[1:] == [
-        "  set aside 1 rows: commodity level HS4 beside the HS2 asked for",
-        "  set aside 1 rows: all-goods total beside the products",
-        "  set aside 1 rows: country grouping (SUMMARY_LVL CGP) beside the countries (DET)",
-        "  set aside 1 rows: month not asked for",
+        "  set aside 1 row: commodity level HS4 beside the HS2 asked for",
+        "  set aside 1 row: all-goods total beside the products",
+        "  set aside 1 row: country grouping (SUMMARY_LVL CGP) beside the countries (DET)",
+        "  set aside 1 row: month not asked for",
     ]
     record = json.loads((tmp_path / "out.json.korus.json").read_text())
     assert record["set_aside"] == {
@@ -282,10 +282,10 @@ def test_comtrade_breakdown_and_world_rows_are_set_aside_and_counted(runner, tmp
         ("X", 42300000000.0),
     ]
     assert result.stderr.splitlines()[1:] == [
-        "  set aside 1 rows: breakdown by second partner (partner2Code 842) beside its total",
-        "  set aside 1 rows: breakdown by mode of transport (motCode 2100) beside its total",
-        "  set aside 1 rows: breakdown by customs procedure (customsCode C01) beside its total",
-        "  set aside 1 rows: partner not asked for (partnerCode 0)",
+        "  set aside 1 row: breakdown by second partner (partner2Code 842) beside its total",
+        "  set aside 1 row: breakdown by mode of transport (motCode 2100) beside its total",
+        "  set aside 1 row: breakdown by customs procedure (customsCode C01) beside its total",
+        "  set aside 1 row: partner not asked for (partnerCode 0)",
     ]
 
 

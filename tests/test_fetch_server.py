@@ -196,7 +196,7 @@ def test_comtrade_usa_korea_2016_fetched_then_analysed_gives_the_served_figures(
         f"retrieved {day} from 127.0.0.1:{served.port}; release not stated in the file"
     )
     assert done.stderr == (
-        f"wrote 2 rows to {out}: retrieved {day} from 127.0.0.1:{served.port} (1 requests)\n"
+        f"wrote 2 rows to {out}: retrieved {day} from 127.0.0.1:{served.port} (1 request)\n"
     )
     assert_no_key_in(written_by_korus(tmp_path / "out"), [done.stdout, done.stderr], keys)
 
@@ -325,7 +325,7 @@ def test_an_interrupted_fetch_resumes_and_fetches_only_the_missing_parts(tmp_pat
         again = served.requests()[seen:]
     assert [request["query"] for request in again] == [census_query("2016-01", "2016-01")]
     assert seen == 3
-    assert "(1 requests, 2 parts kept from an earlier run)" in second.stderr
+    assert "(1 request, 2 parts kept from an earlier run)" in second.stderr
     assert not (tmp_path / "out" / "imports.json.parts").exists()
     written = json.loads(out.read_text())
     assert [row[7] for row in written[1:]] == ["2014-12", *months_2015, "2016-01"]

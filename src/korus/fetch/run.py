@@ -209,11 +209,18 @@ def _run(job: Job, output: str, dry_run, timeout, out, say, verbose) -> None:
     store.clear()
     earlier = f", {kept} parts kept from an earlier run" if kept else ""
     where = "standard output" if output == "-" else output
-    say(f"wrote {assembled.rows:,} rows to {where}: {vintage} ({fetched} requests{earlier})")
+    say(
+        f"wrote {_many(assembled.rows, 'row')} to {where}: {vintage} "
+        f"({_many(fetched, 'request')}{earlier})"
+    )
     for reason, count in assembled.set_aside.items():
-        say(f"  set aside {count:,} rows: {reason}")
+        say(f"  set aside {_many(count, 'row')}: {reason}")
     for note in assembled.notes:
         say(f"  note: {note}")
+
+
+def _many(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _now() -> str:
