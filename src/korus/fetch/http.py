@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
+from korus import __version__
 from korus.fetch import FetchError
 
 # A rate limit answered this many times in a row is an error: the command can be run
@@ -30,7 +31,7 @@ MAX_TRIES = 5
 LONGEST_WAIT = 120.0
 # Waited between tries when the server gives no hint: 1, 2, 4, 8 seconds.
 FIRST_WAIT = 1.0
-USER_AGENT = "korus (bilateral trade statistics; https://pypi.org/project/korus/)"
+USER_AGENT = f"korus/{__version__} (bilateral trade statistics)"
 # Replaced in tests, so that a wait the server asks for takes no time.
 sleep: Callable[[float], None] = time.sleep
 
