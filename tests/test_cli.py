@@ -746,6 +746,7 @@ def test_help_lists_every_command(runner):
         "check",
         "convert",
         "deficit",
+        "fetch",
         "growth",
         "inspect",
         "mirror",
