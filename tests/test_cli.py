@@ -748,6 +748,7 @@ def test_help_lists_every_command(runner):
         "deficit",
         "fetch",
         "growth",
+        "ingest",
         "inspect",
         "mirror",
         "partners",
