@@ -60,7 +60,7 @@ def undefined_because(first: float, last: float) -> str | None:
         return "a value is missing"
     if first == 0:
         return "the first value is 0 (no percentage of nothing)"
-    if first * last < 0:
+    if (first < 0 < last) or (last < 0 < first):
         return "the value changes sign (no percentage across zero)"
     return None
 
