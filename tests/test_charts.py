@@ -81,5 +81,6 @@ def test_plot_without_matplotlib_says_how_to_install_it(runner, tmp_path, monkey
     result = runner.invoke(cli, ["deficit", "--years", "2016", "--plot", str(tmp_path / "x.png")])
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: --plot needs matplotlib, an optional extra: pip install 'korus[plot]'\n"
+        "Error: --plot needs matplotlib, an optional extra: pip install '.[plot]' in a clone "
+        "of korus, or pip install 'korus-trade[plot]'\n"
     )

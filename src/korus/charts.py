@@ -1,7 +1,8 @@
 """Pictures of a report's series: bars in the terminal, and PNG/SVG files via matplotlib.
 
 Like render.py, this module only draws what a Report already holds; it computes nothing.
-matplotlib is an optional extra (``pip install 'korus[plot]'``), imported only for --plot.
+matplotlib is an optional extra (``pip install '.[plot]'`` in a clone, the distribution
+korus-trade's ``plot`` extra), imported only for --plot.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def plot_file(report: Report, unit: str, path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise KorusError(
-            "--plot needs matplotlib, an optional extra: pip install 'korus[plot]'"
+            "--plot needs matplotlib, an optional extra: pip install '.[plot]' in a clone of "
+            "korus, or pip install 'korus-trade[plot]'"
         ) from None
     names, numbers, column = _series(report)
     money = column in report.money

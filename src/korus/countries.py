@@ -469,3 +469,17 @@ def _unknown_message(raw: str, key: str) -> str:
         f"unknown country {shown!r}: give an ISO code (KOR), a Comtrade or Census number "
         "(410, 5800) or a name such as 'South Korea'"
     )
+
+
+def completions(prefix: str) -> list[tuple[str, str]]:
+    """Return (text, name) pairs of the codes and names that begin with ``prefix``, as a
+    shell completes them: codes when the prefix is a code's start, names otherwise."""
+    wanted = prefix.casefold()
+    found: dict[str, str] = {}
+    for row in _table("country_aliases.csv"):
+        code, alias = row["code"], row["alias"]
+        if code.casefold().startswith(wanted):
+            found.setdefault(code, _names().get(code, alias))
+        if wanted and alias.casefold().startswith(wanted):
+            found.setdefault(alias, code)
+    return sorted(found.items(), key=lambda item: (item[0] != item[0].upper(), item[0]))
