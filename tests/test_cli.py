@@ -744,9 +744,12 @@ def test_help_lists_every_command(runner):
     assert [line.split()[0] for line in section.splitlines()] == [
         "cache",
         "check",
+        "completion",
+        "config",
         "convert",
         "deficit",
         "growth",
+        "help",
         "inspect",
         "mirror",
         "partners",

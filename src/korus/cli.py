@@ -1110,6 +1110,134 @@ def check(
 
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
+def config():
+    """The config file: defaults for options you would otherwise repeat.
+
+    korus reads $KORUS_CONFIG, else $XDG_CONFIG_HOME/korus/config.toml, else
+    ~/.config/korus/config.toml (TOML). Its settings: reporter, partner, unit, format,
+    data (a path or a list of paths), encoding and cache_dir. A flag on the command line
+    wins; --no-config ignores the file. Keys, tokens, secrets and passwords are refused
+    there: they live in the environment only.
+
+    \b
+    Example config.toml:
+      partner = "Japan"
+      unit = "billions"
+      data = ["~/trade/census"]
+
+    \b
+    Examples:
+      korus config show
+      korus config show --unit bn
+      korus --no-config config show
+    """
+
+
+@config.command("show")
+@click.option(
+    "--reporter", default="USA", callback=_country_callback, shell_complete=_complete_country
+)
+@click.option(
+    "--partner", default="KOR", callback=_country_callback, shell_complete=_complete_country
+)
+@click.option("--unit", type=UnitType(), default="millions")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto")
+@click.option("--data", multiple=True, metavar="PATH")
+@click.option("--encoding")
+@click.pass_context
+def config_show(ctx, reporter, partner, unit, fmt, data, encoding):
+    """The settings in force and where each comes from: default, config file, environment
+    or flag (give a command's flags to see them win)."""
+    from click.core import ParameterSource
+
+    from korus import config as settings_file
+
+    found = ctx.meta.get("korus.config")
+    if found is None:
+        path, how = settings_file.location()
+        state = "ignored (--no-config)" if ctx.meta.get("korus.no_config") else "none there"
+    else:
+        path, how = found.path, found.found_by
+        state = "read" if found.exists else "none there"
+    click.echo(printable(f"config file: {path} ({state}; found by {how})"))
+    sources = {
+        ParameterSource.COMMANDLINE: "flag",
+        ParameterSource.ENVIRONMENT: "environment",
+        ParameterSource.DEFAULT_MAP: "config file",
+        ParameterSource.DEFAULT: "default",
+    }
+    rows = []
+    for name, option, value in (
+        ("reporter", "reporter", reporter),
+        ("partner", "partner", partner),
+        ("unit", "unit", unit),
+        ("format", "fmt", fmt),
+        ("data", "data", ", ".join(data) or "(the data korus ships)"),
+        ("encoding", "encoding", encoding or "utf-8 (or the layout's own)"),
+    ):
+        rows.append((name, str(value), sources[ctx.get_parameter_source(option)]))
+    from korus import cache as store
+
+    if ctx.meta.get("korus.cache_dir_from_config"):
+        where = "config file"
+    elif os.environ.get("KORUS_CACHE_DIR"):
+        where = "environment (KORUS_CACHE_DIR)"
+    else:
+        where = "default"
+    rows.append(("cache_dir", str(store.cache_dir()), where))
+    width = max(len(row[0]) for row in rows)
+    value_width = max(len(row[1]) for row in rows)
+    for name, value, source in rows:
+        click.echo(printable(f"{name:<{width}}  {value:<{value_width}}  {source}"))
+
+
+SHELLS = ["bash", "zsh", "fish"]
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell):
+    """The shell completion script for SHELL: commands, options, partner and reporter
+    names, layouts and the choices of --by, --flow, --unit and --format.
+
+    \b
+    bash, in ~/.bashrc:
+      eval "$(korus completion bash)"
+    zsh, in ~/.zshrc:
+      eval "$(korus completion zsh)"
+    fish:
+      korus completion fish > ~/.config/fish/completions/korus.fish
+
+    \b
+    Examples:
+      korus completion bash > ~/.local/share/bash-completion/completions/korus
+      korus completion zsh
+    """
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)(cli, {}, "korus", "_KORUS_COMPLETE")
+    click.echo(complete.source())
+
+
+@cli.group("help", cls=KorusGroup, epilog=EXIT_CODES)
+def help_topics():
+    """Help on a topic beyond the commands' own --help.
+
+    \b
+    Examples:
+      korus help environment
+    """
+
+
+@help_topics.command("environment")
+def help_environment():
+    """Every environment variable korus reads, and what it does."""
+    from korus import environment
+
+    click.echo(environment.text(), nl=False)
+
+
+@cli.group(cls=KorusGroup, epilog=EXIT_CODES)
 def cache():
     """The Parquet cache of large files (a BACI year): build, list or clear it.
 
