@@ -475,11 +475,13 @@ def completions(prefix: str) -> list[tuple[str, str]]:
     """Return (text, name) pairs of the codes and names that begin with ``prefix``, as a
     shell completes them: codes when the prefix is a code's start, names otherwise."""
     wanted = prefix.casefold()
-    found: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
     for row in _table("country_aliases.csv"):
         code, alias = row["code"], row["alias"]
         if code.casefold().startswith(wanted):
-            found.setdefault(code, _names().get(code, alias))
-        if wanted and alias.casefold().startswith(wanted):
-            found.setdefault(alias, code)
-    return sorted(found.items(), key=lambda item: (item[0] != item[0].upper(), item[0]))
+            codes.setdefault(code, _names().get(code, alias))
+        if wanted and alias.casefold().startswith(wanted) and alias not in codes:
+            names.setdefault(alias, code)
+    names = {alias: code for alias, code in names.items() if alias not in codes}
+    return sorted(codes.items()) + sorted(names.items())
