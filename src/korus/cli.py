@@ -819,11 +819,18 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
 )
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N largest groups.")
 @click.option("--since", type=int, help="Also show each group's value in this year and the change.")
+@click.option(
+    "--draw",
+    type=click.Choice(["value", "share"]),
+    default="value",
+    show_default=True,
+    help="What --chart and --plot draw: each group's value, or its share of the whole.",
+)
 @pair_options
 @output_options(chart=True, summary=True)
 @input_options()
 def sectors(
-    year, years, flow, by, level, sectors_file, top, since, reporter, partner, output, inputs
+    year, years, flow, by, level, sectors_file, top, since, draw, reporter, partner, output, inputs
 ):
     """Each product group's value, its share of the whole and, with --since, its change.
 
@@ -838,6 +845,7 @@ def sectors(
       korus sectors --year 2016 --by sector --flow balance
       korus sectors --year 2016 --by enduse --flow balance
       korus sectors --year 2016 --by enduse --level 5 --top 5
+      korus sectors --year 2016 --flow imports --top 10 --draw share --plot shares.png
       korus sectors --year 2016 | csvlook
     """
     from korus import api, reports
@@ -861,7 +869,10 @@ def sectors(
         )
     )
     total, grouping = table.attrs["total"], table.attrs["grouping"]
-    output.emit(reports.sectors(table, total, flow, top, output.unit, since, grouping))
+    report = reports.sectors(table, total, flow, top, output.unit, since, grouping)
+    if draw == "share":
+        report.series = (report.series[0], "share_pct")
+    output.emit(report)
 
 
 @cli.command(epilog=EXIT_CODES)
