@@ -608,26 +608,25 @@ def test_the_scan_of_the_source_finds_the_variables_korus_is_known_to_read():
     )
 
 
+def listed_variables(runner) -> list[str]:
+    """Return the names ``korus help environment`` lists (each starts a line)."""
+    lines = ok(invoke(runner, "help", "environment")).stdout.splitlines()
+    return [line.split()[0] for line in lines if not line.startswith(" ")]
+
+
 def test_help_environment_lists_every_variable_the_source_reads(runner):
-    listed = {
-        line.split()[0] for line in ok(invoke(runner, "help", "environment")).stdout.splitlines()
-    }
-    assert variables_read_by_the_source() - listed == set()
+    assert variables_read_by_the_source() - set(listed_variables(runner)) == set()
 
 
 def test_help_environment_lists_the_variables_of_the_terminal_and_the_config(runner):
-    listed = [
-        line.split()[0] for line in ok(invoke(runner, "help", "environment")).stdout.splitlines()
-    ]
-    for name in (
-        "KORUS_CONFIG",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        "COLUMNS",
-        "TERM",
-        "FORCE_COLOR",
-    ):
+    listed = listed_variables(runner)
+    for name in ("KORUS_CONFIG", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "COLUMNS", "TERM"):
         assert name in listed
+
+
+def test_help_environment_lists_a_variable_the_source_reads_only_once(runner):
+    listed = listed_variables(runner)
+    assert len(listed) == len(set(listed))
 
 
 # --- one spelling per idea -----------------------------------------------------------------

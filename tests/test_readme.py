@@ -156,9 +156,9 @@ def test_the_readme_has_examples_of_both_kinds():
     assert any(not e.terminal for e in EXAMPLES)
 
 
-def test_every_korus_command_line_of_the_readme_is_an_example_that_is_run():
+def test_every_command_line_of_the_readme_is_an_example_that_is_run():
     text = README.read_text(encoding="utf-8")
-    shown = [line.strip()[2:] for line in text.splitlines() if re.match(r"^\s*\$ korus ", line)]
+    shown = [line.strip()[2:] for line in text.splitlines() if re.match(r"^\s*\$ ", line)]
     assert sorted(shown) == sorted(example.command for example in EXAMPLES)
 
 
@@ -171,4 +171,9 @@ def test_a_readme_example_prints_what_the_readme_shows(example, tmp_path):
             pytest.skip(f"the example pipes into {tool}, which this machine lacks")
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     run = run_in_terminal if example.terminal else run_in_pipe
-    assert run(example.command, tmp_path) == example.expected
+    shown = run(example.command, tmp_path)
+    if "|" in example.command:
+        # The program at the end of a pipe (jq) colours its own output on a terminal;
+        # korus's part went into the pipe, where it never has escape sequences.
+        shown = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown]
+    assert shown == example.expected

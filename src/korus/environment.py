@@ -32,7 +32,21 @@ VARIABLES = {
 }
 
 
-def text() -> str:
-    """Return the variables and what each does, one a line, aligned, for people."""
-    width = max(len(name) for name in VARIABLES)
-    return "".join(f"{name:<{width}}  {what}\n" for name, what in VARIABLES.items())
+def text(width: int = 80) -> str:
+    """Return the variables and what each does, for people: each name at the start of a
+    line, what it does beside it, wrapped to ``width`` columns."""
+    import textwrap
+
+    names = max(len(name) for name in VARIABLES)
+    indent = " " * (names + 2)
+    return "".join(
+        textwrap.fill(
+            what,
+            width,
+            initial_indent=f"{name:<{names}}  ",
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+        + "\n"
+        for name, what in VARIABLES.items()
+    )
