@@ -744,10 +744,13 @@ def test_help_lists_every_command(runner):
     assert [line.split()[0] for line in section.splitlines()] == [
         "cache",
         "check",
+        "completion",
+        "config",
         "convert",
         "deficit",
         "fetch",
         "growth",
+        "help",
         "ingest",
         "inspect",
         "mirror",

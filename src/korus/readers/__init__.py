@@ -215,6 +215,10 @@ def _cached_reader(path: Path):
 
 # In a folder, files that document the data rather than hold it.
 DOCUMENTS = {".txt", ".md", ".pdf", ".html", ".htm", ".json.md", ".doc", ".docx"}
+# ...and files that are no data korus reads: pictures (a chart saved beside the data) and
+# archives (a download not yet unpacked).
+IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff", ".heic"}
+ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".tgz", ".bz2", ".xz"}
 
 
 def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
@@ -224,6 +228,12 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() in DOCUMENTS:
             skipped.append(f"{path.name}: a document, not data")
+            continue
+        if path.suffix.lower() in IMAGES:
+            skipped.append(f"{path.name}: an image, not data")
+            continue
+        if path.suffix.lower() in ARCHIVES:
+            skipped.append(f"{path.name}: an archive, not data (unpack it first)")
             continue
         if _cached_reader(path) is not None:  # korus cached it as data: not a code list
             found.append(path)
@@ -242,7 +252,8 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
         else:
             found.append(path)
     if not found:
-        raise DataFileError(f"{folder}: the folder holds no data files")
+        aside = f" (left aside: {'; '.join(skipped)})" if skipped else ""
+        raise DataFileError(f"{folder}: the folder holds no data files{aside}")
     return found
 
 
