@@ -180,25 +180,58 @@ def header_cells(text: str, delimiter: str = ",") -> list[str]:
         return []
 
 
-def records(text: str) -> list[tuple[int, list[str]]]:
+def records(text: str, trailing: bool = False) -> list[tuple[int, list[str]]]:
     """Return (line, cells) of every non-empty CSV record, the header first; a record whose
-    number of cells is not the header's is refused."""
+    number of cells is not the header's is refused. With ``trailing``, a first data row
+    one empty field longer than the header says that every data row is (the Comtrade+
+    website's download): each must be, and that field is dropped."""
     csv.field_size_limit(2**31 - 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     found: list[tuple[int, list[str]]] = []
+    extra = 0
     try:
         for cells in reader:
             if not cells:
                 continue
-            if found and len(cells) != len(found[0][1]):
+            if len(found) == 1 and trailing:
+                width = len(found[0][1])
+                extra = int(len(cells) == width + 1 and not cells[-1].strip())
+            if found and len(cells) != len(found[0][1]) + extra:
                 raise Refused(
                     f"line {reader.line_num}: {len(cells)} fields, the header has "
-                    f"{len(found[0][1])}"
+                    f"{len(found[0][1])}" + (" and one empty at the end" if extra else "")
                 )
+            if found and extra:
+                if cells[-1].strip():
+                    raise Refused(f"line {reader.line_num}: the field after the header's filled")
+                cells = cells[:-1]
             found.append((reader.line_num, cells))
     except csv.Error as exc:
         raise Refused(f"not valid CSV ({exc})") from None
     return found
+
+
+def _website_text(data: bytes) -> str:
+    """Return the text of a CSV that is not UTF-8 as the Comtrade+ website writes it:
+    cp1252, known by its first data row's trailing delimiter; refuse any other."""
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)  # text_of has read it whole once
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise Refused("neither UTF-8 nor cp1252 text") from None
+    rows: list[list[str]] = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline="")):
+            if cells:
+                rows.append(cells)
+            if len(rows) == 2:
+                break
+    except csv.Error:
+        raise Refused("not UTF-8, and not CSV") from None
+    if len(rows) < 2 or len(rows[1]) != len(rows[0]) + 1 or rows[1][-1].strip():
+        raise Refused("not UTF-8, and not the website's download (no trailing delimiter)")
+    return text
 
 
 def layout_of_text(text: str) -> str | None:
@@ -470,10 +503,11 @@ def _whole(value, where: str) -> int | None:
 
 # ------------------------------------------------------------------------ Comtrade legacy
 
+# ``Period`` is not among them: an extract without it gives whole years (the reader's
+# docstring).
 LEGACY_REQUIRED = [
     "Classification",
     "Year",
-    "Period",
     "Trade Flow Code",
     "Reporter Code",
     "Partner Code",
@@ -481,6 +515,8 @@ LEGACY_REQUIRED = [
     "Trade Value (US$)",
 ]
 LEGACY_FLOWS = {"1": "import", "2": "export", "3": "re-export", "4": "re-import"}
+# A bulk file's Trade Flow Code 0: the flow is the letter code in Trade Flow.
+LEGACY_LETTERS = {"M": "import", "X": "export", "RX": "re-export", "RM": "re-import"}
 LEGACY_AGGREGATE = {
     "2nd Partner Code": {"", "0"},
     "Customs Proc. Code": {"", "C00"},
@@ -494,7 +530,8 @@ def read_comtrade_legacy(data: bytes, dedupe: bool = False) -> Reading:
     lenient = Leniency()
     table = records(text_of(data))
     header = [cell.strip() for cell in table[0][1]]
-    used = {*LEGACY_REQUIRED, *LEGACY_AGGREGATE, "Reporter ISO", "Partner ISO"}
+    used = {*LEGACY_REQUIRED, *LEGACY_AGGREGATE, "Reporter ISO", "Partner ISO", "Period"}
+    used |= {"Period Desc.", "Trade Flow"}
     at = first_columns(header, table, used, lenient)
     rows, aside, read = [], 0, 0
     for line_, (_, cells) in enumerate(table[1:], start=2):
@@ -510,16 +547,23 @@ def read_comtrade_legacy(data: bytes, dedupe: bool = False) -> Reading:
             continue
         cell = {name: cells[index] for name, index in at.items()}
         where = f"line {line_}"
-        flow = LEGACY_FLOWS.get(cell["Trade Flow Code"].strip())
-        if flow is None:
-            raise Refused(f"{where}: unknown flow code {cell['Trade Flow Code']!r}")
-        period = cell["Period"].strip()
-        if re.fullmatch(r"\d{4}", period, re.ASCII):
-            year, month = int(period), None
-        elif re.fullmatch(r"\d{6}", period, re.ASCII) and 1 <= int(period[4:]) <= 12:
-            year, month = int(period[:4]), int(period[4:])
-        else:
-            raise Refused(f"{where}: period {period!r} is not YYYY or YYYYMM")
+        flow = _legacy_flow(cell, where)
+        if "Period" in cell:
+            period = cell["Period"].strip()
+            if re.fullmatch(r"\d{4}", period, re.ASCII):
+                year, month = int(period), None
+            elif re.fullmatch(r"\d{6}", period, re.ASCII) and 1 <= int(period[4:]) <= 12:
+                year, month = int(period[:4]), int(period[4:])
+            else:
+                raise Refused(f"{where}: period {period!r} is not YYYY or YYYYMM")
+        else:  # no Period column: each row is the whole year of Year
+            year_text = cell["Year"].strip()
+            if not re.fullmatch(r"\d{4}", year_text, re.ASCII):
+                raise Refused(f"{where}: year {year_text!r} is not YYYY")
+            described = cell.get("Period Desc.", "").strip()
+            if described and described != year_text:
+                raise Refused(f"{where}: period {described!r} is not the year, no Period")
+            year, month = int(year_text), None
         reporter = _legacy_country(cell, "Reporter", where)
         partner = _legacy_country(cell, "Partner", where)
         product = cell["Commodity Code"].strip()
@@ -541,6 +585,27 @@ def read_comtrade_legacy(data: bytes, dedupe: bool = False) -> Reading:
             )
         )
     return reading_of(rows, read, aside, lenient, dedupe=dedupe)
+
+
+def _legacy_flow(cell: dict, where: str) -> str:
+    """Return a legacy row's flow: its Trade Flow Code 1-4, whose Trade Flow (where given)
+    names the same flow; or, for a bulk file's code 0, the letter code in Trade Flow."""
+    code = cell["Trade Flow Code"].strip()
+    said = cell.get("Trade Flow", "").strip()
+    if code == "0":
+        if said not in LEGACY_LETTERS:
+            raise Refused(f"{where}: flow code 0 with Trade Flow {said!r}")
+        return LEGACY_LETTERS[said]
+    flow = LEGACY_FLOWS.get(code)
+    if flow is None:
+        raise Refused(f"{where}: unknown flow code {code!r}")
+    # "Re-Export", "Re-export", "Re-exports", "re export" and the letter code all name it.
+    name = re.sub(r"[\s-]", "", said).lower().removesuffix("s")
+    named = {"import": "import", "export": "export", "reexport": "re-export"}
+    named["reimport"] = "re-import"
+    if said and named.get(name, LEGACY_LETTERS.get(said)) != flow:
+        raise Refused(f"{where}: Trade Flow {said!r} beside flow code {code}")
+    return flow
 
 
 def first_columns(names: list[str], table, used: set[str], lenient: Leniency) -> dict[str, int]:
@@ -683,9 +748,15 @@ def read_comtrade_plus_json(data: bytes, dedupe: bool = False) -> Reading:
 
 
 def read_comtrade_plus_csv(data: bytes, dedupe: bool = False) -> Reading:
-    """Return the reading of a Comtrade+ answer saved as CSV."""
+    """Return the reading of a Comtrade+ answer saved as CSV, or as the website downloads
+    it: each data row one empty field longer than the header, in cp1252 where the bytes
+    are not UTF-8."""
     lenient = Leniency()
-    table = records(text_of(data))
+    try:
+        text = text_of(data)
+    except Refused:
+        text = _website_text(data)
+    table = records(text, trailing=True)
     names = [plus_name(cell) for cell in table[0][1]]
     positions = first_columns(names, table, PLUS_USED, lenient)
     used = {name: index for name, index in positions.items() if name in PLUS_USED}
@@ -823,6 +894,7 @@ def read_baci(
     data: bytes,
     country_rows: dict[int, str] | None,
     pair: tuple[str, str] | None = None,
+    dedupe: bool = False,
 ) -> Reading:
     """Return the reading of a BACI year file; with ``pair`` (reporter, partner), of that
     reporter's side of the pair's trade only, as a question about the two reads it.
@@ -859,7 +931,7 @@ def read_baci(
     wanted = None
     if pair is not None:
         wanted = {code for code, korus in mapping.items() if korus in pair}
-    rows, aside, seen = [], 0, set()
+    rows, aside, seen = [], 0, {}
     for line_, year, exporter, importer, product, value in parsed:
         if wanted is not None and not (exporter in wanted and importer in wanted):
             aside += 1
@@ -873,8 +945,13 @@ def read_baci(
             continue
         flow = (year, exporter, importer, product)
         if flow in seen:
-            raise Refused(f"line {line_}: a flow given twice")
-        seen.add(flow)
+            # Trust rule 2: a flow given twice is refused, unless exactly the same and
+            # --dedupe: then the repeat is dropped, counted.
+            if seen[flow] != value or not dedupe:
+                raise Refused(f"line {line_}: a flow given twice")
+            aside += 1
+            continue
+        seen[flow] = value
         # Each flow is the exporter's export and the importer's import.
         for reporter, partner, direction in (
             (mapping[exporter], mapping[importer], "export"),
