@@ -76,6 +76,14 @@ def _no_user_cache(_own_cache_dir, monkeypatch) -> None:
     monkeypatch.setenv("KORUS_CACHE_DIR", str(_own_cache_dir))
 
 
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path_factory, monkeypatch) -> None:
+    """Never the user's config file: every test runs with an empty config folder of its
+    own (tests of the config file write theirs there or name one with KORUS_CONFIG)."""
+    monkeypatch.delenv("KORUS_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

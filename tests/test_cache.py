@@ -573,7 +573,11 @@ def test_cache_build_writes_the_entries_of_the_files_given(cached, tmp_path, run
     other = tmp_path / "tidy.csv"
     read(path, None).frame.head(5).to_csv(other, index=False)
     refused = runner.invoke(cli, ["cache", "build", "--quiet", str(other)])
-    assert refused.exit_code == 1 and refused.output == ""
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: {other}: the korus-csv layout is read without a cache (only large BACI files "
+        "are cached)\n"
+    )
 
 
 def test_a_folder_of_years_reads_as_one_frame_with_each_file_s_account(cached, tmp_path):

@@ -80,7 +80,7 @@ def parse_years(text: str) -> list[int]:
     years: set[int] = set()
     for part in text.split(","):
         part = part.strip()
-        match = re.fullmatch(r"(\d{4})(?:\s*(?:-|\.\.)\s*(\d{4}))?", part)
+        match = re.fullmatch(r"(\d{4})(?:\s*(?:-|\.\.|–|—)\s*(\d{4}))?", part)
         if not match:
             raise ValueError(f"{part!r} is not a year (2016), a range (2011-2016) or a list")
         first = int(match.group(1))
@@ -92,11 +92,12 @@ def parse_years(text: str) -> list[int]:
 
 
 def parse_months(text: str) -> list[tuple[int, int]]:
-    """Return the months of ``2017-09``, ``2017-01..2017-09`` or ``2017-01,2017-03``."""
+    """Return the months of ``2017-09``, ``2017-01..2017-09`` or ``2017-01,2017-03``; a
+    month may have one digit (``2017-1``), a range an en or em dash (``2017-01–2017-09``)."""
     months: set[tuple[int, int]] = set()
     for part in text.split(","):
         part = part.strip()
-        match = re.fullmatch(r"(\d{4})-(\d{2})(?:\s*\.\.\s*(\d{4})-(\d{2}))?", part)
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})(?:\s*(?:\.\.|–|—)\s*(\d{4})-(\d{1,2}))?", part)
         if not match:
             raise ValueError(f"{part!r} is not a month (2017-09) or a range (2017-01..2017-09)")
         first = (int(match.group(1)), int(match.group(2)))
@@ -390,6 +391,16 @@ def check(
     frame = judged.verdict_table(verdicts, explain)
     frame.attrs["accounting"] = accounting
     return frame
+
+
+def ingest(data, into, *, settings: Settings | None = None) -> list[str]:
+    """Read files (any layout korus reads) into the store at ``into``, a folder a team can
+    share and read with ``data=into``; return one line per file: added, replaced or
+    unchanged."""
+    from korus import store
+
+    settings = _settings(data, settings)
+    return store.ingest(list(settings.data), into, settings)
 
 
 def one_year(value: object) -> int:

@@ -867,15 +867,62 @@ def evaluate(claim: Claim, data: Data, definitions: list[Definition]) -> list[Ve
 
 
 def _what_would(claim: Claim, definition: Definition) -> str:
-    """Return what data would settle a claim korus cannot compute."""
+    """Return what data would settle a claim korus cannot compute, and the ``korus fetch``
+    command that would fetch it where an API korus asks has it."""
     period = "monthly " if claim.month else ""
     if claim.years:
         period = f"{claim.years[0]} and {claim.years[1]} "
     products = f"by product ({definition.label}) " if definition.grouping is not None else ""
+    wanted = f"It would take {claim.reporter}-reported {period}figures {products}for trade with "
+    fetch = _fetch_command(claim, definition)
+    if fetch is None:
+        return (
+            f"{wanted}{claim.partner} (for example a Comtrade+ answer or the reporter's own "
+            "statistics): korus check FILE --data THAT_FILE"
+        )
+    return f"{wanted}{claim.partner}: {fetch}"
+
+
+def _fetch_command(claim: Claim, definition: Definition) -> str | None:
+    """Return the ``korus fetch`` command (then ``korus check``) that would fetch what a claim
+    needs: the Census API for the US's own figures, UN Comtrade+ for another reporter's;
+    None where neither has them (end-use categories are the US's alone)."""
+    if claim.month is not None and definition.grouping is not None:
+        return None  # monthly figures by product: not something korus computes yet
+    series = claim.measure if claim.measure in SERIES else claim.of
+    flows = [_COLUMNS[flow] for flow in FLOWS[series]]
+    family, _, codes = definition.label.partition(" ")
+    digits = len(codes.split("-")[0].split(",")[0]) if definition.grouping is not None else 0
+    if claim.month is not None:
+        year, month = claim.month
+        months = [(year - 1, month)] if claim.measure in ("pct_change", "ratio") else []
+        months.append((year, month))
+        census_months = ",".join(f"{y}-{m:02d}" for y, m in months)
+        periods = f"--months {census_months}"
+    else:
+        years = list(claim.years) if claim.years else [claim.year]
+        census_months = ",".join(f"{y}-01..{y}-12" for y in years)
+        periods = f"--years {','.join(str(y) for y in years)}"
+    if claim.reporter == "USA":
+        if family == "end-use":
+            product = "--by enduse --level 5"
+        else:
+            product = f"--by hs --level HS{digits or 2}"
+        commands = [
+            f"korus fetch census --flow {flow} {product} --partner {claim.partner} "
+            f"--months {census_months} -o {flow}.json"
+            for flow in flows
+        ]
+        files = " ".join(f"--data {flow}.json" for flow in flows)
+        return f"{' && '.join(commands)}, then korus check FILE {files}"
+    if family == "end-use":
+        return None
+    level = f" --level HS{digits}" if digits else ""
+    flow = f" --flow {flows[0]}" if len(flows) == 1 else ""
+    name = f"{claim.reporter}-{claim.partner}.json".lower()
     return (
-        f"It would take {claim.reporter}-reported {period}figures {products}for trade with "
-        f"{claim.partner} (for example a Comtrade+ answer or the reporter's own statistics): "
-        "korus check FILE --data THAT_FILE"
+        f"korus fetch comtrade --reporter {claim.reporter} --partner {claim.partner} {periods}"
+        f"{level}{flow} -o {name}, then korus check FILE --data {name}"
     )
 
 

@@ -6,6 +6,7 @@ pandas is imported inside the commands, never at the top, so that ``--help`` is 
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -41,15 +42,148 @@ LAYOUT_NAMES = [
     "kosis-annual",
     "kosis-monthly",
 ]
-FORMATS = ["auto", "table", "csv", "tsv", "json", "markdown"]
+FORMATS = ["auto", "table", "csv", "tsv", "json", "jsonl", "markdown"]
+MACHINE_FORMATS = ("csv", "tsv", "json", "jsonl")
+UNITS = ["usd", "thousands", "millions", "billions"]
+# The reporters the shipped data holds: a question about another needs its file.
+SHIPPED_REPORTERS = ("USA", "KOR")
+
+
+class UnitType(click.ParamType):
+    """A unit of money: usd, thousands, millions or billions, or a common short spelling
+    of one (k, m, mn, bn, million...); anything else is refused with the nearest."""
+
+    name = "unit"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "[" + "|".join(UNITS) + "]"
+
+    def convert(self, value, param, ctx):
+        from korus.render import UNIT_SPELLINGS, unit_named
+
+        if unit_named(value):
+            return unit_named(value)
+        import difflib
+
+        text = str(value).strip().lower()
+        near = difflib.get_close_matches(text, UNITS + list(UNIT_SPELLINGS), n=1, cutoff=0.5)
+        hint = f"; did you mean {unit_named(near[0])}?" if near else ""
+        self.fail(
+            f"{value!r} is not a unit{hint} (usd, thousands, millions or billions; "
+            "also k, m, mn, b, bn)",
+            param,
+            ctx,
+        )
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(unit) for unit in UNITS if unit.startswith(incomplete.lower())]
+
+
+def _complete_country(ctx, param, incomplete):
+    """Return the codes and names of countries that begin with what is typed."""
+    from click.shell_completion import CompletionItem
+
+    from korus import countries
+
+    return [CompletionItem(text, help=name) for text, name in countries.completions(incomplete)]
+
+
+def _set_quiet(ctx: click.Context, param, value: bool) -> None:
+    if value:
+        ctx.meta["korus.quiet"] = True  # meta is shared by a command and its group
+
+
+def _set_no_config(ctx: click.Context, param, value: bool) -> None:
+    if value:
+        ctx.meta["korus.no_config"] = True
+
+
+def _shared_options() -> list[click.Option]:
+    """Return the options every korus command and group has: -q/--quiet and --no-config."""
+    return [
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_quiet,
+            help="Print no notes on stderr (errors are still shown).",
+        ),
+        click.Option(
+            ["--no-config"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_no_config,
+            help="Ignore the config file (see `korus config show`).",
+        ),
+    ]
+
+
+# config file setting -> the name of the option it is the default of
+CONFIG_OPTIONS = {
+    "reporter": "reporter",
+    "partner": "partner",
+    "unit": "unit",
+    "format": "fmt",
+    "data": "data",
+    "encoding": "encoding",
+}
+
+
+def _configure(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    """Make the config file's settings the defaults of ``command``'s options (a flag still
+    wins); unless --no-config is given. A config file korus cannot use is said when the
+    command runs, so that --help and --no-config still work."""
+    given = args[: args.index("--")] if "--" in args else args
+    if "--no-config" in given or ctx.meta.get("korus.no_config"):
+        return
+    if "korus.config" not in ctx.meta and "korus.config_error" not in ctx.meta:
+        from korus import config
+
+        try:
+            ctx.meta["korus.config"] = found = config.load()
+        except config.ConfigError as exc:
+            ctx.meta["korus.config_error"] = exc
+            return
+        cache_dir = found.values.get("cache_dir")
+        if cache_dir and not os.environ.get("KORUS_CACHE_DIR"):
+            # The cache (and the background `korus cache build` it starts) reads its folder
+            # from the environment; the environment, when set, wins over the file.
+            os.environ["KORUS_CACHE_DIR"] = str(cache_dir)
+            ctx.meta["korus.cache_dir_from_config"] = True
+    found = ctx.meta.get("korus.config")
+    if found is None:
+        return
+    names = {param.name for param in command.params}
+    defaults = {
+        CONFIG_OPTIONS[key]: value
+        for key, value in found.values.items()
+        if CONFIG_OPTIONS.get(key) in names
+    }
+    if defaults:
+        ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 
 class KorusCommand(click.Command):
-    """A command that refuses an option given twice with a value (``--partner CHN --partner
-    MEX``): click would keep the last silently, and korus never chooses between values."""
+    """A command with korus's shared options that refuses an option given twice with a
+    value (``--partner CHN --partner MEX``): click would keep the last silently, and korus
+    never chooses between values."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_shared_options())
+
+    def invoke(self, ctx: click.Context):
+        if ctx.meta.get("korus.config_error") is not None and not ctx.meta.get("korus.no_config"):
+            raise ctx.meta["korus.config_error"]
+        return super().invoke(ctx)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not ctx.resilient_parsing:
+            _configure(self, ctx, args)
             try:
                 _, _, order = self.make_parser(ctx).parse_args(args=list(args))
             except click.UsageError:
@@ -72,6 +206,10 @@ class KorusGroup(click.Group):
     """A group that turns korus's own errors into one ``Error: ...`` line and exit 1."""
 
     command_class = KorusCommand
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_shared_options())
 
     def invoke(self, ctx: click.Context):
         try:
@@ -111,9 +249,22 @@ def printable(text: object) -> str:
     return shown(text)
 
 
+def _quiet() -> bool:
+    """Return whether -q/--quiet was given to the command running (or its group)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("korus.quiet"))
+
+
 def _say(text: str) -> None:
-    """Print a line for people on stderr, its control characters shown escaped."""
-    click.echo(printable(text), err=True)
+    """Print a line for people on stderr, its control characters shown escaped; nothing
+    with -q/--quiet."""
+    if not _quiet():
+        click.echo(printable(text), err=True)
+
+
+def _error_line(text: str) -> None:
+    """Print an error line on stderr, with or without --quiet."""
+    click.echo(printable(f"Error: {text}"), err=True)
 
 
 def os_error_text(exc: OSError, what: str | None = None) -> str:
@@ -155,6 +306,23 @@ def _parsed_by(parse):
 
 _months_callback = _parsed_by(parse_months)
 _years_callback = _parsed_by(parse_years)
+
+
+def _one_year(year: str | None, years: str | None, command: str) -> int | None:
+    """Return the one year of --year or --years (None: the command's default); a range or a
+    list is a usage error, and so is both options given."""
+    if year is not None and years is not None:
+        raise click.UsageError("give --year or --years, not both (they are one option)")
+    spelling, text = ("--years", years) if years is not None else ("--year", year)
+    if text is None:
+        return None
+    try:
+        found = parse_years(text)
+    except ValueError as exc:
+        raise click.UsageError(f"{spelling}: {exc}") from None
+    if len(found) != 1:
+        raise click.UsageError(f"{spelling} {text}: {command} answers for one year; give one")
+    return found[0]
 
 
 def _country_callback(ctx, param, value):
@@ -223,6 +391,31 @@ def _keep_readings(verbose: bool) -> None:
             _say(f"  note: korus's cache was not written: {failure}")
 
 
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _with_data_hint(exc: KorusError, reporter: str | None, settings) -> KorusError:
+    """Return the error of a question about a reporter the shipped data does not hold,
+    saying how to ask it of the reporter's own data; other errors as they are."""
+    from korus.errors import DataCoverageError
+
+    if (
+        isinstance(exc, DataCoverageError)
+        and reporter is not None
+        and reporter not in SHIPPED_REPORTERS
+        and not settings.data
+    ):
+        return DataCoverageError(
+            f"{exc}; the shipped data holds what {' and '.join(SHIPPED_REPORTERS)} report: for "
+            f"{reporter}'s own figures, give a file of them with --data FILE"
+        )
+    return exc
+
+
 def input_options(*, files_argument: bool = False):
     """Add the options that say what to read and how; the command gets one ``inputs``."""
 
@@ -245,8 +438,20 @@ def input_options(*, files_argument: bool = False):
                 sheet=kwargs.pop("sheet"),
             )
             kwargs["inputs"] = inputs = Inputs(settings, kwargs.pop("verbose"))
+            reporter = kwargs.get("reporter")
+            if reporter is not None and reporter == kwargs.get("partner"):
+                raise click.UsageError(
+                    f"--reporter and --partner are both {reporter}: give two countries"
+                )
+            if "-" in settings.data and _stdin_is_terminal():
+                _say(
+                    "Reading the data from standard input (--data -): paste or type it, then "
+                    "end it with Ctrl-D (Ctrl-Z and Enter on Windows)."
+                )
             try:
                 return command(*args, **kwargs)
+            except KorusError as exc:
+                raise _with_data_hint(exc, reporter, settings) from None
             finally:
                 _keep_readings(inputs.verbose)
 
@@ -310,26 +515,58 @@ def input_options(*, files_argument: bool = False):
     return decorate
 
 
-def output_options(command):
-    """Add --unit, --format, --chart and --plot; the command gets ``output``."""
+def _columns_callback(ctx, param, value):
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("give column names, separated by commas", ctx=ctx, param=param)
+    return names
+
+
+def output_options(command=None, *, chart: bool = False, summary: bool = False):
+    """Add --unit, --format and --columns, with ``summary`` --summary and with ``chart``
+    --chart and --plot (for commands that draw); the command gets ``output``."""
+    if command is None:
+        return functools.partial(output_options, chart=chart, summary=summary)
 
     inner = command
 
     @functools.wraps(inner)
     def wrapper(*args, **kwargs):
         kwargs["output"] = Output(
-            kwargs.pop("fmt"), kwargs.pop("unit"), kwargs.pop("chart"), kwargs.pop("plot")
+            kwargs.pop("fmt"),
+            kwargs.pop("unit"),
+            kwargs.pop("chart", False),
+            kwargs.pop("plot", None),
+            kwargs.pop("columns"),
+            kwargs.pop("summary", False),
         )
         return inner(*args, **kwargs)
 
+    command = wrapper
+    if chart:
+        command = click.option(
+            "--plot",
+            type=click.Path(dir_okay=False),
+            help="Also write the series as a labelled chart to FILE.png or FILE.svg "
+            "(needs matplotlib: pip install '.[plot]' in a clone, or 'korus-trade[plot]').",
+        )(command)
+        command = click.option(
+            "--chart", is_flag=True, help="Draw the series as bars in the terminal, not a table."
+        )(command)
+    if summary:
+        command = click.option(
+            "--summary",
+            is_flag=True,
+            help="Machine formats: the summary rows (change, % change, CAGR, the whole) "
+            'instead of the rows; JSON: {"rows": [...], "summary": [...]}.',
+        )(command)
     command = click.option(
-        "--plot",
-        type=click.Path(dir_okay=False),
-        help="Also write the series as a labelled chart to FILE.png or FILE.svg "
-        "(needs matplotlib: pip install 'korus[plot]').",
-    )(wrapper)
-    command = click.option(
-        "--chart", is_flag=True, help="Draw the series as bars in the terminal, not a table."
+        "--columns",
+        metavar="A,B,C",
+        callback=_columns_callback,
+        help="Machine formats: only these columns, in this order (names as in the CSV).",
     )(command)
     command = click.option(
         "--format",
@@ -337,14 +574,14 @@ def output_options(command):
         type=click.Choice(FORMATS),
         default="auto",
         show_default=True,
-        help="auto: a table on a terminal, CSV in a pipe or file.",
+        help="auto: a table on a terminal, CSV in a pipe or file; jsonl: one JSON object a line.",
     )(command)
     return click.option(
         "--unit",
-        type=click.Choice(["usd", "thousands", "millions", "billions"]),
+        type=UnitType(),
         default="millions",
         show_default=True,
-        help="Unit of the money values printed.",
+        help="Unit of the money values printed (also k, m, mn, b, bn).",
     )(command)
 
 
@@ -355,6 +592,7 @@ def pair_options(command):
         default="KOR",
         show_default=True,
         callback=_country_callback,
+        shell_complete=_complete_country,
         help='Partner: ISO3/ISO2, UN or Census code, or a name ("Korea", "China").',
     )(command)
     return click.option(
@@ -362,23 +600,34 @@ def pair_options(command):
         default="USA",
         show_default=True,
         callback=_country_callback,
+        shell_complete=_complete_country,
         help="Reporting country, in the same forms as --partner.",
     )(command)
 
 
 @dataclass
 class Output:
-    """How to show a report: format, unit, terminal chart, chart file."""
+    """How to show a report: format, unit, terminal chart, chart file, columns, summary."""
 
     fmt: str = "auto"
     unit: str = "millions"
     chart: bool = False
     plot: str | None = None
+    columns: list[str] | None = None
+    summary: bool = False
 
     def emit(self, report) -> None:
         """Print the report on stdout: a table on a terminal, CSV into a pipe, or as asked."""
-        from korus.render import render
+        from korus.render import ColumnsError, escapes_wanted, render
 
+        fmt = self.fmt
+        if fmt == "auto":
+            fmt = "table" if sys.stdout.isatty() and not self.chart else "csv"
+        if self.columns and (self.chart or fmt not in MACHINE_FORMATS):
+            raise click.UsageError(
+                "--columns chooses the columns of the machine formats: add --format csv "
+                "(or tsv, json, jsonl)"
+            )
         if self.plot:
             from korus.charts import plot_file
 
@@ -393,14 +642,22 @@ class Output:
 
             terminal_chart(report, self.unit, sys.stdout, shutil.get_terminal_size().columns)
             return
-        fmt = self.fmt
-        if fmt == "auto":
-            fmt = "table" if sys.stdout.isatty() else "csv"
-        if fmt in ("csv", "tsv", "json"):
+        if fmt in MACHINE_FORMATS:
             # Machine formats carry the table alone: what must be said goes to stderr.
             for warning in report.warnings:
                 _say(f"Note: {warning}")
-        render(report, fmt, self.unit, sys.stdout)
+        try:
+            render(
+                report,
+                fmt,
+                self.unit,
+                sys.stdout,
+                columns=self.columns,
+                summary=self.summary,
+                styled=escapes_wanted(sys.stdout),
+            )
+        except ColumnsError as exc:
+            raise click.UsageError(f"--columns: {exc}") from None
 
 
 def emit(report, fmt: str, unit: str) -> None:
@@ -442,7 +699,7 @@ def cli():
     help="With --months: sums of the N months ending with each month (12: a rolling year).",
 )
 @pair_options
-@output_options
+@output_options(chart=True, summary=True)
 @input_options()
 def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
     """Exports, imports and the balance by year, with the change from first to last.
@@ -511,7 +768,7 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
     "default and only comparison for months: a month against the one before mixes seasons).",
 )
 @pair_options
-@output_options
+@output_options(chart=True, summary=True)
 @input_options()
 def growth(years, flow, months, yoy, reporter, partner, output, inputs):
     """Year-on-year % change and compound annual growth of exports, imports or the balance.
@@ -539,7 +796,13 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("--year", type=int, required=True, help="The year to break down.")
+@click.option(
+    "--year",
+    metavar="YEAR",
+    help="The year to break down (--years too) [default: the latest whole year of product "
+    "figures].",
+)
+@click.option("--years", "years", hidden=True)
 @click.option(
     "--flow",
     type=click.Choice(["exports", "imports", "balance"]),
@@ -568,10 +831,19 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
 )
 @click.option("--top", type=click.IntRange(min=1), help="Show only the N largest groups.")
 @click.option("--since", type=int, help="Also show each group's value in this year and the change.")
+@click.option(
+    "--draw",
+    type=click.Choice(["value", "share"]),
+    default="value",
+    show_default=True,
+    help="What --chart and --plot draw: each group's value, or its share of the whole.",
+)
 @pair_options
-@output_options
+@output_options(chart=True, summary=True)
 @input_options()
-def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, output, inputs):
+def sectors(
+    year, years, flow, by, level, sectors_file, top, since, draw, reporter, partner, output, inputs
+):
     """Each product group's value, its share of the whole and, with --since, its change.
 
     The shipped HS data is UN Comtrade's (US-Korea, imports valued CIF); the shipped
@@ -585,10 +857,12 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
       korus sectors --year 2016 --by sector --flow balance
       korus sectors --year 2016 --by enduse --flow balance
       korus sectors --year 2016 --by enduse --level 5 --top 5
+      korus sectors --year 2016 --flow imports --top 10 --draw share --plot shares.png
       korus sectors --year 2016 | csvlook
     """
     from korus import api, reports
 
+    year = _one_year(year, years, "sectors")
     if level is not None and by != "enduse":
         raise click.UsageError("--level goes with --by enduse")
     if sectors_file is not None and by != "sector":
@@ -607,7 +881,10 @@ def sectors(year, flow, by, level, sectors_file, top, since, reporter, partner, 
         )
     )
     total, grouping = table.attrs["total"], table.attrs["grouping"]
-    output.emit(reports.sectors(table, total, flow, top, output.unit, since, grouping))
+    report = reports.sectors(table, total, flow, top, output.unit, since, grouping)
+    if draw == "share":
+        report.series = (report.series[0], "share_pct")
+    output.emit(report)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -638,7 +915,12 @@ def mirror(years, reporter, partner, output, inputs):
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("--year", type=int, required=True, help="The year to rank.")
+@click.option(
+    "--year",
+    metavar="YEAR",
+    help="The year to rank (--years too) [default: the latest whole year].",
+)
+@click.option("--years", "years", hidden=True)
 @click.option("--top", type=click.IntRange(min=1), help="Show only the first N partners.")
 @click.option(
     "--by",
@@ -653,11 +935,12 @@ def mirror(years, reporter, partner, output, inputs):
     default="USA",
     show_default=True,
     callback=_country_callback,
+    shell_complete=_complete_country,
     help="Reporting country, as ISO3/ISO2, UN or Census code, or a name.",
 )
-@output_options
+@output_options(chart=True)
 @input_options()
-def partners(year, top, by, groups, reporter, output, inputs):
+def partners(year, years, top, by, groups, reporter, output, inputs):
     """A reporter's partners ranked by balance, exports, imports or total trade.
 
     \b
@@ -668,6 +951,7 @@ def partners(year, top, by, groups, reporter, output, inputs):
     """
     from korus import api, reports
 
+    year = _one_year(year, years, "partners")
     table = inputs.answered(
         api.partners(year, reporter, by, groups=groups, settings=inputs.settings)
     )
@@ -755,6 +1039,35 @@ def convert(output, to, inputs):
 
 
 @cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--into",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The store's folder (made if need be): read it later with --data FOLDER.",
+)
+@input_options(files_argument=True)
+def ingest(into, inputs):
+    """Read files of any layout into a store of your own: a folder a team can share.
+
+    Each file is read once, through the same readers and checks as any question, and kept
+    as Parquet in korus's canonical columns with its accounting; `--data STORE` then
+    answers as the files would, reading only the rows a question needs. A file ingested
+    again is replaced only if it changed; a file whose figures another source of the store
+    already gives is refused.
+
+    \b
+    Examples:
+      korus ingest baci/ --into trade-store/
+      korus ingest comtrade-2016.csv comtrade-2017.csv --into trade-store/
+      korus partners --data trade-store/ --year 2016
+    """
+    from korus import api
+
+    for line in api.ingest(None, into, settings=inputs.settings):
+        _say(line)
+
+
+@cli.command(epilog=EXIT_CODES)
 @click.argument("claims_file", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--measure",
@@ -778,8 +1091,13 @@ def convert(output, to, inputs):
     help="One claim: the series a share, change or ratio is of.",
 )
 @click.option("--explain", is_flag=True, help="Add the formula and the inputs of each figure.")
+@click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when a claim is off (by default 1, like a linter).",
+)
 @pair_options
-@output_options
+@output_options(summary=True)
 @input_options()
 def check(
     claims_file,
@@ -791,6 +1109,7 @@ def check(
     sector,
     of,
     explain,
+    exit_zero,
     reporter,
     partner,
     output,
@@ -809,6 +1128,9 @@ def check(
     currency, percent or percentage points, ratio (2.1 times, doubled, halved) and qualifier
     (more than, nearly, about...) in the direction it states. A figure in another currency
     or unit than US dollars cannot be judged; a share needs a sector.
+
+    Like a linter, check exits 1 when a claim is off (--exit-zero: 0); a claim that cannot
+    be computed from the data is not off.
 
     \b
     Examples:
@@ -833,6 +1155,138 @@ def check(
             entry["years"] = span
         table = api.check(explain=explain, settings=inputs.settings, **entry)
     output.emit(reports.verdicts(inputs.answered(table)))
+    off = int((table["verdict"] == "off").sum())
+    if off and not exit_zero:
+        _say(f"{off} of {len(table)} verdicts off: exit status 1 (--exit-zero for 0)")
+        raise click.exceptions.Exit(1)
+
+
+@cli.group(cls=KorusGroup, epilog=EXIT_CODES)
+def config():
+    """The config file: defaults for options you would otherwise repeat.
+
+    korus reads $KORUS_CONFIG, else $XDG_CONFIG_HOME/korus/config.toml, else
+    ~/.config/korus/config.toml (TOML). Its settings: reporter, partner, unit, format,
+    data (a path or a list of paths), encoding and cache_dir. A flag on the command line
+    wins; --no-config ignores the file. Keys, tokens, secrets and passwords are refused
+    there: they live in the environment only.
+
+    \b
+    Example config.toml:
+      partner = "Japan"
+      unit = "billions"
+      data = ["~/trade/census"]
+
+    \b
+    Examples:
+      korus config show
+      korus config show --unit bn
+      korus --no-config config show
+    """
+
+
+@config.command("show")
+@click.option(
+    "--reporter", default="USA", callback=_country_callback, shell_complete=_complete_country
+)
+@click.option(
+    "--partner", default="KOR", callback=_country_callback, shell_complete=_complete_country
+)
+@click.option("--unit", type=UnitType(), default="millions")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto")
+@click.option("--data", multiple=True, metavar="PATH")
+@click.option("--encoding")
+@click.pass_context
+def config_show(ctx, reporter, partner, unit, fmt, data, encoding):
+    """The settings in force and where each comes from: default, config file, environment
+    or flag (give a command's flags to see them win)."""
+    from click.core import ParameterSource
+
+    from korus import config as settings_file
+
+    found = ctx.meta.get("korus.config")
+    if found is None:
+        path, how = settings_file.location()
+        state = "ignored (--no-config)" if ctx.meta.get("korus.no_config") else "none there"
+    else:
+        path, how = found.path, found.found_by
+        state = "read" if found.exists else "none there"
+    click.echo(printable(f"config file: {path} ({state}; found by {how})"))
+    sources = {
+        ParameterSource.COMMANDLINE: "flag",
+        ParameterSource.ENVIRONMENT: "environment",
+        ParameterSource.DEFAULT_MAP: "config file",
+        ParameterSource.DEFAULT: "default",
+    }
+    rows = []
+    for name, option, value in (
+        ("reporter", "reporter", reporter),
+        ("partner", "partner", partner),
+        ("unit", "unit", unit),
+        ("format", "fmt", fmt),
+        ("data", "data", ", ".join(data) or "(the data korus ships)"),
+        ("encoding", "encoding", encoding or "utf-8 (or the layout's own)"),
+    ):
+        rows.append((name, str(value), sources[ctx.get_parameter_source(option)]))
+    from korus import cache as store
+
+    if ctx.meta.get("korus.cache_dir_from_config"):
+        where = "config file"
+    elif os.environ.get("KORUS_CACHE_DIR"):
+        where = "environment (KORUS_CACHE_DIR)"
+    else:
+        where = "default"
+    rows.append(("cache_dir", str(store.cache_dir()), where))
+    width = max(len(row[0]) for row in rows)
+    value_width = max(len(row[1]) for row in rows)
+    for name, value, source in rows:
+        click.echo(printable(f"{name:<{width}}  {value:<{value_width}}  {source}"))
+
+
+SHELLS = ["bash", "zsh", "fish"]
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell):
+    """The shell completion script for SHELL: commands, options, partner and reporter
+    names, layouts and the choices of --by, --flow, --unit and --format.
+
+    \b
+    bash, in ~/.bashrc:
+      eval "$(korus completion bash)"
+    zsh, in ~/.zshrc:
+      eval "$(korus completion zsh)"
+    fish:
+      korus completion fish > ~/.config/fish/completions/korus.fish
+
+    \b
+    Examples:
+      korus completion bash > ~/.local/share/bash-completion/completions/korus
+      korus completion zsh
+    """
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)(cli, {}, "korus", "_KORUS_COMPLETE")
+    click.echo(complete.source())
+
+
+@cli.group("help", cls=KorusGroup, epilog=EXIT_CODES)
+def help_topics():
+    """Help on a topic beyond the commands' own --help.
+
+    \b
+    Examples:
+      korus help environment
+    """
+
+
+@help_topics.command("environment")
+def help_environment():
+    """Every environment variable korus reads, and what it does."""
+    from korus import environment
+
+    click.echo(environment.text(), nl=False)
 
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
@@ -869,8 +1323,7 @@ def cache_list():
 
 @cache.command("build")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--quiet", is_flag=True, help="Say nothing (errors still end with exit 1).")
-def cache_build(files, quiet):
+def cache_build(files):
     """Write the cache entries of FILES now (a large BACI year, say; a folder: its files).
 
     A first read that keeps only one country pair's rows leaves this to a background
@@ -890,15 +1343,17 @@ def cache_build(files, quiet):
             paths += readers.expand([given]) if Path(given).is_dir() else [Path(given)]
         except KorusError as exc:
             failed = exc
-            if not quiet:
-                _say(f"Error: {exc}")
+            _error_line(str(exc))
     for path in paths:
         try:
-            module = readers.layouts()[readers.detect(path)]
+            layout = readers.detect(path)
+            module = readers.layouts()[layout]
             build = getattr(module, "build_cache", None)
             if build is None:
+                # The layout detected, not the module's first: a tidy Parquet file is
+                # korus-parquet, though its reader also reads korus-csv.
                 raise KorusError(
-                    f"{path}: the {module.LAYOUT} layout is read without a cache (only large "
+                    f"{path}: the {layout} layout is read without a cache (only large "
                     "BACI files are cached)"
                 )
             companions = getattr(module, "cache_companions", None)
@@ -906,17 +1361,13 @@ def cache_build(files, quiet):
             if state == "not cached":
                 state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
         except CacheWriteError as exc:  # the folder's: every other file would fail the same
-            if not quiet:
-                _say(f"Error: {exc}")
+            _error_line(str(exc))
             sys.exit(1)
         except Exception as exc:  # each file on its own: the next is still cached
             failed = exc
-            if not quiet:
-                text = str(exc) if isinstance(exc, KorusError) else f"{path}: {exc}"
-                _say(f"Error: {text}")
+            _error_line(str(exc) if isinstance(exc, KorusError) else f"{path}: {exc}")
             continue
-        if not quiet:
-            _say(f"{path}: {state}")
+        _say(f"{path}: {state}")
         if state in ("cached", "already cached") and hasattr(module, "build_group"):
             together.setdefault((path.resolve().parent, module), {})[path.resolve()] = path
     for (folder, module), files in together.items():
@@ -928,8 +1379,7 @@ def cache_build(files, quiet):
                 members, module.LAYOUT, module.build_group, module.cache_companions
             )
         except CacheWriteError as exc:
-            if not quiet:
-                _say(f"Error: {exc}")
+            _error_line(str(exc))
             sys.exit(1)
         except Exception as exc:
             failed, state = exc, f"not cached: {exc}"
@@ -937,8 +1387,7 @@ def cache_build(files, quiet):
             state += " (each must be one year, in BACI's order, and no two of one year)"
         elif state == "not cached for now":
             state += " (a file's own entry is missing or damaged: run this again)"
-        if not quiet:
-            _say(f"{folder}: {len(members)} files together: {state}")
+        _say(f"{folder}: {len(members)} files together: {state}")
     if failed is not None:
         sys.exit(1)
 
@@ -976,7 +1425,9 @@ def main() -> None:
     cache.defer()  # cache entries asked for are written after the answer, in the background
     code = 0
     try:
-        cli(prog_name="korus", standalone_mode=False)
+        # Without standalone mode click returns an exit status asked for with Exit.
+        returned = cli(prog_name="korus", standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
@@ -1023,3 +1474,162 @@ def _leave(code: int) -> None:
     cache.launch()
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+# --- korus fetch: today's figures from the agencies' APIs (korus.fetch, imported when run)
+
+
+@cli.group(cls=KorusGroup, epilog=EXIT_CODES)
+def fetch():
+    """Today's figures from the Census and UN Comtrade APIs, in the layout korus reads.
+
+    Keys come from the environment only, are sent and never written or shown:
+    CENSUS_API_KEY (needed: https://api.census.gov/data/key_signup.html) and
+    COMTRADE_API_KEY (without one, Comtrade+'s keyless preview is used when the request
+    fits it). Beside FILE, FILE.korus.json records the requests (no key), when and where:
+    korus reads it as the vintage. A long fetch is split into parts kept in FILE.parts/
+    until the output is written: after a failure, the same command fetches only the
+    parts still missing. KORUS_CENSUS_API and KORUS_COMTRADE_API point korus at a mirror.
+
+    \b
+    Examples:
+      korus fetch census --flow imports --partner KOR --months 2016-01..2016-12 -o imports.json
+      korus fetch comtrade --reporter USA --partner KOR --years 2016 -o usa-kor.json
+      korus fetch comtrade --partner KOR --years 2016 -o - | korus deficit --data - --years 2016
+    """
+
+
+def _fetch_options(command):
+    """Add -o, --dry-run, --timeout and --verbose to a fetch command."""
+    for option in reversed(
+        [
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False, allow_dash=True),
+                help="The file to write (the API's own JSON); - for standard output.",
+            ),
+            click.option(
+                "--dry-run", is_flag=True, help="Print the requests (one URL a line), no key."
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0.1),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for each answer.",
+            ),
+            click.option("--verbose", "-v", is_flag=True, help="Report each request on stderr."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _codes(values: tuple[str, ...], option: str = "--partner") -> tuple[str, ...]:
+    """Return korus's codes of countries given as codes or names (repeated, or KOR,CHN)."""
+    from korus import countries
+
+    found = []
+    for given in (part.strip() for value in values for part in value.split(",")):
+        try:
+            found.append(countries.resolve(given).code)
+        except KorusError as exc:
+            raise click.ClickException(f"{option}: {exc}") from None
+    return tuple(found)
+
+
+def _fetched(job, output, dry_run, timeout, verbose) -> None:
+    from korus.fetch import run
+
+    if output is None and not dry_run:
+        raise click.UsageError("give -o FILE (or -o - for standard output), or --dry-run")
+    run.run(
+        job, output, dry_run=dry_run, timeout=timeout, out=sys.stdout, say=_say, verbose=verbose
+    )
+
+
+@fetch.command("census", epilog=EXIT_CODES)
+@click.option("--flow", type=click.Choice(["exports", "imports"]), required=True)
+@click.option("--by", type=click.Choice(["hs", "enduse", "naics"]), default="hs", show_default=True)
+@click.option(
+    "--level",
+    help="HS2, HS4, HS6 or HS10 (--by hs); NA3, NA4 or NA6 (naics); 1 or 5 (enduse) "
+    "[default: HS2, NA3, 1].",
+)
+@click.option(
+    "--partner", multiple=True, required=True, help="A partner (repeat, or KOR,CHN); WLD: all."
+)
+@click.option("--months", required=True, callback=_months_callback, help="2017-01..2017-09.")
+@click.option("--commodity", help="Only this code and its parts (87: HS chapter 87).")
+@click.option(
+    "--basis",
+    type=click.Choice(["general", "consumption"]),
+    default="general",
+    show_default=True,
+    help="Imports: general imports (GEN_VAL_MO) or imports for consumption (CON_VAL_MO).",
+)
+@_fetch_options
+def fetch_census(flow, by, level, partner, months, commodity, basis, **options):
+    """US exports or imports by product and partner, monthly, from the Census API.
+
+    \b
+    Examples:
+      korus fetch census --flow imports --partner KOR --months 2016-01..2016-12 -o imports.json
+      korus fetch census --flow exports --by enduse --level 5 --partner KOR \
+        --months 2017-01..2017-09 -o exports.json
+    """
+    from korus.fetch import census, run
+
+    question = census.Question(flow, by, _codes(partner), tuple(months), level, commodity, basis)
+    _fetched(run.census_job(question, run.environment(), options["dry_run"]), **options)
+
+
+@fetch.command("comtrade", epilog=EXIT_CODES)
+@click.option("--reporter", default="USA", show_default=True, help="The reporting country.")
+@click.option(
+    "--partner", multiple=True, required=True, help="A partner (repeat, or KOR,CHN); WLD: all."
+)
+@click.option("--years", callback=_years_callback, help="2016, 2011-2016 or 2011,2016.")
+@click.option("--months", callback=_months_callback, help="Monthly figures: 2017-01..2017-09.")
+@click.option(
+    "--flow",
+    type=click.Choice(["exports", "imports", "both"]),
+    default="both",
+    show_default=True,
+)
+@click.option(
+    "--level",
+    type=click.Choice(["TOTAL", "HS2", "HS4", "HS6"], case_sensitive=False),
+    default="TOTAL",
+    show_default=True,
+    help="All goods, or every code of an HS level.",
+)
+@click.option("--commodity", help="HS codes instead of a level: 87 or 8703,8708.")
+@click.option(
+    "--max-records",
+    type=click.IntRange(min=1),
+    help="Your plan's cap on one answer (KORUS_COMTRADE_MAX_RECORDS) [default: 100000].",
+)
+@_fetch_options
+def fetch_comtrade(
+    reporter, partner, years, months, flow, level, commodity, max_records, **options
+):
+    """A reporter's trade with its partners, annual or monthly, from UN Comtrade+.
+
+    \b
+    Examples:
+      korus fetch comtrade --reporter USA --partner KOR --years 2016 -o usa-kor.json
+      korus fetch comtrade --reporter KOR --partner WLD --months 2017-09 --level HS4 -o kor.json
+    """
+    from korus.fetch import comtrade, run
+
+    if (years is None) == (months is None):
+        raise click.UsageError("give --years or --months (one of them)")
+    periods = [str(y) for y in years] if years else [f"{y}{m:02d}" for y, m in months]
+    codes = tuple(commodity.split(",")) if commodity else ()
+    (reporter_code,) = _codes((reporter,), "--reporter")
+    question = comtrade.Question(
+        reporter_code, _codes(partner), tuple(periods), flow, level.upper(), codes
+    )
+    _fetched(run.comtrade_job(question, run.environment(), max_records, _say), **options)

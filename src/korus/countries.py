@@ -469,3 +469,19 @@ def _unknown_message(raw: str, key: str) -> str:
         f"unknown country {shown!r}: give an ISO code (KOR), a Comtrade or Census number "
         "(410, 5800) or a name such as 'South Korea'"
     )
+
+
+def completions(prefix: str) -> list[tuple[str, str]]:
+    """Return (text, name) pairs of the codes and names that begin with ``prefix``, as a
+    shell completes them: codes when the prefix is a code's start, names otherwise."""
+    wanted = prefix.casefold()
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for row in _table("country_aliases.csv"):
+        code, alias = row["code"], row["alias"]
+        if code.casefold().startswith(wanted):
+            codes.setdefault(code, _names().get(code, alias))
+        if wanted and alias.casefold().startswith(wanted) and alias not in codes:
+            names.setdefault(alias, code)
+    names = {alias: code for alias, code in names.items() if alias not in codes}
+    return sorted(codes.items()) + sorted(names.items())

@@ -60,7 +60,7 @@ def undefined_because(first: float, last: float) -> str | None:
         return "a value is missing"
     if first == 0:
         return "the first value is 0 (no percentage of nothing)"
-    if first * last < 0:
+    if (first < 0 < last) or (last < 0 < first):
         return "the value changes sign (no percentage across zero)"
     return None
 
@@ -636,7 +636,9 @@ def partner_ranking(
     if years.empty:
         raise _coverage_error(rows, year, f"{reporter} trade")
     years = _product_rows(years)
-    grouped = years["partner"].map(lambda code: bool(is_group(code)))
+    # Asked once per partner, not once per row (a reporter's HS6 rows are millions).
+    groups = [code for code in pd.unique(years["partner"]) if is_group(code)]
+    grouped = years["partner"].isin(groups)
     if not include_groups:
         if grouped.all():
             held = ", ".join(sorted(years["partner"].unique()))

@@ -44,7 +44,12 @@ class Task:
 
 
 def shown(stream=None) -> bool:
-    """Return whether a bar may be shown: standard error is a terminal."""
+    """Return whether a bar may be shown: standard error is a terminal that may be sent
+    escape sequences (not with NO_COLOR set, nor TERM=dumb)."""
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
     stream = sys.stderr if stream is None else stream
     try:
         return bool(stream.isatty())

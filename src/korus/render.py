@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
@@ -31,7 +32,28 @@ UNITS = {
     "millions": (1e6, "millions of US dollars", "usd_millions"),
     "billions": (1e9, "billions of US dollars", "usd_billions"),
 }
-FORMATS = ("auto", "table", "csv", "tsv", "json", "markdown")
+# Other spellings of the units, as people write them ("$27.6bn", "in thousands").
+UNIT_SPELLINGS = {
+    "dollars": "usd",
+    "k": "thousands",
+    "thousand": "thousands",
+    "m": "millions",
+    "mn": "millions",
+    "mln": "millions",
+    "million": "millions",
+    "b": "billions",
+    "bn": "billions",
+    "billion": "billions",
+}
+FORMATS = ("auto", "table", "csv", "tsv", "json", "jsonl", "markdown")
+
+
+def unit_named(text: str) -> str | None:
+    """Return the unit a text names (``bn`` is billions), or None."""
+    text = str(text).strip().lower()
+    return text if text in UNITS else UNIT_SPELLINGS.get(text)
+
+
 PROVENANCE = ("products", "source", "basis", "vintage")
 # A text cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -98,6 +120,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # Notes a pipeline must hear too: printed on stderr with the machine formats.
     warnings: list[str] = field(default_factory=list)
+    # The summary as data for the machine formats (--summary): raw numbers, one row per
+    # summary line, its money columns in US dollars like ``money``.
+    summary_frame: pd.DataFrame | None = None
+    summary_money: list[str] = field(default_factory=list)
 
 
 def scale(unit: str) -> float:
@@ -109,31 +135,93 @@ def machine_name(report: Report, column: str, unit: str) -> str:
     return f"{column}_{UNITS[unit][2]}" if column in report.money else column
 
 
-def machine_frame(report: Report, unit: str) -> pd.DataFrame:
-    """Return the frame as machine formats print it: scaled money, unit in column names."""
+def machine_frame(report: Report, unit: str, *, summary: bool = False) -> pd.DataFrame:
+    """Return the frame (or, with ``summary``, the summary's) as machine formats print it:
+    scaled money, the unit in the money columns' names."""
+    import pandas as pd
+
+    if summary:
+        frame = report.summary_frame if report.summary_frame is not None else pd.DataFrame()
+        money = report.summary_money
+    else:
+        frame, money = report.frame, report.money
     factor = UNITS[unit][0]
-    out = report.frame.copy()
+    out = frame.copy()
     # Cents are the finest figure any source publishes; rounding there removes the float
     # noise of unit conversion (115594.78447699998 -> 115594.784477) and loses nothing.
     decimals = 2 + round(math.log10(factor))
-    for column in report.money:
-        out[column] = (out[column] / factor).round(decimals)
-    names = {column: machine_name(report, column, unit) for column in report.money}
-    return out.rename(columns=names)
+    for column in money:
+        out[column] = (out[column].astype(float) / factor).round(decimals)
+    return out.rename(columns={column: f"{column}_{UNITS[unit][2]}" for column in money})
 
 
-def render(report: Report, fmt: str, unit: str, out: TextIO, *, width: int | None = None) -> None:
-    """Write ``report`` to ``out`` in format ``fmt`` (auto is resolved by the caller)."""
-    if fmt == "csv":
-        _write_delimited(machine_frame(report, unit), out, ",")
-    elif fmt == "tsv":
-        _write_delimited(machine_frame(report, unit), out, "\t")
-    elif fmt == "json":
-        _write_json(machine_frame(report, unit), out)
+class ColumnsError(ValueError):
+    """Columns asked for (--columns) that the output does not have."""
+
+
+def chosen_columns(frame: pd.DataFrame, columns: list[str] | None, *others) -> pd.DataFrame:
+    """Return ``frame`` with only ``columns``, in that order (None: all of them). A name in
+    neither ``frame`` nor one of ``others`` (frames written beside it) is an error naming
+    the columns there are; a name only in another frame is simply not in this one."""
+    if columns is None:
+        return frame
+    known = list(frame.columns) + [c for other in others for c in other.columns]
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        there = ", ".join(dict.fromkeys(known))
+        raise ColumnsError(
+            f"no column {', '.join(map(repr, unknown))} in this output; its columns: {there}"
+        )
+    return frame[[c for c in columns if c in frame.columns]]
+
+
+MACHINE_FORMATS = ("csv", "tsv", "json", "jsonl")
+
+
+def render(
+    report: Report,
+    fmt: str,
+    unit: str,
+    out: TextIO,
+    *,
+    width: int | None = None,
+    columns: list[str] | None = None,
+    summary: bool = False,
+    styled: bool | None = None,
+) -> None:
+    """Write ``report`` to ``out`` in format ``fmt`` (auto is resolved by the caller).
+
+    In the machine formats ``columns`` chooses and orders the columns written, and
+    ``summary`` writes the summary rows instead of the rows (JSON: an object holding both,
+    ``{"rows": [...], "summary": [...]}``). ``styled`` says whether a table may carry
+    escape sequences (None: ``escapes_wanted`` decides)."""
+    if fmt in MACHINE_FORMATS:
+        rows = machine_frame(report, unit)
+        if fmt == "json" and summary:
+            totals = machine_frame(report, unit, summary=True)
+            _write_json_object(
+                {
+                    "rows": chosen_columns(rows, columns, totals),
+                    "summary": chosen_columns(totals, columns, rows),
+                },
+                out,
+            )
+            return
+        frame = chosen_columns(
+            machine_frame(report, unit, summary=True) if summary else rows, columns
+        )
+        if fmt == "csv":
+            _write_delimited(frame, out, ",")
+        elif fmt == "tsv":
+            _write_delimited(frame, out, "\t")
+        elif fmt == "json":
+            _write_json(frame, out)
+        else:
+            _write_json_lines(frame, out)
     elif fmt == "markdown":
         _write_markdown(report, unit, out)
     elif fmt == "table":
-        _write_table(report, unit, out, width)
+        _write_table(report, unit, out, width, styled)
     else:
         raise ValueError(f"unknown format {fmt!r}")
 
@@ -195,14 +283,34 @@ def _write_delimited(frame: pd.DataFrame, out: TextIO, delimiter: str) -> None:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _write_json(frame: pd.DataFrame, out: TextIO) -> None:
-    records = [
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [
         {column: _plain(value) for column, value in zip(frame.columns, row, strict=True)}
         for row in frame.itertuples(index=False)
     ]
-    text = json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
-    out.write(_JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text))
+
+
+def _json_text(value: object, indent: int | None) -> str:
+    text = json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _write_json(frame: pd.DataFrame, out: TextIO) -> None:
+    out.write(_json_text(_records(frame), 2))
     out.write("\n")
+
+
+def _write_json_object(parts: dict[str, pd.DataFrame], out: TextIO) -> None:
+    out.write(_json_text({name: _records(frame) for name, frame in parts.items()}, 2))
+    out.write("\n")
+
+
+def _write_json_lines(frame: pd.DataFrame, out: TextIO) -> None:
+    # One object a line and nothing else (jq -c, sqlite-utils --nl): a line can be read,
+    # filtered or counted on its own.
+    for record in _records(frame):
+        out.write(_json_text(record, None))
+        out.write("\n")
 
 
 def format_money(value: object, unit: str) -> str:
@@ -528,11 +636,52 @@ def _summary(report: Report, width: int):
     return table
 
 
-def _write_table(report: Report, unit: str, out: TextIO, width: int | None) -> None:
+def escapes_wanted(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Return whether output to ``stream`` may carry escape sequences (bold, dim, colour).
+
+    ``NO_COLOR`` (any non-empty value, as no-color.org says) and ``TERM=dumb`` mean none at
+    all, not even bold; ``FORCE_COLOR`` (any non-empty value) means them even in a pipe or
+    a file; otherwise they go to a terminal only.
+    """
+    import os
+
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        return False
+
+
+def _console(out: TextIO, width: int | None, styled: bool | None):
+    """Return a rich console on ``out`` that writes escape sequences only when ``styled``
+    (None: as ``escapes_wanted`` decides from the environment and the stream)."""
     from rich.console import Console
+
+    styled = escapes_wanted(out) if styled is None else styled
+    # rich's own NO_COLOR handling keeps bold and dim; without a colour system it writes
+    # no escape sequence at all.
+    return Console(
+        file=out,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        color_system="auto" if styled else None,
+        force_terminal=styled,
+    )
+
+
+def _write_table(
+    report: Report, unit: str, out: TextIO, width: int | None, styled: bool | None = None
+) -> None:
     from rich.text import Text
 
-    console = Console(file=out, width=width, highlight=False, soft_wrap=False)
+    console = _console(out, width, styled)
     console.print(Text(printable(report.title), style="bold"))
     columns, sizes, left_out, room = _fitted(report, unit, console.width)
     wide = console if room <= console.width else _wider(console, out, room)

@@ -49,6 +49,52 @@ def _years_label(years: list[int]) -> str:
     return ", ".join(str(y) for y in years)
 
 
+def _provenance(frame: pd.DataFrame) -> dict[str, str]:
+    """Return the provenance columns of a summary row: each of the frame's values, joined."""
+    found = {}
+    for column in ("products", "source", "basis", "vintage"):
+        if column in frame.columns:
+            found[column] = "; ".join(sorted({str(v) for v in frame[column].dropna().unique()}))
+    return found
+
+
+CHANGE_COLUMNS = [
+    "reporter",
+    "partner",
+    "measure",
+    "first_year",
+    "last_year",
+    "first",
+    "last",
+    "change",
+    "pct_change",
+    "cagr",
+]
+
+
+def _change_frame(frame: pd.DataFrame, rows: list[tuple[str, metrics.Change]]) -> pd.DataFrame:
+    """Return summary rows of first-to-last changes as data, with the frame's provenance."""
+    reporter, partner = frame["reporter"].iloc[0], frame["partner"].iloc[0]
+    records = [
+        {
+            "reporter": reporter,
+            "partner": partner,
+            "measure": measure,
+            "first_year": change.first_year,
+            "last_year": change.last_year,
+            "first": change.first,
+            "last": change.last,
+            "change": change.change,
+            "pct_change": change.pct_change,
+            "cagr": change.cagr,
+            **_provenance(frame),
+        }
+        for measure, change in rows
+    ]
+    provenance = [c for c in ("products", "source", "basis", "vintage") if c in frame.columns]
+    return pd.DataFrame(records, columns=CHANGE_COLUMNS + provenance)
+
+
 def deficit(flows: pd.DataFrame, unit: str) -> Report:
     """Return the report of exports, imports and balance by year, with a first-to-last summary."""
     stated = flows.attrs.get("balance_stated", "balance_stated" in flows.columns)
@@ -75,6 +121,7 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
     )
     if stated:
         report.notes.append(STATED_BALANCE_NOTE)
+    changes = []  # (measure, its change) for the machine formats' summary
     if len(frame) > 1:
         report.summary_header = (
             f"{years[0]} to {years[-1]}",
@@ -99,6 +146,7 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
             )
         for label, values in rows:
             change = metrics.change_between(values)
+            changes.append((label.split(" ")[0].lower(), change))
             report.summary.append(
                 (
                     label,
@@ -109,6 +157,8 @@ def deficit(flows: pd.DataFrame, unit: str) -> Report:
                     format_percent(change.cagr, signed=True),
                 )
             )
+    report.summary_frame = _change_frame(frame, changes)
+    report.summary_money = ["first", "last", "change"]
     return report
 
 
@@ -148,8 +198,10 @@ def growth(frame: pd.DataFrame, unit: str) -> Report:
         report.notes.append("Some years are not consecutive: their change spans several years.")
     else:
         report.table_hidden.append("years_between")
+    changes = []
     if len(frame) > 1:
         change = metrics.change_between(frame.set_index("year")["value"])
+        changes.append((measure, change))
         report.summary_header = ("", "Change", "% change", "CAGR")
         report.summary.append(
             (
@@ -162,6 +214,8 @@ def growth(frame: pd.DataFrame, unit: str) -> Report:
         why = metrics.undefined_because(change.first, change.last)
         if why is not None:
             report.notes.append(f"No % change or growth rate from first to last: {why}.")
+    report.summary_frame = _change_frame(frame, changes)
+    report.summary_money = ["first", "last", "change"]
     return report
 
 
@@ -230,6 +284,16 @@ def sectors(
             "contribution_pp": "Contribution",
         },
     )
+    whole_row = {
+        "reporter": reporter,
+        "partner": partner,
+        "year": year,
+        "flow": flow,
+        "by": grouping.by,
+        "groups": groups,
+        "value": total,
+    }
+    report.summary_money = ["value"]
     whole = "all products" if grouping.by == "sector" else f"all {groups} groups"
     if grouping.by == "chapter":
         whole = f"all {groups} chapters"
@@ -248,11 +312,16 @@ def sectors(
             ),
         ]
         report.summary_header = report.summary.pop(0)
+        whole_row.update(
+            since=since, value_since=then, change=change, pct_change=metrics.pct_change(then, total)
+        )
+        report.summary_money += ["value_since", "change"]
         report.notes.append(
             f"Contribution: each group's change as percentage points of the whole's {since} "
             f"value; over all {groups} groups the changes add up to the whole's change and the "
             "points to its % change."
         )
+    report.summary_frame = pd.DataFrame([{**whole_row, **_provenance(table)}])
     report.notes.extend(grouping.notes)
     report.notes.extend(_missing_notes(table, flow, year, since, code_label))
     if grouping.by == "sector":
@@ -543,8 +612,23 @@ def year_to_date(table: pd.DataFrame, unit: str) -> Report:
         "Change",
         "% change",
     )
+    records = []
     for column, label in (("exports", "Exports"), ("imports", "Imports"), ("balance", "Balance")):
         then, now = float(table[column].iloc[0]), float(table[column].iloc[1])
+        records.append(
+            {
+                "reporter": reporter,
+                "partner": partner,
+                "measure": column,
+                "first_period": table["period"].iloc[0],
+                "last_period": table["period"].iloc[1],
+                "first": then,
+                "last": now,
+                "change": now - then,
+                "pct_change": metrics.pct_change(then, now),
+                **_provenance(table),
+            }
+        )
         report.summary.append(
             (
                 label,
@@ -554,6 +638,8 @@ def year_to_date(table: pd.DataFrame, unit: str) -> Report:
                 format_percent(metrics.pct_change(then, now), signed=True),
             )
         )
+    report.summary_frame = pd.DataFrame(records)
+    report.summary_money = ["first", "last", "change"]
     report.notes.append(
         "The same months of each year, each from the data's monthly figures: a part of a "
         "year is only ever set against the same part of another."
@@ -613,9 +699,12 @@ def verdicts(frame: pd.DataFrame) -> Report:
         },
     )
     report.summary_header = ("Verdict", "Count")
+    records = []
     for key, words in claims.VERDICT_WORDS.items():
         if counts.get(key):
             report.summary.append((words, str(int(counts[key]))))
+            records.append({"verdict": key, "verdict_text": words, "count": int(counts[key])})
+    report.summary_frame = pd.DataFrame(records, columns=["verdict", "verdict_text", "count"])
     report.notes.append(
         "Each figure's source, basis and vintage are in the CSV and JSON output (--format csv)."
     )

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import time
 from functools import cache as once
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from korus import cache
-from korus.errors import CacheWriteError
+from korus.errors import CacheWriteError, DataFileError
 from korus.schema import COLUMNS, Accounting, Reading
 
 if TYPE_CHECKING:
@@ -204,3 +205,173 @@ class Timer:
 
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+# --------------------------------------------------------------------- a store of one's own
+#
+# ``korus ingest FILES... --into STORE`` keeps the settled readings of files in a folder a
+# team can share: one Parquet part per source file (canonical columns, sorted by reporter,
+# partner and year, row groups whose statistics let a question read only its rows, pages
+# with checksums), and a manifest, ``korus-store.json``, that names each source (its
+# fingerprint when ingested, its layout, its accounting) and is sealed: a store edited by
+# hand, or damaged, is refused, never half trusted. ``--data STORE`` reads it as the files
+# it was made from would be read: the same figures, the same accounting.
+
+MANIFEST = "korus-store.json"
+STORE_FORMAT = 1
+
+
+def is_store(folder: Path) -> bool:
+    """Return whether a folder is a korus store (it holds korus's manifest)."""
+    return (Path(folder) / MANIFEST).is_file()
+
+
+def ingest(paths: list[str], folder: Path, settings) -> list[str]:
+    """Read files (any layout korus reads, through the trust layer) into the store at
+    ``folder`` (made if need be); return one line per file: added, replaced (the file
+    changed since it was ingested) or unchanged. A file whose figures another source of
+    the store already gives is refused, as two files given together would be."""
+    from korus import readers, trust
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = _manifest(folder) if is_store(folder) else {"format": STORE_FORMAT, "sources": {}}
+    said = []
+    with settings.applied():
+        for path in readers.expand(list(paths)):
+            if path.name == MANIFEST:
+                raise DataFileError(f"{path}: a korus store cannot be ingested into another")
+            source = _source_id(path, settings)
+            printed = cache.fingerprint(path)
+            known = manifest["sources"].get(source)
+            if known is not None and printed is not None and known["fingerprint"] == printed:
+                said.append(f"{path}: unchanged")
+                continue
+            reading = readers.load([path], settings.layout, settings.dedupe)
+            others = [
+                _part_reading(folder, other, entry)
+                for other, entry in manifest["sources"].items()
+                if other != source and set(entry["years"]) & _years(reading)
+            ]
+            trust.stack([*others, reading])  # refuses figures another source gives
+            _write_part(folder, source, reading)
+            manifest["sources"][source] = {
+                "file": str(path),
+                "fingerprint": printed,
+                "layout": reading.accounting[0].layout,
+                "accounting": [dataclasses.asdict(account) for account in reading.accounting],
+                "tolerance": reading.tolerance,
+                "years": sorted(_years(reading)),
+                "rows": len(reading.frame),
+            }
+            _write_manifest(folder, manifest)
+            said.append(f"{path}: {'replaced' if known else 'added'} ({len(reading.frame):,} rows)")
+    return said
+
+
+def read_store(folder: Path, equal: dict[str, str] | None = None) -> list[Reading]:
+    """Return the readings of a store's sources (only the rows that hold ``equal``), each
+    with the accounting of its file as it was ingested."""
+    folder = Path(folder)
+    manifest = _manifest(folder)
+    return [
+        _part_reading(folder, source, entry, equal or {})
+        for source, entry in sorted(manifest["sources"].items(), key=lambda item: item[1]["file"])
+    ]
+
+
+def _source_id(path: Path, settings) -> str:
+    text = f"{Path(path).resolve()}\0{settings.layout}\0{settings.encoding}\0{settings.sheet}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _years(reading: Reading) -> set[int]:
+    return {int(year) for year in reading.frame["year"].unique()}
+
+
+def _part_name(source: str) -> str:
+    return f"part-{source}.parquet"
+
+
+def _write_part(folder: Path, source: str, reading: Reading) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = reading.frame.sort_values(ORDER, na_position="last", kind="stable")
+    table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
+    table = table.replace_schema_metadata({b"korus.store": source.encode()})
+    temporary = folder / f".{_part_name(source)}.{os.getpid()}.tmp"
+    try:
+        pq.write_table(
+            table,
+            temporary,
+            compression="zstd",
+            row_group_size=ROW_GROUP,
+            use_dictionary=True,
+            write_page_checksum=True,
+        )
+        os.replace(temporary, folder / _part_name(source))
+    except OSError as exc:
+        raise CacheWriteError(f"cannot write the store {folder}: {exc.strerror or exc}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = None) -> Reading:
+    import pyarrow.parquet as pq
+
+    path = folder / _part_name(source)
+    try:
+        parquet = pq.ParquetFile(path, page_checksum_verification=True)
+        if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != source.encode():
+            raise ValueError("not this source's part")
+        groups = _groups(parquet, equal or {})
+        table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
+        frame = _frame(table, equal or {})
+    except (OSError, ValueError, KeyError) as exc:
+        said = " ".join(str(exc).split())  # Arrow's messages run over several lines
+        raise DataFileError(
+            f"{folder}: the store's part for {entry['file']} is missing or damaged ({said}); "
+            f"ingest the file again (korus ingest {entry['file']} --into {folder})"
+        ) from None
+    accounting = [_accounting(fields) for fields in entry["accounting"]]
+    for account in accounting:
+        account.notes.append(f"read from the store {folder} (ingested from {entry['file']})")
+    return Reading(frame, accounting, unique=True, tolerance=entry["tolerance"], settled=True)
+
+
+def _manifest(folder: Path) -> dict:
+    import json
+
+    path = folder / MANIFEST
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        body = json.dumps(stored["body"], sort_keys=True).encode()
+        if (
+            not isinstance(stored, dict)
+            or stored.get("seal") != cache.seal({b"store": body}).decode()
+        ):
+            raise ValueError("its seal does not match")
+        manifest = stored["body"]
+        if manifest.get("format") != STORE_FORMAT or not isinstance(manifest.get("sources"), dict):
+            raise ValueError("not a store this korus reads")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataFileError(
+            f"{path}: not a korus store korus can trust ({exc}); build it again with korus ingest"
+        ) from None
+    return manifest
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    import json
+
+    body = json.dumps(manifest, sort_keys=True).encode()
+    stored = {"body": manifest, "seal": cache.seal({b"store": body}).decode()}
+    temporary = folder / f".{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(json.dumps(stored, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, folder / MANIFEST)
+    except OSError as exc:
+        raise CacheWriteError(f"cannot write the store {folder}: {exc.strerror or exc}") from None
+    finally:
+        temporary.unlink(missing_ok=True)

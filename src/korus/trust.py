@@ -138,7 +138,8 @@ def stack(readings: list[Reading]) -> Reading:
     owner = _owners(readings)
     repeats = _stacked_repeats(frame, readings)
     if repeats.any():
-        exact = repeats & frame.duplicated(keep="first")
+        # The same figure with the same value is an exact repeat, whatever the release.
+        exact = repeats & frame.duplicated(subset=[*KEY, "value_usd"], keep="first")
         if (repeats & ~exact).any() or not _rules().dedupe:
             _overlap_error(frame, repeats, owner, readings)
         dropped = int(exact.sum())
@@ -538,7 +539,7 @@ def _overlap_error(frame, repeats, owner, readings: list[Reading]) -> None:
     files = [readings[owner[other]].accounting[0].file, readings[owner[index]].accounting[0].file]
     count = int(repeats.sum())
     exact = bool(first["value_usd"] == frame.loc[other, "value_usd"])
-    conflicting = repeats & ~frame.duplicated(keep="first")
+    conflicting = repeats & ~frame.duplicated(subset=[*KEY, "value_usd"], keep="first")
     if conflicting.any() or not exact:
         sample = frame[conflicting].iloc[0] if conflicting.any() else first
         rows = frame[_matching(frame, sample, KEY)]

@@ -147,6 +147,11 @@ def _read_files(
             run.clear()
 
     for path in files:
+        if path.name == store.MANIFEST and store.is_store(path.parent):
+            flush()
+            run_module = None
+            readings.extend(store.read_store(path.parent, equal))
+            continue
         module, name = None, layout
         kept = None if path == _STDIN_COPY else store.find(path, rules, equal)
         if kept is not None:
@@ -170,6 +175,12 @@ def _read_files(
         run_module = module
     flush()
     return readings
+
+
+def _is_store(folder: Path) -> bool:
+    from korus import store
+
+    return store.is_store(folder)
 
 
 def _read_or_kept(path: Path, name: str, pair, one_side: bool, rules, equal) -> Reading:
@@ -204,6 +215,10 @@ def _cached_reader(path: Path):
 
 # In a folder, files that document the data rather than hold it.
 DOCUMENTS = {".txt", ".md", ".pdf", ".html", ".htm", ".json.md", ".doc", ".docx"}
+# ...and files that are no data korus reads: pictures (a chart saved beside the data) and
+# archives (a download not yet unpacked).
+IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff", ".heic"}
+ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".tgz", ".bz2", ".xz"}
 
 
 def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
@@ -213,6 +228,12 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() in DOCUMENTS:
             skipped.append(f"{path.name}: a document, not data")
+            continue
+        if path.suffix.lower() in IMAGES:
+            skipped.append(f"{path.name}: an image, not data")
+            continue
+        if path.suffix.lower() in ARCHIVES:
+            skipped.append(f"{path.name}: an archive, not data (unpack it first)")
             continue
         if _cached_reader(path) is not None:  # korus cached it as data: not a code list
             found.append(path)
@@ -231,7 +252,8 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
         else:
             found.append(path)
     if not found:
-        raise DataFileError(f"{folder}: the folder holds no data files")
+        aside = f" (left aside: {'; '.join(skipped)})" if skipped else ""
+        raise DataFileError(f"{folder}: the folder holds no data files{aside}")
     return found
 
 
@@ -247,6 +269,8 @@ def expand(paths: list[str | Path], skipped: list[str] | None = None) -> list[Pa
         text = str(given)
         if text == "-":
             files.append(_stdin_copy())
+        elif Path(text).is_dir() and _is_store(Path(text)):
+            files.append(Path(text) / "korus-store.json")  # read by the store, not sniffed
         elif Path(text).is_dir():
             files.extend(_folder_files(Path(text), skipped))
         elif glob.has_magic(text) and not Path(text).exists():

@@ -55,6 +55,7 @@ from typing import NamedTuple
 
 from korus import countries, trust
 from korus.errors import DataFileError, KorusError
+from korus.fetch import sidecar
 from korus.readers.common import number, open_text, read_csv, read_json
 from korus.schema import TOTAL, Accounting, Reading
 
@@ -114,6 +115,11 @@ def sniff(sample) -> str | None:
     if sample.kind == "text" and _is_header(sample.cells(0)):
         return LAYOUT_CSV
     return None
+
+
+def companion(sample) -> str | None:
+    """Return what a file is when it is the record ``korus fetch`` writes beside an answer."""
+    return sidecar.companion(sample)
 
 
 def read(path: Path) -> Reading:
@@ -363,7 +369,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     frame["flow"] = flow
     frame["source"] = SOURCE
     frame["basis"] = basis
-    frame["vintage"] = vintage
+    frame["vintage"] = sidecar.vintage(name, vintage)  # "retrieved ... from ..." if fetched
     accounting.line_word = "row" if layout == LAYOUT_JSON else "line"
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))

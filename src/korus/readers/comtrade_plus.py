@@ -67,6 +67,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
+from korus.fetch import sidecar
 from korus.readers import comtrade_legacy
 from korus.readers.common import ENCODING, decode, number, raw_bytes, read_json
 from korus.schema import TOTAL, Accounting, Reading
@@ -493,7 +494,7 @@ def _frame(records, name, layout, accounting, release, lines: list[int]) -> Read
     frame["month"] = frame["month"].astype("Int8")
     frame["basis"] = frame["flow"].map(BASIS)
     frame["source"] = SOURCE
-    frame["vintage"] = release or NO_RELEASE
+    frame["vintage"] = sidecar.vintage(name, release or NO_RELEASE)  # with a fetch's record
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)
