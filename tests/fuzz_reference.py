@@ -682,22 +682,28 @@ PLUS_SOURCE = "UN Comtrade (Comtrade+)"
 
 
 def plus_name(name: object) -> str:
-    """Return a Comtrade+ field name without case, underscores or spaces (ref_year is
-    refYear)."""
-    return re.sub(r"[\s_]", "", str(name).lstrip("\ufeff")).lower()
+    """Return how a Comtrade+ field is known whatever its spelling: lower case, with no
+    underscores and no white space (refYear, ref_year and "Ref Year" are one field); a
+    byte-order mark before the first name is no part of it."""
+    spelled = str(name)
+    while spelled.startswith("\ufeff"):
+        spelled = spelled[1:]
+    return "".join(char.lower() for char in spelled if not (char == "_" or char.isspace()))
 
 
 def plus_text(value) -> str:
-    """Return a Comtrade+ field as text: null is "", 32.0 is "32", text stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
+    """Return what a Comtrade+ field says, as text: nothing for null or NaN, "true" or
+    "false", a float of a whole number as its digits (JSON's 32.0 says 32), anything else
+    as written, without spaces around it."""
+    match value:
+        case None:
             return ""
-        if value.is_integer():
-            return str(int(value))
+        case bool():
+            return "true" if value else "false"
+        case float() if value != value:  # NaN
+            return ""
+        case float() if math.isfinite(value) and value == math.floor(value):
+            return f"{int(value)}"
     return str(value).strip()
 
 
@@ -850,48 +856,49 @@ def _plus_records(
 
 
 def _plus_period(record: dict, where: str) -> tuple[int, int | None]:
-    freq = plus_text(record.get("freqcode")).upper()
+    """Return a record's (year, month): annual records by refYear (or a period of four
+    digits, which must then be that year), monthly ones by a period YYYYMM, else by refYear
+    and refMonth where no period is given; the frequency, when not stated, is the
+    period's length."""
+    frequency = plus_text(record.get("freqcode")).upper()
     period = plus_text(record.get("period"))
-    ref_year = plus_text(record.get("refyear"))
-    if not freq:
-        freq = {4: "A", 6: "M"}.get(len(period), "")
-    if freq == "A":
-        year = ref_year or period
-        if not re.fullmatch(r"\d{4}", year, re.ASCII):
-            raise Refused(f"{where}: year {year!r}")
-        if period and period != year:
+    year = plus_text(record.get("refyear"))
+    month = plus_text(record.get("refmonth"))
+    if frequency == "":
+        frequency = "A" if len(period) == 4 else "M" if len(period) == 6 else ""
+    if frequency not in ("A", "M"):
+        raise Refused(f"{where}: frequency {frequency!r}")
+    if frequency == "A":
+        stated = year if year else period
+        if len(stated) != 4 or not DIGITS.fullmatch(stated):
+            raise Refused(f"{where}: year {stated!r}")
+        if period not in ("", stated):
             raise Refused(f"{where}: period {period!r} is not its year")
-        return int(year), None
-    if freq == "M":
-        if re.fullmatch(r"\d{6}", period, re.ASCII) and 1 <= int(period[4:]) <= 12:
-            return int(period[:4]), int(period[4:])
-        ref_month = plus_text(record.get("refmonth"))
-        if (
-            not period
-            and re.fullmatch(r"\d{4}", ref_year, re.ASCII)
-            and DIGITS.fullmatch(ref_month)
-            and 1 <= int(ref_month) <= 12
-        ):
-            return int(ref_year), int(ref_month)
-        raise Refused(f"{where}: monthly period {period!r}")
-    raise Refused(f"{where}: frequency {freq!r}")
+        return int(stated), None
+    if period:
+        year, month = period[:4], period[4:]
+        if len(period) != 6 or not DIGITS.fullmatch(period):
+            raise Refused(f"{where}: monthly period {period!r}")
+    elif len(year) != 4 or not DIGITS.fullmatch(year) or not DIGITS.fullmatch(month):
+        raise Refused(f"{where}: no monthly period, refYear {year!r}, refMonth {month!r}")
+    if int(month) not in range(1, 13):
+        raise Refused(f"{where}: month {month!r}")
+    return int(year), int(month)
 
 
 def _plus_country(record: dict, role: str, where: str) -> str:
+    """Return a record's reporter or partner: its Comtrade code's country, else (a code
+    the table lacks, or none) its ISO code's, W00 and WLD being the world."""
     code = plus_text(record.get(f"{role}code"))
+    if code and (found := countries.from_comtrade(code)) is not None:
+        return found.code
     iso = plus_text(record.get(f"{role}iso")).upper()
-    found = countries.from_comtrade(code) if code else None
-    if found is None and iso:
-        if iso in ("W00", "WLD"):
-            found = countries.lookup("WLD")
-        else:
-            try:
-                found = countries.lookup(iso)
-            except UnknownCountryError:
-                found = None
-    if found is None:
-        raise Refused(f"{where}: {role} {code!r} ({iso!r}) is not a Comtrade area")
-    return found.code
+    if iso:
+        try:
+            return countries.lookup("WLD" if iso in ("W00", "WLD") else iso).code
+        except UnknownCountryError:
+            pass
+    raise Refused(f"{where}: {role} {code!r} ({iso!r}) is not a Comtrade area")
 
 
 # ------------------------------------------------------------------------ CEPII BACI

@@ -71,7 +71,10 @@ def test_a_case_is_the_same_on_every_run_of_its_seed():
             again.steps,
             again.question,
         )
-        assert first.expected.figures == again.expected.figures
+        # A case of a layout no reference reads (expected None) is unjudged on every run.
+        assert (first.expected is None) == (again.expected is None)
+        if first.expected is not None:
+            assert first.expected.figures == again.expected.figures
         if first.kind in ("csv", "json"):
             assert first.data == again.data
 

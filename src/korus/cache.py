@@ -1508,7 +1508,7 @@ def _parts(target: Path) -> list[Path]:
     numbered = []
     for path in found:
         number = path.name[len(target.stem) + len(PART_MARK) : -len(SUFFIX)]
-        if number.isdigit():
+        if number.isascii() and number.isdigit():
             numbered.append((int(number), path))
     return [path for _, path in sorted(numbered)]
 
@@ -1516,7 +1516,7 @@ def _parts(target: Path) -> list[Path]:
 def _is_part(path: Path) -> bool:
     stem = path.name[: -len(SUFFIX)]
     head, mark, number = stem.rpartition(PART_MARK)
-    return bool(head and mark and number.isdigit())
+    return bool(head and mark and number.isascii() and number.isdigit())
 
 
 def _size(path: Path) -> int:

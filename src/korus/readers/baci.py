@@ -108,7 +108,7 @@ from pathlib import Path
 
 from korus import __version__, countries
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import take_sample
+from korus.readers.common import is_digits, said, take_sample
 from korus.schema import Accounting, Reading
 from korus.trust import VALUE_LIMIT_USD
 
@@ -650,15 +650,16 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
             at = int(found.group(1)) if found else len(header)
             where = f"column {header[at]!r}" if at < len(header) else "a column"
             raise DataFileError(
-                f"{name}: {where} holds bytes that are not UTF-8 text ({inner}); BACI files "
+                f"{name}: {where} holds bytes that are not UTF-8 text ({said(inner)}); BACI files "
                 "are UTF-8"
             ) from None
         _bad_value(texts, name)
         raise DataFileError(f"{name}: not readable as a BACI CSV ({exc})") from None
     country = "expected a BACI country code (a number)"
-    t = _Codes(table["t"], "t", name, r"\d{4}", "expected a year of 4 digits", None)
-    i = _Codes(table["i"], "i", name, r"\d{1,4}", country, None)
-    j = _Codes(table["j"], "j", name, r"\d{1,4}", country, None)
+    year = "expected a year of 4 digits"
+    t = _Codes(table["t"], "t", name, r"\d{4}", year, None, CODE_HINT)
+    i = _Codes(table["i"], "i", name, r"\d{1,4}", country, None, CODE_HINT)
+    j = _Codes(table["j"], "j", name, r"\d{1,4}", country, None, CODE_HINT)
     _check_values(table["v"], name)
     columns = {"t": t, "i": i, "j": j}
     columns = {column: pa.array(codes.rows().astype(np.int16)) for column, codes in columns.items()}
@@ -693,7 +694,7 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
             raise _Unparsed(_arrow_message(exc)) from None
         raise DataFileError(f"{name}: not readable as a BACI CSV ({_arrow_message(exc)})") from None
     except (OSError, EOFError) as exc:
-        raise DataFileError(f"{name}: cannot be read ({exc})") from None
+        raise DataFileError(f"{name}: cannot be read ({said(exc)})") from None
 
 
 def _types() -> dict:
@@ -1896,14 +1897,20 @@ def _header(path: Path, name: str) -> list[str]:
     return cells
 
 
+# What to do about a year or country code that is not one (0x19A, ٤١٠, 8 42).
+CODE_HINT = (
+    "BACI writes its codes in ASCII digits: a broken cell, fix it or download the file again"
+)
+
+
 def _arrow_message(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
+    return said(str(exc).strip().splitlines()[0])
 
 
 class _Codes:
     """A text column of codes: its distinct values, parsed once, and each row's position."""
 
-    def __init__(self, column, name_column: str, name: str, pattern: str, what: str, rows):
+    def __init__(self, column, name_column: str, name: str, pattern: str, what: str, rows, hint=""):
         import numpy as np
         import pyarrow.compute as pc
 
@@ -1916,7 +1923,7 @@ class _Codes:
                 line = (at if rows is None else int(rows[at])) + 2
                 raise DataFileError(
                     f"{name}: line {line}, column {name_column!r}: {what}, "
-                    f"found {distinct[index].as_py()!r}"
+                    f"found {distinct[index].as_py()!r}" + (f"; {hint}" if hint else "")
                 )
         self.numbers = [int(text) for text in self.texts]
 
@@ -2203,7 +2210,7 @@ def _country_table(path: Path, writing: str) -> dict[int, tuple[str, str]]:
         if not any(cell.strip() for cell in row):
             continue
         code = row[at[code_column]].strip() if len(row) > at[code_column] else ""
-        if not code.isdigit():
+        if not is_digits(code):
             raise DataFileError(
                 f"{path}: line {line}, column {code_column!r}: expected a country code "
                 f"(a number), found {code!r}"

@@ -56,7 +56,7 @@ from typing import NamedTuple
 from korus import countries, trust
 from korus.errors import DataFileError, KorusError
 from korus.fetch import sidecar
-from korus.readers.common import number, open_text, read_csv, read_json
+from korus.readers.common import is_digits, number, open_text, read_csv, read_json
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_JSON = "census-api-json"
@@ -90,7 +90,7 @@ WORLD_CODES = {"-"}
 TOLERANCE = 1e-3
 
 _HEADER = re.compile(r"^\s*\[\s*(\[[^\[\]]*\])", re.S)
-_TIME = re.compile(r"^(\d{4})-(\d{2})$")
+_TIME = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 _PRODUCT = re.compile(r"^[0-9A-Z]+$")
 
 
@@ -637,7 +637,7 @@ def _period(row, value, position, name: str, line: int, where) -> tuple[int, int
         found = (int(match.group(1)), int(match.group(2)))
     if {"YEAR", "MONTH"} <= set(position):
         year, month = value(row, "YEAR"), value(row, "MONTH")
-        if not (year.isdigit() and len(year) == 4 and month.isdigit() and 1 <= int(month) <= 12):
+        if not (is_digits(year, 4) and is_digits(month) and 1 <= int(month) <= 12):
             raise DataFileError(
                 f"{name}: {where(line, 'MONTH')}: YEAR {year!r} and MONTH {month!r} are not "
                 "a year and a month 01-12"

@@ -22,7 +22,16 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 WORKBOOK_MAGIC = (ZIP_MAGIC, OLE_MAGIC)
 
-_INTEGER_TEXT = re.compile(r"^\d+(\.0+)?$")
+_INTEGER_TEXT = re.compile(r"^\d+(\.0+)?$", re.ASCII)
+
+
+def is_digits(text: str, *widths: int) -> bool:
+    """Return whether ``text`` is ASCII digits (of one of ``widths`` digits, when given).
+
+    Every source writes its codes, years and months in ASCII digits: others (Arabic-Indic
+    ٢٠١٦, a superscript ², full-width ２) are never read as a number, in any layout.
+    """
+    return text.isascii() and text.isdigit() and (not widths or len(text) in widths)
 
 
 def code_text(value: object, width: int, *, file: str, where: str) -> str:
@@ -52,7 +61,8 @@ def number(value: object, *, file: str, where: str) -> float:
         except OverflowError:  # a JSON integer of hundreds of digits: beyond any float
             raise DataFileError(
                 f"{file}: {where}: expected a number, found an integer of "
-                f"{len(str(abs(value))):,} digits, beyond any figure"
+                f"{len(str(abs(value))):,} digits, beyond any figure; fix the value, or "
+                "download the data again"
             ) from None
     else:
         text = str(value).strip() if value is not None else ""
@@ -85,6 +95,19 @@ def numbers_in(texts, file: str, column: str, first: int, *, word: str = "line",
             f"{file}: {word} {first + at}, column {column!r}: expected a number, found {found}"
         )
     return numbers
+
+
+def columns_once(header: list[str], read: list[str], file: str) -> None:
+    """Raise DataFileError where a column korus reads (``read``) is named twice in a header
+    (``header``: its names, without spaces around them), in any layout: korus cannot know
+    which of the two to read, and never chooses."""
+    for column in read:
+        places = [str(index + 1) for index, given in enumerate(header) if given == column]
+        if len(places) > 1:
+            raise DataFileError(
+                f"{file}: the header names the column {column!r} twice (columns "
+                f"{' and '.join(places[:2])}); korus cannot know which to read: keep one"
+            )
 
 
 def excel_column(index: int) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import number, read_csv, take_sample
+from korus.readers.common import columns_once, is_digits, number, read_csv, take_sample
 from korus.schema import Accounting, Reading
 
 LAYOUT = "comtrade-legacy"
@@ -75,7 +75,7 @@ CONTRADICTION_HINT = (
     "Comtrade's annual and monthly figures are separate releases that need not agree: keep "
     "one of them (a file of annual or of monthly figures)"
 )
-_PRODUCT = re.compile(r"^(TOTAL|\d{2}|\d{4}|\d{6})$")
+_PRODUCT = re.compile(r"^(TOTAL|\d{2}|\d{4}|\d{6})$", re.ASCII)
 
 
 def sniff(sample) -> bool:
@@ -92,8 +92,8 @@ def read(path: Path) -> Reading:
     table = read_csv(path)
     table.columns = [column.strip() for column in table.columns]
     # pandas renames a name given twice exactly ("Year.1"): the header is looked at too.
-    _columns_once(list(table.columns), name)
-    _columns_once(take_sample(path).cells(0), name)
+    columns_once(list(table.columns), [*REQUIRED, *READ], name)
+    columns_once(take_sample(path).cells(0), [*REQUIRED, *READ], name)
     missing = [column for column in REQUIRED if column not in table.columns]
     if missing:
         raise DataFileError(f"{name}: missing Comtrade columns {missing}")
@@ -191,18 +191,6 @@ READ = ["Period", "Period Desc.", "Trade Flow", "Reporter", "Reporter ISO", "Par
 READ += ["Partner ISO", *AGGREGATE_MARKERS]
 
 
-def _columns_once(header: list[str], name: str) -> None:
-    """Raise DataFileError where a column korus reads is named twice in the header (``header``:
-    its names without spaces around them): korus cannot know which of the two to read."""
-    for column in [*REQUIRED, *READ]:
-        places = [str(index + 1) for index, given in enumerate(header) if given == column]
-        if len(places) > 1:
-            raise DataFileError(
-                f"{name}: the header names the column {column!r} twice (columns "
-                f"{' and '.join(places[:2])}); korus cannot know which to read: keep one"
-            )
-
-
 def note_caveats(frame, accounting: Accounting) -> None:
     """Add to ``accounting`` what must be said about the areas a frame names (Other Asia,
     nes: Taiwan in practice), once each."""
@@ -243,7 +231,7 @@ def _flow(row, name: str, where) -> str:
 def _year(row, name: str, where) -> tuple[int, None]:
     """Return the whole year of a row of a file without a Period column."""
     year = row["Year"].strip()
-    if not re.fullmatch(r"\d{4}", year):
+    if not is_digits(year, 4):
         raise DataFileError(f"{name}: {where('Year')}: year {year!r} is not YYYY")
     described = row.get("Period Desc.", "").strip()
     if described and described != year:
@@ -256,9 +244,9 @@ def _year(row, name: str, where) -> tuple[int, None]:
 
 
 def _period(period: str, year: str, name: str, where: str) -> tuple[int, int | None]:
-    if re.fullmatch(r"\d{4}", period):
+    if is_digits(period, 4):
         return int(period), None
-    if re.fullmatch(r"\d{6}", period) and 1 <= int(period[4:]) <= 12:
+    if is_digits(period, 6) and 1 <= int(period[4:]) <= 12:
         return int(period[:4]), int(period[4:])
     raise DataFileError(f"{name}: {where}: period {period!r} is not YYYY or YYYYMM (year {year})")
 

@@ -69,7 +69,7 @@ from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.fetch import sidecar
 from korus.readers import comtrade_legacy
-from korus.readers.common import ENCODING, decode, number, raw_bytes, read_json
+from korus.readers.common import ENCODING, decode, is_digits, number, raw_bytes, read_json
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_CSV = "comtrade-plus-csv"
@@ -156,7 +156,7 @@ USED = frozenset(
 
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
+_PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$", re.ASCII)
 _VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
 
 
@@ -611,6 +611,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+PERIOD_HINT = "years and months are ASCII digits: fix the cell, or download the data again"
+
+
 def _period(record: dict, name: str, where) -> tuple[int, int | None]:
     freq = _text(record.get("freqcode")).upper()
     period = _text(record.get("period"))
@@ -619,27 +622,30 @@ def _period(record: dict, name: str, where) -> tuple[int, int | None]:
         freq = {4: "A", 6: "M"}.get(len(period), "")
     if freq == "A":
         year_text = ref_year or period
-        if not re.fullmatch(r"\d{4}", year_text):
-            raise DataFileError(f"{name}: {where('refyear')}: year {year_text!r} is not YYYY")
+        if not is_digits(year_text, 4):
+            raise DataFileError(
+                f"{name}: {where('refyear')}: year {year_text!r} is not YYYY; {PERIOD_HINT}"
+            )
         if period and period != year_text:
             raise DataFileError(
-                f"{name}: {where('period')}: annual period {period!r} is not its year {year_text!r}"
+                f"{name}: {where('period')}: annual period {period!r} is not its year "
+                f"{year_text!r}; {PERIOD_HINT}"
             )
         return int(year_text), None
     if freq == "M":
-        if re.fullmatch(r"\d{6}", period) and 1 <= int(period[4:]) <= 12:
+        if is_digits(period, 6) and 1 <= int(period[4:]) <= 12:
             return int(period[:4]), int(period[4:])
         ref_month = _text(record.get("refmonth"))
         if (
             not period
-            and re.fullmatch(r"\d{4}", ref_year)
-            and ref_month.isdigit()
+            and is_digits(ref_year, 4)
+            and is_digits(ref_month)
             and 1 <= int(ref_month) <= 12
         ):
             return int(ref_year), int(ref_month)
         raise DataFileError(
             f"{name}: {where('period')}: monthly period {period!r} is not YYYYMM "
-            f"(refYear {ref_year!r}, refMonth {ref_month!r})"
+            f"(refYear {ref_year!r}, refMonth {ref_month!r}); {PERIOD_HINT}"
         )
     raise DataFileError(
         f"{name}: {where('freqcode')}: frequency {freq!r} is not A (annual) or M (monthly)"
@@ -674,7 +680,7 @@ def _country(record: dict, role: str, name: str, where, cache: dict) -> str:
 
 def _restore_zero(product: str, level: str) -> str:
     """Return an HS code with the leading zero a spreadsheet took off (1 -> 01), if it did."""
-    if product.isdigit() and level.isdigit() and len(product) == int(level) - 1:
+    if is_digits(product) and is_digits(level) and len(product) == int(level) - 1:
         return product.zfill(int(level))
     return product
 

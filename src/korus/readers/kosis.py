@@ -45,7 +45,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.common import read_csv
+from korus.readers.common import is_digits, read_csv
 from korus.schema import Accounting, Reading
 
 LAYOUTS = ("kosis-annual", "kosis-monthly")
@@ -62,8 +62,8 @@ MISSING = {"", "NA"}  # R's missing value in the annual file's figure columns
 MONTHLY_MISSING = {"", "-"}  # KOSIS writes "-" where there is no figure
 TOLERANCE = 0.001  # parts against the world total: 0.1%
 
-_DATE = re.compile(r"^(\d{4})\.\s*(\d{1,2})$")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_DATE = re.compile(r"^(\d{4})\.\s*(\d{1,2})$", re.ASCII)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$", re.ASCII)
 
 
 def sniff(sample) -> str | None:
@@ -206,7 +206,7 @@ def read_annual(path: Path) -> Reading:
         line = index + 2  # the header is line 1
 
         year_text = row[columns["year"]].strip()
-        if not re.fullmatch(r"\d{4}", year_text):
+        if not is_digits(year_text, 4):
             raise DataFileError(
                 f"{name}: line {line}, column {columns['year']!r}: year {year_text!r} is not "
                 "a 4-digit year"

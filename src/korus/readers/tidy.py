@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from korus.errors import DataFileError
-from korus.readers.common import numbers_in, said
+from korus.readers.common import columns_once, numbers_in, said, take_sample
 from korus.readers.common import read_csv as read_text_csv
 from korus.render import FORMULA_STARTS, delimited_field
 from korus.schema import COLUMNS, SCHEMA_VERSION, TEXT_COLUMNS, Accounting, Reading, canonical
@@ -53,6 +53,8 @@ def read_csv(path: Path) -> Reading:
     """Return the canonical frame of a korus tidy CSV."""
     name = str(path)
     table = read_text_csv(path)
+    # pandas renames a name given twice ("year.1"): the header itself is looked at.
+    columns_once(take_sample(path).cells(0), list(COLUMNS), name)
     missing = [column for column in COLUMNS if column not in table.columns]
     if missing:
         raise DataFileError(
@@ -78,13 +80,23 @@ def read_parquet(path: Path) -> Reading:
     try:
         # A page that carries a checksum is held to it: a damaged page is an error, never
         # other figures.
-        table = pq.read_table(path, page_checksum_verification=True)
+        with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
+            schema = parquet.schema_arrow
+            _check_schema(schema, name)
+            table = parquet.read(columns=list(COLUMNS), use_threads=False)
     except (OSError, pa.ArrowException) as exc:
         raise DataFileError(
             f"{name}: not a readable Parquet file ({said(exc)}); it may be damaged or cut "
             "short: write or download it again"
         ) from None
-    version = (table.schema.metadata or {}).get(METADATA_KEY)
+    return _checked(_parquet_frame(table, name), name, LAYOUT_PARQUET)
+
+
+def _check_schema(schema, name: str) -> None:
+    """Raise DataFileError for a tidy Parquet schema korus cannot read: another korus
+    schema version (or one that is not a number), a canonical column missing or given
+    twice."""
+    version = (schema.metadata or {}).get(METADATA_KEY)
     if version is not None:
         text = version.decode("utf-8", "replace").strip()
         if not (text.isascii() and text.isdigit()):
@@ -97,10 +109,10 @@ def read_parquet(path: Path) -> Reading:
                 f"{name}: written with korus schema version {int(text)}, this korus reads "
                 f"version {SCHEMA_VERSION}; rebuild it with 'korus convert'"
             )
-    missing = [column for column in COLUMNS if column not in table.column_names]
+    columns_once(schema.names, list(COLUMNS), name)
+    missing = [column for column in COLUMNS if column not in schema.names]
     if missing:
         raise DataFileError(f"{name}: Parquet file lacks the korus columns {missing}")
-    return _checked(_parquet_frame(table, name), name, LAYOUT_PARQUET)
 
 
 def _parquet_frame(table, name: str):
@@ -114,8 +126,6 @@ def _parquet_frame(table, name: str):
 
     columns = {}
     for column in COLUMNS:
-        if len(table.schema.get_all_field_indices(column)) > 1:
-            raise DataFileError(f"{name}: the column {column!r} is given twice; keep one")
         values = table[column]
         if types.is_dictionary(values.type):
             values = values.cast(values.type.value_type)

@@ -87,6 +87,7 @@ from korus.readers.common import (
     excel_column,
     hidden_sheets,
     is_blank_row,
+    is_digits,
     open_text,
     sheet_refusal,
     workbook,
@@ -116,11 +117,11 @@ MONTH_NAMES = (
 _MONTH = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 _MONTH.update({name[:3]: number for name, number in list(_MONTH.items())})
 _MONTH["sept"] = 9
-_YEAR = re.compile(r"^\d{4}$")
+_YEAR = re.compile(r"^\d{4}$", re.ASCII)
 _ANY_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
 _QUARTER = re.compile(r"^(q[1-4]|quarter [1-4]|[1-4](st|nd|rd|th) quarter)$")
-_MONTH_YEAR = re.compile(r"^([a-z]+) (\d{4})$")
-_YEAR_MONTH = re.compile(r"^(\d{4}) (\d{1,2})$")
+_MONTH_YEAR = re.compile(r"^([a-z]+) (\d{4})$", re.ASCII)
+_YEAR_MONTH = re.compile(r"^(\d{4}) (\d{1,2})$", re.ASCII)
 
 # Measures: the values of trade korus reads, one per trade flow.
 GENERAL, CONSUMPTION, TOTAL_EXPORTS, DOMESTIC, FOREIGN = (
@@ -1136,7 +1137,7 @@ def _month(table: Table, position: int, value: object) -> int:
     text = _norm(value)
     if text in _MONTH:
         return _MONTH[text]
-    if text.isdigit() and 1 <= int(text) <= 12:
+    if is_digits(text) and 1 <= int(text) <= 12:
         return int(text)
     raise DataFileError(
         f"{table.file}: {table.where(position, table.columns.month)}: month {_text(value)!r} "
@@ -1404,7 +1405,7 @@ def _code(text: str, classification: str, *, file: str, where: str) -> str:
     """Return a product code as text, checked for its classification."""
     if classification == "HTS":
         return _hts(text, file=file, where=where)
-    if not re.fullmatch(r"\d{1,6}", text):
+    if not is_digits(text, *range(1, 7)):
         raise DataFileError(
             f"{file}: {where}: {classification} code {text!r} is not a code of digits"
         )
@@ -1421,7 +1422,7 @@ def _row_product(table: Table, position: int, value: object, classification, que
     if isinstance(value, int | float) and not isinstance(value, bool):
         # A code stored as a number has lost its leading zeros; they come back only where
         # the query says how many digits each code has.
-        if not (float(value).is_integer() and level.isdigit()):
+        if not (float(value).is_integer() and is_digits(level)):
             raise DataFileError(
                 f"{table.file}: {where}: {classification} number {_text(value)!r} is stored "
                 "as a number: a leading or trailing zero may be lost and korus does not guess "
@@ -1433,7 +1434,7 @@ def _row_product(table: Table, position: int, value: object, classification, que
     if _norm(text) in ("total", "all", "all commodities", "total all merchandise"):
         return "TOTAL"
     code = _code(text, classification, file=table.file, where=where)
-    if level.isdigit() and len(code) != int(level):
+    if is_digits(level) and len(code) != int(level):
         raise DataFileError(
             f"{table.file}: {where}: {classification} number {text!r} has {len(code)} digits "
             f"but {query.where} says the commodities are broken out at {level}: the file "
@@ -1570,7 +1571,7 @@ def _check_row_count(table: Table, counted: int, accounting: Accounting) -> None
     for cells in table.above:
         texts = [_text(cell) for cell in cells if _text(cell)]
         said = texts[1] if len(texts) >= 2 and _norm(texts[0]) == "data row count" else ""
-        if said.isdigit() and int(said) != counted:
+        if is_digits(said) and int(said) != counted:
             accounting.notes.append(
                 f"the file says 'Data Row Count {said}' but {table.named()} has {counted} "
                 "data rows: the file may be cut short"

@@ -1,0 +1,151 @@
+"""Tidy Parquet files the fuzzer (tests/fuzzing.py) found korus getting wrong, one per cause:
+each now gives its right figures or one clean error line naming the file and what to do.
+(The text files of the same hunt are corpus cases: tests/corpus/cases-fuzz.toml.)"""
+
+from __future__ import annotations
+
+import decimal
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from korus.cli import cli
+
+ROWS = {
+    "year": [2016, 2016],
+    "month": [None, 3],
+    "reporter": ["USA", "USA"],
+    "partner": ["KOR", "KOR"],
+    "flow": ["export", "import"],
+    "product": ["TOTAL", "TOTAL"],
+    "classification": ["none", "none"],
+    "value_usd": [100.25, 7.5],
+    "source": ["test", "test"],
+    "basis": ["FOB", "CIF"],
+    "vintage": ["test", "test"],
+}
+TYPES = {"year": pa.int16(), "month": pa.int8(), "value_usd": pa.float64()}
+
+
+def _parquet(path, changes=None, types=None, metadata=b"1", checksums=False) -> bytes:
+    columns = {**ROWS, **(changes or {})}
+    kinds = {**TYPES, **(types or {})}
+    table = pa.table(
+        {name: pa.array(values, kinds.get(name, pa.string())) for name, values in columns.items()}
+    )
+    if metadata is not None:
+        table = table.replace_schema_metadata({b"korus.schema_version": metadata})
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="none", write_page_checksum=checksums)
+    path.write_bytes(out.getvalue())
+    return out.getvalue()
+
+
+def _error(runner, path) -> str:
+    """Return the one error line korus ends with on ``path`` (and check it is one line)."""
+    result = runner.invoke(cli, ["inspect", str(path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert "unexpected failure" not in result.stderr
+    return result.stderr.rstrip("\n")
+
+
+def _figures(runner, path) -> list[str]:
+    result = runner.invoke(cli, ["convert", str(path), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    return [",".join(line.split(",")[:8]) for line in result.stdout.splitlines()[1:]]
+
+
+RIGHT = ["2016,,USA,KOR,export,TOTAL,none,100.25", "2016,3,USA,KOR,import,TOTAL,none,7.5"]
+
+
+def test_a_year_beyond_16_bits_is_refused_never_wrapped_into_another_year(runner, tmp_path):
+    # 67552 - 65536 = 2016: the narrowing to int16 once read it as 2016.
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, {"year": [2016, 67552]}, {"year": pa.int32()})
+    assert _error(runner, path) == (
+        f"Error: {path}: row 2: year 67552 is not a year korus reads (a whole number from "
+        "1900 to 2100): a broken cell, or another column's value; fix the file"
+    )
+
+
+def test_a_year_that_is_not_whole_is_refused_never_rounded(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, {"year": [2016.0, 2015.5]}, {"year": pa.float64()})
+    assert "row 2: year 2015.5 is not a year korus reads" in _error(runner, path)
+
+
+def test_true_and_false_in_the_value_column_are_refused_naming_the_column(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, {"value_usd": [True, False]}, {"value_usd": pa.bool_()})
+    assert _error(runner, path) == (
+        f"Error: {path}: the column 'value_usd' holds true/false values, not numbers; korus "
+        "reads value_usd as a number: write the file again with 'korus convert'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ([decimal.Decimal("100.25"), decimal.Decimal("7.50")], pa.decimal128(12, 2)),
+        (["100.25", "7.5"], pa.string()),
+        ([100.25, 7.5], pa.float32()),
+    ],
+    ids=["decimal", "text", "float32"],
+)
+def test_values_stored_as_decimals_text_or_narrow_floats_are_read_as_numbers(
+    runner, tmp_path, values, kind
+):
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, {"value_usd": values}, {"value_usd": kind})
+    assert _figures(runner, path) == RIGHT
+
+
+def test_a_schema_version_that_is_not_a_number_is_one_clean_error(runner, tmp_path):
+    # Once "unexpected failure (ValueError: invalid literal for int() ...)".
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, metadata=b"1.0")
+    assert _error(runner, path) == (
+        f"Error: {path}: its korus schema version is '1.0', not a version number; this korus "
+        "reads version 1: rebuild the file with 'korus convert'"
+    )
+
+
+def test_a_damaged_page_with_a_checksum_is_refused_never_read_as_other_figures(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    data = bytearray(_parquet(path, checksums=True))
+    # The first value_usd figure, 100.25 as a little-endian double, changed by one bit.
+    at = bytes(data).index(pa.array([100.25]).buffers()[1].to_pybytes())
+    data[at + 6] ^= 0x01
+    path.write_bytes(bytes(data))
+    line = _error(runner, path)
+    assert line.startswith(f"Error: {path}: not a readable Parquet file (")
+    assert "CRC checksum verification failed" in line
+    assert line.endswith("it may be damaged or cut short: write or download it again")
+
+
+def test_a_damaged_footer_is_one_error_line_with_arrow_s_message_folded(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    data = bytearray(_parquet(path))
+    footer = int.from_bytes(data[-8:-4], "little")
+    for at in range(len(data) - 8 - footer, len(data) - 8, 7):
+        data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+    line = _error(runner, path)
+    assert line.startswith(f"Error: {path}: not a readable Parquet file (")
+    assert "\\n" not in line  # Arrow's line breaks folded, never shown as escapes
+    assert line.endswith("it may be damaged or cut short: write or download it again")
+
+
+def test_a_column_given_twice_is_refused_naming_it(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    table = pa.table({name: pa.array(v, TYPES.get(name, pa.string())) for name, v in ROWS.items()})
+    table = table.append_column("year", pa.array([2017, 2017], pa.int16()))
+    pq.write_table(table, path)
+    assert _error(runner, path) == (
+        f"Error: {path}: the header names the column 'year' twice (columns 1 and 12); korus "
+        "cannot know which to read: keep one"
+    )
