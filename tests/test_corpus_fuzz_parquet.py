@@ -104,6 +104,22 @@ def test_values_stored_as_decimals_text_or_narrow_floats_are_read_as_numbers(
     assert _figures(runner, path) == RIGHT
 
 
+def test_a_month_column_of_nulls_only_gives_whole_years(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    changes = {"month": [None, None], "flow": ["export", "import"]}
+    _parquet(path, changes, {"month": pa.null()})
+    assert _figures(runner, path) == [RIGHT[0], RIGHT[1].replace("2016,3,", "2016,,")]
+
+
+def test_a_year_column_of_nulls_only_is_refused(runner, tmp_path):
+    path = tmp_path / "tidy.parquet"
+    _parquet(path, {"year": [None, None]}, {"year": pa.null()})
+    assert _error(runner, path) == (
+        f"Error: {path}: row 1: the year is missing, and every row needs one (a whole number "
+        "from 1900 to 2100): a broken cell, or another column's value; fix the file"
+    )
+
+
 def test_a_schema_version_that_is_not_a_number_is_one_clean_error(runner, tmp_path):
     # Once "unexpected failure (ValueError: invalid literal for int() ...)".
     path = tmp_path / "tidy.parquet"

@@ -179,10 +179,14 @@ def check_periods(frame: pd.DataFrame, account: Accounting) -> None:
         cell = values.iloc[index]
         where = _where(account, frame.iloc[index])
         if column == "year":
-            said = "the year is missing" if _missing(cell) else f"year {_cell(cell)} is"
+            said = (
+                "the year is missing, and every row needs one"
+                if _missing(cell)
+                else (f"year {_cell(cell)} is not a year korus reads")
+            )
             raise DataFileError(
-                f"{where}: {said} not a year korus reads (a whole number from {low} to "
-                f"{high}): a broken cell, or another column's value; fix the file"
+                f"{where}: {said} (a whole number from {low} to {high}): a broken cell, or "
+                "another column's value; fix the file"
             )
         raise DataFileError(
             f"{where}: month {_cell(cell)} is not a month (a whole number from 1 to 12, or "

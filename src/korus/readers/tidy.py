@@ -140,6 +140,8 @@ def _parquet_frame(table, name: str):
             if not types.is_integer(kind):
                 values = values.cast(pa.float64())
             columns[column] = values.to_pandas()
+        elif types.is_null(kind):  # a column of nulls only (all months blank: whole years)
+            columns[column] = pd.Series([float("nan")] * len(values), dtype="float64")
         else:
             found = "true/false values" if types.is_boolean(kind) else f"values of type {kind}"
             raise DataFileError(
