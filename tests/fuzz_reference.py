@@ -598,14 +598,16 @@ def _legacy_flow(cell: dict, where: str) -> str:
         if said not in LEGACY_LETTERS:
             raise Refused(f"{where}: flow code 0 with Trade Flow {said!r}")
         return LEGACY_LETTERS[said]
-    flow = LEGACY_FLOWS.get(code)
-    if flow is None:
+    if code not in LEGACY_FLOWS:
         raise Refused(f"{where}: unknown flow code {code!r}")
-    # "Re-Export", "Re-export", "Re-exports", "re export" and the letter code all name it.
-    name = re.sub(r"[\s-]", "", said).lower().removesuffix("s")
-    named = {"import": "import", "export": "export", "reexport": "re-export"}
-    named["reimport"] = "re-import"
-    if said and named.get(name, LEGACY_LETTERS.get(said)) != flow:
+    flow = LEGACY_FLOWS[code]
+    if not said or LEGACY_LETTERS.get(said) == flow:
+        return flow
+    # A name as people write it: "Re-Export", "Re-exports", "re export" are re-export.
+    squeezed = "".join(char for char in said if char != "-" and not char.isspace()).lower()
+    if squeezed.endswith("s"):
+        squeezed = squeezed[:-1]
+    if squeezed != flow.replace("-", ""):
         raise Refused(f"{where}: Trade Flow {said!r} beside flow code {code}")
     return flow
 
@@ -627,18 +629,18 @@ def first_columns(names: list[str], table, used: set[str], lenient: Leniency) ->
 
 
 def _legacy_country(cell: dict, role: str, where: str) -> str:
+    """Return a legacy row's reporter or partner: its Comtrade code's country, else its
+    ISO code's."""
     code = cell[f"{role} Code"].strip()
-    found = countries.from_comtrade(code) if code else None
-    if found is None:
-        iso = cell.get(f"{role} ISO", "").strip()
-        if iso:
-            try:
-                found = countries.lookup(iso)
-            except UnknownCountryError:
-                found = None
-    if found is None:
-        raise Refused(f"{where}: {role.lower()} code {code!r} is not a Comtrade area")
-    return found.code
+    if code and (found := countries.from_comtrade(code)) is not None:
+        return found.code
+    iso = cell.get(f"{role} ISO", "").strip()
+    if iso:
+        try:
+            return countries.lookup(iso).code
+        except UnknownCountryError:
+            pass
+    raise Refused(f"{where}: {role.lower()} code {code!r} is not a Comtrade area")
 
 
 # ------------------------------------------------------------------------ Comtrade+
@@ -1158,15 +1160,20 @@ def read_census_country(sheets: dict[str, list[list]], hidden: set[str]) -> Read
 
 
 def _census_code(value, width: int, where: str) -> str:
-    if isinstance(value, float) and value.is_integer():
+    """Return a Census code as text of ``width`` digits, its leading zeros put back: a
+    whole number, stored as one (3, 3.0) or written (" 0003", "3.00")."""
+    if isinstance(value, bool) or value is None:
+        raise Refused(f"{where}: code {value!r} is not a number of digits")
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value == math.floor(value) and value >= 0):
+            raise Refused(f"{where}: code {value!r} is not a whole number")
         value = int(value)
-    text = "" if value is None else str(value).strip()
-    if isinstance(value, bool) or not re.fullmatch(r"\d+(\.0+)?", text, re.ASCII):
-        raise Refused(f"{where}: code {text!r} is not a number of digits")
-    text = text.split(".")[0]
-    if len(text) > width:
-        raise Refused(f"{where}: code {text!r} has more than {width} digits")
-    return text.zfill(width)
+    whole, point, decimals = str(value).strip().partition(".")
+    if not DIGITS.fullmatch(whole) or (point and not (decimals and set(decimals) == {"0"})):
+        raise Refused(f"{where}: code {value!r} is not a number of digits")
+    if len(whole) > width:
+        raise Refused(f"{where}: code {whole!r} has more than {width} digits")
+    return "0" * (width - len(whole)) + whole
 
 
 # ------------------------------------------------------------------------ a question
