@@ -336,6 +336,12 @@ def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
         if not lines:
             trailing = len(fields) == len(header) + 1 and not fields[-1].strip()
         width = len(header) + trailing
+        if [cell.strip() for cell in fields[: len(header)]] == [cell.strip() for cell in header]:
+            raise DataFileError(
+                f"{name}: line {line} repeats the header (two downloads joined into one "
+                "file?); korus cannot know where one ends: remove the repeated header, or give "
+                "the downloads as separate files"
+            )
         if len(fields) != width:
             expected = (
                 f"the website's download has {width} (the {len(header)} of the header and "
