@@ -165,3 +165,25 @@ def test_a_column_given_twice_is_refused_naming_it(runner, tmp_path):
         f"Error: {path}: the header names the column 'year' twice (columns 1 and 12); korus "
         "cannot know which to read: keep one"
     )
+
+
+def test_a_damaged_page_of_a_file_korus_wrote_is_refused(runner, tmp_path):
+    # korus writes its pages with checksums, so that damage to one is always told.
+    source = tmp_path / "tidy.csv"
+    source.write_text(
+        "year,month,reporter,partner,flow,product,classification,value_usd,source,basis,"
+        "vintage\n2016,,USA,KOR,export,TOTAL,none,100.25,test,FOB,test\n"
+        "2016,3,USA,KOR,import,TOTAL,none,7.5,test,CIF,test\n"
+    )
+    path = tmp_path / "tidy.parquet"
+    result = runner.invoke(cli, ["convert", str(source), "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _figures(runner, path) == RIGHT
+    column = pq.ParquetFile(path).metadata.row_group(0).column(list(ROWS).index("value_usd"))
+    data = bytearray(path.read_bytes())
+    end = (column.dictionary_page_offset or column.data_page_offset) + column.total_compressed_size
+    data[end - 2] ^= 0x10  # in the page's compressed values, past its header
+    path.write_bytes(bytes(data))
+    line = _error(runner, path)
+    assert line.startswith(f"Error: {path}: not a readable Parquet file (")
+    assert "CRC checksum verification failed" in line

@@ -184,8 +184,14 @@ def write_parquet(frame, path: Path, row_group_size: int | None = None) -> None:
     table = table.replace_schema_metadata(metadata)
     _atomic(
         path,
+        # Each page with its checksum, which read_parquet holds it to: a damaged page is an
+        # error, never other figures.
         lambda target: pq.write_table(
-            table, target, compression="zstd", row_group_size=row_group_size
+            table,
+            target,
+            compression="zstd",
+            row_group_size=row_group_size,
+            write_page_checksum=True,
         ),
     )
 
