@@ -154,6 +154,10 @@ USED = frozenset(
     }
 )
 
+# The fields korus only quotes (in an error naming a country code it does not know): given
+# twice with different values, neither changes a figure.
+DESCRIBED = frozenset({"reporterdesc", "partnerdesc"})
+
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$", re.ASCII)
@@ -362,7 +366,7 @@ def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
         record = {column: fields[at[0]] for column, at in used.items()}
         for column, at in twice.items():
             given = [(header[position], fields[position]) for position in at]
-            record[column] = _one_value(given, name, f"line {line}")
+            record[column] = _one_value(column, given, name, f"line {line}")
         records.append(record)
         lines.append(line)
     return records, lines, trailing
@@ -583,15 +587,19 @@ def _picked(record: dict, name: str, number: int) -> dict:
     for field, key in fields:
         given.setdefault(field, []).append((key, record[key]))
     return {
-        field: _one_value(spellings, name, f"record {number}") for field, spellings in given.items()
+        field: _one_value(field, spellings, name, f"record {number}")
+        for field, spellings in given.items()
     }
 
 
-def _one_value(spellings: list[tuple[object, object]], name: str, where: str):
+def _one_value(field: str, spellings: list[tuple[object, object]], name: str, where: str):
     """Return the value of a field a record gives under several spellings ((spelling,
     value) pairs): the one value they give (blank ones aside); two different values are
-    an error naming both, as korus never chooses between them."""
+    an error naming both, as korus never chooses between them. A description (``DESCRIBED``,
+    only ever quoted in a message) is the first one given."""
     filled = [(spelling, value) for spelling, value in spellings if _text(value)]
+    if field in DESCRIBED:
+        return filled[0][1] if filled else spellings[0][1]
     for spelling, value in filled[1:]:
         first, kept = filled[0]
         if _text(value) != _text(kept):
