@@ -1041,7 +1041,11 @@ def _xlsx_case(seed: int, rng: random.Random) -> Case:
     data = _workbook_bytes(sheets, hidden)
     case = Case(seed, "xlsx", "census-country", "country.xlsx", data, steps)
     years = [row[0] for row in rows[1:] if isinstance(row[0], int)] or [2016]
-    partners = [CENSUS_PARTNERS[str(row[1])] for row in rows[1:] if str(row[1]) in CENSUS_PARTNERS]
+    partners = [
+        CENSUS_PARTNERS[str(row[1])]
+        for row in rows[1:]
+        if len(row) > 1 and str(row[1]) in CENSUS_PARTNERS  # a row cut short has no code
+    ]
     case.question = ("USA", rng.choice(partners or ["KOR"]), rng.choice(years))
     cells, shown_hidden = _read_workbook(data)
     case.expected = _reading(lambda: ref.read_census_country(cells, shown_hidden))
@@ -1718,7 +1722,11 @@ def _mutate_columns(
             columns[name] = [v + 65536 for v in values]
         elif target == "int64":
             types[name] = pa.int64()
-            columns[name] = [None if v is None else int(v) for v in values]
+            # A value no integer holds (NaN, infinity) stays as it is: the column is then
+            # written as text (below).
+            columns[name] = [
+                int(v) if isinstance(v, int | float) and math.isfinite(v) else v for v in values
+            ]
         elif target == "int64 13":
             types[name] = pa.int64()
             columns[name][row] = rng.choice([13, 0, -1, 300])

@@ -136,3 +136,32 @@ def test_a_store_whose_part_is_damaged_is_refused_naming_the_file_to_ingest_agai
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {store}: the store's part for {path} is missing or")
     assert result.stderr.endswith(f"ingest the file again (korus ingest {path} --into {store})\n")
+
+
+def test_a_store_s_row_groups_are_chosen_by_its_sealed_manifest_not_the_part_s_footer(
+    runner, tmp_path, monkeypatch
+):
+    # A part's footer statistics are under no seal: "KOR" turned to "JOR" there (one bit)
+    # once had a question skip the row groups of Korea.
+    import pyarrow.parquet as pq
+
+    from korus import store as stores
+
+    monkeypatch.setattr(stores, "ROW_GROUP", 1)  # a row group per row
+    path = comtrade_plus(tmp_path / "answer.csv")
+    store = tmp_path / "store"
+    assert invoke(runner, "ingest", path, "--into", store).exit_code == 0
+    (part,) = store.glob("part-*.parquet")
+    data = bytearray(part.read_bytes())
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    at = data.find(b"KOR", footer)
+    while at != -1:
+        data[at] ^= 0x01
+        at = data.find(b"KOR", at + 3)
+    part.write_bytes(bytes(data))
+    metadata = pq.read_metadata(part)
+    partner = metadata.schema.to_arrow_schema().names.index("partner")
+    maxima = {metadata.row_group(n).column(partner).statistics.max for n in range(4)}
+    assert "KOR" not in maxima and "JOR" in maxima
+    question = ["deficit", "--years", "2016", "--partner", "KOR"]
+    assert answer(runner, *question, "--data", store) == answer(runner, *question, "--data", path)

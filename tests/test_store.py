@@ -171,3 +171,37 @@ def test_a_korus_whose_code_changed_does_not_read_an_older_entry(kept, monkeypat
     monkeypatch.setattr(store, "code_digest", lambda: "another-korus")
     assert store.entry_layout(rules) != before
     assert store.find(path, rules) is None
+
+
+def test_row_groups_are_chosen_by_the_sealed_ranges_never_the_footer_s_statistics(
+    kept, monkeypatch
+):
+    # The footer's statistics are under no seal and no checksum: a flipped bit there once
+    # had a question skip the row group that holds its pair ("no trade of USA with KOR").
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(store, "ROW_GROUP", 1)  # a row group per row
+    path = comtrade_file(kept.parent / "answer.csv")
+    readers.load([path])
+    entry = cache._target(path, store.entry_layout(store.Rules.in_force(None)))
+    metadata = pq.read_metadata(entry)
+    names = metadata.schema.to_arrow_schema().names
+    groups = [metadata.row_group(n) for n in range(metadata.num_row_groups)]
+    korea = [g for g in groups if g.column(names.index("partner")).statistics.max == "KOR"]
+    assert korea  # "KOR" -> "JOR" (one bit) in the footer: the group seems to lack Korea
+    data = bytearray(entry.read_bytes())
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    sealed = data.rindex(metadata.metadata[cache.KEY])  # korus's own metadata: left alone
+    at = data.index(b"KOR", footer)
+    while footer < at < sealed:  # the row groups' statistics, before korus's metadata
+        data[at] ^= 0x01
+        at = data.find(b"KOR", at + 3)
+    entry.write_bytes(bytes(data))
+    changed = pq.read_metadata(entry)
+    assert not any(
+        changed.row_group(n).column(names.index("partner")).statistics.max == "KOR"
+        for n in range(changed.num_row_groups)
+    )
+    refuse_to_parse(monkeypatch)
+    pair = readers.load([path], equal={"reporter": "USA", "partner": "KOR"})
+    assert sorted(pair.frame["value_usd"]) == [100.0, 200.0]

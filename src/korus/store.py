@@ -11,7 +11,8 @@ BACI had.
 An entry is valid only for the file as it is now (its fingerprint), read with the same
 rules (encoding, sheet, --dedupe) by the same korus (a digest of the code that shapes a
 reading: the readers, the trust layer, the schema and the code tables). Its rows are
-sorted by reporter and partner in row groups whose statistics let a question about one
+sorted by reporter and partner in row groups whose ranges of the two, kept in its sealed
+metadata (never the footer's statistics, which no seal covers), let a question about one
 country pair read only its own; its accounting (rows read, kept and set aside and why,
 the notes and warnings) comes back with it, so the answer and everything said about the
 file are the same as from the source. Errors are never kept: a file that cannot be read
@@ -107,7 +108,7 @@ def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Readi
     try:
         info = hit.info
         parquet = hit.files[0]
-        groups = _groups(parquet, equal or {})
+        groups = _sealed_groups(parquet, info["groups"], equal or {})
         table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
         frame = _frame(table, equal or {})
         accounting = [_accounting(fields) for fields in info["accounting"]]
@@ -153,6 +154,7 @@ def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
         "layout": layout,
         "accounting": [dataclasses.asdict(account) for account in reading.accounting],
         "tolerance": reading.tolerance,
+        "groups": _ranges(frame),
     }
     cache.write(
         path,
@@ -164,19 +166,47 @@ def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
     )
 
 
-def _groups(parquet, equal: dict[str, str]) -> list[int] | None:
-    """Return the row groups whose statistics allow the rows asked for (None: all)."""
+# The columns a question picks its rows by (``find``'s ``equal``), whose range in each row
+# group an entry keeps in its sealed metadata.
+PICKED = ("reporter", "partner")
+
+
+def _ranges(frame) -> list[list]:
+    """Return, for each row group of an entry written from the sorted ``frame`` (groups of
+    ``ROW_GROUP`` rows), its rows and the [min, max] of each ``PICKED`` column."""
+    texts = {column: frame[column].astype(str).to_numpy() for column in PICKED}
+    ranges = []
+    for start in range(0, len(frame), ROW_GROUP):
+        stop = min(start + ROW_GROUP, len(frame))
+        extent: list = [stop - start]
+        for column in PICKED:
+            extent += [min(texts[column][start:stop]), max(texts[column][start:stop])]
+        ranges.append(extent)
+    return ranges
+
+
+def _sealed_groups(parquet, ranges, equal: dict[str, str]) -> list[int] | None:
+    """Return the row groups of an entry that may hold the rows asked for (None: all), by
+    the ranges kept in its sealed metadata, never by the footer's statistics, which no
+    seal or checksum covers (a flipped bit there would skip a group that holds them).
+    Raise ValueError where the ranges are not those of the file's row groups."""
+    metadata = parquet.metadata
+    if not isinstance(ranges, list) or len(ranges) != metadata.num_row_groups:
+        raise ValueError("the kept ranges are not the entry's row groups")
+    for index, extent in enumerate(ranges):
+        if not isinstance(extent, list) or extent[:1] != [metadata.row_group(index).num_rows]:
+            raise ValueError("the kept ranges are not the entry's row groups")
     if not equal:
         return None
-    from korus.dataset import may_hold
-
-    names = parquet.schema_arrow.names
-    metadata = parquet.metadata
-    return [
-        index
-        for index in range(parquet.num_row_groups)
-        if may_hold(metadata.row_group(index), names, equal)
-    ]
+    chosen = []
+    for index, extent in enumerate(ranges):
+        bounds = dict(zip(PICKED, zip(extent[1::2], extent[2::2], strict=True), strict=True))
+        if all(
+            column not in bounds or bounds[column][0] <= value <= bounds[column][1]
+            for column, value in equal.items()
+        ):
+            chosen.append(index)
+    return chosen
 
 
 def _frame(table, equal: dict[str, str]) -> pd.DataFrame:
@@ -211,9 +241,10 @@ class Timer:
 #
 # ``korus ingest FILES... --into STORE`` keeps the settled readings of files in a folder a
 # team can share: one Parquet part per source file (canonical columns, sorted by reporter,
-# partner and year, row groups whose statistics let a question read only its rows, pages
-# with checksums), and a manifest, ``korus-store.json``, that names each source (its
-# fingerprint when ingested, its layout, its accounting) and is sealed: a store edited by
+# partner and year, row groups whose ranges, kept in the sealed manifest, let a question
+# read only its rows, pages with checksums), and a manifest, ``korus-store.json``, that
+# names each source (its fingerprint when ingested, its layout, its accounting, its row
+# groups' ranges) and is sealed: a store edited by
 # hand, or damaged, is refused, never half trusted. ``--data STORE`` reads it as the files
 # it was made from would be read: the same figures, the same accounting.
 
@@ -254,7 +285,7 @@ def ingest(paths: list[str], folder: Path, settings) -> list[str]:
                 if other != source and set(entry["years"]) & _years(reading)
             ]
             trust.stack([*others, reading])  # refuses figures another source gives
-            _write_part(folder, source, reading)
+            groups = _write_part(folder, source, reading)
             manifest["sources"][source] = {
                 "file": str(path),
                 "fingerprint": printed,
@@ -263,6 +294,7 @@ def ingest(paths: list[str], folder: Path, settings) -> list[str]:
                 "tolerance": reading.tolerance,
                 "years": sorted(_years(reading)),
                 "rows": len(reading.frame),
+                "groups": groups,
             }
             _write_manifest(folder, manifest)
             said.append(f"{path}: {'replaced' if known else 'added'} ({len(reading.frame):,} rows)")
@@ -293,7 +325,9 @@ def _part_name(source: str) -> str:
     return f"part-{source}.parquet"
 
 
-def _write_part(folder: Path, source: str, reading: Reading) -> None:
+def _write_part(folder: Path, source: str, reading: Reading) -> list[list]:
+    """Write a source's part; return its row groups' ranges (``_ranges``), which the sealed
+    manifest keeps."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -315,6 +349,7 @@ def _write_part(folder: Path, source: str, reading: Reading) -> None:
         raise CacheWriteError(f"cannot write the store {folder}: {exc.strerror or exc}") from None
     finally:
         temporary.unlink(missing_ok=True)
+    return _ranges(frame)
 
 
 def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = None) -> Reading:
@@ -325,7 +360,9 @@ def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = N
         parquet = pq.ParquetFile(path, page_checksum_verification=True)
         if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != source.encode():
             raise ValueError("not this source's part")
-        groups = _groups(parquet, equal or {})
+        # A store ingested before its manifest kept the ranges: every group is read.
+        ranges = entry.get("groups")
+        groups = None if ranges is None else _sealed_groups(parquet, ranges, equal or {})
         table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
         frame = _frame(table, equal or {})
     except (OSError, ValueError, KeyError) as exc:
