@@ -77,6 +77,20 @@ def _no_user_cache(_own_cache_dir, monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_state_of_its_own():
+    """Each test starts with korus's process-wide cache state as a fresh process has it: a
+    command run in-process turns deferred writing on (as the command line does), and a
+    test after it must not inherit that, nor readings left to keep."""
+    from korus import cache, store
+
+    cache.defer(False)
+    store._pending.clear()
+    yield
+    cache.defer(False)
+    store._pending.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_user_config(tmp_path_factory, monkeypatch) -> None:
     """Never the user's config file: every test runs with an empty config folder of its
     own (tests of the config file write theirs there or name one with KORUS_CONFIG)."""
