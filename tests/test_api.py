@@ -103,3 +103,18 @@ def test_a_question_the_data_cannot_answer_is_a_korus_error():
 def test_a_single_year_question_refuses_a_range():
     with pytest.raises(korus.KorusError, match="is not one year"):
         korus.partners(year="2015-2016")
+
+
+def test_ingest_keeps_files_in_a_store_the_questions_read(tmp_path):
+    store = tmp_path / "store"
+    said = korus.ingest("examples/my-trade.csv", store)
+    assert said == ["examples/my-trade.csv: added (4 rows)"]
+    table = korus.deficit(years="2015-2016", data=store)
+    assert (table["balance"] / 1e6).round(1).tolist() == [-28291.3, -27624.6]
+    assert set(table["source"]) == {"my agency's table 3"}
+    assert korus.ingest("examples/my-trade.csv", store) == ["examples/my-trade.csv: unchanged"]
+
+
+def test_a_claims_span_may_be_written_with_an_en_dash():
+    verdicts = korus.check(measure="pct_change", of="exports", years="2011–2016", stated="-2.7%")
+    assert verdicts[["korus", "verdict"]].iloc[0].tolist() == ["-2.76%", "matches-rounded"]
