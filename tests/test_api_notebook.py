@@ -143,6 +143,11 @@ def test_the_readmes_mirror_table_is_the_apis(korus):
         assert same_as_shown(figures["partner_value"] / 1e6, theirs), measure
         assert same_as_shown(figures["gap"] / 1e6, gap), measure
         assert f"{figures['gap_pct']:+.3g}%" == gap_pct, measure
+    caption = " ".join(line.strip() for line in shown)
+    for side, code in (("reporter", "USA"), ("partner", "KOR")):
+        first = mirror.iloc[0]
+        said = f"{first[side + '_source']} ({first[side + '_basis']}); {first[side + '_vintage']}."
+        assert f"As {code} reports: {said}" in caption
 
 
 def test_the_readmes_check_verdicts_are_the_apis(korus):
