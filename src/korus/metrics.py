@@ -581,8 +581,8 @@ def mirror_flows(
     from A's side (its negative). Each side's figures
     come from its own source; nothing is combined across sources within a figure.
     Columns: year, measure, reporter_value, partner_value, gap (reporter minus partner),
-    gap_pct (of the partner's figure), reporter_source, reporter_basis, partner_source,
-    partner_basis.
+    gap_pct (of the partner's figure), reporter_products, reporter_source, reporter_basis,
+    partner_products, partner_source, partner_basis, reporter_vintage, partner_vintage.
     """
     own = bilateral_flows(frame, reporter, partner, years).set_index("year")
     other = bilateral_flows(frame, partner, reporter, years).set_index("year")
@@ -609,6 +609,8 @@ def mirror_flows(
                     "partner_products": b["products"],
                     "partner_source": b["source"],
                     "partner_basis": b["basis"],
+                    "reporter_vintage": a["vintage"],
+                    "partner_vintage": b["vintage"],
                 }
             )
     return pd.DataFrame(rows)
