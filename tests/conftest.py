@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, settings
 
 from korus.schema import canonical
 
+# The fixtures of the API tests (made-up keys, the cassettes and how they are replayed).
+pytest_plugins = ["fetch_answers"]
+
 # Property tests are derandomized: the same examples on every run, so a run in CI can
 # never fail by chance. HYPOTHESIS_PROFILE=explore searches new examples by hand; keep
 # any failure it finds as an explicit @example.
