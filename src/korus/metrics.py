@@ -320,12 +320,18 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with what its figures cover (``products``), the source, both flows'
     bases and the vintages of ``rows``."""
     covered = coverage(rows)
+    vintages = ", ".join(sorted(rows["vintage"].unique()))
     if "year" in out.columns and "month" not in out.columns and rows["year"].nunique() > 1:
-        # Each year's own coverage: a source may give totals for some years only.
-        by_year = {int(y): coverage(part) for y, part in rows.groupby("year", observed=True)}
+        # Each year's own coverage and release: a source may give totals for some years
+        # only, and a file may hold years of several releases.
+        parts = rows.groupby("year", observed=True)
+        by_year = {int(y): coverage(part) for y, part in parts}
         out["products"] = out["year"].map(by_year).fillna(covered)
+        released = {int(y): ", ".join(sorted(part["vintage"].unique())) for y, part in parts}
+        out["vintage"] = out["year"].map(released).fillna(vintages)
     else:
         out["products"] = covered
+        out["vintage"] = vintages
     basis = rows[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = "; ".join(
@@ -333,7 +339,7 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         for flow, label in FLOW_COLUMNS.items()
         if flow in basis
     )
-    out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
+    out = out[[*(c for c in out.columns if c != "vintage"), "vintage"]]
     return out
 
 
