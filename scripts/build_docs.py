@@ -1,13 +1,15 @@
 """Write korus's command-line reference (docs/cli.md) and man page (docs/korus.1) from the
-click commands themselves, and, with --charts, one picture of each kind of chart
-(docs/charts/*.png) from the shipped data.
+click commands themselves, the reference of the Python API (in docs/api.md, between its
+markers) from the functions' signatures and docstrings, and, with --charts, one picture of
+each kind of chart (docs/charts/*.png) from the shipped data.
 
-    python scripts/build_docs.py            # docs/cli.md and docs/korus.1
-    python scripts/build_docs.py --check    # exit 1, naming them, if either is stale
+    python scripts/build_docs.py            # docs/cli.md, docs/korus.1, docs/api.md
+    python scripts/build_docs.py --check    # exit 1, naming them, if any is stale
     python scripts/build_docs.py --charts   # also docs/charts/*.png (needs matplotlib)
 
-tests/test_docs.py regenerates both texts in memory and fails when a file differs: a
-change to a command's options or help changes its reference in the same commit.
+tests/test_docs.py regenerates the texts in memory and fails when a file differs: a
+change to a command's options or help, or to a function's signature or docstring, changes
+its reference in the same commit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import click
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "docs" / "cli.md"
 MAN_PAGE = ROOT / "docs" / "korus.1"
+API_PAGE = ROOT / "docs" / "api.md"
+API_START = "<!-- reference: written by scripts/build_docs.py"
+API_END = "<!-- end of reference -->"
 CHARTS = ROOT / "docs" / "charts"
 WIDTH = 80  # help text is laid out for 80 columns, the same on every machine
 
@@ -127,6 +132,73 @@ def man_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _signature(function) -> str:
+    """Return a function's parameters as a call would write them (no annotations)."""
+    import inspect
+
+    parts, keywords_only = [], False
+    for param in inspect.signature(function).parameters.values():
+        if param.kind is param.KEYWORD_ONLY and not keywords_only:
+            parts.append("*")
+            keywords_only = True
+        if param.kind is param.VAR_KEYWORD:
+            parts.append(f"**{param.name}")
+        elif param.default is param.empty:
+            parts.append(param.name)
+        else:
+            parts.append(f"{param.name}={param.default!r}")
+    return ", ".join(parts)
+
+
+def _docstring(thing) -> str:
+    import inspect
+
+    return inspect.cleandoc(thing.__doc__ or "").strip()
+
+
+def api_reference() -> str:
+    """Return the reference of korus's Python API: each function's signature and docstring,
+    the reading rules (``korus.Settings``) and the errors."""
+    import dataclasses
+
+    import korus
+    from korus import errors
+
+    lines = []
+    for name in korus._API:
+        function = getattr(korus, name)
+        lines += [f"### korus.{name}", "", "```python", f"korus.{name}({_signature(function)})"]
+        lines += ["```", "", _docstring(function), ""]
+    lines += ["### korus.Settings", "", _docstring(korus.Settings), ""]
+    source = Path(sys.modules["korus.settings"].__file__).read_text(encoding="utf-8")
+    for field in dataclasses.fields(korus.Settings):
+        # The field's own comment (``#: ...`` lines above it) is its documentation.
+        block = source.split(f"    {field.name}: ", 1)[0].rstrip().splitlines()
+        said = []
+        while block and block[-1].strip().startswith("#:"):
+            said.insert(0, block.pop().strip()[2:].strip())
+        lines.append(f"- `{field.name}` (default `{field.default!r}`): {' '.join(said)}")
+    lines += ["", "### Errors", ""]
+    for error in (
+        errors.KorusError,
+        errors.DataFileError,
+        errors.DataCoverageError,
+        errors.UnknownCountryError,
+        errors.MixedSourcesError,
+    ):
+        lines.append(f"- `korus.{error.__name__}`: {_docstring(error)}")
+    return "\n".join(lines) + "\n"
+
+
+def api_page(text: str | None = None) -> str:
+    """Return docs/api.md with its reference section written from the API."""
+    text = API_PAGE.read_text(encoding="utf-8") if text is None else text
+    head, rest = text.split(API_START, 1)
+    marker, rest = rest.split("\n", 1)
+    _, tail = rest.split(API_END, 1)
+    return f"{head}{API_START}{marker}\n\n{api_reference()}\n{API_END}{tail}"
+
+
 def chart_reports() -> dict:
     """Return a report of each kind of chart korus draws, from the shipped data."""
     from korus import api, reports
@@ -167,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--charts", action="store_true", help="also write docs/charts/*.png")
     options = parser.parse_args(argv)
     stale = []
-    for path, text in ((REFERENCE, reference_markdown()), (MAN_PAGE, man_page())):
+    texts = ((REFERENCE, reference_markdown()), (MAN_PAGE, man_page()), (API_PAGE, api_page()))
+    for path, text in texts:
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         if options.check:

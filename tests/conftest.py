@@ -12,6 +12,9 @@ from hypothesis import HealthCheck, settings
 
 from korus.schema import canonical
 
+# The fixtures of the API tests (made-up keys, the cassettes and how they are replayed).
+pytest_plugins = ["fetch_answers"]
+
 # Property tests are derandomized: the same examples on every run, so a run in CI can
 # never fail by chance. HYPOTHESIS_PROFILE=explore searches new examples by hand; keep
 # any failure it finds as an explicit @example.
@@ -74,6 +77,20 @@ def _no_user_cache(_own_cache_dir, monkeypatch) -> None:
     """Never the user's cache: every test reads and writes a cache folder of the run's own
     (tests of the cache itself give each test a folder of its own)."""
     monkeypatch.setenv("KORUS_CACHE_DIR", str(_own_cache_dir))
+
+
+@pytest.fixture(autouse=True)
+def _cache_state_of_its_own():
+    """Each test starts with korus's process-wide cache state as a fresh process has it: a
+    command run in-process turns deferred writing on (as the command line does), and a
+    test after it must not inherit that, nor readings left to keep."""
+    from korus import cache, store
+
+    cache.defer(False)
+    store._pending.clear()
+    yield
+    cache.defer(False)
+    store._pending.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -83,6 +83,14 @@ def test_mirror_gives_both_sides_of_us_korea_trade_in_2016():
     assert round(balance["partner_value"] / 1e6, 1) == -23246.4
 
 
+def test_mirror_carries_each_sides_provenance_in_columns_vintage_too():
+    row = korus.mirror(partner="KOR", years=2016).iloc[0]
+    assert row["reporter_source"].startswith("US Census Bureau")
+    assert row["partner_source"].startswith("KOSIS")
+    assert row["reporter_vintage"] == "data through 2026-01"
+    assert row["partner_vintage"].endswith("data through 2023")
+
+
 def test_load_reads_a_file_with_the_settings_given(tmp_path):
     rows = [(2016, None, "export", "TOTAL", 10.0), (2016, None, "export", "TOTAL", 10.0)]
     frame = make_frame(rows)
@@ -103,3 +111,47 @@ def test_a_question_the_data_cannot_answer_is_a_korus_error():
 def test_a_single_year_question_refuses_a_range():
     with pytest.raises(korus.KorusError, match="is not one year"):
         korus.partners(year="2015-2016")
+
+
+def test_ingest_keeps_files_in_a_store_the_questions_read(tmp_path):
+    store = tmp_path / "store"
+    said = korus.ingest("examples/my-trade.csv", store)
+    assert said == ["examples/my-trade.csv: added (4 rows)"]
+    table = korus.deficit(years="2015-2016", data=store)
+    assert (table["balance"] / 1e6).round(1).tolist() == [-28291.3, -27624.6]
+    assert set(table["source"]) == {"my agency's table 3"}
+    assert korus.ingest("examples/my-trade.csv", store) == ["examples/my-trade.csv: unchanged"]
+
+
+def test_a_claims_span_may_be_written_with_an_en_dash():
+    verdicts = korus.check(measure="pct_change", of="exports", years="2011–2016", stated="-2.7%")
+    assert verdicts[["korus", "verdict"]].iloc[0].tolist() == ["-2.76%", "matches-rounded"]
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("deficit", ["deficit", "--years", "2016"]),
+        ("deficit", ["deficit", "--months", "2017-01..2017-09", "--ytd"]),
+        ("growth", ["growth", "--years", "2011-2016"]),
+        ("sectors", ["sectors", "--year", "2016"]),
+        ("partners", ["partners", "--year", "2016"]),
+        ("mirror", ["mirror", "--years", "2016"]),
+        ("check", ["check", "--measure", "deficit", "--year", "2016", "--stated", "$27.6bn"]),
+        ("check", ["check", "examples/korus-2017-article.toml"]),
+        ("ingest", ["ingest", "examples/my-trade.csv", "--into", "never-written"]),
+    ],
+)
+def test_each_command_is_a_thin_call_of_its_api_function(runner, monkeypatch, name, args):
+    """The command line answers through the API: with the API's function replaced, the
+    command says what the replacement says (and computes nothing of its own)."""
+    from korus import api
+    from korus.cli import cli
+
+    def asked(*given, **keywords):
+        raise korus.KorusError(f"answered by korus.{name}")
+
+    monkeypatch.setattr(api, name, asked)
+    result = runner.invoke(cli, [*args, "--format", "csv"] if name != "ingest" else args)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: answered by korus.{name}\n"

@@ -835,3 +835,15 @@ def test_a_reader_closing_the_pipe_early_ends_korus_quietly():
     # Killed by SIGPIPE like cat (status 141 in a shell), not exit 1 like a data error.
     expected = {-signal.SIGPIPE} if small_pipe else {0, -signal.SIGPIPE}
     assert process.returncode in expected
+
+
+def test_each_years_figures_carry_that_years_own_release(runner):
+    # The example's 2015 figures are of the 2016 release, its 2016 figures of the 2017 one:
+    # a year's row names its own release, never every release of the file.
+    example = Path(__file__).resolve().parents[1] / "examples" / "my-trade.csv"
+    out = ok(invoke(runner, "deficit", "--data", str(example), "--years", "2015-2016"))
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(row["year"], row["vintage"]) for row in rows] == [
+        ("2015", "2016 release"),
+        ("2016", "2017 release"),
+    ]

@@ -226,6 +226,20 @@ def test_no_config_before_the_command_ignores_the_config_file_too(runner, config
     assert ok(result).stdout == "partner\nKOR\n"
 
 
+def test_the_config_files_partner_is_the_one_fetch_asks_for(runner, config_file):
+    config_file('partner = "China"\n')
+    args = ["fetch", "census", "--flow", "imports", "--months", "2016-01", "--dry-run"]
+    assert "&CTY_CODE=5700&" in ok(invoke(runner, *args)).stdout
+    assert "&CTY_CODE=5800&" in ok(invoke(runner, *args, "--partner", "KOR")).stdout
+    assert usage_error(invoke(runner, *args, "--no-config")) == "Error: Missing option '--partner'."
+
+
+def test_the_config_files_reporter_is_the_one_fetch_comtrade_asks_for(runner, config_file):
+    config_file('reporter = "Korea"\npartner = "World"\n')
+    result = invoke(runner, "fetch", "comtrade", "--years", "2016", "--dry-run", "-q")
+    assert "?reporterCode=410&period=2016&partnerCode=0&" in ok(result).stdout
+
+
 def test_korus_config_names_a_config_file_of_ones_choice(runner, tmp_path):
     path = tmp_path / "elsewhere.toml"
     path.write_text('partner = "MEX"\n')
@@ -372,6 +386,11 @@ def completions(words: list[str], incomplete: str) -> list[str]:
         (["inspect", "--input-format"], "census-api", ["census-api-json", "census-api-csv"]),
         (["partners", "--reporter"], "Kore", ["Korea", "Korea Rep.", "Korea South"]),
         (["completion"], "", ["bash", "zsh", "fish"]),
+        (["fetch", "census", "--partner"], "Jap", ["Japan"]),
+        (["fetch", "census", "--by"], "", ["hs", "enduse", "naics"]),
+        (["fetch", "comtrade", "--reporter"], "Kore", ["Korea", "Korea Rep.", "Korea South"]),
+        (["fetch", "comtrade", "--partner"], "CH", ["CHE", "CHL", "CHN"]),
+        (["ingest", "--input-format"], "kosis", ["kosis-annual", "kosis-monthly"]),
     ],
 )
 def test_completion_offers_the_values_an_option_takes(words, incomplete, expected):
@@ -502,6 +521,26 @@ def test_no_color_gives_no_escape_sequence_at_all_on_a_terminal():
     assert b"\x1b" not in output
 
 
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["sectors", "--year", "2016", "--top", "3"], b"top 3 of 97"),
+        (["check", "--measure", "deficit", "--year", "2016", "--stated", "$24 billion"],
+         b"verdicts off: exit status 1"),
+        (["deficit", "--years", "2011-2016", "--chart"], b"Balance, millions of US dollars"),
+        (["partners", "--top", "2", "--unit", "bn"], b"Values in billions of US dollars."),
+        (["deficit", "--years", "2026"], b"Error: 2026 holds January only"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1", "TERM": "xterm"}, {"TERM": "dumb"}])
+def test_no_escape_byte_on_a_terminal_from_any_command_when_the_environment_says_so(
+    args, shown, env
+):
+    output = in_terminal(args, env)
+    assert shown in output
+    assert b"\x1b" not in output
+
+
 def test_term_dumb_gives_no_escape_sequence_at_all_on_a_terminal():
     output = in_terminal(TABLE, {"TERM": "dumb"})
     assert b"Values in millions of US dollars." in output
@@ -553,6 +592,24 @@ def test_quiet_leaves_out_the_notes_on_stderr(runner):
     assert quiet.stdout == loud.stdout
 
 
+def test_quiet_leaves_out_the_notes_of_fetch(runner):
+    args = ["fetch", "comtrade", "--partner", "KOR", "--years", "2016", "--dry-run"]
+    loud = ok(invoke(runner, *args, COMTRADE_API_KEY=None))
+    quiet = ok(invoke(runner, *args, "--quiet", COMTRADE_API_KEY=None))
+    assert loud.stderr.startswith("Note: COMTRADE_API_KEY is not set: using Comtrade+'s keyless")
+    assert quiet.stderr == ""
+    assert quiet.stdout == loud.stdout and "reporterCode=842" in quiet.stdout
+
+
+def test_quiet_leaves_out_what_ingest_says_of_each_file(runner, tmp_path):
+    data = tmp_path / "mine.csv"
+    write_csv(make_frame([(2016, None, "export", "TOTAL", 10.0)]), data)
+    loud = ok(invoke(runner, "ingest", str(data), "--into", str(tmp_path / "store")))
+    quiet = ok(invoke(runner, "ingest", str(data), "--into", str(tmp_path / "other"), "-q"))
+    assert "mine.csv" in loud.stderr
+    assert quiet.stderr == "" and quiet.stdout == ""
+
+
 def test_quiet_still_shows_errors(runner):
     result = invoke(runner, "deficit", "--years", "2026", "--quiet")
     assert result.exit_code == 1
@@ -580,16 +637,32 @@ def test_every_command_takes_quiet_and_no_config(runner, command):
     assert "--no-config" in help_text
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("deficit",), ("growth",), ("sectors",), ("partners",), ("mirror",), ("check",),
+     ("inspect",), ("convert",), ("ingest",), ("fetch", "census"), ("fetch", "comtrade")],
+)  # fmt: skip
+def test_every_command_that_reads_or_fetches_shows_examples_of_itself(runner, command):
+    help_text = ok(invoke(runner, *command, "--help")).stdout
+    assert "Examples:\n" in help_text
+    examples = help_text.split("Examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert any(line.strip().startswith(f"korus {' '.join(command)} ") for line in examples)
+
+
 # --- korus help environment ----------------------------------------------------------------
 
 # Where korus's own source reads a variable: os.environ.get("X"), os.environ["X"],
-# os.getenv("X"), "X" in os.environ, environ.get("X") on a mapping passed in, and the
-# names it keeps in constants (ENV_DIR = "KORUS_CACHE_DIR").
+# os.getenv("X"), "X" in os.environ, environ.get("X") or env.get("X") on a mapping passed
+# in, and the names it keeps in constants (ENV_DIR = "KORUS_CACHE_DIR", KEY_VARIABLE =
+# "CENSUS_API_KEY").
 READS = [
-    re.compile(r"""environ(?:\.get\(|\[)\s*["']([A-Z_][A-Z0-9_]*)["']"""),
+    re.compile(r"""\benv(?:iron)?(?:\.get\(|\[)\s*["']([A-Z_][A-Z0-9_]*)["']"""),
     re.compile(r"""getenv\(\s*["']([A-Z_][A-Z0-9_]*)["']"""),
     re.compile(r"""["']([A-Z_][A-Z0-9_]*)["']\s+in\s+(?:os\.)?environ"""),
-    re.compile(r"""^\s*(?:ENV_[A-Z_]*)\s*=\s*["']([A-Z_][A-Z0-9_]*)["']""", re.MULTILINE),
+    re.compile(
+        r"""^\s*(?:ENV_[A-Z_]*|[A-Z_]*_VARIABLE)\s*=\s*["']([A-Z_][A-Z0-9_]*)["']""",
+        re.MULTILINE,
+    ),
 ]
 
 
@@ -606,6 +679,26 @@ def test_the_scan_of_the_source_finds_the_variables_korus_is_known_to_read():
     assert {"KORUS_CACHE_DIR", "KORUS_NO_CACHE", "KORUS_DEBUG", "NO_COLOR"} <= (
         variables_read_by_the_source()
     )
+
+
+def test_the_scan_of_the_source_finds_the_variables_korus_fetch_reads():
+    assert {
+        "CENSUS_API_KEY",
+        "COMTRADE_API_KEY",
+        "KORUS_CENSUS_API",
+        "KORUS_COMTRADE_API",
+        "KORUS_COMTRADE_MAX_RECORDS",
+    } <= variables_read_by_the_source()
+
+
+def test_the_defaults_help_environment_states_are_korus_fetchs_own():
+    from korus.environment import VARIABLES
+    from korus.fetch import census, comtrade
+
+    assert f"(default {census.BASE})" in VARIABLES[census.BASE_VARIABLE]
+    assert f"(default {comtrade.BASE})" in VARIABLES[comtrade.BASE_VARIABLE]
+    assert f"(default {comtrade.DEFAULT_MAX_RECORDS})" in VARIABLES["KORUS_COMTRADE_MAX_RECORDS"]
+    assert f"{comtrade.PREVIEW_RECORDS} records" in VARIABLES[comtrade.KEY_VARIABLE]
 
 
 def listed_variables(runner) -> list[str]:
@@ -699,6 +792,49 @@ def test_a_misspelt_unit_is_refused_with_the_right_spelling(runner):
         "Error: Invalid value for '--unit': 'bilions' is not a unit; did you mean billions? "
         "(usd, thousands, millions or billions; also k, m, mn, b, bn)"
     )
+
+
+def claim_csv(runner, *args: str) -> str:
+    """Return check's verdict on one claim, as CSV of its figure and its verdict."""
+    result = invoke(runner, "check", *args, "--format", "csv", "--columns", "korus,verdict")
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("option", ["--year", "--years"])
+def test_check_takes_the_year_of_a_claim_as_year_or_years(runner, option):
+    args = ["--measure", "deficit", option, "2016", "--stated", "$27.6 billion"]
+    assert claim_csv(runner, *args) == "korus,verdict\n$27.62 billion,matches\n"
+
+
+@pytest.mark.parametrize("span", ["2011-2016", "2011–2016", "2011,2016", "2011..2016"])
+def test_check_takes_the_years_of_a_claim_as_every_command_writes_them(runner, span):
+    args = ["--measure", "pct_change", "--of", "exports", "--years", span, "--stated", "-2.7%"]
+    assert claim_csv(runner, *args) == "korus,verdict\n'-2.76%,matches-rounded\n"
+
+
+def test_check_takes_a_month_of_one_digit(runner):
+    args = ["--measure", "exports", "--month", "2016-9", "--stated", "$3.64 billion"]
+    assert claim_csv(runner, *args) == "korus,verdict\n$3.641 billion,matches\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "2011-2016"],
+         "Error: --year 2011-2016: --year is one year; for a first and a last, give --years "
+         "2011-2016"),
+        (["--years", "2011,2013,2016"],
+         "Error: --years 2011,2013,2016: a claim is of one year, or of a first and a last "
+         "(--years 2011-2016 or 2011,2016)"),
+        (["--year", "2016", "--years", "2016"], "Error: give one period, not --year and --years"),
+        (["--month", "2016-09..2016-10"],
+         "Error: --month 2016-09..2016-10: a claim is of one month; give one"),
+    ],
+)  # fmt: skip
+def test_check_refuses_a_period_a_claim_cannot_have(runner, args, message):
+    result = invoke(runner, "check", "--measure", "deficit", "--stated", "$1 billion", *args)
+    assert usage_error(result) == message
 
 
 # --- pictures only where there is a picture; check like a linter --------------------------

@@ -40,11 +40,49 @@ def test_a_stale_reference_is_found_and_named_by_check(tmp_path, monkeypatch, ca
     stale.write_text(module.reference_markdown().replace("--years", "--year"))
     fresh = tmp_path / "docs" / "korus.1"
     fresh.write_text(module.man_page())
+    api = tmp_path / "docs" / "api.md"
+    api.write_text(module.api_page())
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "REFERENCE", stale)
     monkeypatch.setattr(module, "MAN_PAGE", fresh)
+    monkeypatch.setattr(module, "API_PAGE", api)
     assert module.main(["--check"]) == 1
     assert capsys.readouterr().err == "stale: docs/cli.md; run python scripts/build_docs.py\n"
+
+
+def test_the_api_reference_is_what_the_functions_say_of_themselves():
+    written = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert written == build_docs().api_page(written), "run python scripts/build_docs.py"
+
+
+def test_the_api_reference_has_every_function_with_its_signature_and_docstring():
+    import korus
+
+    reference = build_docs().api_reference()
+    for name in korus._API:
+        first_line = getattr(korus, name).__doc__.strip().splitlines()[0]
+        assert f"### korus.{name}\n\n```python\nkorus.{name}(" in reference
+        assert first_line in reference
+    assert "korus.deficit(partner='KOR', reporter='USA', years=None, *, months=None" in reference
+    assert "- `dedupe` (default `False`): Drop rows that repeat another exactly" in reference
+
+
+def test_a_stale_api_reference_is_found_by_check(tmp_path, monkeypatch, capsys):
+    module = build_docs()
+    for name, text in (("cli.md", module.reference_markdown()), ("korus.1", module.man_page())):
+        (tmp_path / name).write_text(text)
+    api = tmp_path / "api.md"
+    api.write_text(module.api_page().replace("korus.growth(flow='exports'", "korus.growth(flow"))
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.setattr(module, "REFERENCE", tmp_path / "cli.md")
+    monkeypatch.setattr(module, "MAN_PAGE", tmp_path / "korus.1")
+    monkeypatch.setattr(module, "API_PAGE", api)
+    assert module.main(["--check"]) == 1
+    assert capsys.readouterr().err == "stale: api.md; run python scripts/build_docs.py\n"
+
+
+def test_the_readme_links_the_python_api_page():
+    assert "(docs/api.md)" in README
 
 
 def test_the_cli_reference_has_a_section_for_every_command():

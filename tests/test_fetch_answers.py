@@ -5,13 +5,11 @@ data is one ``Error:`` line and exit 1; aggregate rows are set aside and counted
 from __future__ import annotations
 
 import json
-import secrets
 import socket
 import threading
 
 import pytest
 
-from fetch_answers import CASSETTES
 from korus.cli import cli
 from korus.fetch import http
 
@@ -24,32 +22,6 @@ CENSUS_SHOWN = (
     "I_COMMODITY_SDESC,GEN_VAL_MO&CTY_CODE=5800&COMM_LVL=HS2&SUMMARY_LVL=DET"
     "&time=from+2016-01+to+2016-02&key=$CENSUS_API_KEY"
 )
-
-
-@pytest.fixture(scope="module")
-def vcr_cassette_dir() -> str:
-    return str(CASSETTES)
-
-
-@pytest.fixture
-def vcr_config() -> dict:
-    # The key never reaches a cassette, and a request is matched on its exact URL.
-    return {
-        "record_mode": "none",
-        "match_on": ["method", "uri"],
-        "filter_query_parameters": ["key"],
-        "filter_headers": ["Ocp-Apim-Subscription-Key"],
-    }
-
-
-@pytest.fixture
-def keys(monkeypatch) -> dict[str, str]:
-    made = {"CENSUS_API_KEY": secrets.token_hex(20), "COMTRADE_API_KEY": secrets.token_hex(16)}
-    for name, value in made.items():
-        monkeypatch.setenv(name, value)
-    for name in ("KORUS_CENSUS_API", "KORUS_COMTRADE_API", "KORUS_COMTRADE_MAX_RECORDS"):
-        monkeypatch.delenv(name, raising=False)
-    return made
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from __future__ import annotations
 import csv
 import json
 import re
-import secrets
 from pathlib import Path
 
 import pytest
 
-from fetch_answers import CASSETTES, HERE
+from fetch_answers import HERE
 from korus import readers
 from korus.cli import cli
 
@@ -22,30 +21,6 @@ TESTS = Path(__file__).resolve().parent
 # Census keys are 40 hex digits, Comtrade+ subscription keys 32.
 KEY_SHAPES = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{40}|[0-9A-Fa-f]{32})(?![0-9A-Fa-f])")
 COMTRADE_ARGS = ["fetch", "comtrade", "--partner", "KOR", "--years", "2016"]
-
-
-@pytest.fixture(scope="module")
-def vcr_cassette_dir() -> str:
-    return str(CASSETTES)
-
-
-@pytest.fixture
-def vcr_config() -> dict:
-    return {
-        "record_mode": "none",
-        "match_on": ["method", "uri"],
-        "filter_query_parameters": ["key"],
-    }
-
-
-@pytest.fixture
-def keys(monkeypatch) -> dict[str, str]:
-    made = {"CENSUS_API_KEY": secrets.token_hex(20), "COMTRADE_API_KEY": secrets.token_hex(16)}
-    for name, value in made.items():
-        monkeypatch.setenv(name, value)
-    for name in ("KORUS_CENSUS_API", "KORUS_COMTRADE_API", "KORUS_COMTRADE_MAX_RECORDS"):
-        monkeypatch.delenv(name, raising=False)
-    return made
 
 
 def fetched(runner, tmp_path) -> Path:

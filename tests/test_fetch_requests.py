@@ -3,7 +3,6 @@ refuses before asking anything."""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 
@@ -18,17 +17,6 @@ CENSUS = "https://api.census.gov/data/timeseries/intltrade"
 COMTRADE = "https://comtradeapi.un.org"
 TAIL = "&customsCode=C00&motCode=0&maxRecords=100000&format=JSON&breakdownMode=classic"
 TAIL += "&includeDesc=true"
-
-
-@pytest.fixture
-def keys(monkeypatch) -> dict[str, str]:
-    """Keys of the real shapes (40 and 32 hex digits), made for the test, set as a user would."""
-    made = {"CENSUS_API_KEY": secrets.token_hex(20), "COMTRADE_API_KEY": secrets.token_hex(16)}
-    for name, value in made.items():
-        monkeypatch.setenv(name, value)
-    for name in ("KORUS_CENSUS_API", "KORUS_COMTRADE_API", "KORUS_COMTRADE_MAX_RECORDS"):
-        monkeypatch.delenv(name, raising=False)
-    return made
 
 
 def dry_run(runner, *args: str) -> list[str]:

@@ -3,7 +3,8 @@
 The Python API (see ``korus.api``): ``korus.load(...)`` gives a canonical frame with its
 accounting; ``korus.deficit``, ``growth``, ``sectors``, ``partners``, ``mirror`` and
 ``check`` answer the command line's questions as pandas DataFrames with their provenance;
-``korus.Settings`` holds the reading rules; errors are ``korus.KorusError`` subclasses.
+``korus.ingest`` reads files into a store; ``korus.Settings`` holds the reading rules;
+errors are ``korus.KorusError`` subclasses. See docs/api.md.
 Importing korus stays cheap: pandas is loaded by the first question.
 """
 
@@ -17,7 +18,7 @@ from korus.errors import (
 
 __version__ = "0.1.0"
 
-_API = ("load", "deficit", "growth", "sectors", "partners", "mirror", "check")
+_API = ("load", "deficit", "growth", "sectors", "partners", "mirror", "check", "ingest")
 
 __all__ = [
     *_API,

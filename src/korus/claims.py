@@ -569,9 +569,10 @@ def _year(value: object, where: str, name: str) -> int:
 
 
 def _span(value: object, where: str) -> tuple[int, int]:
-    """Return (first, last) of ``[2011, 2016]`` or of the text "2011,2016" or "2011-2016"."""
+    """Return (first, last) of ``[2011, 2016]`` or of the text "2011,2016" or "2011-2016"
+    (an en or em dash too, as pasted from an article)."""
     if isinstance(value, str):
-        parts = re.split(r"\s*(?:,|\.\.|-)\s*", value.strip())
+        parts = re.split(r"\s*(?:,|\.\.|-|–|—)\s*", value.strip())
     elif isinstance(value, list):
         parts = value
     else:

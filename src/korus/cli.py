@@ -157,12 +157,15 @@ def _configure(command: click.Command, ctx: click.Context, args: list[str]) -> N
     found = ctx.meta.get("korus.config")
     if found is None:
         return
-    names = {param.name for param in command.params}
-    defaults = {
-        CONFIG_OPTIONS[key]: value
-        for key, value in found.values.items()
-        if CONFIG_OPTIONS.get(key) in names
-    }
+    params = {param.name: param for param in command.params}
+    defaults = {}
+    for key, value in found.values.items():
+        param = params.get(CONFIG_OPTIONS.get(key))
+        if param is None:
+            continue
+        if getattr(param, "multiple", False) and isinstance(value, str):
+            value = [value]  # one partner in the file, an option taking several (fetch)
+        defaults[param.name] = value
     if defaults:
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
@@ -1080,8 +1083,12 @@ def ingest(into, inputs):
     "--stated",
     help='One claim: the figure as published ("$27.6B", "a decline of 2.7%", "more than halved").',
 )
-@click.option("--year", type=int, help="One claim: its year.")
-@click.option("--years", "span", help="One claim: first and last year, 2011,2016.")
+@click.option("--year", metavar="YEAR", help="One claim: its year.")
+@click.option(
+    "--years",
+    "span",
+    help="One claim: its first and last year, 2011-2016 or 2011,2016 (or one year, 2016).",
+)
 @click.option("--month", help="One claim: its month, 2017-09.")
 @click.option("--sector", help="One claim: a named sector (vehicles, semiconductors...).")
 @click.option(
@@ -1148,17 +1155,54 @@ def check(
         if not (measure and stated):
             raise click.UsageError("give a claims file, or --measure and --stated")
         entry = {"measure": measure, "stated": stated, "reporter": reporter, "partner": partner}
-        for key, value in (("year", year), ("month", month), ("sector", sector), ("of", of)):
+        entry.update(_claim_period(year, span, month))
+        for key, value in (("sector", sector), ("of", of)):
             if value is not None:
                 entry[key] = value
-        if span:
-            entry["years"] = span
         table = api.check(explain=explain, settings=inputs.settings, **entry)
     output.emit(reports.verdicts(inputs.answered(table)))
     off = int((table["verdict"] == "off").sum())
     if off and not exit_zero:
         _say(f"{off} of {len(table)} verdicts off: exit status 1 (--exit-zero for 0)")
         raise click.exceptions.Exit(1)
+
+
+def _claim_period(year: str | None, span: str | None, month: str | None) -> dict:
+    """Return the period of a claim given on the command line, its options read as every
+    command reads them: --year or --years 2016 one year, --years 2011-2016 (or 2011,2016,
+    an en dash too) the first and the last, --month 2017-9 one month."""
+    options = (("--year", year), ("--years", span), ("--month", month))
+    given = [name for name, value in options if value]
+    if len(given) > 1:
+        raise click.UsageError(f"give one period, not {' and '.join(given)}")
+    if month:
+        try:
+            found = parse_months(month)
+        except ValueError as exc:
+            raise click.UsageError(f"--month: {exc}") from None
+        if len(found) != 1:
+            raise click.UsageError(f"--month {month}: a claim is of one month; give one")
+        return {"month": f"{found[0][0]}-{found[0][1]:02d}"}
+    text = year or span
+    if not text:
+        return {}
+    spelling = "--year" if year else "--years"
+    try:
+        years = parse_years(text)
+    except ValueError as exc:
+        raise click.UsageError(f"{spelling}: {exc}") from None
+    if len(years) == 1:
+        return {"year": years[0]}
+    if year:
+        raise click.UsageError(
+            f"--year {text}: --year is one year; for a first and a last, give --years {text}"
+        )
+    if text.count(",") > 1 or ("," in text and len(years) != 2):
+        raise click.UsageError(
+            f"{spelling} {text}: a claim is of one year, or of a first and a last "
+            "(--years 2011-2016 or 2011,2016)"
+        )
+    return {"years": [years[0], years[-1]]}
 
 
 @cli.group(cls=KorusGroup, epilog=EXIT_CODES)
@@ -1558,7 +1602,11 @@ def _fetched(job, output, dry_run, timeout, verbose) -> None:
     "[default: HS2, NA3, 1].",
 )
 @click.option(
-    "--partner", multiple=True, required=True, help="A partner (repeat, or KOR,CHN); WLD: all."
+    "--partner",
+    multiple=True,
+    required=True,
+    shell_complete=_complete_country,
+    help="A partner (repeat, or KOR,CHN); WLD: all.",
 )
 @click.option("--months", required=True, callback=_months_callback, help="2017-01..2017-09.")
 @click.option("--commodity", help="Only this code and its parts (87: HS chapter 87).")
@@ -1586,9 +1634,19 @@ def fetch_census(flow, by, level, partner, months, commodity, basis, **options):
 
 
 @fetch.command("comtrade", epilog=EXIT_CODES)
-@click.option("--reporter", default="USA", show_default=True, help="The reporting country.")
 @click.option(
-    "--partner", multiple=True, required=True, help="A partner (repeat, or KOR,CHN); WLD: all."
+    "--reporter",
+    default="USA",
+    show_default=True,
+    shell_complete=_complete_country,
+    help="The reporting country.",
+)
+@click.option(
+    "--partner",
+    multiple=True,
+    required=True,
+    shell_complete=_complete_country,
+    help="A partner (repeat, or KOR,CHN); WLD: all.",
 )
 @click.option("--years", callback=_years_callback, help="2016, 2011-2016 or 2011,2016.")
 @click.option("--months", callback=_months_callback, help="Monthly figures: 2017-01..2017-09.")

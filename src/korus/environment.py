@@ -27,6 +27,20 @@ VARIABLES = {
     "file (NO_COLOR wins)",
     "TERM": "dumb: no escape sequences and no progress bar, as with NO_COLOR",
     "COLUMNS": "the width of tables and terminal charts, instead of the terminal's",
+    "CENSUS_API_KEY": "korus fetch census: the key of the Census API (needed; free at "
+    "https://api.census.gov/data/key_signup.html); sent, never written or shown",
+    "COMTRADE_API_KEY": "korus fetch comtrade: the key of UN Comtrade+ (without one, the "
+    "keyless preview of 500 records an answer); sent, never written or shown",
+    "KORUS_CENSUS_API": "korus fetch census: the base address of a mirror of the Census API "
+    "(default https://api.census.gov/data)",
+    "KORUS_COMTRADE_API": "korus fetch comtrade: the base address of a mirror of Comtrade+ "
+    "(default https://comtradeapi.un.org)",
+    "KORUS_COMTRADE_MAX_RECORDS": "korus fetch comtrade: your plan's cap on the records of "
+    "one answer, as --max-records (default 100000)",
+    "HTTPS_PROXY": "korus fetch: the proxy to reach https:// addresses through (also "
+    "https_proxy), as for any Python program",
+    "HTTP_PROXY": "korus fetch: the proxy for http:// addresses (also http_proxy)",
+    "NO_PROXY": "korus fetch: the hosts reached without the proxy (also no_proxy)",
     "_KORUS_COMPLETE": "set by the shell completion script korus completion prints; not for "
     "people to set",
 }

@@ -320,12 +320,18 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with what its figures cover (``products``), the source, both flows'
     bases and the vintages of ``rows``."""
     covered = coverage(rows)
+    vintages = ", ".join(sorted(rows["vintage"].unique()))
     if "year" in out.columns and "month" not in out.columns and rows["year"].nunique() > 1:
-        # Each year's own coverage: a source may give totals for some years only.
-        by_year = {int(y): coverage(part) for y, part in rows.groupby("year", observed=True)}
+        # Each year's own coverage and release: a source may give totals for some years
+        # only, and a file may hold years of several releases.
+        parts = rows.groupby("year", observed=True)
+        by_year = {int(y): coverage(part) for y, part in parts}
         out["products"] = out["year"].map(by_year).fillna(covered)
+        released = {int(y): ", ".join(sorted(part["vintage"].unique())) for y, part in parts}
+        out["vintage"] = out["year"].map(released).fillna(vintages)
     else:
         out["products"] = covered
+        out["vintage"] = vintages
     basis = rows[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = "; ".join(
@@ -333,7 +339,7 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         for flow, label in FLOW_COLUMNS.items()
         if flow in basis
     )
-    out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
+    out = out[[*(c for c in out.columns if c != "vintage"), "vintage"]]
     return out
 
 
@@ -581,8 +587,8 @@ def mirror_flows(
     from A's side (its negative). Each side's figures
     come from its own source; nothing is combined across sources within a figure.
     Columns: year, measure, reporter_value, partner_value, gap (reporter minus partner),
-    gap_pct (of the partner's figure), reporter_source, reporter_basis, partner_source,
-    partner_basis.
+    gap_pct (of the partner's figure), reporter_products, reporter_source, reporter_basis,
+    partner_products, partner_source, partner_basis, reporter_vintage, partner_vintage.
     """
     own = bilateral_flows(frame, reporter, partner, years).set_index("year")
     other = bilateral_flows(frame, partner, reporter, years).set_index("year")
@@ -609,6 +615,8 @@ def mirror_flows(
                     "partner_products": b["products"],
                     "partner_source": b["source"],
                     "partner_basis": b["basis"],
+                    "reporter_vintage": a["vintage"],
+                    "partner_vintage": b["vintage"],
                 }
             )
     return pd.DataFrame(rows)

@@ -381,6 +381,8 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
             "partner_products",
             "partner_source",
             "partner_basis",
+            "reporter_vintage",
+            "partner_vintage",
         ],
         labels={
             "year": "Year",
@@ -396,7 +398,8 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         bases = "; ".join(sorted(set(table[f"{side}_basis"])))
         covered = sorted(set(table[f"{side}_products"]))
         what = "" if covered == [metrics.ALL_GOODS] else f", {'; '.join(covered)}"
-        report.notes.append(f"As {code} reports: {sources} ({bases}{what}).")
+        vintages = "; ".join(sorted(set(table[f"{side}_vintage"])))
+        report.notes.append(f"As {code} reports: {sources} ({bases}{what}); {vintages}.")
     report.notes.append(
         f"{reporter} to {partner}: {reporter}'s exports beside {partner}'s imports from "
         f"{reporter}; {partner} to {reporter}: {reporter}'s imports beside {partner}'s "

@@ -10,14 +10,48 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 CASSETTES = HERE / "cassettes"
+
+
+# Fixtures of the tests that replay cassettes or send requests (imported by those modules).
+
+
+@pytest.fixture
+def keys(monkeypatch) -> dict[str, str]:
+    """Keys of the real shapes (40 and 32 hex digits), made for the test, set as a user
+    would; the base addresses and the records cap as a fresh shell has them."""
+    made = {"CENSUS_API_KEY": secrets.token_hex(20), "COMTRADE_API_KEY": secrets.token_hex(16)}
+    for name, value in made.items():
+        monkeypatch.setenv(name, value)
+    for name in ("KORUS_CENSUS_API", "KORUS_COMTRADE_API", "KORUS_COMTRADE_MAX_RECORDS"):
+        monkeypatch.delenv(name, raising=False)
+    return made
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir() -> str:
+    return str(CASSETTES)
+
+
+@pytest.fixture
+def vcr_config() -> dict:
+    # The key never reaches a cassette, and a request is matched on its exact URL.
+    return {
+        "record_mode": "none",
+        "match_on": ["method", "uri"],
+        "filter_query_parameters": ["key"],
+        "filter_headers": ["Ocp-Apim-Subscription-Key"],
+    }
 
 
 class Served:

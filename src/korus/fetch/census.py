@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from korus import countries
-from korus.fetch import FetchError
+from korus.fetch import FetchError, http
 from korus.fetch.http import Request, Response
 from korus.fetch.parts import Assembled
 
@@ -266,24 +266,14 @@ def answer(part: Part, question: Question, response: Response) -> list:
             "publishes a month about five weeks after it ends, so these months may not be "
             "out yet, or there was no such trade; ask for months already published"
         )
-    if status == 400:
-        raise FetchError(
-            f"{API} refused the request (HTTP 400: {response.said()}): it was "
-            f"{request.shown()}; check --commodity and --level (a code the API does not know "
-            "is refused so)"
-        )
-    if status == 404:
-        raise FetchError(
-            f"{API}: {host} has no such dataset (HTTP 404 for {request.url.split('?')[0]}): "
-            f"check {BASE_VARIABLE}"
-        )
-    if status >= 500:
-        raise FetchError(
-            f"{API}: {host} failed (HTTP {status}: {response.said()}): try again later; the "
-            "parts already fetched are kept"
-        )
-    if status != 200:
-        raise FetchError(f"{API}: {host} answered HTTP {status} ({response.said()}), not data")
+    http.refuse_unless_data(
+        API,
+        request,
+        response,
+        BASE_VARIABLE,
+        "dataset",
+        "check --commodity and --level (a code the API does not know is refused so)",
+    )
     return _parsed(part, response)
 
 

@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from korus import countries
-from korus.fetch import CappedAnswer, FetchError
+from korus.fetch import CappedAnswer, FetchError, http
 from korus.fetch.http import Request, Response
 from korus.fetch.parts import Assembled
 
@@ -277,24 +277,14 @@ def answer(part: Part, response: Response) -> dict:
             f"the API may be down for maintenance, or {BASE_VARIABLE} points at a web site; "
             "try again later"
         )
-    if status == 400:
-        raise FetchError(
-            f"{API} refused the request (HTTP 400: {response.said()}): it was "
-            f"{request.shown()}; if your plan allows fewer records an answer, give its cap "
-            "with --max-records"
-        )
-    if status == 404:
-        raise FetchError(
-            f"{API}: {host} has no such endpoint (HTTP 404 for {request.url.split('?')[0]}): "
-            f"check {BASE_VARIABLE}"
-        )
-    if status >= 500:
-        raise FetchError(
-            f"{API}: {host} failed (HTTP {status}: {response.said()}): try again later; the "
-            "parts already fetched are kept"
-        )
-    if status != 200:
-        raise FetchError(f"{API}: {host} answered HTTP {status} ({response.said()}), not data")
+    http.refuse_unless_data(
+        API,
+        request,
+        response,
+        BASE_VARIABLE,
+        "endpoint",
+        "if your plan allows fewer records an answer, give its cap with --max-records",
+    )
     data = _parsed(part, response)
     records = data["data"]
     count = data.get("count")

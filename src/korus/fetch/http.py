@@ -239,3 +239,29 @@ def _reason(reason: object) -> str:
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     return str(reason) or type(reason).__name__
+
+
+def refuse_unless_data(
+    api: str, request: Request, response: Response, base_variable: str, what: str, hint_400: str
+) -> None:
+    """Raise the error of an answer that is not data, for what every API answers alike: a
+    refused request (400, with ``hint_400``, what to check), no such ``what`` (404), a
+    failing server (5xx) and any other status but 200."""
+    status, host = response.status, request.host
+    if status == 400:
+        raise FetchError(
+            f"{api} refused the request (HTTP 400: {response.said()}): it was "
+            f"{request.shown()}; {hint_400}"
+        )
+    if status == 404:
+        raise FetchError(
+            f"{api}: {host} has no such {what} (HTTP 404 for {request.url.split('?')[0]}): "
+            f"check {base_variable}"
+        )
+    if status >= 500:
+        raise FetchError(
+            f"{api}: {host} failed (HTTP {status}: {response.said()}): try again later; the "
+            "parts already fetched are kept"
+        )
+    if status != 200:
+        raise FetchError(f"{api}: {host} answered HTTP {status} ({response.said()}), not data")
