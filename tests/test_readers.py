@@ -394,3 +394,22 @@ def test_real_comtrade_legacy_file_gives_the_comtrade_balance():
     exports = year.loc[year["flow"] == "export", "value_usd"].sum()
     imports = year.loc[year["flow"] == "import", "value_usd"].sum()
     assert round((exports - imports) / 1e6, 1) == -29626.7
+
+
+@pytest.mark.parametrize(
+    ("text", "widths", "digits"),
+    [
+        ("2016", (4,), True),
+        ("08", (), True),
+        ("\u0662\u0660\u0661\u0666", (4,), False),  # Arabic-Indic: int() reads 2016
+        ("\u00b2", (), False),  # superscript two: str.isdigit, yet int() fails
+        ("\uff11\uff12", (), False),  # full-width 12
+        ("", (), False),
+        ("123", (1, 2), False),
+        (" 12", (), False),
+    ],
+)
+def test_codes_years_and_months_are_ascii_digits_only(text, widths, digits):
+    from korus.readers.common import is_digits
+
+    assert is_digits(text, *widths) is digits
