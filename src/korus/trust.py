@@ -179,11 +179,9 @@ def check_periods(frame: pd.DataFrame, account: Accounting) -> None:
         cell = values.iloc[index]
         where = _where(account, frame.iloc[index])
         if column == "year":
-            said = (
-                "the year is missing, and every row needs one"
-                if _missing(cell)
-                else (f"year {_cell(cell)} is not a year korus reads")
-            )
+            said = f"year {_cell(cell)} is not a year korus reads"
+            if _missing(cell):
+                said = "the year is missing, and every row needs one"
             raise DataFileError(
                 f"{where}: {said} (a whole number from {low} to {high}): a broken cell, or "
                 "another column's value; fix the file"
