@@ -1010,3 +1010,30 @@ def test_any_stated_year_equal_to_its_months_is_read_as_stated(layout, amounts):
         frame = load(layout.write(Path(temporary), trade(layout, amounts, annual=True))).frame
     mine = frame[(frame["partner"] == a) & (frame["flow"] == "export")]
     assert mine.loc[mine["month"].isna(), "value_usd"].tolist() == [amounts["a export"]]
+
+
+@pytest.mark.parametrize(
+    ("partners", "said"),
+    [(["KOR"], "the one partner read"), (["KOR", "JPN"], "the 2 partners read")],
+)
+def test_a_sum_far_above_the_reporters_own_world_total_is_said_with_the_partners_read(
+    runner, tmp_path, partners, said
+):
+    # USA exports of 2016 as korus ships them are about 1.45 trillion: 5 trillion a partner
+    # is within world trade (so not refused) but far above the US's own total.
+    path = tmp_path / "slip.csv"
+    header = (
+        "year,month,reporter,partner,flow,product,classification,value_usd,source,basis,vintage"
+    )
+    rows = [f"2016,,USA,{code},export,TOTAL,none,5000000000000,t,FOB,v" for code in partners]
+    rows += [f"2016,,USA,{code},import,TOTAL,none,1000000,t,customs value,v" for code in partners]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["deficit", "--data", str(path), "--years", "2016"])
+    assert result.exit_code == 0, result.output
+    total = f"{5_000_000_000_000 * len(partners):,}"
+    assert (
+        f"slip.csv: USA exports in 2016 add up to {total} US dollars over {said}, "
+    ) in result.stderr
+    assert "USA's own world total for that year (1,451,459,683,815, as korus ships it)" in (
+        result.stderr
+    )

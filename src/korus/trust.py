@@ -463,12 +463,15 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
             "(thousands or millions read as dollars?); korus refuses figures no country can "
             "have"
         )
+    counts = used.groupby(series, observed=True)["partner"].nunique()
     for (reporter, year, flow), total in sums.items():
         known = _known_world_total(reporter, int(year), flow)
         if known and total > OUT_OF_SCALE * known:
+            read = int(counts[(reporter, year, flow)])
+            over = "the one partner read" if read == 1 else f"the {read:,} partners read"
             account.warnings.append(
                 f"{reporter} {flow}s in {int(year)} add up to {_number(total)} US dollars over "
-                f"its partners, {total / known:,.1f} times {reporter}'s own world total for "
+                f"{over}, {total / known:,.1f} times {reporter}'s own world total for "
                 f"that year ({_number(known)}, as korus ships it): a unit slip?"
             )
 
