@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_file
+from fixtures.layouts import COMTRADE_LEGACY_HEADER
 from korus import readers
 from korus.errors import DataFileError
 from korus.readers import census_country, comtrade_legacy, tidy
@@ -137,43 +138,7 @@ def test_a_spreadsheet_of_another_layout_is_refused_with_the_layouts_korus_knows
 
 
 def write_comtrade(path: Path, rows: list[dict]) -> Path:
-    header = [
-        "Classification",
-        "Year",
-        "Period",
-        "Period Desc.",
-        "Aggregate Level",
-        "Is Leaf Code",
-        "Trade Flow Code",
-        "Trade Flow",
-        "Reporter Code",
-        "Reporter",
-        "Reporter ISO",
-        "Partner Code",
-        "Partner",
-        "Partner ISO",
-        "2nd Partner Code",
-        "2nd Partner",
-        "2nd Partner ISO",
-        "Customs Proc. Code",
-        "Customs",
-        "Mode of Transport Code",
-        "Mode of Transport",
-        "Commodity Code",
-        "Commodity",
-        "Qty Unit Code",
-        "Qty Unit",
-        "Qty",
-        "Alt Qty Unit Code",
-        "Alt Qty Unit",
-        "Alt Qty",
-        "Netweight (kg)",
-        "Gross weight (kg)",
-        "Trade Value (US$)",
-        "CIF Trade Value (US$)",
-        "FOB Trade Value (US$)",
-        "Flag",
-    ]
+    header = COMTRADE_LEGACY_HEADER
     base = {column: "" for column in header}
     base.update(
         {

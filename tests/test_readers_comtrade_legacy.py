@@ -9,48 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fixtures.layouts import COMTRADE_LEGACY_HEADER
 from korus import readers
 from korus.errors import DataFileError
 from korus.readers import comtrade_legacy
 
 # The 35 columns of a legacy Comtrade CSV, in the order the legacy site wrote them.
-HEADER = [
-    "Classification",
-    "Year",
-    "Period",
-    "Period Desc.",
-    "Aggregate Level",
-    "Is Leaf Code",
-    "Trade Flow Code",
-    "Trade Flow",
-    "Reporter Code",
-    "Reporter",
-    "Reporter ISO",
-    "Partner Code",
-    "Partner",
-    "Partner ISO",
-    "2nd Partner Code",
-    "2nd Partner",
-    "2nd Partner ISO",
-    "Customs Proc. Code",
-    "Customs",
-    "Mode of Transport Code",
-    "Mode of Transport",
-    "Commodity Code",
-    "Commodity",
-    "Qty Unit Code",
-    "Qty Unit",
-    "Qty",
-    "Alt Qty Unit Code",
-    "Alt Qty Unit",
-    "Alt Qty",
-    "Netweight (kg)",
-    "Gross weight (kg)",
-    "Trade Value (US$)",
-    "CIF Trade Value (US$)",
-    "FOB Trade Value (US$)",
-    "Flag",
-]
+HEADER = COMTRADE_LEGACY_HEADER
 NAMES = {"1": "Import", "2": "Export", "3": "Re-Export", "4": "Re-Import"}
 
 

@@ -14,6 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import shared_file
+from fixtures.layouts import COMTRADE_PLUS_FIELDS
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
@@ -22,55 +23,7 @@ from korus.readers.common import ENCODING, take_sample
 from korus.schema import COLUMNS
 
 # The fields of a Comtrade+ API v1 record, in the order the API gives them.
-FIELDS = [
-    "typeCode",
-    "freqCode",
-    "refPeriodId",
-    "refYear",
-    "refMonth",
-    "period",
-    "reporterCode",
-    "reporterISO",
-    "reporterDesc",
-    "flowCode",
-    "flowDesc",
-    "partnerCode",
-    "partnerISO",
-    "partnerDesc",
-    "partner2Code",
-    "partner2ISO",
-    "partner2Desc",
-    "classificationCode",
-    "classificationSearchCode",
-    "isOriginalClassification",
-    "cmdCode",
-    "cmdDesc",
-    "aggrLevel",
-    "isLeaf",
-    "customsCode",
-    "customsDesc",
-    "mosCode",
-    "motCode",
-    "motDesc",
-    "qtyUnitCode",
-    "qtyUnitAbbr",
-    "qty",
-    "isQtyEstimated",
-    "altQtyUnitCode",
-    "altQtyUnitAbbr",
-    "altQty",
-    "isAltQtyEstimated",
-    "netWgt",
-    "isNetWgtEstimated",
-    "grossWgt",
-    "isGrossWgtEstimated",
-    "cifvalue",
-    "fobvalue",
-    "primaryValue",
-    "legacyEstimationFlag",
-    "isReported",
-    "isAggregate",
-]
+FIELDS = COMTRADE_PLUS_FIELDS
 
 
 def snake(field: str) -> str:
