@@ -64,6 +64,7 @@ from korus.readers.columns import (
     object_columns,
     ordered_counts,
     pair_codes,
+    sorted_rows,
     text_columns,
 )
 from korus.readers.common import number, read_json
@@ -330,6 +331,8 @@ def _read(name: str, layout: str, header: list[str], columns: list, count: int, 
     rows.numbers(month_field, year_field)
     for offset in np.flatnonzero(rows.unsure()):
         rows.put(int(offset), exact(int(offset)))
+    # A code that is not one is left only on rows set aside for their partner.
+    rows.product.values = [found or (TOTAL, "none") for found in rows.product.values]
     accounting.rows_read += count
     accounting.set_aside_rows("blank row", int(np.count_nonzero(rows.blank)))
     kept = _countries_not_groupings(rows, accounting, name)
@@ -374,7 +377,7 @@ def _read(name: str, layout: str, header: list[str], columns: list, count: int, 
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))
     frame = _years_from_months_where_december_is_short(reading.frame, accounting, year_field)
-    frame = frame.sort_values(["partner", "product", "year", "month"], na_position="last")
+    frame = sorted_rows(frame, ["partner", "product", "year", "month"])
     return replace(reading, frame=frame.reset_index(drop=True))
 
 

@@ -128,6 +128,7 @@ class Coded:
 
     codes: np.ndarray  # int64, one per row
     values: list  # the distinct values, in order of first appearance
+    owned: bool = False  # whether ``codes`` is this column's own (else shared: copied on put)
 
     @classmethod
     def of(cls, column: pa.Array) -> Coded:
@@ -160,7 +161,7 @@ class Coded:
 
     def map(self, function) -> Coded:
         """Return the column of ``function`` of each value (computed once per value)."""
-        return Coded(self.codes.copy(), [function(value) for value in self.values])
+        return Coded(self.codes, [function(value) for value in self.values])
 
     def array(self, dtype=object) -> np.ndarray:
         """Return the values of every row as a numpy array."""
@@ -189,6 +190,8 @@ class Coded:
         except ValueError:
             code = len(self.values)
             self.values.append(value)
+        if not self.owned:  # codes are shared with the columns mapped from this one
+            self.codes, self.owned = self.codes.copy(), True
         self.codes[row] = code
 
 
@@ -237,3 +240,212 @@ def ordered_counts(labels: np.ndarray) -> list[tuple[object, int]]:
     distinct, first, counts = np.unique(labels, return_index=True, return_counts=True)
     order = np.argsort(first, kind="stable")
     return [(distinct[i], int(counts[i])) for i in order]
+
+
+# ------------------------------------------------------------------ tables of typed cells
+
+
+@dataclass
+class Grid:
+    """The data rows of a table a column at a time: each row's place (its line, or its row
+    on a sheet) and its cells, a column of Arrow text (a CSV) or of a workbook's typed cells
+    (a numpy object array). A row shorter than the widest reads as blank cells past its
+    end, as a cell past the end of a row reads everywhere."""
+
+    positions: np.ndarray
+    columns: list
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def column(self, index: int | None):
+        """Return the cells of column ``index``, or None past the widest row."""
+        if index is None or index >= len(self.columns):
+            return None
+        return self.columns[index]
+
+    def row(self, at: int) -> list:
+        """Return the cells of one row, as a reader reads a row."""
+        return [_cell(column, at) for column in self.columns]
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple[int, list]], text: bool = False) -> Grid:
+        """Return the grid of (position, cells) rows; ``text``: every cell is text (a CSV),
+        kept as Arrow text columns."""
+        import itertools
+
+        import numpy as np
+        import pyarrow as pa
+
+        if not rows:
+            return cls(np.zeros(0, dtype=np.int64), [])
+        positions, cells = zip(*rows, strict=True)
+        columns = []
+        for values in itertools.zip_longest(*cells, fillvalue=""):
+            if text:
+                columns.append(pa.chunked_array([pa.array(values, type=pa.string())]))
+                continue
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            columns.append(column)
+        return cls(np.asarray(positions, dtype=np.int64), columns)
+
+    def joined(self, other: Grid) -> Grid:
+        """Return this grid's rows followed by ``other``'s (both of text columns)."""
+        import numpy as np
+        import pyarrow as pa
+
+        def padded(grid: Grid, index: int):
+            if index < len(grid.columns):
+                return list(grid.columns[index].chunks)
+            return [pa.array([""] * len(grid), type=pa.string())]
+
+        width = max(len(self.columns), len(other.columns))
+        columns = [
+            pa.chunked_array(padded(self, index) + padded(other, index), type=pa.string())
+            for index in range(width)
+        ]
+        return Grid(np.concatenate([self.positions, other.positions]), columns)
+
+    def tail_blank(self, is_blank) -> int:
+        """Return how many rows at the end are blank (``is_blank`` of a row's cells)."""
+        count = 0
+        while count < len(self) and is_blank(self.row(len(self) - 1 - count)):
+            count += 1
+        return count
+
+    def head(self, count: int) -> Grid:
+        """Return the first ``count`` rows."""
+        return Grid(self.positions[:count], [column[:count] for column in self.columns])
+
+
+def _cell(column, at: int):
+    import numpy as np
+
+    if isinstance(column, np.ndarray):
+        return column[at]
+    return column[at].as_py()
+
+
+def is_text(column) -> bool:
+    """Return whether a grid column is Arrow text (else a numpy array of typed cells)."""
+    import numpy as np
+
+    return column is not None and not isinstance(column, np.ndarray)
+
+
+def coded_cells(column, rows: int) -> Coded:
+    """Return a grid column as codes into its distinct cells ("" for a missing column).
+
+    A workbook's cells are told apart by their type too where two types could pass for
+    one value (True and 1, 1 and 1.0 are equal in Python)."""
+    import numpy as np
+    import pandas as pd
+
+    if column is None:
+        return Coded.constant("", rows)
+    if is_text(column):
+        return Coded.of(column)
+    types = set(map(type, column))
+    if len(types & {bool, int, float, type(None)}) > 1 or (types & {type(None)}):
+        keys = np.empty(len(column), dtype=object)
+        keys[:] = list(zip(map(type, column), column, strict=True))
+        codes, _ = pd.factorize(keys, use_na_sentinel=False)
+        first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        return Coded(codes.astype(np.int64), [column[i] for i in first])
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    return Coded(codes.astype(np.int64), list(values))
+
+
+def text_grid(text: str, first_line: int, longest: int) -> Grid | None:
+    """Return the grid of CSV text whose first line is line ``first_line`` of its file,
+    each row placed at its line as ``csv.reader`` counts lines (a blank line is a row of
+    blank cells), or None where Arrow cannot vouch for reading it as ``csv.reader`` does:
+    rows of different widths, a line break or a quote inside a cell, a cell longer than
+    ``longest`` characters (which ``csv.reader`` refuses)."""
+    import numpy as np
+
+    if not text.strip("\r\n"):
+        return None
+    table = _arrow_table(text)
+    if table is None:
+        return None
+    if any(_longer_than(column, longest) for column in table.columns):
+        return None
+    # Lines end in LF or CR LF alone, none blank: each line is the next row.
+    if "\r\n" in text:
+        ends, pairs = "\r\n", text.count("\r\n")
+        single = text.count("\r") == pairs == text.count("\n")
+    else:
+        ends, single = "\n", "\r" not in text
+    if single and ends + ends not in text and not text.startswith(("\n", "\r")):
+        # As many lines as rows: no cell holds a line break, so each line is the next row.
+        lines = text.count(ends) + (0 if text.endswith(ends) else 1)
+        if lines == table.num_rows:
+            rows = np.arange(first_line, first_line + lines, dtype=np.int64)
+            return Grid(rows, list(table.columns))
+    data = text.encode("utf-8")
+    codes = np.frombuffer(data, dtype=np.uint8)
+    newline, carriage = codes == 10, codes == 13
+    pair = carriage[:-1] & newline[1:]  # a CR LF is one line break, at its CR
+    ends = newline.copy()
+    ends[1:] &= ~pair
+    ends |= carriage
+    breaks = np.flatnonzero(ends)
+    starts = np.concatenate([[0], breaks + 1 + np.isin(breaks, np.flatnonzero(pair))])
+    lines = len(breaks) + (1 if starts[-1] < len(data) else 0)
+    starts = starts[:lines]
+    stops = np.concatenate([breaks, [len(data)]])[:lines]
+    empty = stops == starts
+    if int(np.count_nonzero(~empty)) != table.num_rows:
+        return None
+    filled = np.flatnonzero(~empty)
+    columns = []
+    for column in table.columns:
+        if not empty.any():
+            columns.append(column)
+            continue
+        # Blank lines are rows of blank cells, in their places among the others.
+        import pyarrow as pa
+
+        order = np.full(lines, -1, dtype=np.int64)
+        order[filled] = np.arange(len(filled))
+        cells = pa.chunked_array(list(column.chunks) + [pa.array([""], type=pa.string())])
+        order[empty] = table.num_rows
+        columns.append(cells.take(pa.array(order)))
+    return Grid(np.arange(first_line, first_line + lines, dtype=np.int64), columns)
+
+
+def _longer_than(column, limit: int) -> bool:
+    """Return whether a cell of a text column has more than ``limit`` characters."""
+    import pyarrow.compute as pc
+
+    if (pc.max(pc.binary_length(column)).as_py() or 0) <= limit:
+        return False  # a character is a byte at least
+    return (pc.max(pc.utf8_length(column)).as_py() or 0) > limit
+
+
+def sorted_rows(frame, keys: list[str]):
+    """Return ``frame`` sorted by ``keys`` (text, or numbers with missing values last), as
+    ``frame.sort_values(keys, na_position="last")`` sorts it where no two rows share their
+    keys; rows that do are left to ``sort_values`` itself."""
+    import numpy as np
+    import pandas as pd
+
+    ranks = []
+    for key in reversed(keys):
+        column = frame[key]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            values = column.to_numpy(dtype="float64", na_value=np.inf)
+        else:
+            values, _ = pd.factorize(column, sort=True)
+        ranks.append(values)
+    order = np.lexsort(ranks) if len(frame) else np.zeros(0, dtype=np.int64)
+    ordered = [rank[order] for rank in ranks]
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for rank in ordered:
+        same &= rank[1:] == rank[:-1]
+    if same.any():
+        return frame.sort_values(keys, na_position="last")
+    return frame.take(order)
