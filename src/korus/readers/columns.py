@@ -448,4 +448,24 @@ def sorted_rows(frame, keys: list[str]):
         same &= rank[1:] == rank[:-1]
     if same.any():
         return frame.sort_values(keys, na_position="last")
-    return frame.take(order)
+    # A column of one value is the same in any order: only the others are reordered.
+    columns = {
+        name: frame[name].array if _constant(frame[name]) else frame[name].array.take(order)
+        for name in frame.columns
+    }
+    return pd.DataFrame(columns, index=frame.index.take(order))
+
+
+def _constant(column) -> bool:
+    """Return whether a text column holds one value only (and no missing one)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column.dtype, pd.StringDtype) or not len(column):
+        return False
+    cells = pa.array(column.array)
+    if cells.null_count:
+        return False
+    ends = pc.min_max(cells)
+    return ends["min"].as_py() == ends["max"].as_py()
