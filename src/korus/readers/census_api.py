@@ -58,6 +58,7 @@ from korus.errors import DataFileError, KorusError
 from korus.fetch import sidecar
 from korus.readers.columns import (
     Coded,
+    equal_cells,
     figures,
     first_text,
     first_true,
@@ -435,7 +436,7 @@ class _Columnar:
             self.year, self.month = year, month
         for indexes in repeated.values():
             for index in indexes[1:]:
-                same = pc_equal(columns[indexes[0]], columns[index])
+                same = equal_cells(columns[indexes[0]], columns[index])
                 self.well &= same
         codes = coded("CTY_CODE").map(str.strip)
         names = coded("CTY_NAME").map(str.strip)
@@ -491,14 +492,6 @@ class _Columnar:
             self.monthly[offset] = row.monthly
         if row.annual is not None:
             self.annual[offset] = row.annual
-
-
-def pc_equal(left, right):
-    """Return where two text columns hold the same cell."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.equal(left, right).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _time_of(text: str) -> tuple[int, int] | None:

@@ -84,7 +84,11 @@ def _arrow_table(text: str):
     try:
         table = csv.read_csv(
             pa.py_buffer(text.encode("utf-8")),
-            read_options=csv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
+            # One thread: with values that may hold line breaks, Arrow's threads split
+            # the file twice over, slower than one thread's single pass on two cores.
+            read_options=csv.ReadOptions(
+                autogenerate_column_names=True, block_size=1 << 22, use_threads=False
+            ),
             parse_options=csv.ParseOptions(newlines_in_values=True),
             convert_options=csv.ConvertOptions(
                 column_types={f"f{index}": pa.string() for index in range(widest)},
@@ -221,6 +225,14 @@ def figures(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, sure
 
 
+def equal_cells(left, right) -> np.ndarray:
+    """Return where two text columns hold the same cell."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.equal(left, right).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def first_true(mask: np.ndarray) -> int | None:
     """Return the index of the first True of a boolean array, or None."""
     import numpy as np
@@ -229,6 +241,20 @@ def first_true(mask: np.ndarray) -> int | None:
         return None
     index = int(np.argmax(mask))
     return index if mask[index] else None
+
+
+def counts_in_order(column: Coded, rows: np.ndarray) -> list[tuple[object, int]]:
+    """Return (value, count) of a coded column over ``rows``, in order of first appearance."""
+    import numpy as np
+    import pandas as pd
+
+    codes = column.codes[rows]
+    counts = np.bincount(codes, minlength=len(column.values))
+    found: dict = {}
+    for code in pd.unique(codes):
+        value = column.values[int(code)]
+        found[value] = found.get(value, 0) + int(counts[code])
+    return list(found.items())
 
 
 def ordered_counts(labels: np.ndarray) -> list[tuple[object, int]]:

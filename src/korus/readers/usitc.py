@@ -85,6 +85,7 @@ from korus.readers.columns import (
     Coded,
     Grid,
     coded_cells,
+    counts_in_order,
     is_text,
     ordered_counts,
     sorted_rows,
@@ -1277,18 +1278,18 @@ class _TableRows:
         countries_said = self.partner.map(lambda found: found[1] if found else None).array()
         labels[stage == UNKNOWN_COUNTRY] = countries_said[stage == UNKNOWN_COUNTRY]
         labels[stage == NO_FIGURES] = _NO_FIGURES
-        measures = self.measure.map(lambda found: found[0] if found else None).array()
+        measures = self.measure.map(lambda found: found[0] if found else None)
         for at, outcome in self.exact.items():
             labels[at] = outcome.aside
-            measures[at] = outcome.measure
+            if outcome.stage == READ:
+                measures.put(at, outcome.measure)
         for reason, n in ordered_counts(labels[stage != READ]):
             accounting.set_aside_rows(reason, n)
         unread = labels[stage == UNREAD_MEASURE]
         result.reasons.extend(reason for reason, _ in ordered_counts(unread) if reason)
         self.read = np.flatnonzero(stage == READ)
-        for measure, n in ordered_counts(measures[self.read]):
+        for measure, n in counts_in_order(measures, self.read):
             result.rows_by_measure[measure] += n
-        self.measures = measures
 
 
 # Where a row ends: the first reason to set it aside, in the order the rules ask.
