@@ -56,7 +56,19 @@ from typing import NamedTuple
 from korus import countries, trust
 from korus.errors import DataFileError, KorusError
 from korus.fetch import sidecar
-from korus.readers.common import is_digits, number, open_text, read_csv, read_json
+from korus.readers.columns import (
+    Coded,
+    equal_cells,
+    figures,
+    first_text,
+    first_true,
+    object_columns,
+    ordered_counts,
+    pair_codes,
+    sorted_rows,
+    text_columns,
+)
+from korus.readers.common import is_digits, number, read_json
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_JSON = "census-api-json"
@@ -124,8 +136,7 @@ def companion(sample) -> str | None:
 
 def read(path: Path) -> Reading:
     """Return the canonical frame of an API answer, JSON or CSV judged by its first byte."""
-    with open_text(path) as handle:
-        start = handle.read(256).lstrip()
+    start = first_text(path, 256).lstrip()
     return read_layout(path, LAYOUT_JSON if start.startswith("[") else LAYOUT_CSV)
 
 
@@ -133,23 +144,24 @@ def read_layout(path: Path, layout: str) -> Reading:
     """Return the canonical frame of an API answer in the given layout."""
     name = str(path)
     if layout == LAYOUT_JSON:
-        header, rows = _json_rows(path)
+        header, columns, count = _json_columns(path)
 
         def where(line: int, field: str) -> str:
             return f"row {line} of the JSON array (row 1 is the header), field {field!r}"
 
     else:
-        table = read_csv(path, header=None)
-        records = table.fillna("").to_numpy().tolist()
-        header, rows = [str(cell).strip() for cell in records[0]], records[1:]
+        first, columns = text_columns(path)
+        header = [str(cell).strip() for cell in first]
+        count = len(columns[0]) if columns else 0
 
         def where(line: int, field: str) -> str:
             return f"line {line}, column {field!r}"
 
-    return _read(name, layout, header, rows, where)
+    return _read(name, layout, header, columns, count, where)
 
 
-def _json_rows(path: Path) -> tuple[list[str], list[list]]:
+def _json_columns(path: Path) -> tuple[list[str], list, int]:
+    """Return (header, the columns of the rows as text, number of rows) of a JSON answer."""
     name = str(path)
     data = read_json(path)
     if (
@@ -164,6 +176,19 @@ def _json_rows(path: Path) -> tuple[list[str], list[list]]:
         )
     header = [field.strip() for field in data[0]]
     rows = data[1:]
+    if not (set(map(type, rows)) <= {list} and set(map(len, rows)) <= {len(header)}) or not all(
+        set(map(type, cells)) <= _JSON_VALUES for cells in zip(*rows, strict=True)
+    ):
+        _check_json_rows(name, header, rows)
+    return header, object_columns(rows), len(rows)
+
+
+_JSON_VALUES = {str, int, float, bool, type(None)}
+
+
+def _check_json_rows(name: str, header: list[str], rows: list) -> None:
+    """Raise DataFileError at the first row that is not an array of as many values as the
+    header has fields, or that holds something else than a value."""
     for index, row in enumerate(rows, start=2):
         if not isinstance(row, list) or len(row) != len(header):
             shown = len(row) if isinstance(row, list) else type(row).__name__
@@ -177,11 +202,10 @@ def _json_rows(path: Path) -> tuple[list[str], list[list]]:
                     f"{name}: row {index} of the JSON array, field {field!r}: "
                     f"expected a value, found {json.dumps(value)[:40]}"
                 )
-    return header, rows
 
 
-def _read(name: str, layout: str, header: list[str], rows: list[list], where) -> Reading:
-    import pandas as pd
+def _read(name: str, layout: str, header: list[str], columns: list, count: int, where) -> Reading:
+    import numpy as np
 
     accounting = Accounting(file=name, layout=layout)
     position: dict[str, int] = {}
@@ -257,36 +281,32 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
         accounting.notes.append(f"fields not read: {', '.join(unread)}")
 
     def value(row: list, field: str) -> str:
-        cell = row[position[field]]
-        return "" if cell is None else str(cell).strip()
+        return row[position[field]].strip()
 
-    rows_seen: list[_Row] = []
-    partner_cache: dict[tuple[str, str], tuple[str | None, str]] = {}
-    for offset, row in enumerate(rows):
+    has_code = "CTY_CODE" in position
+
+    def exact(offset: int) -> _Row | None:
+        """Return one row read by the rules a row at a time (None for a blank row), or raise
+        its error: for the rows whose cells the column-wise reading cannot vouch for."""
+        row = [column[offset].as_py() for column in columns]
         line = offset + 2
-        accounting.rows_read += 1
-        if all(cell is None or not str(cell).strip() for cell in row):
-            accounting.set_aside_rows("blank row", 1)
-            continue
+        if all(not cell.strip() for cell in row):
+            return None
         for field, indexes in repeated.items():
-            values = {"" if row[i] is None else str(row[i]).strip() for i in indexes}
+            values = {row[i].strip() for i in indexes}
             if len(values) > 1:
                 raise DataFileError(
                     f"{name}: {where(line, field)}: the field appears {len(indexes)} times "
                     f"with different values {sorted(values)}"
                 )
         year, month = _period(row, value, position, name, line, where)
-        census_code = value(row, "CTY_CODE") if "CTY_CODE" in position else ""
+        census_code = value(row, "CTY_CODE") if has_code else ""
         census_name = value(row, "CTY_NAME") if "CTY_NAME" in position else ""
         summary = value(row, "SUMMARY_LVL") if "SUMMARY_LVL" in position else ""
-        key = (census_code, census_name)
-        if key not in partner_cache:
-            partner_cache[key] = _partner(census_code, census_name, "CTY_CODE" in position)
-        partner, reason = partner_cache[key]
+        partner, reason = _partner(census_code, census_name, has_code)
         origin = census_code or census_name
         if partner is None:
-            rows_seen.append(_Row(line, origin, None, reason, summary, year, month))
-            continue
+            return _Row(line, origin, None, reason, summary, year, month)
         product, product_class = TOTAL, "none"
         if product_field:
             code = value(row, product_field)
@@ -304,63 +324,47 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
             # December's year-to-date is the whole year; the trust layer holds it to the
             # sum of the twelve months where the answer has them.
             annual = number(value(row, year_field), file=name, where=where(line, year_field))
-        rows_seen.append(
-            _Row(
-                line,
-                origin,
-                partner,
-                "",
-                summary,
-                year,
-                month,
-                product,
-                product_class,
-                monthly,
-                annual,
-            )
+        return _Row(
+            line, origin, partner, "", summary, year, month, product, product_class, monthly, annual
         )
 
-    kept = _countries_not_groupings(rows_seen, accounting, name)
-    usable = []
-    for item in kept:
-        if item.partner is None:
-            accounting.set_aside_rows(item.reason, 1)
-        elif item.monthly is None and item.annual is None:
-            accounting.set_aside_rows(
-                f"{year_field} of a month before December: year-to-date, not a whole year", 1
-            )
-        else:
-            usable.append(item)
-    usable = _one_commodity_level(usable, accounting, name, classification, product_field, where)
-    accounting.rows_kept += len(usable)
-    if not usable:
-        raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
-
-    records = []  # (line, partner's Census code, year, month, partner, product, class, value)
-    for item in usable:
-        head = (item.line, item.origin, item.year)
-        tail = (item.partner, item.product, item.product_class)
-        if item.monthly is not None:
-            records.append((*head, item.month, *tail, item.monthly))
-        if item.annual is not None:
-            records.append((*head, None, *tail, item.annual))
-    frame = pd.DataFrame(
-        records,
-        columns=[
-            "line",
-            "origin",
-            "year",
-            "month",
-            "partner",
-            "product",
-            "classification",
-            "value_usd",
-        ],
+    rows = _Columnar(count, position, columns, repeated, product_field, classification)
+    rows.numbers(month_field, year_field)
+    for offset in np.flatnonzero(rows.unsure()):
+        rows.put(int(offset), exact(int(offset)))
+    # A code that is not one is left only on rows set aside for their partner.
+    rows.product.values = [found or (TOTAL, "none") for found in rows.product.values]
+    accounting.rows_read += count
+    accounting.set_aside_rows("blank row", int(np.count_nonzero(rows.blank)))
+    kept = _countries_not_groupings(rows, accounting, name)
+    has_monthly = rows.partner_ok() if month_field else np.zeros(count, dtype=bool)
+    has_annual = rows.partner_ok() & (rows.month == 12) & bool(year_field)
+    without_value = rows.partner_ok() & ~has_monthly & ~has_annual
+    aside = np.flatnonzero(kept & (~rows.partner_ok() | without_value))
+    if len(aside):
+        ytd = f"{year_field} of a month before December: year-to-date, not a whole year"
+        reasons = rows.partner.map(lambda found: ytd if found[0] is not None else found[1])
+        for reason, n in ordered_counts(reasons.array()[aside]):
+            accounting.set_aside_rows(reason, n)
+    usable = np.flatnonzero(kept & rows.partner_ok() & ~without_value)
+    usable = _one_commodity_level(
+        rows,
+        usable,
+        (has_monthly, has_annual),
+        accounting,
+        name,
+        classification,
+        product_field,
+        where,
     )
-    dated = frame[frame["month"].notna()]
-    if len(dated):
-        last = dated.sort_values(["year", "month"]).iloc[-1]
-        vintage = f"data through {int(last['year'])}-{int(last['month']):02d}"
+    accounting.rows_kept += len(usable)
+    if not len(usable):
+        raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
+    frame = _records(rows, usable, has_monthly, has_annual)
+    months = frame["month"].to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isnan(months).all():
+        last = int(np.nanmax(frame["year"].to_numpy() * 13 + months))
+        vintage = f"data through {last // 13}-{last % 13:02d}"
     else:
         vintage = f"data through {int(frame['year'].max())}-12"
     frame = _with_absent_months_as_zero(frame, accounting, bool(product_field))
@@ -374,7 +378,7 @@ def _read(name: str, layout: str, header: list[str], rows: list[list], where) ->
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))
     frame = _years_from_months_where_december_is_short(reading.frame, accounting, year_field)
-    frame = frame.sort_values(["partner", "product", "year", "month"], na_position="last")
+    frame = sorted_rows(frame, ["partner", "product", "year", "month"])
     return replace(reading, frame=frame.reset_index(drop=True))
 
 
@@ -397,27 +401,161 @@ class _Row(NamedTuple):
 DETAIL = "DET"
 
 
-def _countries_not_groupings(rows: list[_Row], accounting: Accounting, name: str) -> list[_Row]:
-    """Return the rows of the answer's countries: where it holds several SUMMARY_LVL (DET,
-    countries; CGP, their groupings), the groupings are sums of countries and are set aside
-    and counted, never read beside them."""
-    levels = {row.summary for row in rows}
+class _Columnar:
+    """The rows of an answer read a column at a time: what each row says (its period,
+    partner, product and figures), each distinct cell worked out once."""
+
+    def __init__(self, count, position, columns, repeated, product_field, classification):
+        import numpy as np
+
+        self.count = count
+        self.blank = np.zeros(count, dtype=bool)
+
+        def coded(field: str) -> Coded:
+            if field not in position:
+                return Coded.constant("", count)
+            return Coded.of(columns[position[field]])
+
+        self._cells = {field: columns[position[field]] for field in position}
+        self.year = np.zeros(count, dtype=np.int64)
+        self.month = np.zeros(count, dtype=np.int64)
+        self.well = np.ones(count, dtype=bool)  # the cells vouched for
+        if "time" in position:
+            times = coded("time").map(_time_of)
+            self.year = times.map(lambda found: found[0] if found else 0).array(np.int64)
+            self.month = times.map(lambda found: found[1] if found else 0).array(np.int64)
+            self.well &= times.map(bool).array(bool)
+        if {"YEAR", "MONTH"} <= set(position):
+            years = coded("YEAR").map(_year_of)
+            months = coded("MONTH").map(_month_of)
+            year = years.map(lambda found: found or 0).array(np.int64)
+            month = months.map(lambda found: found or 0).array(np.int64)
+            self.well &= (year > 0) & (month > 0)
+            if "time" in position:
+                self.well &= (year == self.year) & (month == self.month)
+            self.year, self.month = year, month
+        for indexes in repeated.values():
+            for index in indexes[1:]:
+                same = equal_cells(columns[indexes[0]], columns[index])
+                self.well &= same
+        codes = coded("CTY_CODE").map(str.strip)
+        names = coded("CTY_NAME").map(str.strip)
+        pairs = pair_codes(codes, names)
+        has_code = "CTY_CODE" in position
+        self.partner = pairs.map(lambda pair: _partner(pair[0], pair[1], has_code))
+        self.origin = pairs.map(lambda pair: pair[0] or pair[1])
+        self.summary = coded("SUMMARY_LVL").map(str.strip)
+        if product_field:
+            self.product = coded(product_field).map(lambda code: _product_of(code, classification))
+        else:
+            self.product = Coded.constant((TOTAL, "none"), count)
+        self.monthly = np.zeros(count)
+        self.annual = np.zeros(count)
+        self._ok_partner = None
+
+    def numbers(self, month_field: str | None, year_field: str | None) -> None:
+        """Read the figure columns; a cell that is not plainly a figure is left unsure."""
+        import numpy as np
+
+        self.sure_monthly = np.ones(self.count, dtype=bool)
+        self.sure_annual = np.ones(self.count, dtype=bool)
+        if month_field:
+            self.monthly, self.sure_monthly = figures(self._cells[month_field])
+        if year_field:
+            self.annual, self.sure_annual = figures(self._cells[year_field])
+            self.sure_annual |= self.month != 12
+
+    def unsure(self):
+        """Return the rows to read by the exact rules: any cell not vouched for."""
+        partner = self.partner_ok()
+        product = self.product.map(lambda found: found is not None).array(bool)
+        figures_well = self.sure_monthly & self.sure_annual
+        return ~self.well | (partner & ~(product & figures_well))
+
+    def partner_ok(self):
+        if self._ok_partner is None:
+            self._ok_partner = self.partner.map(lambda found: found[0] is not None).array(bool)
+        return self._ok_partner
+
+    def put(self, offset: int, row: _Row | None) -> None:
+        """Set a row to what the exact rules read of it."""
+        self._ok_partner = None
+        if row is None:
+            self.blank[offset] = True
+            return
+        self.year[offset], self.month[offset] = row.year, row.month
+        self.partner.put(offset, (row.partner, row.reason))
+        self.origin.put(offset, row.origin)
+        self.summary.put(offset, row.summary)
+        self.product.put(offset, (row.product, row.product_class))
+        if row.monthly is not None:
+            self.monthly[offset] = row.monthly
+        if row.annual is not None:
+            self.annual[offset] = row.annual
+
+
+def _time_of(text: str) -> tuple[int, int] | None:
+    """Return (year, month) of a ``time`` cell, or None where it is not YYYY-MM."""
+    try:
+        match = _TIME.match(text.strip())
+        if match and 1 <= int(match.group(2)) <= 12:
+            return int(match.group(1)), int(match.group(2))
+    except ValueError:
+        pass
+    return None
+
+
+def _year_of(text: str) -> int | None:
+    year = text.strip()
+    try:
+        return int(year) if year.isdigit() and len(year) == 4 else None
+    except ValueError:
+        return None
+
+
+def _month_of(text: str) -> int | None:
+    month = text.strip()
+    try:
+        return int(month) if month.isdigit() and 1 <= int(month) <= 12 else None
+    except ValueError:
+        return None
+
+
+def _product_of(cell: str, classification: str) -> tuple[str, str] | None:
+    """Return (product, classification) of a product cell, None where it is not a code."""
+    code = cell.strip()
+    if code.upper() in ALL_GOODS:
+        return TOTAL, "none"
+    if not _PRODUCT.match(code):
+        return None
+    return code, classification
+
+
+def _countries_not_groupings(rows: _Columnar, accounting: Accounting, name: str):
+    """Return which rows are the answer's countries: where it holds several SUMMARY_LVL
+    (DET, countries; CGP, their groupings), the groupings are sums of countries and are set
+    aside and counted, never read beside them."""
+    import numpy as np
+
+    seen = ~rows.blank
+    levels = {rows.summary.values[code] for code in np.unique(rows.summary.codes[seen])}
     if len(levels) <= 1:
-        return rows
+        return seen
     if DETAIL not in levels:
         raise DataFileError(
             f"{name}: the answer holds several country groupings (SUMMARY_LVL "
             f"{', '.join(sorted(levels))}) and no countries (DET); korus cannot tell which "
             "rows add up to which: ask the API for one (SUMMARY_LVL=DET for countries)"
         )
+    summaries = rows.summary.array()
     for level in sorted(levels - {DETAIL}):
-        count = sum(row.summary == level for row in rows)
+        count = np.count_nonzero(seen & (summaries == level))
         accounting.set_aside_rows(
             f"country grouping (SUMMARY_LVL {level or 'empty'}) beside the countries (DET): "
             "their sum, not read beside them",
             count,
         )
-    return [row for row in rows if row.summary == DETAIL]
+    return seen & (summaries == DETAIL)
 
 
 def _level_name(width: int, classification: str) -> str:
@@ -429,9 +567,9 @@ def _level_name(width: int, classification: str) -> str:
 
 
 def _one_commodity_level(
-    rows: list[_Row], accounting: Accounting, name: str, classification: str, field, where
-) -> list[_Row]:
-    """Return the rows of the finest commodity level of the answer.
+    rows: _Columnar, usable, has, accounting, name, classification, field, where
+):
+    """Return the rows (of ``usable``) of the finest commodity level of the answer.
 
     An answer may hold several levels (COMM_LVL HS2 and HS4, or the TOTAL beside its
     products): the coarser rows are sums of the finer ones and are set aside, counted,
@@ -439,59 +577,116 @@ def _one_commodity_level(
     its code, for the same partner and period): an answer whose finer level lacks parts
     is refused, as the finer rows alone would pass for the whole.
     """
-    widths = {0 if row.product == TOTAL else len(row.product) for row in rows}
+    import numpy as np
+    import pandas as pd
+
+    widths_of = rows.product.map(lambda found: 0 if found[0] == TOTAL else len(found[0]))
+    width = widths_of.array(np.int64)[usable]
+    widths = {int(w) for w in np.unique(width)}
     if len(widths) <= 1:
-        return rows
+        return usable
     finest = max(widths)
-    detail = [row for row in rows if len(row.product) == finest and row.product != TOTAL]
-    coarser = [row for row in rows if row.product == TOTAL or len(row.product) < finest]
-    # (origin, year, month, width, code) -> [the parts' monthly sum, annual sum, count]
-    parts: dict[tuple, list] = {}
-    for row in detail:
-        for width in widths - {finest}:
-            key = (row.origin, row.year, row.month, width, row.product[:width])
-            found = parts.setdefault(key, [0.0, 0.0, 0])
-            found[0] += row.monthly or 0.0
-            found[1] += row.annual or 0.0
-            found[2] += 1
-    detail_name = _level_name(finest, classification)
-    for row in coarser:
-        width = 0 if row.product == TOTAL else len(row.product)
-        code = "" if row.product == TOTAL else row.product
-        summed, summed_annual, count = parts.get(
-            (row.origin, row.year, row.month, width, code), (0.0, 0.0, 0)
+    detail, coarser = usable[width == finest], usable[width < finest]
+    coarse_width = width[width < finest]
+    # Each row's key (origin, year, month) as one number; the codes as numbers too.
+    origin = pd.factorize(rows.origin.array())[0].astype(np.int64)
+    period = origin * 200_000 + rows.year * 13 + rows.month
+    summed = np.zeros(len(coarser))
+    summed_annual = np.zeros(len(coarser))
+    parts = np.zeros(len(coarser), dtype=np.int64)
+    for level in sorted(widths - {finest}):
+        at = np.flatnonzero(coarse_width == level)
+        prefixes = rows.product.map(lambda found, w=level: found[0][:w] if w else "")
+        own = rows.product.map(lambda found: "" if found[0] == TOTAL else found[0])
+        keys = pd.MultiIndex.from_arrays(
+            [
+                np.concatenate([period[detail], period[coarser[at]]]),
+                np.concatenate([prefixes.array()[detail], own.array()[coarser[at]]]),
+            ]
         )
-        # Each figure is in whole US dollars: the parts may differ from their sum by their
-        # rounding, never by a part that is not there. The month's value is compared where
-        # there is one: a part without trade in December has no row, so no year-to-date.
-        slack = 0.5 * (count + 1)
-        if row.monthly is not None:
-            stated, added, period = row.monthly, summed, f"{row.year}-{row.month:02d}"
-        else:
-            stated, added = row.annual, summed_annual
-            period = f"{row.year} (December's year-to-date)"
-        if abs(stated - added) > slack:
-            what = (
-                "all goods (TOTAL)"
-                if width == 0
-                else f"{_level_name(width, classification)} {code}"
-            )
-            raise DataFileError(
-                f"{name}: {where(row.line, field)}: {what}, partner {row.partner}, "
-                f"{period}, is {_usd(stated)} US dollars but its {detail_name} codes in the "
-                f"answer add up to {_usd(added)}: the answer holds several commodity "
-                f"levels and korus reads the finest alone, so it must hold all the parts; "
-                f"ask the API for one level (COMM_LVL={detail_name}) or keep one level "
-                "in the file"
-            )
-    for width in sorted(widths - {finest}):
-        count = sum((0 if row.product == TOTAL else len(row.product)) == width for row in coarser)
+        group, _ = pd.factorize(keys)
+        groups = int(group.max()) + 1
+        of_detail, of_coarser = group[: len(detail)], group[len(detail) :]
+        # Added in the rows' order, as the parts of each figure were added one by one.
+        month_sums = np.bincount(
+            of_detail, weights=_or_zero(rows.monthly, detail, has[0]), minlength=groups
+        )
+        annual_sums = np.bincount(
+            of_detail, weights=_or_zero(rows.annual, detail, has[1]), minlength=groups
+        )
+        counts = np.bincount(of_detail, minlength=groups)
+        summed[at] = month_sums[of_coarser]
+        summed_annual[at] = annual_sums[of_coarser]
+        parts[at] = counts[of_coarser]
+    # Each figure is in whole US dollars: the parts may differ from their sum by their
+    # rounding, never by a part that is not there. The month's value is compared where
+    # there is one: a part without trade in December has no row, so no year-to-date.
+    slack = 0.5 * (parts + 1)
+    monthly = has[0][coarser]
+    stated = np.where(monthly, rows.monthly[coarser], rows.annual[coarser])
+    added = np.where(monthly, summed, summed_annual)
+    wrong = first_true(np.abs(stated - added) > slack)
+    if wrong is not None:
+        offset = int(coarser[wrong])
+        level = int(coarse_width[wrong])
+        code = rows.product.values[rows.product.codes[offset]][0]
+        year, month = int(rows.year[offset]), int(rows.month[offset])
+        period_text = (
+            f"{year}-{month:02d}" if monthly[wrong] else f"{year} (December's year-to-date)"
+        )
+        what = "all goods (TOTAL)" if level == 0 else f"{_level_name(level, classification)} {code}"
+        detail_name = _level_name(finest, classification)
+        raise DataFileError(
+            f"{name}: {where(offset + 2, field)}: {what}, partner "
+            f"{rows.partner.values[rows.partner.codes[offset]][0]}, "
+            f"{period_text}, is {_usd(float(stated[wrong]))} US dollars but its {detail_name} "
+            f"codes in the answer add up to {_usd(float(added[wrong]))}: the answer holds "
+            "several commodity levels and korus reads the finest alone, so it must hold all "
+            f"the parts; ask the API for one level (COMM_LVL={detail_name}) or keep one level "
+            "in the file"
+        )
+    detail_name = _level_name(finest, classification)
+    for level in sorted(widths - {finest}):
         accounting.set_aside_rows(
-            f"{_level_name(width, classification)} rows beside the {detail_name} rows they "
+            f"{_level_name(level, classification)} rows beside the {detail_name} rows they "
             f"add up to: one commodity level is read, the finest",
-            count,
+            np.count_nonzero(coarse_width == level),
         )
     return detail
+
+
+def _or_zero(values, at, present):
+    """Return ``values`` at ``at``, 0.0 where a row has no such figure."""
+    import numpy as np
+
+    return np.where(present[at], values[at], 0.0)
+
+
+def _records(rows: _Columnar, usable, has_monthly, has_annual):
+    """Return the frame of the figures of the rows ``usable``: each row's month, then its
+    year (December's year-to-date), in the rows' order."""
+    import numpy as np
+    import pandas as pd
+
+    months, years = usable[has_monthly[usable]], usable[has_annual[usable]]
+    order = np.argsort(np.concatenate([months * 2, years * 2 + 1]), kind="stable")
+    at = np.concatenate([months, years])[order]
+    annual = np.concatenate([np.zeros(len(months), bool), np.ones(len(years), bool)])[order]
+    month = rows.month[at]
+    if annual.any():
+        month = np.where(annual, np.nan, month.astype("float64"))
+    return pd.DataFrame(
+        {
+            "line": at + 2,
+            "origin": rows.origin.strings(at),
+            "year": rows.year[at],
+            "month": month,
+            "partner": rows.partner.map(lambda found: found[0]).strings(at),
+            "product": rows.product.map(lambda found: found[0]).strings(at),
+            "classification": rows.product.map(lambda found: found[1]).strings(at),
+            "value_usd": np.where(annual, rows.annual[at], rows.monthly[at]),
+        }
+    )
 
 
 def _usd(value: float) -> str:
@@ -507,62 +702,104 @@ def _with_absent_months_as_zero(frame, accounting: Accounting, has_products: boo
     months had no trade then. Such months are written as 0.0 (line unknown) and counted in
     a note; a year the answer does not cover whole is left as it is (a partial year).
     """
+    import numpy as np
     import pandas as pd
 
-    monthly = frame[frame["month"].notna()]
-    if monthly.empty:
+    month = frame["month"].to_numpy(dtype="float64", na_value=np.nan)
+    dated = np.flatnonzero(~np.isnan(month))
+    if not len(dated):
         return frame
-    per_year = monthly.groupby("year")["month"].nunique()
-    complete = sorted(int(year) for year in per_year[per_year == 12].index)
+    year = frame["year"].to_numpy()[dated].astype(np.int64)
+    month = month[dated].astype(np.int64)
+    held = np.unique(year * 13 + month)
+    found_years, months_found = np.unique(held // 13, return_counts=True)
+    complete = [int(y) for y, n in zip(found_years, months_found, strict=True) if n == 12]
     if not complete:
         return frame
-    series = monthly.drop_duplicates(["partner", "product"])[
-        ["partner", "product", "classification", "origin"]
-    ]
-    periods = pd.DataFrame(
-        [(year, month) for year in complete for month in range(1, 13)], columns=["year", "month"]
-    )
-    every = series.merge(periods, how="cross")
-    held = monthly[["partner", "product", "year", "month"]].astype({"month": "int64"})
-    every = every.merge(held.drop_duplicates(), how="left", indicator=True)
-    absent = every[every["_merge"] == "left_only"].drop(columns="_merge")
-    if absent.empty:
+    # Each partner (and product) of the answer, numbered in order of first appearance;
+    # the periods of the complete years numbered 0..P-1, and -1 for the others.
+    partner, partners = pd.factorize(frame["partner"].take(dated))
+    product, products = pd.factorize(frame["product"].take(dated))
+    series, _ = pd.factorize(partner.astype(np.int64) * len(products) + product)
+    count = int(series.max()) + 1
+    first = np.full(count, len(series), dtype=np.int64)
+    np.minimum.at(first, series, np.arange(len(series)))
+    period = np.searchsorted(complete, year) * 12 + month - 1
+    period = np.where(np.isin(year, complete), period, -1)
+    width = 12 * len(complete)
+    inside = period >= 0
+    present = np.zeros(count * width, dtype=bool)
+    present[series[inside] * width + period[inside]] = True
+    absent = np.flatnonzero(~present)
+    if not len(absent):
         return frame
+    absent_series, absent_period = absent // width, absent % width
+    # A partner-month with no row at all, or a product's month where the partner traded
+    # other products: told apart by whether the partner has any row in that month.
+    traded = np.zeros(len(partners) * width, dtype=bool)
+    traded[partner[inside] * width + period[inside]] = True
+    of_partner = partner[first[absent_series]]
+    silent = ~traded[of_partner * width + absent_period]
     years = _years_text(complete)
     why = (
         f"the API leaves out months without trade, and the answer holds all twelve months "
         f"of {years}"
     )
-    # A partner-month with no row at all, or a product's month where the partner traded
-    # other products: told apart by whether the partner has any row in that month.
-    traded = held[["partner", "year", "month"]].drop_duplicates().assign(traded=True)
-    absent = absent.merge(traded, how="left", on=["partner", "year", "month"])
-    silent = absent["traded"].isna().to_numpy()
-    absent = absent.drop(columns="traded")
-    whole = absent[silent]
-    quiet = whole.drop_duplicates(["partner", "year", "month"]).sort_values(
-        ["year", "month", "partner"]
-    )
+
+    def when(at: int) -> str:
+        return f"{complete[at // 12]}-{at % 12 + 1:02d}"
+
+    rank = _ranks(partners)
+    quiet = np.unique(absent_period[silent] * len(partners) + of_partner[silent])
     if len(quiet):
-        shown = [f"{r.partner} {r.year}-{r.month:02d}" for r in quiet.head(3).itertuples()]
+        shown_periods, shown_partners = quiet // len(partners), quiet % len(partners)
+        order = np.lexsort((rank[shown_partners], shown_periods))[:3]
+        shown = [f"{partners[shown_partners[i]]} {when(shown_periods[i])}" for i in order]
         accounting.notes.append(
             f"{len(quiet):,} partner-months absent from the answer taken as zero trade "
             f"({_listed(shown, len(quiet))}): {why}"
         )
     if has_products:
-        others = absent[~silent].sort_values(["year", "month", "partner", "product"])
+        others = np.flatnonzero(~silent)
         if len(others):
+            of_product = product[first[absent_series[others]]]
+            order = np.lexsort(
+                (_ranks(products)[of_product], rank[of_partner[others]], absent_period[others])
+            )[:3]
             shown = [
-                f"{r.partner} {r.product} {r.year}-{r.month:02d}"
-                for r in others.head(3).itertuples()
+                f"{partners[of_partner[others[i]]]} {products[of_product[i]]} "
+                f"{when(absent_period[others[i]])}"
+                for i in order
             ]
             accounting.notes.append(
                 f"{len(others):,} product-months absent from the answer taken as zero trade, "
                 f"where the partner traded other products ({_listed(shown, len(others))}): "
                 f"{why}"
             )
-    absent = absent.assign(value_usd=0.0, line=float("nan"))
-    return pd.concat([frame, absent[frame.columns]], ignore_index=True)
+    rows = frame.iloc[dated[first[absent_series]]]
+    added = pd.DataFrame(
+        {
+            "line": np.full(len(absent), np.nan),
+            "origin": rows["origin"].array,
+            "year": np.asarray(complete, dtype=np.int64)[absent_period // 12],
+            "month": absent_period % 12 + 1,
+            "partner": rows["partner"].array,
+            "product": rows["product"].array,
+            "classification": rows["classification"].array,
+            "value_usd": np.zeros(len(absent)),
+        }
+    )
+    return pd.concat([frame, added[frame.columns]], ignore_index=True)
+
+
+def _ranks(values):
+    """Return each value's place among ``values`` in sorted order."""
+    import numpy as np
+
+    order = sorted(range(len(values)), key=lambda index: values[index])
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    return rank
 
 
 def _listed(shown: list[str], count: int) -> str:

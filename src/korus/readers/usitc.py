@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -80,15 +81,26 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
+from korus.readers.columns import (
+    Coded,
+    Grid,
+    coded_cells,
+    counts_in_order,
+    is_text,
+    ordered_counts,
+    sorted_rows,
+    text_grid,
+)
 from korus.readers.common import (
     SHEET,
     WORKBOOK_MAGIC,
     code_text,
+    decode,
     excel_column,
     hidden_sheets,
     is_blank_row,
     is_digits,
-    open_text,
+    raw_bytes,
     sheet_refusal,
     workbook,
 )
@@ -496,7 +508,7 @@ class Table:
     header_at: int  # line or row number of the header
     header: list[object]
     columns: Columns
-    rows: list[tuple[int, list]]  # (line or row number, cells)
+    rows: Grid  # the data rows: their line or row numbers, and their cells
 
     @property
     def line_word(self) -> str:
@@ -531,17 +543,15 @@ def _find_header(rows: list[tuple[int, list]], loose: bool) -> int | None:
     return None
 
 
-def _strip_trailing_blanks(rows: list[tuple[int, list]]) -> list[tuple[int, list]]:
-    """Return ``rows`` without the blank rows at their end (not data, never counted)."""
-    end = len(rows)
-    while end and is_blank_row(rows[end - 1][1]):
-        end -= 1
-    return rows[:end]
-
-
-def _table(file: str, sheet: str | None, rows: list[tuple[int, list]], found: int) -> Table:
-    """Return the table whose header is ``rows[found]``."""
+def _table(file: str, sheet: str | None, rows, found: int, rest: Grid | None = None) -> Table:
+    """Return the table whose header is ``rows[found]``: the rows after it, and ``rest``
+    (the rows after ``rows``, already a grid), without the blank rows at their end (not
+    data, never counted)."""
     position, header = rows[found]
+    grid = Grid.of_rows(rows[found + 1 :], text=sheet is None)
+    if rest is not None:
+        grid = grid.joined(rest)
+    grid = grid.head(len(grid) - grid.tail_blank(is_blank_row))
     return Table(
         file,
         sheet,
@@ -549,7 +559,7 @@ def _table(file: str, sheet: str | None, rows: list[tuple[int, list]], found: in
         position,
         header,
         _columns(header),
-        _strip_trailing_blanks(rows[found + 1 :]),
+        grid,
     )
 
 
@@ -566,23 +576,47 @@ class Download:
 
 
 def _csv_download(path: Path) -> Download:
-    """Return the one table of a DataWeb CSV and the query lines above it."""
+    """Return the one table of a DataWeb CSV and the query lines above it.
+
+    The first lines (where the header is looked for) are read as ``csv.reader`` reads
+    them; the rest by Arrow a column at a time, or, where Arrow cannot vouch for reading
+    them the same way, by ``csv.reader`` too."""
     name = str(path)
-    rows = []
+    text = decode(raw_bytes(path), path)
+    handle = io.StringIO(text, newline="")
+    consumed = 0
+
+    def lines():
+        nonlocal consumed
+        for line in handle:
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(lines())
+    rows: list[tuple[int, list]] = []
+    rest = None
     try:
-        with open_text(path) as handle:
-            reader = csv.reader(handle)
-            for cells in reader:
-                rows.append((reader.line_num, cells))
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+            if len(rows) == HEADER_ROWS:
+                break
+        found = _find_header(rows, loose=False)
+        if found is not None and len(rows) == HEADER_ROWS:
+            rest = text_grid(text[consumed:], reader.line_num + 1, csv.field_size_limit())
+            if rest is None:
+                more = [(reader.line_num, cells) for cells in reader]
+                rest = Grid.of_rows(more, text=True)
+        if found is None:
+            for _ in reader:  # a line csv.reader refuses is said before the missing header
+                pass
     except csv.Error as exc:
         raise DataFileError(f"{name}: not readable as CSV ({exc})") from None
-    found = _find_header(rows, loose=False)
     if found is None:
         raise DataFileError(
             f"{name}: no DataWeb table header (Data Type or HTS Number, with year or month "
             f"columns) in the first {HEADER_ROWS} lines"
         )
-    table = _table(name, None, rows, found)
+    table = _table(name, None, rows, found, rest)
     query = _query_lines(table.above, "the lines above the table")
     return Download([table], query, "CSV")
 
@@ -790,7 +824,7 @@ def read(path: Path) -> Reading:
     for _, frame, _ in parts:
         frame["vintage"] = vintage
     frame = _settled(parts, accounting)
-    frame = frame.sort_values(["partner", "product", "flow", "year", "month"], na_position="last")
+    frame = sorted_rows(frame, ["partner", "product", "flow", "year", "month"])
     # Each table passed the trust layer on its own (``_settled``); the tables are of
     # different flows, so no figure can be in two of them.
     return Reading(frame.reset_index(drop=True), [accounting], unique=True, settled=True)
@@ -800,6 +834,7 @@ def _frame(reading: TableReading, kept: set[str]):
     """Return the figures of a table's kept measures as a frame for the trust layer."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     figures = reading.figures
     frame = pd.DataFrame(
@@ -813,11 +848,16 @@ def _frame(reading: TableReading, kept: set[str]):
             "value_usd": np.asarray(figures["value"], dtype="float64"),
         }
     )
-    frame = frame[frame["measure"].isin(kept)].copy()
-    frame["flow"] = frame["measure"].map({key: flow for key, (flow, _) in MEASURES.items()})
-    frame["basis"] = frame["measure"].map({key: basis for key, (_, basis) in MEASURES.items()})
+    chosen = frame["measure"].isin(kept).to_numpy()
+    if not chosen.all():
+        frame = frame[chosen].reset_index(drop=True)
+    measures = Coded.of(pa.array(frame["measure"].array))
+    frame["flow"] = measures.map(lambda key: MEASURES[key][0]).strings(slice(None))
+    frame["basis"] = measures.map(lambda key: MEASURES[key][1]).strings(slice(None))
     frame["reporter"] = REPORTER
-    frame["classification"] = np.where(frame["product"] == "TOTAL", "none", reading.classification)
+    total = (frame["product"] == "TOTAL").to_numpy()
+    kinds = Coded(total.astype(np.int64), [reading.classification, "none"])
+    frame["classification"] = kinds.strings(slice(None))
     frame["source"] = SOURCE
     return frame.drop(columns="measure")
 
@@ -949,6 +989,8 @@ class TableReading:
 
 def _read_table(table: Table, query: Query, accounting: Accounting) -> TableReading:
     """Return the figures of one table; every row is counted in ``accounting``."""
+    import numpy as np
+
     file = table.file
     columns = table.columns
     result = TableReading(table)
@@ -992,110 +1034,480 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
     product, result.classification = _table_product(table, query, result, accounting)
     partner = _table_partner(table, query, result)
 
-    above: dict[int, float] = defaultdict(float)  # figure column -> sum of the rows so far
-    counted = 0  # data rows above the footer, for the Data Row Count
-    world: dict[tuple, float] = defaultdict(float)  # (measure, product, year, month) -> value
-    parts: dict[tuple, float] = defaultdict(float)
-    measures: dict[str, tuple] = {}
-    partners: dict[object, str | None] = {}
-    groups = {partner} if partner and countries.is_group(partner) else set()
-    products: dict[object, str] = {}
-    figure_columns = columns.figure_columns()
-    years, months_of, partners_of, measures_of, products_of, values, lines = (
-        result.figures[name]
-        for name in ("year", "month", "partner", "measure", "product", "value", "line")
+    context = _Context(
+        table, query, flow, table_measure, year_to_date, partner, product, result, unit
     )
+    grid = table.rows
+    accounting.rows_read += len(grid)
+    rows = _TableRows(context)
+    for at in np.flatnonzero(rows.unsure()):
+        rows.put(int(at), _exact_row(context, int(at)))
+    rows.account(accounting)
+    _check_footers(context, rows, accounting)
+    data = (rows.stage != BLANK) & (rows.stage != TOTAL_ROW)
+    _check_row_count(table, int(np.count_nonzero(data)), accounting)
+    entries = _entries_of(rows)
+    result.figures = entries
+    if table.columns.country is not None:
+        _check_world(entries, accounting)
+    return result
 
-    label_columns = sorted({0, columns.data_type, columns.country} - {None})
-    years_read: dict[object, int] = {}
+
+@dataclass
+class _Context:
+    """What every row of a table is read with: the table and what its query and title say."""
+
+    table: Table
+    query: Query
+    flow: str | None
+    table_measure: tuple | None
+    year_to_date: bool
+    partner: str | None  # the partner of every row, where no Country column gives it
+    product: str | None  # the product of every row, where no product column gives it
+    result: TableReading
+    unit: float
+
+    @property
+    def figure_columns(self) -> list[int]:
+        return self.table.columns.figure_columns()
+
+    @property
+    def label_columns(self) -> list[int]:
+        columns = self.table.columns
+        return sorted({0, columns.data_type, columns.country} - {None})
+
+    @property
+    def set_aside_years(self) -> bool:
+        return self.year_to_date and self.table.columns.shape == "years"
+
+
+@dataclass
+class _Outcome:
+    """One row as the rules a row at a time read it."""
+
+    stage: int  # BLANK, TOTAL_ROW... READ (see _TableRows)
+    aside: str | None = None  # why the row is set aside
+    figures: dict = field(default_factory=dict)  # figure column -> value as written
+    measure: str | None = None
+    partner: str | None = None
+    product: str | None = None
+    entries: list = field(default_factory=list)  # (year, month or None, US dollars)
+
+
+def _exact_row(context: _Context, at: int) -> _Outcome:
+    """Return one row read by the rules a row at a time, or raise its error: for the rows
+    whose cells the column-wise reading cannot vouch for."""
+    table, columns = context.table, context.table.columns
+    position, row = int(table.rows.positions[at]), table.rows.row(at)
 
     def cell(row: list, index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else ""
 
-    for position, row in table.rows:
-        accounting.rows_read += 1
-        if is_blank_row(row):
-            accounting.set_aside_rows("blank line", 1)
-            continue
-        if any(_is_total_label(cell(row, index)) for index in label_columns):
-            accounting.set_aside_rows("Total: row (the sum of the rows above, not a country)", 1)
-            _check_footer(table, position, row, figure_columns, above, accounting)
-            above.clear()
-            continue
-        counted += 1
-        figures: dict[int, float] = {}
-        for index in figure_columns:
-            value = _number(table, position, index, cell(row, index))
-            if value is not None:
-                above[index] += value
-                figures[index] = value * unit
-        if columns.data_type is not None:
-            type_text = _text(cell(row, columns.data_type))
-            if not type_text:
-                raise DataFileError(
-                    f"{file}: {table.where(position, columns.data_type)}: empty data type"
-                )
-            if type_text not in measures:
-                measures[type_text] = _measure(
-                    type_text, flow, file=file, where=table.where(position, columns.data_type)
-                )
-            measure, reason = measures[type_text]
-        else:
-            measure, reason = table_measure
-        if measure is None:
-            accounting.set_aside_rows(reason, 1)
-            result.reasons.append(reason)
-            continue
-        if year_to_date and columns.shape == "years":
-            accounting.set_aside_rows(
-                "year-to-date figures (a part of each year: not a whole year, not a month)", 1
+    if is_blank_row(row):
+        return _Outcome(BLANK, "blank line")
+    if any(_is_total_label(cell(row, index)) for index in context.label_columns):
+        for index in context.figure_columns:
+            _number(table, position, index, cell(row, index))
+        return _Outcome(TOTAL_ROW, _TOTAL_ROW)
+    figures: dict[int, float] = {}
+    for index in context.figure_columns:
+        value = _number(table, position, index, cell(row, index))
+        if value is not None:
+            figures[index] = value
+    outcome = _Outcome(READ, figures=figures)
+    if columns.data_type is not None:
+        type_text = _text(cell(row, columns.data_type))
+        if not type_text:
+            raise DataFileError(
+                f"{table.file}: {table.where(position, columns.data_type)}: empty data type"
             )
-            continue
-        if partner is not None:
-            row_partner = partner
-        else:
-            # A table repeats a few names over many rows: each is resolved once.
-            name = cell(row, columns.country)
-            if name not in partners:
-                partners[name] = _row_partner(table, position, name)
-                if partners[name] and countries.is_group(partners[name]):
-                    groups.add(partners[name])
-            row_partner = partners[name]
-        if row_partner is None:
-            accounting.set_aside_rows(
-                f"country not known to korus ({_shown(cell(row, columns.country))})", 1
-            )
-            continue
-        if product is not None:
-            row_product = product
-        else:
-            code = cell(row, columns.product)
-            if code not in products:
-                products[code] = _row_product(table, position, code, result.classification, query)
-            row_product = products[code]
-        entries = _entries(table, position, row, figures, cell, years_read)
-        if not entries:
-            accounting.set_aside_rows("no figures (every period cell is blank)", 1)
-            continue
-        result.rows_by_measure[measure] += 1
-        for year, month, value in entries:
-            years.append(year)
-            months_of.append(month)
-            partners_of.append(row_partner)
-            measures_of.append(measure)
-            products_of.append(row_product)
-            values.append(value)
-            lines.append(position)
-            key = (measure, row_product, year, month)
-            if row_partner == "WLD":
-                world[key] += value
-            elif row_partner not in groups:
-                parts[key] += value
+        measure, reason = _measure(
+            type_text, context.flow, file=table.file, where=table.where(position, columns.data_type)
+        )
+    else:
+        measure, reason = context.table_measure
+    if measure is None:
+        outcome.stage, outcome.aside = UNREAD_MEASURE, reason
+        return outcome
+    if context.set_aside_years:
+        outcome.stage, outcome.aside = YEAR_TO_DATE, _YEAR_TO_DATE_ROWS
+        return outcome
+    partner = context.partner
+    if partner is None:
+        partner = _row_partner(table, position, cell(row, columns.country))
+    if partner is None:
+        outcome.stage, outcome.aside = UNKNOWN_COUNTRY, _unknown_country(cell(row, columns.country))
+        return outcome
+    product = context.product
+    if product is None:
+        product = _row_product(
+            table,
+            position,
+            cell(row, columns.product),
+            context.result.classification,
+            context.query,
+        )
+    scaled = {index: value * context.unit for index, value in figures.items()}
+    entries = _entries(table, position, row, scaled, cell, {})
+    if not entries:
+        outcome.stage, outcome.aside = NO_FIGURES, _NO_FIGURES
+        return outcome
+    outcome.measure, outcome.partner, outcome.product = measure, partner, product
+    outcome.entries = entries
+    return outcome
 
-    _check_row_count(table, counted, accounting)
-    if columns.country is not None:
-        _check_world(world, parts, accounting)
-    return result
+
+_TOTAL_ROW = "Total: row (the sum of the rows above, not a country)"
+_YEAR_TO_DATE_ROWS = "year-to-date figures (a part of each year: not a whole year, not a month)"
+_NO_FIGURES = "no figures (every period cell is blank)"
+
+
+def _unknown_country(value: object) -> str:
+    return f"country not known to korus ({_shown(value)})"
+
+
+class _TableRows:
+    """The rows of a table read a column at a time: whether each is blank, a Total: row or
+    data; each data row's figures, measure, partner and product, each distinct cell worked
+    out once; the rows whose cells this cannot vouch for are read by ``_exact_row``."""
+
+    def __init__(self, context: _Context):
+        import numpy as np
+
+        self.context = context
+        table, columns = context.table, context.table.columns
+        grid = table.rows
+        count = self.count = len(grid)
+        self.exact: dict[int, _Outcome] = {}
+
+        known: dict[int | None, Coded] = {}
+
+        def coded(index: int | None) -> Coded:
+            if index not in known:
+                known[index] = coded_cells(grid.column(index), count)
+            return known[index]
+
+        blank, filled = _blank_rows(grid)
+        self.unsure_blank = ~blank & ~filled
+        total = np.zeros(count, dtype=bool)
+        for index in context.label_columns:
+            total |= coded(index).map(_is_total_label).array(bool)
+        self.stage = np.where(blank, BLANK, np.where(total, TOTAL_ROW, READ))
+        self.figures = {
+            index: _figure_cells(grid.column(index), count) for index in context.figure_columns
+        }
+        if columns.data_type is not None:
+            self.measure = coded(columns.data_type).map(lambda cell: _measure_of(cell, context))
+        else:
+            self.measure = Coded.constant(context.table_measure, count)
+        if context.partner is not None:
+            self.partner = Coded.constant((context.partner, ""), count)
+        else:
+            self.partner = coded(columns.country).map(_partner_of)
+        if context.product is not None:
+            self.product = Coded.constant(context.product, count)
+        else:
+            self.product = coded(columns.product).map(lambda cell: _product_of(cell, context))
+        self.year = self.month = None
+        if columns.shape not in ("years", "month columns"):
+            self.year = coded(columns.year).map(_year_value)
+        if columns.shape == "long months":
+            self.month = coded(columns.month).map(_month_value)
+        # Each data row's stage: the first reason to set it aside, else READ.
+        present = self.present()
+        measure = _holds(self.measure, lambda found: found[0] is not None)
+        partner = _holds(self.partner, lambda found: found[0] is not None)
+        data = self.stage == READ
+        self.stage[data & ~measure] = UNREAD_MEASURE
+        if context.set_aside_years:
+            self.stage[data & measure] = YEAR_TO_DATE
+        self.stage[(self.stage == READ) & ~partner] = UNKNOWN_COUNTRY
+        self.stage[(self.stage == READ) & ~present] = NO_FIGURES
+
+    def present(self):
+        """Return which rows have a figure in some period."""
+        import numpy as np
+
+        present = np.zeros(self.count, dtype=bool)
+        for _, there, _ in self.figures.values():
+            present |= there
+        return present
+
+    def unsure(self):
+        """Return the rows to read by the exact rules: a cell not vouched for, or one that
+        would raise an error where the row is read."""
+        import numpy as np
+
+        figures_unsure = np.zeros(self.count, dtype=bool)
+        for _, _, sure in self.figures.values():
+            figures_unsure |= ~sure
+        stage = self.stage
+        wrong = ~_holds(self.measure, None) & (stage == UNREAD_MEASURE)
+        reached = stage >= UNKNOWN_COUNTRY  # past the measure: the partner is read
+        wrong |= reached & ~_holds(self.partner, None)
+        reached = stage >= NO_FIGURES  # a known partner: the product is read
+        wrong |= reached & ~_holds(self.product, None)
+        reached = stage == READ  # figures: the period is read
+        if self.year is not None:
+            wrong |= reached & ~_holds(self.year, None)
+        if self.month is not None:
+            wrong |= reached & ~_holds(self.month, None)
+        return self.unsure_blank | ((stage != BLANK) & figures_unsure) | wrong
+
+    def put(self, at: int, outcome: _Outcome) -> None:
+        """Take what the exact rules read of a row."""
+        self.exact[at] = outcome
+        self.stage[at] = outcome.stage
+        for index, (values, there, sure) in self.figures.items():
+            value = outcome.figures.get(index)
+            values[at] = 0.0 if value is None else value
+            there[at] = value is not None
+            sure[at] = True
+
+    def account(self, accounting: Accounting) -> None:
+        """Count every row: set aside with its reason (in the order the reasons first come),
+        or read under its measure."""
+        import numpy as np
+
+        stage, result = self.stage, self.context.result
+        labels = np.full(self.count, None, dtype=object)
+        labels[stage == BLANK] = "blank line"
+        labels[stage == TOTAL_ROW] = _TOTAL_ROW
+        reasons = self.measure.map(lambda found: found[1] if found else None).array()
+        labels[stage == UNREAD_MEASURE] = reasons[stage == UNREAD_MEASURE]
+        labels[stage == YEAR_TO_DATE] = _YEAR_TO_DATE_ROWS
+        countries_said = self.partner.map(lambda found: found[1] if found else None).array()
+        labels[stage == UNKNOWN_COUNTRY] = countries_said[stage == UNKNOWN_COUNTRY]
+        labels[stage == NO_FIGURES] = _NO_FIGURES
+        measures = self.measure.map(lambda found: found[0] if found else None)
+        for at, outcome in self.exact.items():
+            labels[at] = outcome.aside
+            if outcome.stage == READ:
+                measures.put(at, outcome.measure)
+        for reason, n in ordered_counts(labels[stage != READ]):
+            accounting.set_aside_rows(reason, n)
+        unread = labels[stage == UNREAD_MEASURE]
+        result.reasons.extend(reason for reason, _ in ordered_counts(unread) if reason)
+        self.read = np.flatnonzero(stage == READ)
+        for measure, n in counts_in_order(measures, self.read):
+            result.rows_by_measure[measure] += n
+
+
+# Where a row ends: the first reason to set it aside, in the order the rules ask.
+BLANK, TOTAL_ROW, UNREAD_MEASURE, YEAR_TO_DATE, UNKNOWN_COUNTRY, NO_FIGURES, READ = range(7)
+
+
+def _holds(coded: Coded, test):
+    """Return, for each row, whether its worked-out value is there (not None: no error)
+    and passes ``test``."""
+    if test is None:
+        return coded.map(lambda found: found is not None).array(bool)
+    return coded.map(lambda found: found is not None and bool(test(found))).array(bool)
+
+
+def _blank_rows(grid: Grid):
+    """Return (surely blank, surely not blank) for each row of a grid: a row is blank where
+    every cell is; a cell with a visible ASCII character is not blank, an empty one is,
+    and any other is left to the exact rules (Python's idea of white space)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(grid)
+    blank, filled = np.ones(count, dtype=bool), np.zeros(count, dtype=bool)
+    undecided = np.arange(count)
+    for column in grid.columns:
+        if not len(undecided):
+            break
+        cells = column if len(undecided) == count else None
+        if is_text(column):
+            if cells is None:
+                cells = column.take(pa.array(undecided))
+            empty = np.asarray(pc.equal(pc.binary_length(cells), 0).to_numpy(False), bool)
+            seen = np.asarray(pc.match_substring_regex(cells, "[!-~]").to_numpy(False), bool)
+        else:
+            cells = column[undecided]
+            empty = coded_cells(cells, len(cells)).map(lambda cell: is_blank_row([cell]))
+            empty = empty.array(bool)
+            seen = ~empty
+        blank[undecided] &= empty
+        filled[undecided] |= seen
+        undecided = undecided[~seen]
+    # Rows decided early (a visible cell) are not blank, whatever their other cells.
+    blank &= ~filled
+    return blank, filled
+
+
+def _figure_cells(column, count: int):
+    """Return (values as written, there, sure) of a figure column: ``there`` where a cell
+    holds a figure, ``sure`` where the column-wise reading vouches for what ``_number``
+    reads of the cell (a blank is no figure; "1,234.00" is 1234.0)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column is None:
+        return np.zeros(count), np.zeros(count, dtype=bool), np.ones(count, dtype=bool)
+    if is_text(column):
+        empty = np.asarray(
+            pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        cleaned = pc.replace_substring(column, ",", "")
+        plain = pc.and_(
+            pc.match_substring_regex(column, r"^[0-9.,\-]+$"),
+            pc.match_substring_regex(cleaned, r"^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$"),
+        )
+        values = pc.cast(pc.if_else(plain, cleaned, "0"), pa.float64())
+        values = np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
+        there = np.array(plain.to_numpy(zero_copy_only=False), dtype=bool)
+        there &= np.isfinite(values)
+        return values, there, there | empty
+    if set(map(type, column)) <= {float, int}:
+        values = np.asarray(column, dtype="float64")
+        return values, np.ones(count, dtype=bool), np.ones(count, dtype=bool)
+    found = coded_cells(column, count).map(_figure)
+    values = found.map(lambda value: value if isinstance(value, float) else 0.0).array("float64")
+    there = found.map(lambda value: isinstance(value, float)).array(bool)
+    sure = found.map(lambda value: value is not _BAD).array(bool)
+    return values, there, sure
+
+
+def _measure_of(cell: object, context: _Context):
+    """Return (measure, reason) of a Data Type cell, or None where reading it is an error."""
+    text = _text(cell)
+    if not text:
+        return None
+    try:
+        return _measure(text, context.flow, file=context.table.file, where="")
+    except DataFileError:
+        return None
+
+
+def _partner_of(cell: object):
+    """Return (korus code, "") of a Country cell, (None, why it is set aside) for a name
+    korus does not know, or None where reading it is an error."""
+    text = _text(cell)
+    if not text:
+        return None
+    try:
+        return countries.resolve(text).code, ""
+    except UnknownCountryError:
+        return None, _unknown_country(cell)
+    except Exception:  # noqa: BLE001 -- the exact rules raise it, at its row
+        return None
+
+
+def _product_of(cell: object, context: _Context) -> str | None:
+    """Return the product of a product cell, or None where reading it is an error."""
+    try:
+        return _row_product(context.table, 0, cell, context.result.classification, context.query)
+    except Exception:  # noqa: BLE001 -- the exact rules raise it, at its row
+        return None
+
+
+def _year_value(cell: object) -> int | None:
+    text = _text(cell)
+    try:
+        return int(text) if _YEAR.match(text) else None
+    except ValueError:
+        return None
+
+
+def _month_value(cell: object) -> int | None:
+    text = _norm(cell)
+    if text in _MONTH:
+        return _MONTH[text]
+    try:
+        return int(text) if text.isdigit() and 1 <= int(text) <= 12 else None
+    except ValueError:
+        return None
+
+
+def _entries_of(rows: _TableRows) -> dict:
+    """Return the figures of the rows read, as columns, in the rows' order (a row's
+    periods in the order of its columns)."""
+    import numpy as np
+    import pandas as pd
+
+    context = rows.context
+    columns = context.table.columns
+    read = rows.read
+    vector = read[~np.isin(read, list(rows.exact))]
+    at, sub, years, months, values = [], [], [], [], []
+
+    def add(where, order, year, month, value) -> None:
+        at.append(where)
+        sub.append(np.full(len(where), order, dtype=np.int64))
+        years.append(np.broadcast_to(np.asarray(year, dtype=np.int64), len(where)))
+        months.append(np.broadcast_to(np.asarray(month, dtype=np.int64), len(where)))
+        values.append(value * context.unit)
+
+    year_of = None
+    if rows.year is not None:
+        year_of = rows.year.map(lambda found: found or 0).array(np.int64)
+    for order, index in enumerate(context.figure_columns):
+        figures, there, _ = rows.figures[index]
+        where = vector[there[vector]]
+        if columns.shape in ("years", "month columns"):
+            year, month = columns.periods[index]
+        else:
+            year = year_of[where]
+            month = columns.periods[index][1] if columns.shape == "months" else None
+        if columns.shape == "long months":
+            month = rows.month.map(lambda found: found or 0).array(np.int64)[where]
+        add(where, order, year, -1 if month is None else month, figures[where])
+    for row, outcome in rows.exact.items():
+        if outcome.stage != READ:
+            continue
+        for order, (year, month, value) in enumerate(outcome.entries):
+            at.append(np.array([row]))
+            sub.append(np.array([order]))
+            years.append(np.array([year]))
+            months.append(np.array([-1 if month is None else month]))
+            values.append(np.array([value], dtype="float64"))
+    row = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((np.concatenate(sub), row)) if len(row) else row
+    row = row[order]
+    month = np.concatenate(months)[order] if at else row
+    partners = rows.partner.map(lambda found: found[0] if found else "")
+    products = rows.product.map(lambda found: found or "")
+    measures = rows.measure.map(lambda found: found[0] if found and found[0] else "")
+    for where, outcome in rows.exact.items():
+        if outcome.stage == READ:
+            partners.put(where, outcome.partner)
+            products.put(where, outcome.product)
+            measures.put(where, outcome.measure)
+    return {
+        "year": np.concatenate(years)[order] if at else row,
+        "month": pd.arrays.IntegerArray(np.where(month < 0, 0, month).astype("int8"), month < 0),
+        "partner": partners.strings(row),
+        "measure": measures.strings(row),
+        "product": products.strings(row),
+        "value": np.concatenate(values)[order] if at else np.zeros(0),
+        "line": context.table.rows.positions[row],
+    }
+
+
+def _check_footers(context: _Context, rows: _TableRows, accounting: Accounting) -> None:
+    """Note whether each Total: row equals the sum of the rows above it (since the last)."""
+    import numpy as np
+
+    footers = np.flatnonzero(rows.stage == TOTAL_ROW)
+    if not len(footers):
+        return
+    table = context.table
+    data = (rows.stage != BLANK) & (rows.stage != TOTAL_ROW)
+    segment = np.cumsum(rows.stage == TOTAL_ROW) - (rows.stage == TOTAL_ROW)
+    sums = {}
+    for index, (values, there, _) in rows.figures.items():
+        weights = np.where(there & data, values, 0.0)
+        sums[index] = np.bincount(segment, weights=weights, minlength=len(footers) + 1)
+    for number, at in enumerate(footers):
+        above = {index: float(found[number]) for index, found in sums.items()}
+        row = table.rows.row(int(at))
+        _check_footer(
+            table, int(table.rows.positions[at]), row, context.figure_columns, above, accounting
+        )
 
 
 def _entries(table: Table, position: int, row: list, figures: dict, cell, years_read) -> list:
@@ -1528,8 +1940,12 @@ def _row_partner(table: Table, position: int, value: object) -> str | None:
 _FIGURE = re.compile(r"-?\d+(\.\d+)?|-?\.\d+")
 
 
-def _number(table: Table, position: int, index: int, value: object) -> float | None:
-    """Return a DataWeb figure: blank is no figure (None); '1,234.00' is 1234.0."""
+_BAD = object()  # a cell that is neither a figure nor blank
+
+
+def _figure(value: object):
+    """Return a DataWeb figure: blank is no figure (None); '1,234.00' is 1234.0; _BAD for
+    anything else."""
     kind = type(value)
     if kind is float or kind is int:
         return float(value)
@@ -1539,6 +1955,15 @@ def _number(table: Table, position: int, index: int, value: object) -> float | N
     cleaned = text.replace(",", "") if "," in text else text
     if kind is not bool and _FIGURE.fullmatch(cleaned):
         return float(cleaned)
+    return _BAD
+
+
+def _number(table: Table, position: int, index: int, value: object) -> float | None:
+    """Return a DataWeb figure: blank is no figure (None); '1,234.00' is 1234.0."""
+    found = _figure(value)
+    if found is not _BAD:
+        return found
+    text = value.strip() if type(value) is str else _text(value)
     raise DataFileError(
         f"{table.file}: {table.where(position, index)}: expected a number or a blank cell, "
         f'found {text!r} (DataWeb writes figures as 1234.00 or "1,234")'
@@ -1578,10 +2003,39 @@ def _check_row_count(table: Table, counted: int, accounting: Accounting) -> None
             )
 
 
-def _check_world(world, parts, accounting: Accounting) -> None:
-    """Note how the countries compare with an all-countries row, where the file has one."""
-    if not world or not parts:
+def _check_world(entries: dict, accounting: Accounting) -> None:
+    """Note how the countries compare with an all-countries row, where the file has one:
+    the all-countries figures and the countries' (never a group's) added up by measure,
+    product and period, each in the order of the figures."""
+    import numpy as np
+    import pandas as pd
+
+    partner = entries["partner"]
+    world_rows = partner == "WLD"
+    if not world_rows.any():
         return
+    groups = [code for code in pd.unique(partner) if code != "WLD" and countries.is_group(code)]
+    part_rows = ~world_rows & ~np.isin(partner, groups)
+    if not part_rows.any():
+        return
+    month = entries["month"].to_numpy(dtype="int64", na_value=-1)
+    keys = pd.MultiIndex.from_arrays(
+        [entries["measure"], entries["product"], entries["year"], month]
+    )
+    codes, found = pd.factorize(keys[world_rows])
+    sums = np.bincount(codes, weights=entries["value"][world_rows], minlength=len(found))
+    matched = found.get_indexer(keys[part_rows])
+    inside = matched >= 0
+    added = np.bincount(
+        matched[inside], weights=entries["value"][part_rows][inside], minlength=len(found)
+    )
+    held = np.bincount(matched[inside], minlength=len(found)) > 0
+    world, parts = {}, {}
+    for number, (measure, product, year, at) in enumerate(found):
+        key = (measure, product, int(year), None if at < 0 else int(at))
+        world[key] = float(sums[number])
+        if held[number]:
+            parts[key] = float(added[number])
     over = []
     total_world = total_parts = 0.0
     for key, value in world.items():

@@ -1,0 +1,497 @@
+"""Column-wise helpers the readers share: a text file parsed into columns of text once, and
+the cells of a column judged a whole column at a time, never row by row in Python.
+
+Every helper gives exactly what the row-by-row rules it stands for give (a cell's text as
+Python strips it, a number as Python's ``float`` reads it): a value that a fast rule
+cannot vouch for is left to the reader's exact rule for that one cell or row, so a fast
+path never decides anything a slow one would have decided otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from korus.readers.common import ENCODING, decode, open_text, raw_bytes, read_csv
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+# A figure Python's float() reads exactly as Arrow's cast does: ASCII digits, one sign, a
+# point, an exponent; spaces and tabs around it are what str.strip() would remove.
+_FIGURE = r"^[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*$"
+
+
+def text_columns(path: Path) -> tuple[list[str], list[pa.Array]]:
+    """Return (first record, the columns of the records after it) of a CSV file, every cell
+    as text, exactly as ``common.read_csv(path, header=None)`` reads it: blank lines
+    skipped, a record of another width than the first an error naming its line.
+
+    Arrow parses the file; anything Arrow refuses, and any file whose quotes could be read
+    two ways (an unclosed quote, a quote inside a cell), is read by ``read_csv`` instead,
+    which gives the same cells or the error the user would have seen.
+    """
+    import pyarrow as pa
+
+    text = decode(raw_bytes(path), Path(path))
+    table = None
+    if text.count('"') % 2 == 0:
+        table = _arrow_table(text)
+    if table is not None and any(_holds(column, '"') for column in table.columns):
+        table = None  # a quote inside a cell: an unclosed quote may hide behind it
+    if table is None or table.num_rows == 0:
+        frame = read_csv(path, header=None)
+        columns = [
+            pa.array(frame[name].fillna("").astype(object).to_numpy(), type=pa.string())
+            for name in frame.columns
+        ]
+    else:
+        columns = list(table.columns)
+    header = [cell.as_py() for cell in (column[0] for column in columns)]
+    return header, [column.slice(1) for column in columns]
+
+
+def first_text(path: Path, chars: int) -> str:
+    """Return the first characters of a text file (gunzipped, in the chosen encoding,
+    without a byte-order mark) without reading it all; where the file cannot be read so,
+    ``common.open_text`` reads it and says why."""
+    import gzip
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2)
+        opener = gzip.open if head == b"\x1f\x8b" else open
+        with opener(path, "rb") as handle:
+            data = handle.read(chars * 4 + 4)
+        text = data.decode(ENCODING.get() or "utf-8", errors="ignore")
+    except (OSError, EOFError, LookupError):
+        with open_text(path) as handle:
+            return handle.read(chars)
+    return text.removeprefix("\ufeff")[:chars]
+
+
+def _arrow_table(text: str):
+    """Return Arrow's reading of CSV text as a table of text columns, or None if it refuses
+    the text (a record of another width, a stray quote...)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    # Column names f0, f1...: as many as the first lines could hold (a column beyond them
+    # would be typed by Arrow, and the file is then read the exact way).
+    widest = text.count(",", 0, 1 << 16) + 1
+    try:
+        table = csv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            # One thread: with values that may hold line breaks, Arrow's threads split
+            # the file twice over, slower than one thread's single pass on two cores.
+            read_options=csv.ReadOptions(
+                autogenerate_column_names=True, block_size=1 << 22, use_threads=False
+            ),
+            parse_options=csv.ParseOptions(newlines_in_values=True),
+            convert_options=csv.ConvertOptions(
+                column_types={f"f{index}": pa.string() for index in range(widest)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    if any(column.type != pa.string() for column in table.columns):
+        return None
+    return table
+
+
+def _holds(column, text: str) -> bool:
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.match_substring(column, text)).as_py())
+
+
+def object_columns(rows: list[list]) -> list[pa.Array]:
+    """Return the columns of rows of JSON values (str, int, float, bool or None, each row
+    as long as the header) as text: None is "", anything else ``str(value)``."""
+    import pyarrow as pa
+
+    if not rows:
+        return []
+    columns = []
+    for cells in zip(*rows, strict=True):
+        if not all(type(cell) is str for cell in cells):
+            cells = ["" if cell is None else str(cell) for cell in cells]
+        columns.append(pa.array(cells, type=pa.string()))
+    return columns
+
+
+@dataclass
+class Coded:
+    """A column as codes into its distinct values (a few hundred where a column holds a
+    few hundred partners, however many rows): whatever is worked out from a value is
+    worked out once per distinct value."""
+
+    codes: np.ndarray  # int64, one per row
+    values: list  # the distinct values, in order of first appearance
+    owned: bool = False  # whether ``codes`` is this column's own (else shared: copied on put)
+
+    @classmethod
+    def of(cls, column: pa.Array) -> Coded:
+        import numpy as np
+        import pyarrow as pa
+
+        encoded = column.dictionary_encode()
+        if isinstance(encoded, pa.ChunkedArray):
+            chunks = encoded.chunks
+            if not chunks:
+                return cls(np.zeros(0, dtype=np.int64), [])
+            # The chunks are encoded with one table of values, each chunk's dictionary the
+            # values seen up to it: the last holds them all.
+            dictionary = chunks[-1].dictionary
+            if any(len(chunk.dictionary) != len(dictionary) for chunk in chunks):
+                return cls.of(column.combine_chunks())
+            indices = pa.chunked_array(
+                [chunk.indices for chunk in chunks], type=chunks[0].indices.type
+            )
+        else:
+            dictionary, indices = encoded.dictionary, encoded.indices
+        codes = np.array(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return cls(codes, dictionary.to_pylist())
+
+    @classmethod
+    def constant(cls, value, rows: int) -> Coded:
+        import numpy as np
+
+        return cls(np.zeros(rows, dtype=np.int64), [value])
+
+    def map(self, function) -> Coded:
+        """Return the column of ``function`` of each value (computed once per value)."""
+        return Coded(self.codes, [function(value) for value in self.values])
+
+    def array(self, dtype=object) -> np.ndarray:
+        """Return the values of every row as a numpy array."""
+        import numpy as np
+
+        if dtype is object:
+            table = np.empty(len(self.values), dtype=object)
+            for index, value in enumerate(self.values):
+                table[index] = value
+        else:
+            table = np.asarray(self.values, dtype=dtype)
+        return table[self.codes]
+
+    def strings(self, at: np.ndarray):
+        """Return the values (text) of the rows ``at`` as a pandas text array."""
+        import pandas as pd
+        import pyarrow as pa
+
+        values = pa.array(self.values, type=pa.large_string())
+        return pd.array(values.take(pa.array(self.codes[at])), dtype="str")
+
+    def put(self, row: int, value) -> None:
+        """Set one row's value (a row a reader's exact rule read)."""
+        try:
+            code = self.values.index(value)
+        except ValueError:
+            code = len(self.values)
+            self.values.append(value)
+        if not self.owned:  # codes are shared with the columns mapped from this one
+            self.codes, self.owned = self.codes.copy(), True
+        self.codes[row] = code
+
+
+def pair_codes(first: Coded, second: Coded) -> Coded:
+    """Return the column of (first, second) value pairs, coded."""
+    import numpy as np
+    import pandas as pd
+
+    width = max(len(second.values), 1)
+    codes, distinct = pd.factorize(first.codes * width + second.codes)
+    values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in distinct]
+    return Coded(codes.astype(np.int64), values)
+
+
+def figures(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Return (values, sure) of a column of figures: ``sure`` where the cell is a figure
+    that Python's ``float`` of the stripped text reads to the same finite value; the other
+    cells (blanks, words, infinities, other digits) are for the reader's exact rule."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shaped = pc.match_substring_regex(column, _FIGURE)
+    cleaned = pc.utf8_trim(pc.if_else(shaped, column, "0"), " \t")
+    values = np.array(pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False))
+    sure = np.asarray(shaped.to_numpy(zero_copy_only=False), dtype=bool) & np.isfinite(values)
+    return values, sure
+
+
+def equal_cells(left, right) -> np.ndarray:
+    """Return where two text columns hold the same cell."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.equal(left, right).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def first_true(mask: np.ndarray) -> int | None:
+    """Return the index of the first True of a boolean array, or None."""
+    import numpy as np
+
+    if not len(mask):
+        return None
+    index = int(np.argmax(mask))
+    return index if mask[index] else None
+
+
+def counts_in_order(column: Coded, rows: np.ndarray) -> list[tuple[object, int]]:
+    """Return (value, count) of a coded column over ``rows``, in order of first appearance."""
+    import numpy as np
+    import pandas as pd
+
+    codes = column.codes[rows]
+    counts = np.bincount(codes, minlength=len(column.values))
+    found: dict = {}
+    for code in pd.unique(codes):
+        value = column.values[int(code)]
+        found[value] = found.get(value, 0) + int(counts[code])
+    return list(found.items())
+
+
+def ordered_counts(labels: np.ndarray) -> list[tuple[object, int]]:
+    """Return (label, count) of an object array of labels, in order of first appearance."""
+    import numpy as np
+
+    if not len(labels):
+        return []
+    distinct, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return [(distinct[i], int(counts[i])) for i in order]
+
+
+# ------------------------------------------------------------------ tables of typed cells
+
+
+@dataclass
+class Grid:
+    """The data rows of a table a column at a time: each row's place (its line, or its row
+    on a sheet) and its cells, a column of Arrow text (a CSV) or of a workbook's typed cells
+    (a numpy object array). A row shorter than the widest reads as blank cells past its
+    end, as a cell past the end of a row reads everywhere."""
+
+    positions: np.ndarray
+    columns: list
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def column(self, index: int | None):
+        """Return the cells of column ``index``, or None past the widest row."""
+        if index is None or index >= len(self.columns):
+            return None
+        return self.columns[index]
+
+    def row(self, at: int) -> list:
+        """Return the cells of one row, as a reader reads a row."""
+        return [_cell(column, at) for column in self.columns]
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple[int, list]], text: bool = False) -> Grid:
+        """Return the grid of (position, cells) rows; ``text``: every cell is text (a CSV),
+        kept as Arrow text columns."""
+        import itertools
+
+        import numpy as np
+        import pyarrow as pa
+
+        if not rows:
+            return cls(np.zeros(0, dtype=np.int64), [])
+        positions, cells = zip(*rows, strict=True)
+        columns = []
+        for values in itertools.zip_longest(*cells, fillvalue=""):
+            if text:
+                columns.append(pa.chunked_array([pa.array(values, type=pa.string())]))
+                continue
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            columns.append(column)
+        return cls(np.asarray(positions, dtype=np.int64), columns)
+
+    def joined(self, other: Grid) -> Grid:
+        """Return this grid's rows followed by ``other``'s (both of text columns)."""
+        import numpy as np
+        import pyarrow as pa
+
+        def padded(grid: Grid, index: int):
+            if index < len(grid.columns):
+                return list(grid.columns[index].chunks)
+            return [pa.array([""] * len(grid), type=pa.string())]
+
+        width = max(len(self.columns), len(other.columns))
+        columns = [
+            pa.chunked_array(padded(self, index) + padded(other, index), type=pa.string())
+            for index in range(width)
+        ]
+        return Grid(np.concatenate([self.positions, other.positions]), columns)
+
+    def tail_blank(self, is_blank) -> int:
+        """Return how many rows at the end are blank (``is_blank`` of a row's cells)."""
+        count = 0
+        while count < len(self) and is_blank(self.row(len(self) - 1 - count)):
+            count += 1
+        return count
+
+    def head(self, count: int) -> Grid:
+        """Return the first ``count`` rows."""
+        return Grid(self.positions[:count], [column[:count] for column in self.columns])
+
+
+def _cell(column, at: int):
+    import numpy as np
+
+    if isinstance(column, np.ndarray):
+        return column[at]
+    return column[at].as_py()
+
+
+def is_text(column) -> bool:
+    """Return whether a grid column is Arrow text (else a numpy array of typed cells)."""
+    import numpy as np
+
+    return column is not None and not isinstance(column, np.ndarray)
+
+
+def coded_cells(column, rows: int) -> Coded:
+    """Return a grid column as codes into its distinct cells ("" for a missing column).
+
+    A workbook's cells are told apart by their type too where two types could pass for
+    one value (True and 1, 1 and 1.0 are equal in Python)."""
+    import numpy as np
+    import pandas as pd
+
+    if column is None:
+        return Coded.constant("", rows)
+    if is_text(column):
+        return Coded.of(column)
+    types = set(map(type, column))
+    if len(types & {bool, int, float, type(None)}) > 1 or (types & {type(None)}):
+        keys = np.empty(len(column), dtype=object)
+        keys[:] = list(zip(map(type, column), column, strict=True))
+        codes, _ = pd.factorize(keys, use_na_sentinel=False)
+        first = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        return Coded(codes.astype(np.int64), [column[i] for i in first])
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    return Coded(codes.astype(np.int64), list(values))
+
+
+def text_grid(text: str, first_line: int, longest: int) -> Grid | None:
+    """Return the grid of CSV text whose first line is line ``first_line`` of its file,
+    each row placed at its line as ``csv.reader`` counts lines (a blank line is a row of
+    blank cells), or None where Arrow cannot vouch for reading it as ``csv.reader`` does:
+    rows of different widths, a line break or a quote inside a cell, a cell longer than
+    ``longest`` characters (which ``csv.reader`` refuses)."""
+    import numpy as np
+
+    if not text.strip("\r\n"):
+        return None
+    table = _arrow_table(text)
+    if table is None:
+        return None
+    if any(_longer_than(column, longest) for column in table.columns):
+        return None
+    # Lines end in LF or CR LF alone, none blank: each line is the next row.
+    if "\r\n" in text:
+        ends, pairs = "\r\n", text.count("\r\n")
+        single = text.count("\r") == pairs == text.count("\n")
+    else:
+        ends, single = "\n", "\r" not in text
+    if single and ends + ends not in text and not text.startswith(("\n", "\r")):
+        # As many lines as rows: no cell holds a line break, so each line is the next row.
+        lines = text.count(ends) + (0 if text.endswith(ends) else 1)
+        if lines == table.num_rows:
+            rows = np.arange(first_line, first_line + lines, dtype=np.int64)
+            return Grid(rows, list(table.columns))
+    data = text.encode("utf-8")
+    codes = np.frombuffer(data, dtype=np.uint8)
+    newline, carriage = codes == 10, codes == 13
+    pair = carriage[:-1] & newline[1:]  # a CR LF is one line break, at its CR
+    ends = newline.copy()
+    ends[1:] &= ~pair
+    ends |= carriage
+    breaks = np.flatnonzero(ends)
+    starts = np.concatenate([[0], breaks + 1 + np.isin(breaks, np.flatnonzero(pair))])
+    lines = len(breaks) + (1 if starts[-1] < len(data) else 0)
+    starts = starts[:lines]
+    stops = np.concatenate([breaks, [len(data)]])[:lines]
+    empty = stops == starts
+    if int(np.count_nonzero(~empty)) != table.num_rows:
+        return None
+    filled = np.flatnonzero(~empty)
+    columns = []
+    for column in table.columns:
+        if not empty.any():
+            columns.append(column)
+            continue
+        # Blank lines are rows of blank cells, in their places among the others.
+        import pyarrow as pa
+
+        order = np.full(lines, -1, dtype=np.int64)
+        order[filled] = np.arange(len(filled))
+        cells = pa.chunked_array(list(column.chunks) + [pa.array([""], type=pa.string())])
+        order[empty] = table.num_rows
+        columns.append(cells.take(pa.array(order)))
+    return Grid(np.arange(first_line, first_line + lines, dtype=np.int64), columns)
+
+
+def _longer_than(column, limit: int) -> bool:
+    """Return whether a cell of a text column has more than ``limit`` characters."""
+    import pyarrow.compute as pc
+
+    if (pc.max(pc.binary_length(column)).as_py() or 0) <= limit:
+        return False  # a character is a byte at least
+    return (pc.max(pc.utf8_length(column)).as_py() or 0) > limit
+
+
+def sorted_rows(frame, keys: list[str]):
+    """Return ``frame`` sorted by ``keys`` (text, or numbers with missing values last), as
+    ``frame.sort_values(keys, na_position="last")`` sorts it where no two rows share their
+    keys; rows that do are left to ``sort_values`` itself."""
+    import numpy as np
+    import pandas as pd
+
+    ranks = []
+    for key in reversed(keys):
+        column = frame[key]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            values = column.to_numpy(dtype="float64", na_value=np.inf)
+        else:
+            values, _ = pd.factorize(column, sort=True)
+        ranks.append(values)
+    order = np.lexsort(ranks) if len(frame) else np.zeros(0, dtype=np.int64)
+    ordered = [rank[order] for rank in ranks]
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for rank in ordered:
+        same &= rank[1:] == rank[:-1]
+    if same.any():
+        return frame.sort_values(keys, na_position="last")
+    # A column of one value is the same in any order: only the others are reordered.
+    columns = {
+        name: frame[name].array if _constant(frame[name]) else frame[name].array.take(order)
+        for name in frame.columns
+    }
+    return pd.DataFrame(columns, index=frame.index.take(order))
+
+
+def _constant(column) -> bool:
+    """Return whether a text column holds one value only (and no missing one)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column.dtype, pd.StringDtype) or not len(column):
+        return False
+    cells = pa.array(column.array)
+    if cells.null_count:
+        return False
+    ends = pc.min_max(cells)
+    return ends["min"].as_py() == ends["max"].as_py()
