@@ -310,19 +310,7 @@ def answer(part: Part, response: Response) -> dict:
 
 def _parsed(part: Part, response: Response) -> dict:
     host = part.request.host
-    try:
-        data = json.loads(response.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        if response.body.lstrip()[:1] == b"{":
-            raise FetchError(
-                f"{API}: the answer from {host} ends before its JSON does "
-                f"({len(response.body):,} bytes: cut off): run the same command again; the "
-                "parts already fetched are kept"
-            ) from None
-        raise FetchError(
-            f"{API}: {host} answered {len(response.body):,} bytes that are not JSON "
-            f"({response.said(60)!r}) instead of data: check {BASE_VARIABLE}"
-        ) from None
+    data = http.json_answer(API, host, response, b"{", BASE_VARIABLE)
     if not isinstance(data, dict) or not isinstance(data.get("data", []), list):
         raise FetchError(
             f"{API}: the answer from {host} is JSON but not a Comtrade+ answer "

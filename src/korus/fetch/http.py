@@ -265,3 +265,21 @@ def refuse_unless_data(
         )
     if status != 200:
         raise FetchError(f"{api}: {host} answered HTTP {status} ({response.said()}), not data")
+
+
+def json_answer(api: str, host: str, response: Response, opener: bytes, base_variable: str):
+    """Return the JSON of an answer; an answer cut off (it starts as the API's JSON does,
+    ``opener``, and ends early) or one that is not JSON is an error saying which."""
+    try:
+        return json.loads(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        if response.body.lstrip()[:1] == opener:
+            raise FetchError(
+                f"{api}: the answer from {host} ends before its JSON does "
+                f"({len(response.body):,} bytes: cut off): run the same command again; the "
+                "parts already fetched are kept"
+            ) from None
+        raise FetchError(
+            f"{api}: {host} answered {len(response.body):,} bytes that are not JSON "
+            f"({response.said(60)!r}) instead of data: check {base_variable}"
+        ) from None
