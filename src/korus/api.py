@@ -122,18 +122,20 @@ def _settings(data, settings: Settings | None) -> Settings:
 def read(settings: Settings, shipped: str = "census", **equal: str) -> Reading:
     """Return the Reading of the settings' files, or of a slice of a shipped file, checked
     by the trust layer (and, with ``strict``, with no row set aside)."""
-    from korus import dataset
+    from korus import dataset, engine
 
     with settings.applied():
+        engine.require_store(settings)
         reading = dataset.load(settings.data, shipped, settings.layout, settings.dedupe, **equal)
     return _strict(reading, settings)
 
 
 def read_mirror(settings: Settings, reporter: str, partner: str) -> Reading:
     """Return both sides' reports of their trade: the settings' files, or the shipped ones."""
-    from korus import dataset
+    from korus import dataset, engine
 
     with settings.applied():
+        engine.require_store(settings)
         reading = dataset.load_mirror(
             settings.data, settings.layout, settings.dedupe, reporter, partner
         )
@@ -353,9 +355,10 @@ def check(
     from pathlib import Path
 
     from korus import claims as judged
-    from korus import dataset, metrics, products
+    from korus import dataset, engine, metrics, products
 
     settings = _settings(data, settings)
+    engine.require_store(settings)
     if claims is not None and claim:
         raise KorusError("give a claims file or one claim's fields, not both")
     if claims is None:

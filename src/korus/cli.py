@@ -439,6 +439,8 @@ def input_options(*, files_argument: bool = False):
                 strict=kwargs.pop("strict"),
                 dedupe=kwargs.pop("dedupe"),
                 sheet=kwargs.pop("sheet"),
+                engine=kwargs.pop("engine", "local"),
+                scheduler=kwargs.pop("scheduler", None),
             )
             kwargs["inputs"] = inputs = Inputs(settings, kwargs.pop("verbose"))
             reporter = kwargs.get("reporter")
@@ -499,6 +501,22 @@ def input_options(*, files_argument: bool = False):
         if files_argument:
             options.insert(0, click.argument("files", nargs=-1, required=True))
         else:
+            options += [
+                click.option(
+                    "--engine",
+                    type=click.Choice(["local", "dask"]),
+                    default="local",
+                    show_default=True,
+                    help="Where a store's parts are read: here, or on a Dask cluster (needs "
+                    "korus-trade[dask]; reads stores made by korus ingest).",
+                ),
+                click.option(
+                    "--scheduler",
+                    metavar="ADDRESS",
+                    help="The Dask scheduler for --engine dask (tcp://HOST:PORT); default: "
+                    "DASK_SCHEDULER_ADDRESS, else a local cluster started for the question.",
+                ),
+            ]
             options.insert(
                 0,
                 click.option(

@@ -33,6 +33,20 @@ class Settings:
     dedupe: bool = False
     #: Read and write the Parquet cache of large files.
     cache: bool = True
+    #: Where a store's parts are read: "local" (this process) or "dask" (a Dask cluster;
+    #: the extra korus-trade[dask]). The Dask engine reads korus stores only.
+    engine: str = "local"
+    #: The Dask scheduler's address (tcp://HOST:PORT); None: DASK_SCHEDULER_ADDRESS, else a
+    #: local cluster started for the question.
+    scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        from korus.engine import ENGINES
+
+        if self.engine not in ENGINES:
+            from korus.errors import KorusError
+
+            raise KorusError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
 
     def with_data(self, data) -> Settings:
         """Return these settings reading ``data`` (a path or several) instead."""
@@ -44,13 +58,14 @@ class Settings:
     @contextlib.contextmanager
     def applied(self) -> Iterator[Settings]:
         """Yield these settings in force for the readers, the trust layer and the cache."""
-        from korus import cache, trust
+        from korus import cache, engine, trust
         from korus.readers.common import ENCODING, SHEET
 
         tokens = (
             ENCODING.set(self.encoding),
             SHEET.set(self.sheet),
             trust.RULES.set(trust.Rules(dedupe=self.dedupe)),
+            engine.ENGINE.set(engine.Choice(self.engine, self.scheduler)),
         )
         cached = cache.is_enabled()
         if not self.cache:
@@ -61,5 +76,6 @@ class Settings:
             ENCODING.reset(tokens[0])
             SHEET.reset(tokens[1])
             trust.RULES.reset(tokens[2])
+            engine.ENGINE.reset(tokens[3])
             if not self.cache:
                 cache.set_enabled(cached)

@@ -38,6 +38,8 @@ from korus.schema import COLUMNS, Accounting, Reading
 if TYPE_CHECKING:
     import pandas as pd
 
+    from korus import engine
+
 # A file read faster than this is not worth keeping: the store's own read and the
 # writing cost more than they save.
 WORTH_SECONDS = 0.3
@@ -108,7 +110,7 @@ def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Readi
     try:
         info = hit.info
         parquet = hit.files[0]
-        groups = _sealed_groups(parquet, info["groups"], equal or {})
+        groups = sealed_groups(parquet, info["groups"], equal or {})
         table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
         frame = _frame(table, equal or {})
         accounting = [_accounting(fields) for fields in info["accounting"]]
@@ -185,7 +187,7 @@ def _ranges(frame) -> list[list]:
     return ranges
 
 
-def _sealed_groups(parquet, ranges, equal: dict[str, str]) -> list[int] | None:
+def sealed_groups(parquet, ranges, equal: dict[str, str]) -> list[int] | None:
     """Return the row groups of an entry that may hold the rows asked for (None: all), by
     the ranges kept in its sealed metadata, never by the footer's statistics, which no
     seal or checksum covers (a flipped bit there would skip a group that holds them).
@@ -303,12 +305,17 @@ def ingest(paths: list[str], folder: Path, settings) -> list[str]:
 
 def read_store(folder: Path, equal: dict[str, str] | None = None) -> list[Reading]:
     """Return the readings of a store's sources (only the rows that hold ``equal``), each
-    with the accounting of its file as it was ingested."""
+    with the accounting of its file as it was ingested. The parts are read by the engine
+    in force (``korus.engine``: here, or on a Dask cluster)."""
+    from korus import engine
+
     folder = Path(folder)
     manifest = _manifest(folder)
+    entries = sorted(manifest["sources"].items(), key=lambda item: item[1]["file"])
+    scans = [_scan(folder, source, entry, equal or {}) for source, entry in entries]
+    tables = engine.run(scans)
     return [
-        _part_reading(folder, source, entry, equal or {})
-        for source, entry in sorted(manifest["sources"].items(), key=lambda item: item[1]["file"])
+        _reading(folder, entry, table) for (_, entry), table in zip(entries, tables, strict=True)
     ]
 
 
@@ -352,21 +359,37 @@ def _write_part(folder: Path, source: str, reading: Reading) -> list[list]:
     return _ranges(frame)
 
 
-def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = None) -> Reading:
-    import pyarrow.parquet as pq
+def _scan(folder: Path, source: str, entry: dict, equal: dict) -> engine.PartScan:
+    from korus import engine
 
-    path = folder / _part_name(source)
-    try:
-        parquet = pq.ParquetFile(path, page_checksum_verification=True)
-        if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != source.encode():
-            raise ValueError("not this source's part")
+    return engine.PartScan(
+        folder=str(folder),
+        file=entry["file"],
+        path=str(folder / _part_name(source)),
+        source=source,
         # A store ingested before its manifest kept the ranges: every group is read.
-        ranges = entry.get("groups")
-        groups = None if ranges is None else _sealed_groups(parquet, ranges, equal or {})
-        table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
-        frame = _frame(table, equal or {})
-    except (OSError, ValueError, KeyError) as exc:
-        said = " ".join(str(exc).split())  # Arrow's messages run over several lines
+        ranges=entry.get("groups"),
+        equal=tuple(sorted(equal.items())),
+    )
+
+
+def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = None) -> Reading:
+    """Return one source's reading from the store, read here (``ingest`` checks a new file
+    against the sources already kept)."""
+    from korus import engine
+
+    kind, value = engine.scan_part(_scan(folder, source, entry, equal or {}))
+    if kind == "error":
+        raise DataFileError(value)
+    return _reading(folder, entry, value)
+
+
+def _reading(folder: Path, entry: dict, table) -> Reading:
+    """Return a source's reading from the rows of its part read for a question."""
+    try:
+        frame = _frame(table, {})
+    except (ValueError, KeyError) as exc:  # a part that is not korus's canonical rows
+        said = " ".join(str(exc).split())
         raise DataFileError(
             f"{folder}: the store's part for {entry['file']} is missing or damaged ({said}); "
             f"ingest the file again (korus ingest {entry['file']} --into {folder})"

@@ -1,0 +1,134 @@
+"""Where a question's reading of a korus store runs: here, or on a Dask cluster.
+
+A store (``korus.store``) is a folder of Parquet parts, one per source file, and a sealed
+manifest. A question is planned as one scan per part (``PartScan``): which row groups may
+hold its rows, by the ranges the sealed manifest keeps (never the footer's statistics,
+which no seal covers), and which rows of them hold its countries. ``scan_part`` carries a
+scan out: it reads the part with its page checksums verified, checks that the part is the
+one the manifest names, and gives back the rows asked for as an Arrow table.
+
+The engine only decides where the scans run. ``local`` (the default) runs them one after
+another in this process. ``dask`` (``korus.engine.cluster``; the optional extra
+``korus-trade[dask]``) runs the very same ``scan_part`` on the workers of a Dask cluster,
+one task per part, and gathers the tables; everything after the scans (the trust layer's
+checks across sources, the metrics, the accounting, the notes and the provenance) is the
+same code on both engines, so the answers are the same to the cent.
+
+The engine in force for a question is set by ``Settings.applied()`` (``ENGINE``), as the
+other reading rules are.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from korus.errors import DataFileError, KorusError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The engine a question runs on, and for ``dask`` the scheduler's address (None: the
+    ``DASK_SCHEDULER_ADDRESS`` of Dask's own convention, else a local cluster)."""
+
+    name: str = "local"
+    scheduler: str | None = None
+
+
+# None: the default, ``Choice()``.
+ENGINE: contextvars.ContextVar[Choice | None] = contextvars.ContextVar("korus_engine", default=None)
+
+
+def in_force() -> Choice:
+    """Return the engine in force for the question being read."""
+    return ENGINE.get() or Choice()
+
+
+@dataclass(frozen=True)
+class PartScan:
+    """One part of a store to read for a question: everything a worker needs, and nothing
+    of this process (it travels to the workers as it is)."""
+
+    folder: str  # the store, as the user named it (for messages)
+    file: str  # the source file the part was ingested from (for messages)
+    path: str  # the part's Parquet file
+    source: str  # the source id the part's own metadata must name
+    ranges: list | None  # the sealed ranges of its row groups (None: a store of before)
+    equal: tuple[tuple[str, str], ...] = ()  # column -> value the rows must hold
+
+
+def scan_part(scan: PartScan) -> tuple[str, object]:
+    """Return ``("rows", table)``: the rows of a part that a scan asks for, as an Arrow
+    table of the canonical columns; or ``("error", message)`` where the part is missing,
+    damaged or not the one the manifest names (a message, not an exception: it crosses
+    process boundaries as it is)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from korus import store
+
+    equal = dict(scan.equal)
+    try:
+        parquet = pq.ParquetFile(scan.path, page_checksum_verification=True)
+        if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != scan.source.encode():
+            raise ValueError("not this source's part")
+        groups = None if scan.ranges is None else store.sealed_groups(parquet, scan.ranges, equal)
+        table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
+        for column, value in equal.items():
+            table = table.filter(pc.equal(table[column], value))
+    except (OSError, ValueError, KeyError) as exc:
+        said = " ".join(str(exc).split())  # Arrow's messages run over several lines
+        return (
+            "error",
+            f"{scan.folder}: the store's part for {scan.file} is missing or damaged ({said}); "
+            f"ingest the file again (korus ingest {scan.file} --into {scan.folder})",
+        )
+    return ("rows", table)
+
+
+def run(scans: list[PartScan]) -> list[pa.Table]:
+    """Return the tables of the scans, in their order, from the engine in force; raise the
+    first scan's error, if any, as a DataFileError."""
+    choice = in_force()
+    if choice.name == "dask":
+        from korus.engine import cluster
+
+        results = cluster.run(scans, choice.scheduler)
+    else:
+        results = [scan_part(scan) for scan in scans]
+    tables = []
+    for kind, value in results:
+        if kind == "error":
+            raise DataFileError(value)
+        tables.append(value)
+    return tables
+
+
+def require_store(settings) -> None:
+    """Refuse a question on the Dask engine about anything but korus stores: the cluster
+    reads a store's parts, never a source file (which would first be read here)."""
+    from pathlib import Path
+
+    from korus import store
+
+    if settings.engine != "dask":
+        return
+    if not settings.data:
+        raise KorusError(
+            "--engine dask reads a korus store, not the shipped data: build one with "
+            "korus ingest FILES... --into STORE/ and give --data STORE/"
+        )
+    for text in settings.data:
+        path = Path(text)
+        folder = path.parent if path.name == store.MANIFEST else path
+        if not store.is_store(folder):
+            raise KorusError(
+                f"{text}: not a korus store; --engine dask reads stores only: build one with "
+                f"korus ingest {text} --into STORE/ and give --data STORE/"
+            )
