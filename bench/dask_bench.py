@@ -5,7 +5,7 @@
 
 ``generate`` writes a korus store directly as Parquet parts (one a year, in the canonical
 columns, sorted, with row groups, page checksums and the sealed manifest that ``korus
-ingest`` writes), never through CSV: 100 reporters x 99 partners x 2 flows x 505 HS6
+ingest`` writes), never through CSV: 101 reporters x 100 partners x 2 flows x 495 HS6
 products a year (9,999,000 rows), whole years, seeded figures to the cent.
 
 ``run`` asks ``korus partners --reporter R --year Y`` of the store, each case a process of
@@ -39,14 +39,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-PRODUCTS = 505
-REPORTERS = 100
+PRODUCTS = 495
+REPORTERS = 101
 FIRST_YEAR = 2007
 
 
 def _countries() -> list[str]:
-    """100 ISO alpha-3 codes, sorted as the store sorts them (as text): five large traders
-    and the first 95 others."""
+    """101 ISO alpha-3 codes, sorted as the store sorts them (as text): five large traders
+    and the first 96 others."""
     import pycountry
 
     large = {"CHN", "DEU", "JPN", "KOR", "USA"}
@@ -56,9 +56,9 @@ def _countries() -> list[str]:
 
 
 def _products() -> list[str]:
-    """505 HS6 codes as text: five in each of 101 chapters' ranges."""
+    """495 HS6 codes as text: five in each chapter's range, 01 to 99."""
     tails = ("0100", "0110", "0200", "0390", "0900")
-    return [f"{chapter:02d}{tail}" for chapter in range(1, 102) for tail in tails][:PRODUCTS]
+    return [f"{chapter:02d}{tail}" for chapter in range(1, 100) for tail in tails][:PRODUCTS]
 
 
 def generate(folder: Path, years: int, rows_per_year: int, seed: int = 2016) -> None:

@@ -108,6 +108,9 @@ def run(scans: list[PartScan]) -> list[pa.Table]:
         with ThreadPoolExecutor(max_workers=min(len(scans), os.cpu_count() or 1)) as pool:
             results = list(pool.map(scan_part, scans))
     else:
+        # One after another: Arrow already reads a part's columns on its own threads (a pool
+        # of threads over the parts measured no faster on two cores: 0.36 s against 0.34 s
+        # for ten parts' row groups of one reporter).
         results = [scan_part(scan) for scan in scans]
     tables = []
     for kind, value in results:
