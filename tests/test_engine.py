@@ -85,3 +85,9 @@ def test_an_engine_korus_does_not_have_is_a_usage_error_on_the_command_line(runn
     result = ask(runner, "deficit", "--engine", "spark")
     assert result.exit_code == 2
     assert "'spark' is not one of 'local', 'dask'" in result.stderr
+
+
+def test_a_scheduler_without_the_dask_engine_is_a_usage_error(runner, store):
+    result = ask(runner, "deficit", "--data", store, "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2
+    assert "Error: --scheduler goes with --engine dask" in result.stderr

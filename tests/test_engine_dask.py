@@ -142,6 +142,26 @@ def test_a_worker_lost_mid_question_still_gives_the_right_rows(store, scheduler,
         client.wait_for_workers(2, timeout=60)  # the nanny started it again
 
 
+def fail(scan):
+    raise RuntimeError("no korus here")
+
+
+def test_a_task_that_fails_on_a_worker_is_one_error_saying_what_workers_need(store, scheduler):
+    from korus import store as stores
+    from korus.errors import KorusError
+
+    cloudpickle = pytest.importorskip("cloudpickle")
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    source, entry = next(iter(sorted(stores._manifest(store)["sources"].items())))
+    with pytest.raises(KorusError) as raised:
+        cluster.run([stores._scan(store, source, entry, {})], scheduler, work=fail)
+    assert str(raised.value) == (
+        "a Dask worker failed reading the store (RuntimeError: no korus here); the workers "
+        "need this korus installed (pip install 'korus-trade[dask]' where they run) and the "
+        "store on a path they all see"
+    )
+
+
 def test_a_store_the_workers_cannot_read_is_one_error_naming_the_worker(
     runner, store, scheduler, tmp_path
 ):
@@ -233,7 +253,8 @@ def test_a_separately_started_scheduler_and_two_workers_give_the_local_csv(store
                 )
             )
         _wait_for_workers(address, 2)
-        command = [sys.executable, "-m", "korus", "partners", "--data", str(store)]
+        # The store named as a relative path, from a folder the workers do not run in.
+        command = [sys.executable, "-m", "korus", "partners", "--data", store.name]
         command += ["--year", "2016", "--format", "csv"]
         environment = {**os.environ, "DASK_SCHEDULER_ADDRESS": address}
         there = subprocess.run(
@@ -242,8 +263,11 @@ def test_a_separately_started_scheduler_and_two_workers_give_the_local_csv(store
             text=True,
             env=environment,
             timeout=300,
+            cwd=store.parent,
         )
-        here = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        here = subprocess.run(
+            command, capture_output=True, text=True, timeout=300, cwd=store.parent
+        )
     finally:
         for process in reversed(processes):
             process.terminate()

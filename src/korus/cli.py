@@ -432,6 +432,8 @@ def input_options(*, files_argument: bool = False):
             from korus.settings import Settings
 
             paths = kwargs.pop("files", None) if files_argument else kwargs.pop("data")
+            if kwargs.get("scheduler") and kwargs.get("engine") != "dask":
+                raise click.UsageError("--scheduler goes with --engine dask")
             settings = Settings(
                 data=tuple(paths or ()),
                 layout=kwargs.pop("input_format"),

@@ -365,7 +365,8 @@ def _scan(folder: Path, source: str, entry: dict, equal: dict) -> engine.PartSca
     return engine.PartScan(
         folder=str(folder),
         file=entry["file"],
-        path=str(folder / _part_name(source)),
+        # Absolute: a worker of a cluster may run in another folder than this process.
+        path=os.path.abspath(folder / _part_name(source)),
         source=source,
         # A store ingested before its manifest kept the ranges: every group is read.
         ranges=entry.get("groups"),

@@ -55,6 +55,13 @@ def run(scans: list, address: str | None, work=None) -> list[tuple[str, object]]
                 f"({exc.args[0] if exc.args else exc}); give the workers more memory or ask "
                 "about fewer partners or years"
             ) from None
+        except Exception as exc:  # raised on a worker: korus missing there, another version...
+            said = " ".join(str(exc).split()) or type(exc).__name__
+            raise KorusError(
+                f"a Dask worker failed reading the store ({type(exc).__name__}: {said}); the "
+                "workers need this korus installed (pip install 'korus-trade[dask]' where "
+                "they run) and the store on a path they all see"
+            ) from None
 
 
 @contextlib.contextmanager
