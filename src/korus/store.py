@@ -385,16 +385,21 @@ def _part_reading(folder: Path, source: str, entry: dict, equal: dict | None = N
     return _reading(folder, entry, value)
 
 
+def damaged(folder, file: str, exc: Exception) -> str:
+    """Return the message of a store's part that is missing or damaged, and what to do."""
+    said = " ".join(str(exc).split())  # Arrow's messages run over several lines
+    return (
+        f"{folder}: the store's part for {file} is missing or damaged ({said}); "
+        f"ingest the file again (korus ingest {file} --into {folder})"
+    )
+
+
 def _reading(folder: Path, entry: dict, table) -> Reading:
     """Return a source's reading from the rows of its part read for a question."""
     try:
         frame = _frame(table, {})
     except (ValueError, KeyError) as exc:  # a part that is not korus's canonical rows
-        said = " ".join(str(exc).split())
-        raise DataFileError(
-            f"{folder}: the store's part for {entry['file']} is missing or damaged ({said}); "
-            f"ingest the file again (korus ingest {entry['file']} --into {folder})"
-        ) from None
+        raise DataFileError(damaged(folder, entry["file"], exc)) from None
     accounting = [_accounting(fields) for fields in entry["accounting"]]
     for account in accounting:
         account.notes.append(f"read from the store {folder} (ingested from {entry['file']})")

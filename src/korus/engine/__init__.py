@@ -83,12 +83,7 @@ def scan_part(scan: PartScan) -> tuple[str, object]:
         for column, value in equal.items():
             table = table.filter(pc.equal(table[column], value))
     except (OSError, ValueError, KeyError) as exc:
-        said = " ".join(str(exc).split())  # Arrow's messages run over several lines
-        return (
-            "error",
-            f"{scan.folder}: the store's part for {scan.file} is missing or damaged ({said}); "
-            f"ingest the file again (korus ingest {scan.file} --into {scan.folder})",
-        )
+        return ("error", store.damaged(scan.folder, scan.file, exc))
     return ("rows", table)
 
 
