@@ -56,9 +56,8 @@ def run(scans: list, address: str | None, work=None) -> list[tuple[str, object]]
                 "about fewer partners or years"
             ) from None
         except Exception as exc:  # raised on a worker: korus missing there, another version...
-            said = " ".join(str(exc).split()) or type(exc).__name__
             raise KorusError(
-                f"a Dask worker failed reading the store ({type(exc).__name__}: {said}); the "
+                f"a Dask worker failed reading the store ({type(exc).__name__}: {_said(exc)}); the "
                 "workers need this korus installed (pip install 'korus-trade[dask]' where "
                 "they run) and the store on a path they all see"
             ) from None
@@ -85,9 +84,8 @@ def _client(distributed, address: str | None, timeout: float):
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
-        said = " ".join(str(exc).split()) or type(exc).__name__
         raise KorusError(
-            f"cannot reach the Dask scheduler at {address} ({said}): "
+            f"cannot reach the Dask scheduler at {address} ({_said(exc)}): "
             "start it (dask scheduler) or give its address with --scheduler tcp://HOST:PORT "
             "or DASK_SCHEDULER_ADDRESS"
         ) from None
@@ -126,3 +124,8 @@ def on_worker(scan) -> tuple[str, object]:
             "worker sees)"
         )
     return kind, value
+
+
+def _said(exc: Exception) -> str:
+    """Return what an exception says, on one line (Dask's and Arrow's run over several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
