@@ -85,6 +85,20 @@ def test_each_data_command_answers_on_dask_as_it_does_here(runner, store, schedu
     assert "read from the store" in here.stderr or here.stderr.startswith("Error:")
 
 
+@pytest.mark.parametrize(
+    "command", [["inspect", "--format", "csv"], ["convert", "-o", "-"]], ids=["inspect", "convert"]
+)
+def test_inspect_and_convert_of_a_store_are_the_same_on_dask(runner, store, scheduler, command):
+    here = ask(runner, command[0], store, *command[1:], "-v")
+    there = ask(
+        runner, command[0], store, *command[1:], "-v", "--engine", "dask", "--scheduler", scheduler
+    )
+    assert here.exit_code == there.exit_code == 0, here.output
+    assert there.stdout == here.stdout
+    assert there.stderr == here.stderr
+    assert len(here.stdout.splitlines()) > 20
+
+
 def test_the_answers_compared_are_real_figures(runner, store, scheduler):
     """The comparison above is of figures: USA's 2016 balance with KOR on Dask is exports
     minus imports of its chapters, to the cent."""

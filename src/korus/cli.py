@@ -419,8 +419,9 @@ def _with_data_hint(exc: KorusError, reporter: str | None, settings) -> KorusErr
     return exc
 
 
-def input_options(*, files_argument: bool = False):
-    """Add the options that say what to read and how; the command gets one ``inputs``."""
+def input_options(*, files_argument: bool = False, engine: bool = True):
+    """Add the options that say what to read and how; the command gets one ``inputs``.
+    ``engine``: the command reads stores and offers --engine and --scheduler."""
 
     def decorate(command):
         @functools.wraps(command)
@@ -500,9 +501,7 @@ def input_options(*, files_argument: bool = False):
                 help="Neither read nor write the Parquet cache of large files.",
             ),
         ]
-        if files_argument:
-            options.insert(0, click.argument("files", nargs=-1, required=True))
-        else:
+        if engine:
             options += [
                 click.option(
                     "--engine",
@@ -519,6 +518,9 @@ def input_options(*, files_argument: bool = False):
                     "DASK_SCHEDULER_ADDRESS, else a local cluster started for the question.",
                 ),
             ]
+        if files_argument:
+            options.insert(0, click.argument("files", nargs=-1, required=True))
+        else:
             options.insert(
                 0,
                 click.option(
@@ -1068,7 +1070,7 @@ def convert(output, to, inputs):
     type=click.Path(file_okay=False),
     help="The store's folder (made if need be): read it later with --data FOLDER.",
 )
-@input_options(files_argument=True)
+@input_options(files_argument=True, engine=False)
 def ingest(into, inputs):
     """Read files of any layout into a store of your own: a folder a team can share.
 
