@@ -756,6 +756,7 @@ def test_help_lists_every_command(runner):
         "mirror",
         "partners",
         "sectors",
+        "world",
     ]
 
 

@@ -20,9 +20,9 @@ distributed = pytest.importorskip(
 )
 import dask  # noqa: E402  (after the skip: a plain install has no Dask)
 
+from generated_panel import write_panel  # noqa: E402
 from korus.cli import cli  # noqa: E402
 from korus.engine import cluster, scan_part  # noqa: E402
-from panel import write_panel  # noqa: E402
 
 ENV = {"COLUMNS": "120", "DASK_SCHEDULER_ADDRESS": None}
 
@@ -41,6 +41,9 @@ QUESTIONS = [
     ["check", "--measure", "deficit", "--stated", "110.1 million", "--year", "2016"],
     ["check", "--measure", "exports", "--stated", "$2.5B", "--year", "2015", "--exit-zero"],
     ["deficit", "--years", "2013-2014"],  # an error: the same on both engines
+    ["world", "--year", "2016"],
+    ["world", "--year", "2018", "--flow", "imports", "--reporter", "DEU", "--top", "5"],
+    ["world", "--year", "2012"],  # an error
 ]
 
 
@@ -123,12 +126,12 @@ def test_the_answers_compared_are_real_figures(runner, store, scheduler):
     assert round(float(row["balance_usd"]) * 100) == sums["export"] - sums["import"]
 
 
-def die_once(scan, marker: str):
+def die_once(scan, marker: str, then=None):
     """A task that kills the worker process running it, the first time any task runs."""
     try:
         descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
-        return cluster.on_worker(scan)
+        return cluster.on_worker(scan, then)
     os.close(descriptor)
     os._exit(1)
 
@@ -156,7 +159,7 @@ def test_a_worker_lost_mid_question_still_gives_the_right_rows(store, scheduler,
         client.wait_for_workers(2, timeout=60)  # the nanny started it again
 
 
-def fail(scan):
+def fail(scan, then=None):
     raise RuntimeError("no korus here")
 
 

@@ -143,16 +143,21 @@ def read_mirror(settings: Settings, reporter: str, partner: str) -> Reading:
 
 
 def _strict(reading: Reading, settings: Settings) -> Reading:
+    _strict_accounting(reading.accounting, settings)
+    return reading
+
+
+def _strict_accounting(accounting, settings: Settings) -> None:
+    """With ``strict``, refuse a file with any row set aside."""
     if settings.strict:
         from korus.errors import DataFileError
 
-        for account in reading.accounting:
+        for account in accounting:
             if account.set_aside:
                 reasons = "; ".join(f"{n} {r}" for r, n in account.set_aside.items())
                 raise DataFileError(
                     f"{account.file}: --strict: {account.rows_set_aside} rows set aside ({reasons})"
                 )
-    return reading
 
 
 def _with(frame: pd.DataFrame, reading: Reading, **attrs) -> pd.DataFrame:
@@ -404,6 +409,63 @@ def ingest(data, into, *, settings: Settings | None = None) -> list[str]:
 
     settings = _settings(data, settings)
     return store.ingest(list(settings.data), into, settings)
+
+
+def world(
+    year: object,
+    flow: str = "exports",
+    *,
+    by: str = "chapter",
+    reporter: object = None,
+    data=None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Return a year's world totals of ``flow`` ("exports" or "imports") by HS chapter (or
+    heading, ``by``): the sums of every reporter's figures (or ``reporter``'s) with every
+    partner that is a country, ranked, with shares. Summed where the data is (a store's
+    parts, on the engine in force); ``attrs["partial"]`` lists the series left out as
+    partial years."""
+    from korus import countries, engine, panel
+    from korus.engine import plans
+
+    if flow not in ("exports", "imports"):
+        raise KorusError(f"flow {flow!r} is not exports or imports")
+    if by not in panel.LEVELS:
+        raise KorusError(f"by {by!r} is not {' or '.join(panel.LEVELS)}")
+    settings = _settings(data, settings)
+    if not settings.data:
+        raise KorusError(
+            "world totals by product need every reporter's trade by product (a BACI year, a "
+            "Comtrade bulk download, or a store of them): give it with --data"
+        )
+    year = one_year(year)
+    reporter = None if reporter is None else country(reporter)
+    side = flow[:-1]
+    plan = plans.ProductYear(year, (side,), countries.group_codes(), reporter)
+    with settings.applied():
+        engine.require_store(settings)
+        sums = plans.product_year_sums(settings, plan)
+    _strict_accounting(sums.accounting, settings)
+    table = panel.world_products(sums.frame, year, side, by)
+    accounting = list(sums.accounting)
+    if sums.partial:
+        from korus.schema import Accounting
+
+        shown = ", ".join(f"{r} {f}s to {p}" for r, p, f, _ in sums.partial[:5])
+        more = f" and {len(sums.partial) - 5} more" if len(sums.partial) > 5 else ""
+        accounting.append(
+            Accounting(
+                file="(world totals)",
+                layout="partial years",
+                warnings=[
+                    f"left out, holding only some months of {year} (a partial year is never "
+                    f"a year): {shown}{more}"
+                ],
+            )
+        )
+    table.attrs["accounting"] = accounting
+    table.attrs["partial"] = sums.partial
+    return table
 
 
 def one_year(value: object) -> int:

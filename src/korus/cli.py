@@ -331,6 +331,8 @@ def _one_year(year: str | None, years: str | None, command: str) -> int | None:
 def _country_callback(ctx, param, value):
     from korus import countries
 
+    if value is None:  # an option with no default (world --reporter: every reporter)
+        return None
     try:
         return countries.resolve(value).code
     except KorusError as exc:
@@ -981,6 +983,57 @@ def partners(year, years, top, by, groups, reporter, output, inputs):
         api.partners(year, reporter, by, groups=groups, settings=inputs.settings)
     )
     output.emit(reports.partners(table, by, top, groups))
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--year", metavar="YEAR", help="The year (--years too).  [required]")
+@click.option("--years", "years", hidden=True)
+@click.option(
+    "--flow",
+    type=click.Choice(["exports", "imports"]),
+    default="exports",
+    show_default=True,
+    help="Which flow to add up.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["chapter", "heading"]),
+    default="chapter",
+    show_default=True,
+    help="The product groups: HS chapters (2 digits) or headings (4 digits).",
+)
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N largest groups.")
+@click.option(
+    "--reporter",
+    default=None,
+    callback=_country_callback,
+    shell_complete=_complete_country,
+    help="Only this reporter's figures.  [default: every reporter's]",
+)
+@output_options(chart=True)
+@input_options()
+def world(year, years, flow, by, top, reporter, output, inputs):
+    """World totals by product: every reporter's trade with every country, by HS group.
+
+    Adds up, for one year, each product's exports (or imports) over every reporter (or
+    one) and every partner that is a country (groups such as the World are never added),
+    from whole years only. Over a korus store the sums are made where each part is read
+    (on a Dask cluster with --engine dask), and only they come back.
+
+    \b
+    Examples:
+      korus world --data baci-store/ --year 2021 --top 10
+      korus world --data baci-store/ --year 2021 --flow imports --by heading --format csv
+    """
+    from korus import api, reports
+
+    year = _one_year(year, years, "world")
+    if year is None:
+        raise click.UsageError("give the year: --year YEAR")
+    table = inputs.answered(
+        api.world(year, flow, by=by, reporter=reporter, settings=inputs.settings)
+    )
+    output.emit(reports.world_products(table, by, top, reporter))
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -281,6 +281,11 @@ def caveat(code: str) -> str | None:
     return _CAVEATS.get(str(code).strip().upper())
 
 
+def group_codes() -> tuple[str, ...]:
+    """Return korus's codes of aggregates (World, EU, continents...), sorted."""
+    return tuple(sorted(code for code, kind in _KINDS.items() if kind == "group"))
+
+
 def is_group(code: str) -> bool:
     """True for aggregates (World, EU, OPEC, continents, ...): never add them to countries."""
     return _KINDS.get(str(code).strip().upper()) == "group"

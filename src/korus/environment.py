@@ -41,10 +41,10 @@ VARIABLES = {
     "https_proxy), as for any Python program",
     "HTTP_PROXY": "korus fetch: the proxy for http:// addresses (also http_proxy)",
     "NO_PROXY": "korus fetch: the hosts reached without the proxy (also no_proxy)",
-    "DASK_SCHEDULER_ADDRESS": "--engine dask: the Dask scheduler to run on (tcp://HOST:PORT), "
-    "as --scheduler; unset: a local cluster is started for the question",
-    "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "--engine dask: how long to try to reach the "
-    "scheduler and wait for a worker before the error (Dask's own setting; default 30s)",
+    "DASK_SCHEDULER_ADDRESS": "--engine dask: the Dask scheduler (tcp://HOST:PORT), as "
+    "--scheduler; unset: a local cluster started for the question. Dask's own "
+    "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT (default 30s) bounds the wait for it and for "
+    "a worker",
     "_KORUS_COMPLETE": "set by the shell completion script korus completion prints; not for "
     "people to set",
 }

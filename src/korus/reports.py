@@ -712,3 +712,47 @@ def verdicts(frame: pd.DataFrame) -> Report:
         "Each figure's source, basis and vintage are in the CSV and JSON output (--format csv)."
     )
     return report
+
+
+def world_products(
+    table: pd.DataFrame,
+    by: str,
+    top: int | None,
+    reporter: str | None,
+) -> Report:
+    """Return the report of a year's world totals by product group, ranked (the series left
+    out as partial years are said with the accounting)."""
+    year, flow = table["year"].iloc[0], table["flow"].iloc[0]
+    groups = len(table)
+    frame = (table.head(top) if top else table).copy()
+    whose = f" reported by {_name(reporter)}" if reporter else ""
+    report = Report(
+        title=(
+            f"World {flow} by HS {by}{whose}, {year}"
+            + (f", top {len(frame)} of {groups}" if top and top < groups else "")
+        ),
+        frame=frame,
+        money=["value"],
+        percent=["share_pct"],
+        series=(["product", "product_name"], "value"),
+        table_hidden=["year", "flow", "products"],
+        long_text=["product_name"],
+        labels={
+            "rank": "#",
+            "product": by.capitalize(),
+            "product_name": "Product",
+            "value": str(year),
+            "share_pct": f"Share of {flow}",
+        },
+    )
+    report.notes.append(
+        f"Sums of every reporter's {flow} to every partner that is a country, by the "
+        "reporters' own figures"
+        if not reporter
+        else f"Sums of {_name(reporter)}'s {flow} to every partner that is a country"
+    )
+    report.notes[-1] += (
+        "; groups (World, EU, continents...) are never added. Whole years only: a stated "
+        "year, or twelve months."
+    )
+    return report

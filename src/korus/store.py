@@ -310,10 +310,8 @@ def read_store(folder: Path, equal: dict[str, str] | None = None) -> list[Readin
     from korus import engine
 
     folder = Path(folder)
-    manifest = _manifest(folder)
-    entries = sorted(manifest["sources"].items(), key=lambda item: item[1]["file"])
-    scans = [_scan(folder, source, entry, equal or {}) for source, entry in entries]
-    tables = engine.run(scans)
+    entries = sources(folder)
+    tables = engine.run([_scan(folder, source, entry, equal or {}) for source, entry in entries])
     return [
         _reading(folder, entry, table) for (_, entry), table in zip(entries, tables, strict=True)
     ]
@@ -400,10 +398,32 @@ def _reading(folder: Path, entry: dict, table) -> Reading:
         frame = _frame(table, {})
     except (ValueError, KeyError) as exc:  # a part that is not korus's canonical rows
         raise DataFileError(damaged(folder, entry["file"], exc)) from None
+    accounting = accounting_of(folder, entry)
+    return Reading(frame, accounting, unique=True, tolerance=entry["tolerance"], settled=True)
+
+
+def accounting_of(folder: Path, entry: dict) -> list[Accounting]:
+    """Return a source's accounting as it was ingested, saying it was read from the store."""
     accounting = [_accounting(fields) for fields in entry["accounting"]]
     for account in accounting:
         account.notes.append(f"read from the store {folder} (ingested from {entry['file']})")
-    return Reading(frame, accounting, unique=True, tolerance=entry["tolerance"], settled=True)
+    return accounting
+
+
+def sources(folder: Path) -> list[tuple[str, dict]]:
+    """Return a store's sources (id, manifest entry), in the order of their files."""
+    return sorted(_manifest(Path(folder))["sources"].items(), key=lambda item: item[1]["file"])
+
+
+def scans(
+    folder: Path, equal: dict[str, str] | None = None, columns: tuple[str, ...] | None = None
+) -> list[engine.PartScan]:
+    """Return the scans of a store's parts for a question (``korus.engine``), in the order
+    of their files."""
+    return [
+        dataclasses.replace(_scan(Path(folder), source, entry, equal or {}), columns=columns)
+        for source, entry in sources(folder)
+    ]
 
 
 def _manifest(folder: Path) -> dict:

@@ -26,10 +26,12 @@ from korus.errors import KorusError
 EXTRA = "pip install 'korus-trade[dask]'"
 
 
-def run(scans: list, address: str | None, work=None) -> list[tuple[str, object]]:
+def run(scans: list, address: str | None, work=None, then=None) -> list[tuple[str, object]]:
     """Return the results of ``korus.engine.scan_part`` for each scan, in order, computed on
     the Dask cluster at ``address`` (None: Dask's convention, else a local cluster).
-    ``work`` is what each task runs (default ``on_worker``; a test gives one that fails)."""
+    ``then`` is a plan's step run on each part's rows where the part is read
+    (``korus.engine.scan_then``); ``work`` is what each task runs (default ``on_worker``; a
+    test gives one that fails)."""
     try:
         import dask
         import distributed
@@ -46,7 +48,7 @@ def run(scans: list, address: str | None, work=None) -> list[tuple[str, object]]
     timeout = dask.utils.parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"))
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_client(distributed, address, timeout))
-        futures = client.map(work or on_worker, scans, pure=False)
+        futures = client.map(work or on_worker, scans, then=then, pure=False)
         try:
             return client.gather(futures)
         except distributed.KilledWorker as exc:
@@ -106,12 +108,12 @@ def _client(distributed, address: str | None, timeout: float):
                 cluster.close()
 
 
-def on_worker(scan) -> tuple[str, object]:
-    """Run one scan where this task runs; a part the worker cannot read says which worker
-    it was, since a store must be on a path every worker sees."""
-    from korus.engine import scan_part
+def on_worker(scan, then=None) -> tuple[str, object]:
+    """Run one scan (and ``then``) where this task runs; a part the worker cannot read says
+    which worker it was, since a store must be on a path every worker sees."""
+    from korus.engine import scan_then
 
-    kind, value = scan_part(scan)
+    kind, value = scan_then(scan, then)
     if kind == "error":
         try:
             from distributed import get_worker

@@ -1,0 +1,218 @@
+"""Plans of grouped sums: a question over a whole panel answered from sums, never rows.
+
+A plan's steps run on Arrow tables of canonical rows, wherever they are: on each part of a
+store where the part is read (here, or on a Dask worker: ``korus.engine.run``'s
+``then``), or on the rows of files read here. Every step gives back a small table, and
+combining the parts' tables is a sum again (the sums are associative), so what travels
+from the workers is the size of the answer, never of the data.
+
+``ProductYear`` gives a year's world totals by product: the sums, over every reporter (or
+one) and every partner that is a country (groups such as the World or the EU are never
+added), of each product's exports or imports. Its two steps keep the whole-year rule of
+every korus measure (``metrics.whole_years``): a series (reporter, partner, flow, source)
+counts with its stated annual row where it has one, else with its twelve months when it
+has them all, else not at all:
+
+1. ``periods``: each part's series and the months (or the year, as <NA>) they hold;
+2. ``sums``: each part's sums by product of the annual rows and of the months of the
+   series found whole in step 1 (over all parts).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+# Arrow's grouped sums (Acero) warn on stderr of a buffer it was handed unaligned (a frame
+# from pandas can be): have it copy such a buffer instead, silently and safely.
+os.environ.setdefault("ACERO_ALIGNMENT_HANDLING", "reallocate")
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SERIES = ["reporter", "partner", "flow", "source"]
+PERIODS = [*SERIES, "month"]
+SUMMED = ["flow", "product", "classification", "source", "basis", "vintage"]
+
+
+@dataclass(frozen=True)
+class ProductYear:
+    """World totals by product of ``flows`` in ``year``, over ``reporter``'s figures only
+    (None: every reporter's), never adding the codes in ``groups``."""
+
+    year: int
+    flows: tuple[str, ...]
+    groups: tuple[str, ...]
+    reporter: str | None = None
+
+    #: The columns each step reads.
+    PERIOD_COLUMNS = ("year", "month", "reporter", "partner", "flow", "product", "source")
+
+    def _rows(self, table: pa.Table) -> pa.Table:
+        """Return the rows that may count: the year's product rows of the flows, between
+        countries."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from korus.schema import TOTAL
+
+        groups = pa.array(self.groups, pa.string())
+        keep = pc.and_(
+            pc.equal(table["year"], self.year),
+            pc.is_in(table["flow"], value_set=pa.array(self.flows, pa.string())),
+        )
+        keep = pc.and_(keep, pc.not_equal(table["product"], TOTAL))
+        keep = pc.and_(keep, pc.invert(pc.is_in(table["partner"], value_set=groups)))
+        keep = pc.and_(keep, pc.invert(pc.is_in(table["reporter"], value_set=groups)))
+        if self.reporter is not None:
+            keep = pc.and_(keep, pc.equal(table["reporter"], self.reporter))
+        return table.filter(keep)
+
+    def periods(self, table: pa.Table) -> pa.Table:
+        """Step 1: the series of a part's rows that may count, each with its months
+        (<NA> for a stated year), once."""
+        rows = self._rows(table).select(PERIODS)
+        return rows.group_by(PERIODS).aggregate([])
+
+    def sums(self, table: pa.Table, whole) -> pa.Table:
+        """Step 2: a part's sums by product (``SUMMED``, value_usd and the rows summed) of
+        its annual rows and of the months of the series in ``whole`` (an Arrow table of
+        ``SERIES``: series with twelve months and no annual row)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self._rows(table)
+        annual = rows.filter(pc.is_null(rows["month"]))
+        monthly = rows.filter(pc.is_valid(rows["month"]))
+        if len(monthly) and len(whole):
+            monthly = monthly.join(whole, keys=SERIES, join_type="inner")
+        else:
+            monthly = monthly.slice(0, 0)
+        both = pa.concat_tables(
+            [annual.select([*SUMMED, "value_usd"]), monthly.select([*SUMMED, "value_usd"])]
+        )
+        return sum_by_product(both)
+
+
+def sum_by_product(table: pa.Table) -> pa.Table:
+    """Return the sums of ``value_usd`` by ``SUMMED`` (and the rows added up, in ``rows``),
+    of rows or of sums already made (then their ``rows`` are added up)."""
+    if "rows" in table.column_names:
+        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+        return summed.rename_columns([*SUMMED, "value_usd", "rows"])
+    summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+    return summed.rename_columns([*SUMMED, "value_usd", "rows"])
+
+
+def whole_series(periods: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Return, from step 1's periods of all parts, the series that count by their twelve
+    months (no stated year, all twelve months) and those left out (some months only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = periods.group_by(PERIODS).aggregate([])
+    stated = distinct.filter(pc.is_null(distinct["month"])).select(SERIES)
+    months = distinct.filter(pc.is_valid(distinct["month"]))
+    counted = months.group_by(SERIES).aggregate([("month", "count")])
+    counted = counted.join(stated, keys=SERIES, join_type="left anti")
+    full = pc.equal(counted["month_count"], 12)
+    return (
+        counted.filter(full).select(SERIES),
+        counted.filter(pc.invert(full)).select(SERIES).combine_chunks()
+        if len(counted)
+        else pa.table({name: pa.array([], pa.string()) for name in SERIES}),
+    )
+
+
+@dataclass
+class Sums:
+    """A plan's answer: the sums (a pandas frame), what each source gave (its accounting)
+    and the series left out as partial years."""
+
+    frame: object
+    accounting: list
+    partial: list[tuple[str, ...]]
+
+
+def product_year_sums(settings, plan: ProductYear) -> Sums:
+    """Return ``plan``'s sums over the settings' data: per part where the data is korus
+    stores (on the engine in force), else over the rows of its files read here."""
+    from pathlib import Path
+
+    from korus import store
+
+    folders = [Path(text) for text in settings.data]
+    folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
+    if folders and all(store.is_store(folder) for folder in folders):
+        return _from_stores(folders, plan)
+    return _from_rows(settings, plan)
+
+
+def _from_rows(settings, plan: ProductYear) -> Sums:
+    import pyarrow as pa
+
+    from korus import api
+
+    reading = api.read(settings, reporter=plan.reporter) if plan.reporter else api.read(settings)
+    table = pa.Table.from_pandas(reading.frame, preserve_index=False)
+    whole, partial = whole_series(plan.periods(table))
+    return Sums(_frame(plan.sums(table, whole)), reading.accounting, _listed(partial))
+
+
+def _from_stores(folders, plan: ProductYear) -> Sums:
+    import dataclasses
+    import functools
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus import engine, store
+    from korus.errors import DataFileError
+
+    equal = {"reporter": plan.reporter} if plan.reporter else {}
+    scans, accounting = [], []
+    for folder in folders:
+        scans += store.scans(folder, equal)
+        accounting += [
+            account
+            for _, entry in store.sources(folder)
+            for account in store.accounting_of(folder, entry)
+        ]
+    light = [dataclasses.replace(scan, columns=ProductYear.PERIOD_COLUMNS) for scan in scans]
+    periods = engine.run(light, then=plan.periods)
+    # Sums of two sources that give the same series and month would count it twice: a store
+    # refuses such files when they are ingested, unless they repeat each other exactly
+    # (--dedupe), which only a reading of their rows can drop.
+    owners = pa.concat_tables(
+        [
+            table.append_column("part", pa.array([index] * len(table), pa.int32()))
+            for index, table in enumerate(periods)
+        ]
+    )
+    counts = [("part", "count_distinct"), ("part", "min"), ("part", "max")]
+    shared = owners.group_by(PERIODS).aggregate(counts)
+    shared = shared.filter(pc.greater(shared["part_count_distinct"], 1))
+    if len(shared):
+        row = shared.slice(0, 1).to_pylist()[0]
+        first, second = scans[row["part_min"]], scans[row["part_max"]]
+        raise DataFileError(
+            f"{first.file} and {second.file} both give {row['reporter']} {row['flow']}s to "
+            f"{row['partner']} in {plan.year} ({row['source']}): over a store, world totals "
+            "are added up from sources that give each series once; give the files themselves "
+            "with --data"
+        )
+    whole, partial = whole_series(pa.concat_tables(periods))
+    sums = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+    return Sums(_frame(sum_by_product(pa.concat_tables(sums))), accounting, _listed(partial))
+
+
+def _frame(table):
+    """Return the sums as a pandas frame, to the cent, in a stable order."""
+    frame = table.to_pandas().sort_values(SUMMED, kind="stable").reset_index(drop=True)
+    frame["value_usd"] = frame["value_usd"].round(2)
+    return frame
+
+
+def _listed(partial) -> list[tuple[str, ...]]:
+    return sorted(tuple(row[name] for name in SERIES) for row in partial.to_pylist())
