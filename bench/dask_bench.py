@@ -8,16 +8,17 @@ columns, sorted, with row groups, page checksums and the sealed manifest that ``
 ingest`` writes), never through CSV: 101 reporters x 100 partners x 2 flows x 495 HS6
 products a year (9,999,000 rows), whole years, seeded figures to the cent.
 
-``run`` asks ``korus partners --reporter R --year Y`` of the store, each case a process of
-its own, one run of each in turn, median of ``--runs``, with wall time and peak memory
-(``/usr/bin/time -v``: the largest of the process and its children, so the workers of a
+``run`` asks ``korus partners --reporter R --year Y`` and ``korus world --year Y`` (every
+reporter's exports by HS chapter) of the store, each case a process of its own, one run
+of each in turn, median of ``--runs``, with wall time and peak memory (``/usr/bin/time
+-v``: the largest of the process and its children, so the workers of a
 cluster that korus starts itself are counted):
 
 - korus, the local engine;
 - korus, ``--engine dask`` starting its own local cluster (a worker process per core);
 - korus, ``--engine dask --scheduler`` on a cluster of 2 single-threaded workers started
   beforehand (their peak memory is read from the workers after the runs);
-- DuckDB over the same Parquet parts (the partners' sums by flow), and ``import pandas``.
+- DuckDB over the same Parquet parts (the same sums), and ``import pandas``.
 
 Every korus answer is checked to the cent against DuckDB's sums. Needs duckdb, dask and
 distributed beside korus (``pip install duckdb '.[dask]'``).
@@ -205,6 +206,35 @@ def _duckdb_sums(output: str) -> dict[tuple[str, str], int]:
     return sums
 
 
+def duckdb_world(folder: str, year: int) -> str:
+    """The DuckDB side of the world question: prints chapter,sum in cents."""
+    return f"""
+import duckdb
+rows = duckdb.sql('''
+    SELECT substr(product, 1, 2), round(sum(value_usd::DECIMAL(18,2)) * 100)::BIGINT
+    FROM read_parquet('{folder}/part-*.parquet')
+    WHERE year = {year} AND flow = 'export' AND product <> 'TOTAL'
+    GROUP BY 1 ORDER BY 1''').fetchall()
+for row in rows:
+    print(*row, sep=',')
+"""
+
+
+def _korus_world(output: str) -> dict[tuple[str, str], int]:
+    return {
+        (row["product"], "export"): round(float(row["value_usd"]) * 100)
+        for row in csv.DictReader(io.StringIO(output))
+    }
+
+
+def _duckdb_world(output: str) -> dict[tuple[str, str], int]:
+    sums = {}
+    for line in output.splitlines():
+        chapter, cents = line.split(",")
+        sums[(chapter, "export")] = int(cents)
+    return sums
+
+
 def run(args) -> int:
     import distributed
 
@@ -213,73 +243,85 @@ def run(args) -> int:
     rows = sum(entry["rows"] for entry in manifest["sources"].values())
     years = sorted(year for entry in manifest["sources"].values() for year in entry["years"])
     year = args.year or years[len(years) // 2]
-    reporter = args.reporter
     env = {**os.environ, "KORUS_NO_CACHE": "1"}
     env.pop("DASK_SCHEDULER_ADDRESS", None)
-    question = ["partners", "--data", folder, "--reporter", reporter, "--year", str(year)]
-    question += ["--format", "csv", "--unit", "usd"]
-    korus = [sys.executable, "-m", "korus", *question]
+    korus = [sys.executable, "-m", "korus"]
+    plain = ["--data", folder, "--year", str(year), "--format", "csv", "--unit", "usd"]
+    questions = {
+        f"partners --reporter {args.reporter} --year {year}": (
+            [*korus, "partners", "--reporter", args.reporter, *plain],
+            duckdb_partners(folder, args.reporter, year),
+            _korus_sums,
+            _duckdb_sums,
+        ),
+        f"world --year {year} (every reporter's exports by HS chapter)": (
+            [*korus, "world", *plain],
+            duckdb_world(folder, year),
+            _korus_world,
+            _duckdb_world,
+        ),
+    }
+    lines = [
+        f"dask_bench.py run --runs {args.runs}, {date.today()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        f"store: {rows:,} rows in {len(years)} parts ({years[0]}-{years[-1]}), {_mib(folder)} MiB",
+    ]
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        cases = {
-            "korus, local engine": korus,
-            "korus, dask: its own local cluster": [*korus, "--engine", "dask"],
-            "korus, dask: 2 workers started before": [
-                *korus,
-                *("--engine", "dask", "--scheduler", cluster.scheduler_address),
-            ],
-            "DuckDB over the Parquet parts": [
-                sys.executable,
-                "-c",
-                duckdb_partners(folder, reporter, year),
-            ],
-            "import pandas": [sys.executable, "-c", "import pandas"],
-        }
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-        answers: dict[str, str] = {}
-        for _ in range(args.runs):
-            for name, command in cases.items():
-                wall, peak, out = timed(command, env)
-                results[name].append((wall, peak))
-                answers[name] = out
-        worker_peaks = client.run(_peak_mib)
-    reference = _duckdb_sums(answers["DuckDB over the Parquet parts"])
+        for title, (command, program, read_korus, read_duckdb) in questions.items():
+            cases = {
+                "korus, local engine": command,
+                "korus, dask: its own local cluster": [*command, "--engine", "dask"],
+                "korus, dask: 2 workers started before": [
+                    *command,
+                    *("--engine", "dask", "--scheduler", cluster.scheduler_address),
+                ],
+                "DuckDB over the Parquet parts": [sys.executable, "-c", program],
+                "import pandas": [sys.executable, "-c", "import pandas"],
+            }
+            lines += ["", f"question: korus {title}", ""]
+            lines += _measured(cases, args.runs, env, read_korus, read_duckdb)
+            lines.append(
+                "workers started before, peak MiB each (so far): "
+                + ", ".join(f"{peak:.0f}" for peak in client.run(_peak_mib).values())
+            )
+    print("\n".join(lines))
+    return 0
+
+
+def _measured(cases: dict, runs: int, env: dict, read_korus, read_duckdb) -> list[str]:
+    """Return the lines of one question's cases, each run ``runs`` times in turn; exit if a
+    korus answer differs from DuckDB's by a cent."""
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    answers: dict[str, str] = {}
+    for _ in range(runs):
+        for name, command in cases.items():
+            wall, peak, out = timed(command, env)
+            results[name].append((wall, peak))
+            answers[name] = out
+    reference = read_duckdb(answers["DuckDB over the Parquet parts"])
     for name in cases:
-        if name.startswith("korus"):
-            found = _korus_sums(answers[name])
-            if found != reference:
-                raise SystemExit(f"{name}: the answer differs from DuckDB's")
-    lines = [
-        f"dask_bench.py run --runs {args.runs}, {date.today()}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}",
-        f"store: {rows:,} rows in {len(years)} parts ({years[0]}-{years[-1]}), "
-        f"{_mib(folder)} MiB; question: korus partners --reporter {reporter} --year {year}",
-        "",
-        f"{'case':44}{'median s':>10}{'peak MiB':>10}   runs (s)",
-    ]
-    for name, runs in results.items():
-        walls = [wall for wall, _ in runs]
-        peak = max(peak for _, peak in runs)
+        if name.startswith("korus") and read_korus(answers[name]) != reference:
+            raise SystemExit(f"{name}: the answer differs from DuckDB's")
+    lines = [f"{'case':44}{'median s':>10}{'peak MiB':>10}   runs (s)"]
+    for name, measured in results.items():
+        walls = [wall for wall, _ in measured]
+        peak = max(peak for _, peak in measured)
         lines.append(
             f"{name:44}{statistics.median(walls):10.2f}{peak:10.0f}   "
             + " ".join(f"{wall:.2f}" for wall in walls)
         )
-    lines.append(
-        "workers started before, peak MiB each: "
-        + ", ".join(f"{peak:.0f}" for peak in worker_peaks.values())
-    )
     base = statistics.median(wall for wall, _ in results["DuckDB over the Parquet parts"])
     for name in cases:
         if name.startswith("korus"):
             median = statistics.median(wall for wall, _ in results[name])
             lines.append(f"{name}: {median / base:.1f}x DuckDB's wall time")
     lines.append("every korus answer equals DuckDB's sums to the cent")
-    print("\n".join(lines))
-    return 0
+    return lines
 
 
 def _peak_mib() -> float:

@@ -416,13 +416,14 @@ def sources(folder: Path) -> list[tuple[str, dict]]:
 
 
 def scans(
-    folder: Path, equal: dict[str, str] | None = None, columns: tuple[str, ...] | None = None
+    folder: Path, equal: dict[str, str] | None = None, year: int | None = None
 ) -> list[engine.PartScan]:
     """Return the scans of a store's parts for a question (``korus.engine``), in the order
-    of their files."""
+    of their files; with ``year``, only of the parts that hold it (by the sealed manifest)."""
     return [
-        dataclasses.replace(_scan(Path(folder), source, entry, equal or {}), columns=columns)
+        _scan(Path(folder), source, entry, equal or {})
         for source, entry in sources(folder)
+        if year is None or year in entry["years"]
     ]
 
 

@@ -173,12 +173,17 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
     equal = {"reporter": plan.reporter} if plan.reporter else {}
     scans, accounting = [], []
     for folder in folders:
-        scans += store.scans(folder, equal)
+        scans += store.scans(folder, equal, plan.year)  # only the parts of the year
         accounting += [
             account
             for _, entry in store.sources(folder)
             for account in store.accounting_of(folder, entry)
         ]
+    if not scans:  # no part holds the year
+        import pandas as pd
+
+        empty = pd.DataFrame({name: pd.Series(dtype="str") for name in SUMMED})
+        return Sums(empty.assign(value_usd=0.0, rows=0), accounting, [])
     light = [dataclasses.replace(scan, columns=ProductYear.PERIOD_COLUMNS) for scan in scans]
     periods = engine.run(light, then=plan.periods)
     # Sums of two sources that give the same series and month would count it twice: a store
