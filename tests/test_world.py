@@ -171,3 +171,17 @@ def test_two_sources_of_a_store_giving_one_series_are_refused_over_the_store(run
     # The files themselves: each figure once, read row by row.
     rows = answer(runner, "--data", first, "--data", second, "--year", 2016)
     assert cents(rows) == {"87": 1000, "85": 700}
+
+
+def test_a_part_summed_in_chunks_of_row_groups_gives_the_same_totals(runner, tmp_path, monkeypatch):
+    from korus import store
+    from korus.engine import plans
+
+    paths = write_panel(tmp_path / "files")
+    monkeypatch.setattr(store, "ROW_GROUP", 100)  # the 2018 part: 47 row groups
+    assert ask(runner, "ingest", *paths, "--into", tmp_path / "store").exit_code == 0
+    monkeypatch.setattr(plans, "CHUNK", 5)
+    scans = store.scans(tmp_path / "store", year=2018, chunk=plans.CHUNK)
+    assert [scan.chunk for scan in scans] == [(first, first + 5) for first in range(0, 47, 5)]
+    rows = answer(runner, "--data", tmp_path / "store", "--year", 2018)
+    assert cents(rows) == expected_cents(paths, 2018, "export")

@@ -416,15 +416,29 @@ def sources(folder: Path) -> list[tuple[str, dict]]:
 
 
 def scans(
-    folder: Path, equal: dict[str, str] | None = None, year: int | None = None
+    folder: Path,
+    equal: dict[str, str] | None = None,
+    year: int | None = None,
+    chunk: int | None = None,
 ) -> list[engine.PartScan]:
     """Return the scans of a store's parts for a question (``korus.engine``), in the order
-    of their files; with ``year``, only of the parts that hold it (by the sealed manifest)."""
-    return [
-        _scan(Path(folder), source, entry, equal or {})
-        for source, entry in sources(folder)
-        if year is None or year in entry["years"]
-    ]
+    of their files; with ``year``, only of the parts that hold it (by the sealed manifest);
+    with ``chunk``, a scan for every ``chunk`` row groups of a part (of a part that kept
+    its groups' ranges)."""
+    found = []
+    for source, entry in sources(folder):
+        if year is not None and year not in entry["years"]:
+            continue
+        scan = _scan(Path(folder), source, entry, equal or {})
+        groups = entry.get("groups")
+        if chunk is None or groups is None or len(groups) <= chunk:
+            found.append(scan)
+            continue
+        found += [
+            dataclasses.replace(scan, chunk=(first, first + chunk))
+            for first in range(0, len(groups), chunk)
+        ]
+    return found
 
 
 def _manifest(folder: Path) -> dict:

@@ -62,6 +62,9 @@ class PartScan:
     ranges: list | None  # the sealed ranges of its row groups (None: a store of before)
     equal: tuple[tuple[str, str], ...] = ()  # column -> value the rows must hold
     columns: tuple[str, ...] | None = None  # the columns to read (None: all)
+    # Only the row groups from .. to (a chunk of a large part, for bounded memory and for
+    # several workers on one part); None: all of them.
+    chunk: tuple[int, int] | None = None
 
 
 def scan_part(scan: PartScan) -> tuple[str, object]:
@@ -80,6 +83,10 @@ def scan_part(scan: PartScan) -> tuple[str, object]:
         if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != scan.source.encode():
             raise ValueError("not this source's part")
         groups = None if scan.ranges is None else store.sealed_groups(parquet, scan.ranges, equal)
+        if scan.chunk is not None:
+            first, last = scan.chunk
+            every = range(parquet.metadata.num_row_groups) if groups is None else groups
+            groups = [group for group in every if first <= group < last]
         columns = None if scan.columns is None else sorted({*scan.columns, *equal})
         table = (
             parquet.read_row_groups(groups, columns=columns)

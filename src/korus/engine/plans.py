@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 SERIES = ["reporter", "partner", "flow", "source"]
 PERIODS = [*SERIES, "month"]
 SUMMED = ["flow", "product", "classification", "source", "basis", "vintage"]
+# Row groups a task sums at a time (of 32,768 rows: about a million rows): a part's rows
+# are never all in memory at once, and the workers of a cluster share a large part.
+CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
     equal = {"reporter": plan.reporter} if plan.reporter else {}
     scans, accounting = [], []
     for folder in folders:
-        scans += store.scans(folder, equal, plan.year)  # only the parts of the year
+        scans += store.scans(folder, equal, plan.year, CHUNK)  # the parts of the year
         accounting += [
             account
             for _, entry in store.sources(folder)
@@ -189,10 +192,12 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
     # Sums of two sources that give the same series and month would count it twice: a store
     # refuses such files when they are ingested, unless they repeat each other exactly
     # (--dedupe), which only a reading of their rows can drop.
+    # A source's chunks are one part: a series shared by chunks of it is no repeat.
+    parts = {scan.path: index for index, scan in enumerate(scans)}
     owners = pa.concat_tables(
         [
-            table.append_column("part", pa.array([index] * len(table), pa.int32()))
-            for index, table in enumerate(periods)
+            table.append_column("part", pa.array([parts[scan.path]] * len(table), pa.int32()))
+            for scan, table in zip(scans, periods, strict=True)
         ]
     )
     counts = [("part", "count_distinct"), ("part", "min"), ("part", "max")]
