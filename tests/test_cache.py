@@ -31,7 +31,7 @@ from cachework import (
 )
 from korus import cache, progress, readers
 from korus.errors import DataFileError
-from korus.readers import baci
+from korus.readers import baci, baci_index, baci_parse, baci_rows, baci_stream, baci_years
 
 
 @pytest.fixture
@@ -270,8 +270,8 @@ def scan_mode(request, monkeypatch) -> str:
     streamed in pieces of a few lines (only the pair's rows kept; the cache written by
     reading the file again)."""
     if request.param == "streamed in pieces":
-        monkeypatch.setattr(baci, "STREAM_FROM", 0)
-        monkeypatch.setattr(baci, "STREAM_CHUNK", 256)
+        monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+        monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 256)
         monkeypatch.setattr(cache, "_deferred", True)  # as on the command line
     return request.param
 
@@ -459,16 +459,16 @@ def test_the_kept_ranges_are_the_parquet_statistics_of_the_row_groups(cached, tm
         assert ranges == statistics
         groups += len(statistics)
     assert groups > 20
-    wanted = baci._Wanted((410, 842))
-    by_ranges = baci._RowGroups(hit).chosen(wanted)
+    wanted = baci_rows._Wanted((410, 842))
+    by_ranges = baci_index._RowGroups(hit).chosen(wanted)
     unkept = [None] * len(hit.files)
-    without = baci._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))
+    without = baci_index._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))
     assert list(without.chosen(wanted)) == list(by_ranges) and 0 < len(by_ranges) < 8
 
 
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
 def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monkeypatch, shuffle):
-    monkeypatch.setattr(baci, "_parts", lambda rows, size: 3)
+    monkeypatch.setattr(baci_parse, "_parts", lambda rows, size: 3)
     path = make_year(tmp_path / "baci", shuffle=shuffle, products=100)
     cache.set_enabled(False)
     whole, pair = baci.read(path).frame, baci.scan(path, PAIR).frame
@@ -503,18 +503,18 @@ def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monk
 def test_a_streamed_pair_read_keeps_few_rows_and_has_the_cache_written(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", 512)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 512)
     monkeypatch.setattr(cache, "_deferred", True)
     path = make_year(tmp_path / "baci")
     kept = []
-    original = baci._Streamed.__init__
+    original = baci_stream._Streamed.__init__
 
     def spy(self, name, rows, codes, table, positions, reparse):
         kept.append(table.num_rows)
         original(self, name, rows, codes, table, positions, reparse)
 
-    monkeypatch.setattr(baci._Streamed, "__init__", spy)
+    monkeypatch.setattr(baci_stream._Streamed, "__init__", spy)
     first = read(path)
     assert kept == [first.accounting[0].rows_kept]  # only the pair's rows were kept
     assert any("written in the background" in note for note in first.accounting[0].notes)
@@ -526,9 +526,9 @@ def test_a_streamed_pair_read_keeps_few_rows_and_has_the_cache_written(
 def test_a_streamed_read_of_a_file_with_a_bad_cell_gives_the_full_reading_s_error(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     monkeypatch.setattr(cache, "_deferred", True)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", 300)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 300)
     path = make_year(tmp_path / "baci", extra=("2020,516,156,010101,-4,",))
     lines = path.read_text().splitlines()
     bad = next(number for number, line in enumerate(lines, 1) if ",-4," in line)
@@ -540,7 +540,7 @@ def test_a_streamed_read_of_a_file_with_a_bad_cell_gives_the_full_reading_s_erro
 def test_the_command_line_has_the_cache_written_in_the_background(cached, tmp_path, monkeypatch):
     # A pair read of the command line asks for the cache; after the answer, one detached
     # process (`korus cache build`) writes it.
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     path = make_year(tmp_path / "baci")
     cache.defer(True)
     try:
@@ -638,7 +638,7 @@ def test_a_program_s_first_pair_read_writes_the_cache_from_what_it_parsed(
 ):
     # Without the command line's background writer, a large file is parsed whole (not
     # streamed) and its cache written from that: never read twice.
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     parsed = []
     original = baci._parse
     monkeypatch.setattr(baci, "_parse", lambda *args: parsed.append(args) or original(*args))
@@ -648,7 +648,7 @@ def test_a_program_s_first_pair_read_writes_the_cache_from_what_it_parsed(
 
 
 def test_a_file_that_cannot_be_cached_is_not_asked_for_again(cached, tmp_path, monkeypatch):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     monkeypatch.setattr(cache, "_deferred", True)
     # A product code of 4 digits outside the pair: a pair read takes the file, the cache
     # (which must serve every question) does not.
@@ -700,12 +700,12 @@ def test_a_cache_built_while_streaming_reads_as_one_built_from_a_whole_read(
     cache.set_enabled(False)
     whole, pair = baci.read(path), baci.scan(path, PAIR)
     cache.set_enabled(True)
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", piece)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", piece)
     streamed = []
-    original = baci._build_streamed
+    original = baci_stream._build_streamed
     monkeypatch.setattr(
-        baci, "_build_streamed", lambda *a: streamed.append(original(*a)) or streamed[-1]
+        baci_stream, "_build_streamed", lambda *a: streamed.append(original(*a)) or streamed[-1]
     )
     assert baci.build_cache(path)
     assert streamed == [None if shuffle else True]  # an unsorted file: the whole reading
@@ -718,7 +718,7 @@ def test_a_cache_built_while_streaming_reads_as_one_built_from_a_whole_read(
 
 
 def test_a_streamed_build_leaves_a_file_with_a_bad_code_uncached(cached, tmp_path, monkeypatch):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     path = make_year(tmp_path / "baci", extra=("2020,156,251,0101,1.000,",))
     assert baci.build_cache(path) is False
     assert cache.entries() == []
@@ -807,9 +807,11 @@ def test_a_repeated_flow_read_from_the_years_together_names_its_line(cached, tmp
     built = cache.build_group_entry(paths, "baci", baci.build_group, baci.cache_companions)
     assert built == "cached"
     asked = []
-    original = baci._UnknownLines.__getitem__
+    original = baci_years._UnknownLines.__getitem__
     monkeypatch.setattr(
-        baci._UnknownLines, "__getitem__", lambda self, i: asked.append(i) or original(self, i)
+        baci_years._UnknownLines,
+        "__getitem__",
+        lambda self, i: asked.append(i) or original(self, i),
     )
     with pytest.raises(DataFileError, match=message):
         ask([folder])
@@ -859,8 +861,8 @@ def test_the_merge_of_years_keeps_every_row_in_the_order_of_ij_then_year(
         [("ij", pa.int32()), ("t", pa.int16()), ("k", pa.int32()), ("v", pa.float64())]
     )
     for bucket in (100, 1000, 10**6):
-        monkeypatch.setattr(baci, "GROUP_BUCKET", bucket)
-        pieces = list(baci._merged_years(hits, schema, 300, rows))
+        monkeypatch.setattr(baci_years, "GROUP_BUCKET", bucket)
+        pieces = list(baci_years._merged_years(hits, schema, 300, rows))
         assert all(piece.num_rows == 300 for piece in pieces[:-1]) and pieces[-1].num_rows <= 300
         merged = pa.concat_tables(pieces).to_pandas()
         columns = ["ij", "t", "k", "v"]
@@ -925,7 +927,7 @@ def test_an_entry_of_years_together_that_korus_did_not_write_is_removed_not_trus
 def test_a_year_that_cannot_be_cached_is_not_asked_to_be_kept_together(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)  # each year read for the pair, streamed
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)  # each year read for the pair, streamed
     folder = tmp_path / "years"
     make_year(folder, 2019, seed=1)
     make_year(folder, 2020, seed=2, extra=("2020,516,156,0101,1.000,",))  # not HS6

@@ -32,7 +32,7 @@ from cachework import (
 )
 from korus import cache
 from korus.cli import cli
-from korus.readers import baci
+from korus.readers import baci, baci_stream
 
 PAIR_KEY = 842 * 10000 + 410  # the cache's key of USA's exports to Korea
 
@@ -477,7 +477,7 @@ def test_a_write_that_failed_is_not_remembered_as_a_file_that_cannot_be_cached(
     assert runner.invoke(cli, ["cache", "build", str(path)]).exit_code == 1
     monkeypatch.setattr(cache, "_write_all", write_all)  # room again
     monkeypatch.setattr(cache, "_deferred", True)  # asked for as the command line does
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     first = read(path)
     assert "korus's cache of the file is written in the background, after this answer, " in (
         " ".join(first.accounting[0].notes)
