@@ -2225,7 +2225,7 @@ def _run_cache(case: Case, keep: Path | None = None) -> Result:
 def _entry_files(case: Case, path: Path) -> list[Path]:
     """Return the files of the entry of ``path`` (a file; for "together", the folder) that
     the case damages: its main file first, then its parts."""
-    from korus import cache, store
+    from korus import cache, cache_entries, store
 
     if case.cache.entry == "together" and path.is_dir():
         target = cache._group_target(os.path.realpath(path), "baci")
@@ -2236,7 +2236,7 @@ def _entry_files(case: Case, path: Path) -> list[Path]:
         target = cache._target(path, "baci")
     if target is None or not target.exists():
         return []
-    return [target, *cache._parts(target)]
+    return [target, *cache_entries._parts(target)]
 
 
 def _build_entry(case: Case, path: Path) -> bool:

@@ -29,7 +29,7 @@ from cachework import (
     totals,
     years_folder,
 )
-from korus import cache, progress, readers
+from korus import cache, cache_entries, cache_files, progress, readers
 from korus.errors import DataFileError
 from korus.readers import baci, baci_index, baci_parse, baci_rows, baci_stream, baci_years
 
@@ -113,7 +113,7 @@ def test_a_damaged_cache_file_is_rebuilt_not_trusted(cached, tmp_path, damage):
         own = {k: v for k, v in pq.read_metadata(entry.path).metadata.items() if b"korus" in k}
         table = pq.read_table(entry.path).drop_columns(["v"]).replace_schema_metadata(own)
         pq.write_table(table, entry.path, row_group_size=64)
-        assert cache.unsealed(pq.read_metadata(entry.path).metadata) is not None
+        assert cache_files.unsealed(pq.read_metadata(entry.path).metadata) is not None
     reading = read(path, None)
     pd.testing.assert_frame_equal(reading.frame, expected)
     assert not from_cache(reading)
@@ -148,7 +148,8 @@ def test_a_cache_file_damaged_past_korus_s_marker_is_left_alone_and_the_csv_read
 def test_a_cache_of_another_korus_schema_is_rebuilt(cached, tmp_path, monkeypatch):
     path = make_year(tmp_path / "baci")
     read(path)
-    monkeypatch.setattr(cache, "SCHEMA_VERSION", cache.SCHEMA_VERSION + 1)
+    for module in (cache, cache_entries):  # entries are keyed in one, groups in the other
+        monkeypatch.setattr(module, "SCHEMA_VERSION", module.SCHEMA_VERSION + 1)
     assert cache.find(path, "baci") is None
     assert not cache.entries()  # the old file was removed...
     assert not from_cache(read(path))
@@ -213,7 +214,7 @@ def test_the_default_cache_dir_is_the_platforms(
 def test_clear_removes_every_entry_and_leftover(cached, tmp_path):
     read(make_year(tmp_path / "a", 2019))
     read(make_year(tmp_path / "b", 2020))
-    (cached / cache._temporary_name()).write_bytes(b"half a file")  # an interrupted write
+    (cached / cache_files._temporary_name()).write_bytes(b"half a file")  # an interrupted write
     assert len(cache.entries()) == 2
     assert cache.clear() == (3, [])
     assert cache.entries() == [] and list(cached.iterdir()) == []
