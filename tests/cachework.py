@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 from korus import cache, readers
-from korus.readers import baci
+from korus.readers import baci, baci_parse, baci_years
 
 COUNTRIES = """\
 country_code,country_name_abbreviation,country_name_full,iso_2digit_alpha,iso_3digit_alpha
@@ -111,12 +111,12 @@ def own_cache(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.delenv("KORUS_NO_CACHE", raising=False)
     monkeypatch.setattr(cache, "_enabled", None)
     monkeypatch.setattr(cache, "MIN_BYTES", 0)
-    monkeypatch.setattr(baci, "CACHE_ROW_GROUP", 64)
-    monkeypatch.setattr(baci, "PARTS_FROM", 2000)  # in parts when the machine has cores
+    monkeypatch.setattr(baci_parse, "CACHE_ROW_GROUP", 64)
+    monkeypatch.setattr(baci_parse, "PARTS_FROM", 2000)  # in parts when the machine has cores
     monkeypatch.setattr(cache, "_requested", [])
     monkeypatch.setattr(cache, "_requested_groups", [])
-    monkeypatch.setattr(baci, "GROUP_ROW_GROUP", 256)
-    monkeypatch.setattr(baci, "GROUP_BUCKET", 1000)  # years merged a thousand rows at a time
+    monkeypatch.setattr(baci_years, "GROUP_ROW_GROUP", 256)
+    monkeypatch.setattr(baci_years, "GROUP_BUCKET", 1000)  # years merged a thousand rows at a time
     return folder
 
 

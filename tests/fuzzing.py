@@ -2104,7 +2104,7 @@ def run_case(seed: int, folder: Path, case: Case | None = None, keep: Path | Non
 
 def _run(case: Case, folder: Path, keep: Path | None = None) -> Result:
     from korus import cache, store
-    from korus.readers import baci
+    from korus.readers import baci_stream
 
     if case.kind == "cache":
         return _run_cache(case, keep)
@@ -2117,10 +2117,15 @@ def _run(case: Case, folder: Path, keep: Path | None = None) -> Result:
             (place / name).write_bytes(content)
         if keep is not None:
             shutil.copytree(place, keep, dirs_exist_ok=True)
-        saved = (baci.STREAM_FROM, baci.STREAM_CHUNK, cache._deferred, store.WORTH_SECONDS)
+        saved = (
+            baci_stream.STREAM_FROM,
+            baci_stream.STREAM_CHUNK,
+            cache._deferred,
+            store.WORTH_SECONDS,
+        )
         try:
             if case.stream:
-                baci.STREAM_FROM, baci.STREAM_CHUNK = 0, 256
+                baci_stream.STREAM_FROM, baci_stream.STREAM_CHUNK = 0, 256
                 cache._deferred = True
             # Half the cases have their reading kept in the store by the first question
             # (inspect), so that the next ones (convert, deficit) read it from there; the
@@ -2129,7 +2134,12 @@ def _run(case: Case, folder: Path, keep: Path | None = None) -> Result:
             store.WORTH_SECONDS = 0.0 if kept else math.inf
             return _probe(case, path)
         finally:
-            baci.STREAM_FROM, baci.STREAM_CHUNK, cache._deferred, store.WORTH_SECONDS = saved
+            (
+                baci_stream.STREAM_FROM,
+                baci_stream.STREAM_CHUNK,
+                cache._deferred,
+                store.WORTH_SECONDS,
+            ) = saved
             cache._requested.clear()
             cache._requested_groups.clear()
             store._pending.clear()
@@ -2139,7 +2149,7 @@ def _run(case: Case, folder: Path, keep: Path | None = None) -> Result:
 
 def _run_cache(case: Case, keep: Path | None = None) -> Result:
     from korus import cache, store
-    from korus.readers import baci
+    from korus.readers import baci_parse
 
     plan = case.cache
     rng = random.Random(case.seed * 7919 + 1)
@@ -2147,12 +2157,12 @@ def _run_cache(case: Case, keep: Path | None = None) -> Result:
     # length on every run, so the damage falls on the same bytes.
     place = Path(tempfile.mkdtemp(prefix="korus-fuzz-"))
     saved_env = os.environ.get(cache.ENV_DIR)
-    saved = (cache.MIN_BYTES, cache._enabled, baci.CACHE_ROW_GROUP, baci.PARTS_FROM)
+    saved = (cache.MIN_BYTES, cache._enabled, baci_parse.CACHE_ROW_GROUP, baci_parse.PARTS_FROM)
     saved_worth = store.WORTH_SECONDS
     try:
         os.environ[cache.ENV_DIR] = str(place / "cache")
         cache.MIN_BYTES, cache._enabled = 0, None
-        baci.CACHE_ROW_GROUP, baci.PARTS_FROM = plan.row_group, plan.parts_from
+        baci_parse.CACHE_ROW_GROUP, baci_parse.PARTS_FROM = plan.row_group, plan.parts_from
         store.WORTH_SECONDS = 0.0  # every reading kept (a file of the store's)
         data_dir = place / "data"
         data_dir.mkdir()
@@ -2199,7 +2209,7 @@ def _run_cache(case: Case, keep: Path | None = None) -> Result:
         return _probe(case, data_dir if plan.entry == "together" else path, before=restore)
     finally:
         cache.wait()
-        cache.MIN_BYTES, cache._enabled, baci.CACHE_ROW_GROUP, baci.PARTS_FROM = saved
+        cache.MIN_BYTES, cache._enabled, baci_parse.CACHE_ROW_GROUP, baci_parse.PARTS_FROM = saved
         store.WORTH_SECONDS = saved_worth
         store._pending.clear()
         cache._verified.clear()
@@ -2215,7 +2225,7 @@ def _run_cache(case: Case, keep: Path | None = None) -> Result:
 def _entry_files(case: Case, path: Path) -> list[Path]:
     """Return the files of the entry of ``path`` (a file; for "together", the folder) that
     the case damages: its main file first, then its parts."""
-    from korus import cache, store
+    from korus import cache, cache_entries, store
 
     if case.cache.entry == "together" and path.is_dir():
         target = cache._group_target(os.path.realpath(path), "baci")
@@ -2226,7 +2236,7 @@ def _entry_files(case: Case, path: Path) -> list[Path]:
         target = cache._target(path, "baci")
     if target is None or not target.exists():
         return []
-    return [target, *cache._parts(target)]
+    return [target, *cache_entries._parts(target)]
 
 
 def _build_entry(case: Case, path: Path) -> bool:

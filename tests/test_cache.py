@@ -29,9 +29,9 @@ from cachework import (
     totals,
     years_folder,
 )
-from korus import cache, progress, readers
+from korus import cache, cache_entries, cache_files, progress, readers
 from korus.errors import DataFileError
-from korus.readers import baci
+from korus.readers import baci, baci_index, baci_parse, baci_rows, baci_stream, baci_years
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_a_damaged_cache_file_is_rebuilt_not_trusted(cached, tmp_path, damage):
         own = {k: v for k, v in pq.read_metadata(entry.path).metadata.items() if b"korus" in k}
         table = pq.read_table(entry.path).drop_columns(["v"]).replace_schema_metadata(own)
         pq.write_table(table, entry.path, row_group_size=64)
-        assert cache.unsealed(pq.read_metadata(entry.path).metadata) is not None
+        assert cache_files.unsealed(pq.read_metadata(entry.path).metadata) is not None
     reading = read(path, None)
     pd.testing.assert_frame_equal(reading.frame, expected)
     assert not from_cache(reading)
@@ -148,7 +148,8 @@ def test_a_cache_file_damaged_past_korus_s_marker_is_left_alone_and_the_csv_read
 def test_a_cache_of_another_korus_schema_is_rebuilt(cached, tmp_path, monkeypatch):
     path = make_year(tmp_path / "baci")
     read(path)
-    monkeypatch.setattr(cache, "SCHEMA_VERSION", cache.SCHEMA_VERSION + 1)
+    for module in (cache, cache_entries):  # entries are keyed in one, groups in the other
+        monkeypatch.setattr(module, "SCHEMA_VERSION", module.SCHEMA_VERSION + 1)
     assert cache.find(path, "baci") is None
     assert not cache.entries()  # the old file was removed...
     assert not from_cache(read(path))
@@ -213,7 +214,7 @@ def test_the_default_cache_dir_is_the_platforms(
 def test_clear_removes_every_entry_and_leftover(cached, tmp_path):
     read(make_year(tmp_path / "a", 2019))
     read(make_year(tmp_path / "b", 2020))
-    (cached / cache._temporary_name()).write_bytes(b"half a file")  # an interrupted write
+    (cached / cache_files._temporary_name()).write_bytes(b"half a file")  # an interrupted write
     assert len(cache.entries()) == 2
     assert cache.clear() == (3, [])
     assert cache.entries() == [] and list(cached.iterdir()) == []
@@ -270,8 +271,8 @@ def scan_mode(request, monkeypatch) -> str:
     streamed in pieces of a few lines (only the pair's rows kept; the cache written by
     reading the file again)."""
     if request.param == "streamed in pieces":
-        monkeypatch.setattr(baci, "STREAM_FROM", 0)
-        monkeypatch.setattr(baci, "STREAM_CHUNK", 256)
+        monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+        monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 256)
         monkeypatch.setattr(cache, "_deferred", True)  # as on the command line
     return request.param
 
@@ -459,16 +460,16 @@ def test_the_kept_ranges_are_the_parquet_statistics_of_the_row_groups(cached, tm
         assert ranges == statistics
         groups += len(statistics)
     assert groups > 20
-    wanted = baci._Wanted((410, 842))
-    by_ranges = baci._RowGroups(hit).chosen(wanted)
+    wanted = baci_rows._Wanted((410, 842))
+    by_ranges = baci_index._RowGroups(hit).chosen(wanted)
     unkept = [None] * len(hit.files)
-    without = baci._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))
+    without = baci_index._RowGroups(cache.Hit(hit.path, hit.files, hit.info, unkept))
     assert list(without.chosen(wanted)) == list(by_ranges) and 0 < len(by_ranges) < 8
 
 
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
 def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monkeypatch, shuffle):
-    monkeypatch.setattr(baci, "_parts", lambda rows, size: 3)
+    monkeypatch.setattr(baci_parse, "_parts", lambda rows, size: 3)
     path = make_year(tmp_path / "baci", shuffle=shuffle, products=100)
     cache.set_enabled(False)
     whole, pair = baci.read(path).frame, baci.scan(path, PAIR).frame
@@ -503,18 +504,18 @@ def test_a_large_file_is_cached_in_parts_written_together(cached, tmp_path, monk
 def test_a_streamed_pair_read_keeps_few_rows_and_has_the_cache_written(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", 512)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 512)
     monkeypatch.setattr(cache, "_deferred", True)
     path = make_year(tmp_path / "baci")
     kept = []
-    original = baci._Streamed.__init__
+    original = baci_stream._Streamed.__init__
 
     def spy(self, name, rows, codes, table, positions, reparse):
         kept.append(table.num_rows)
         original(self, name, rows, codes, table, positions, reparse)
 
-    monkeypatch.setattr(baci._Streamed, "__init__", spy)
+    monkeypatch.setattr(baci_stream._Streamed, "__init__", spy)
     first = read(path)
     assert kept == [first.accounting[0].rows_kept]  # only the pair's rows were kept
     assert any("written in the background" in note for note in first.accounting[0].notes)
@@ -526,9 +527,9 @@ def test_a_streamed_pair_read_keeps_few_rows_and_has_the_cache_written(
 def test_a_streamed_read_of_a_file_with_a_bad_cell_gives_the_full_reading_s_error(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     monkeypatch.setattr(cache, "_deferred", True)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", 300)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 300)
     path = make_year(tmp_path / "baci", extra=("2020,516,156,010101,-4,",))
     lines = path.read_text().splitlines()
     bad = next(number for number, line in enumerate(lines, 1) if ",-4," in line)
@@ -540,7 +541,7 @@ def test_a_streamed_read_of_a_file_with_a_bad_cell_gives_the_full_reading_s_erro
 def test_the_command_line_has_the_cache_written_in_the_background(cached, tmp_path, monkeypatch):
     # A pair read of the command line asks for the cache; after the answer, one detached
     # process (`korus cache build`) writes it.
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     path = make_year(tmp_path / "baci")
     cache.defer(True)
     try:
@@ -638,7 +639,7 @@ def test_a_program_s_first_pair_read_writes_the_cache_from_what_it_parsed(
 ):
     # Without the command line's background writer, a large file is parsed whole (not
     # streamed) and its cache written from that: never read twice.
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     parsed = []
     original = baci._parse
     monkeypatch.setattr(baci, "_parse", lambda *args: parsed.append(args) or original(*args))
@@ -648,7 +649,7 @@ def test_a_program_s_first_pair_read_writes_the_cache_from_what_it_parsed(
 
 
 def test_a_file_that_cannot_be_cached_is_not_asked_for_again(cached, tmp_path, monkeypatch):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     monkeypatch.setattr(cache, "_deferred", True)
     # A product code of 4 digits outside the pair: a pair read takes the file, the cache
     # (which must serve every question) does not.
@@ -700,12 +701,12 @@ def test_a_cache_built_while_streaming_reads_as_one_built_from_a_whole_read(
     cache.set_enabled(False)
     whole, pair = baci.read(path), baci.scan(path, PAIR)
     cache.set_enabled(True)
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", piece)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", piece)
     streamed = []
-    original = baci._build_streamed
+    original = baci_stream._build_streamed
     monkeypatch.setattr(
-        baci, "_build_streamed", lambda *a: streamed.append(original(*a)) or streamed[-1]
+        baci_stream, "_build_streamed", lambda *a: streamed.append(original(*a)) or streamed[-1]
     )
     assert baci.build_cache(path)
     assert streamed == [None if shuffle else True]  # an unsorted file: the whole reading
@@ -718,7 +719,7 @@ def test_a_cache_built_while_streaming_reads_as_one_built_from_a_whole_read(
 
 
 def test_a_streamed_build_leaves_a_file_with_a_bad_code_uncached(cached, tmp_path, monkeypatch):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     path = make_year(tmp_path / "baci", extra=("2020,156,251,0101,1.000,",))
     assert baci.build_cache(path) is False
     assert cache.entries() == []
@@ -807,9 +808,11 @@ def test_a_repeated_flow_read_from_the_years_together_names_its_line(cached, tmp
     built = cache.build_group_entry(paths, "baci", baci.build_group, baci.cache_companions)
     assert built == "cached"
     asked = []
-    original = baci._UnknownLines.__getitem__
+    original = baci_years._UnknownLines.__getitem__
     monkeypatch.setattr(
-        baci._UnknownLines, "__getitem__", lambda self, i: asked.append(i) or original(self, i)
+        baci_years._UnknownLines,
+        "__getitem__",
+        lambda self, i: asked.append(i) or original(self, i),
     )
     with pytest.raises(DataFileError, match=message):
         ask([folder])
@@ -859,8 +862,8 @@ def test_the_merge_of_years_keeps_every_row_in_the_order_of_ij_then_year(
         [("ij", pa.int32()), ("t", pa.int16()), ("k", pa.int32()), ("v", pa.float64())]
     )
     for bucket in (100, 1000, 10**6):
-        monkeypatch.setattr(baci, "GROUP_BUCKET", bucket)
-        pieces = list(baci._merged_years(hits, schema, 300, rows))
+        monkeypatch.setattr(baci_years, "GROUP_BUCKET", bucket)
+        pieces = list(baci_years._merged_years(hits, schema, 300, rows))
         assert all(piece.num_rows == 300 for piece in pieces[:-1]) and pieces[-1].num_rows <= 300
         merged = pa.concat_tables(pieces).to_pandas()
         columns = ["ij", "t", "k", "v"]
@@ -925,7 +928,7 @@ def test_an_entry_of_years_together_that_korus_did_not_write_is_removed_not_trus
 def test_a_year_that_cannot_be_cached_is_not_asked_to_be_kept_together(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)  # each year read for the pair, streamed
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)  # each year read for the pair, streamed
     folder = tmp_path / "years"
     make_year(folder, 2019, seed=1)
     make_year(folder, 2020, seed=2, extra=("2020,516,156,0101,1.000,",))  # not HS6

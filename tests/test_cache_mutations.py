@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from cachework import PAIR, ask, make_year, own_cache, read
 from korus import cache, readers
 from korus.errors import KorusError
-from korus.readers import baci
+from korus.readers import baci, baci_parse
 
 MUTATIONS = ["a bit of the footer", "a bit anywhere", "bytes overwritten", "cut short"]
 
@@ -28,7 +28,7 @@ def written(tmp_path, monkeypatch) -> dict:
     """The folder's cache as written, the answers to expect, and where things are."""
     folder = own_cache(tmp_path, monkeypatch)
     monkeypatch.setattr(cache, "_deferred", False)
-    monkeypatch.setattr(baci, "_parts", lambda rows, size: 2 if rows > 1400 else 1)
+    monkeypatch.setattr(baci_parse, "_parts", lambda rows, size: 2 if rows > 1400 else 1)
     years = tmp_path / "years"
     paths = [make_year(years, 2019, seed=1), make_year(years, 2020, seed=2, products=30)]
     cache.set_enabled(False)

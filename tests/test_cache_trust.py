@@ -30,9 +30,9 @@ from cachework import (
     totals,
     years_folder,
 )
-from korus import cache
+from korus import cache, cache_entries, cache_files
 from korus.cli import cli
-from korus.readers import baci
+from korus.readers import baci, baci_stream
 
 PAIR_KEY = 842 * 10000 + 410  # the cache's key of USA's exports to Korea
 
@@ -138,7 +138,7 @@ def test_a_file_replaced_by_mv_with_one_of_the_same_size_and_mtime_is_read_again
 def test_an_edit_the_content_sample_misses_is_told_by_the_status_change_time(
     cached, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(cache, "_sample", lambda handle, size: "the same sample")
+    monkeypatch.setattr(cache_files, "_sample", lambda handle, size: "the same sample")
     path = make_year(tmp_path / "baci")
     first = read(path)
     same_size_other_values(path)
@@ -227,7 +227,7 @@ def test_a_bit_flipped_in_the_row_group_ranges_has_the_file_read_again(cached, t
     file, _, extent = pair_group(path)
     text = json.dumps(extent).encode()
     offset, bit = dropping_flip(text)
-    flip_bit(file, metadata_offset(file, cache.RANGES, text) + offset, bit)
+    flip_bit(file, metadata_offset(file, cache_entries.RANGES, text) + offset, bit)
     again = read(path)
     assert not from_cache(again)
     assert totals(again) == csv_totals(path)
@@ -242,7 +242,7 @@ def test_a_bit_flipped_in_the_key_has_the_file_read_again(cached, tmp_path, text
     path = make_year(tmp_path / "baci")
     read(path)
     main = cache._target(path, "baci")
-    at = metadata_offset(main, cache.KEY, text)
+    at = metadata_offset(main, cache_files.KEY, text)
     changed = [n for n, (a, b) in enumerate(zip(text, flipped, strict=True)) if a != b]
     assert len(changed) == 1 and bin(text[changed[0]] ^ flipped[changed[0]]).count("1") == 1
     flip_bit(main, at + changed[0], (text[changed[0]] ^ flipped[changed[0]]).bit_length() - 1)
@@ -251,7 +251,9 @@ def test_a_bit_flipped_in_the_key_has_the_file_read_again(cached, tmp_path, text
     assert totals(again) == csv_totals(path)
 
 
-@pytest.mark.parametrize("name", [cache.PART, cache.COLUMNS, cache.SEAL], ids=bytes.decode)
+@pytest.mark.parametrize(
+    "name", [cache_entries.PART, cache_entries.COLUMNS, cache_files.SEAL], ids=bytes.decode
+)
 def test_a_bit_flipped_in_the_rest_of_korus_s_metadata_has_the_file_read_again(
     cached, tmp_path, name
 ):
@@ -291,7 +293,7 @@ def users_files(folder: Path) -> dict[str, bytes]:
     mine = {
         "baci-0123456789abcdef01234567.unbuildable": b'{"mine": true}',
         ".tmp-123-left-over": b"half a file of mine",
-        f"{cache.TEMP_PREFIX}{'0' * 24}": b"mine too",  # korus's prefix, not its check
+        f"{cache_files.TEMP_PREFIX}{'0' * 24}": b"mine too",  # korus's prefix, not its check
         "notes.txt": b"mine",
     }
     for name, data in mine.items():
@@ -382,7 +384,7 @@ def test_the_writing_lock_is_never_opened_through_a_planted_link(cached, tmp_pat
     assert not victim.exists()
 
 
-@pytest.mark.skipif(not cache._RELATIVE, reason="needs files opened relative to a folder")
+@pytest.mark.skipif(not cache_files._RELATIVE, reason="needs files opened relative to a folder")
 def test_writes_stay_in_the_folder_opened_when_it_is_swapped_for_a_link(tmp_path):
     folder, moved, elsewhere = tmp_path / "cache", tmp_path / "moved", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -423,14 +425,14 @@ def writes_anyway(folder: Path) -> bool:
 
 def no_room(monkeypatch, above: int = 0) -> None:
     """Make every write of korus's cache of more than ``above`` bytes fail: a full disk."""
-    write_all = cache._write_all
+    write_all = cache_files._write_all
 
     def full(handle, view):
         if len(view) > above:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         write_all(handle, view)
 
-    monkeypatch.setattr(cache, "_write_all", full)
+    monkeypatch.setattr(cache_files, "_write_all", full)
 
 
 def question(path: Path) -> list[str]:
@@ -472,12 +474,12 @@ def test_a_write_that_failed_is_not_remembered_as_a_file_that_cannot_be_cached(
     cached, tmp_path, runner, monkeypatch
 ):
     path = make_year(tmp_path / "baci")
-    write_all = cache._write_all
+    write_all = cache_files._write_all
     no_room(monkeypatch)
     assert runner.invoke(cli, ["cache", "build", str(path)]).exit_code == 1
-    monkeypatch.setattr(cache, "_write_all", write_all)  # room again
+    monkeypatch.setattr(cache_files, "_write_all", write_all)  # room again
     monkeypatch.setattr(cache, "_deferred", True)  # asked for as the command line does
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
     first = read(path)
     assert "korus's cache of the file is written in the background, after this answer, " in (
         " ".join(first.accounting[0].notes)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_frame
-from korus import claims
+from korus import claims, claims_parse
 from korus.cli import cli
 
 ARTICLE = Path(__file__).resolve().parents[1] / "examples" / "korus-2017-article.toml"
@@ -110,7 +110,7 @@ def test_one_claim_on_the_command_line_with_its_formula(runner):
     ],
 )
 def test_stated_figures_are_read_with_their_precision(text, value, kind, decimals, qualifier):
-    stated = claims.parse_stated(text)
+    stated = claims_parse.parse_stated(text)
     assert (stated.value, stated.kind, stated.decimals, stated.qualifier) == pytest.approx(
         (value, kind, decimals, qualifier)
     )
@@ -131,7 +131,7 @@ def test_stated_figures_are_read_with_their_precision(text, value, kind, decimal
     ],
 )
 def test_verdicts_follow_the_stated_precision(value, text, verdict):
-    assert claims.judge(value, claims.parse_stated(text))[0] == verdict
+    assert claims.judge(value, claims_parse.parse_stated(text))[0] == verdict
 
 
 def test_a_claims_file_with_an_unknown_measure_is_an_error(runner, tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from korus import claims
-from korus.claims import ClaimError, parse_stated
+from korus import claims, claims_parse
+from korus.claims_parse import ClaimError, parse_stated
 
 REFUSED = (
     ". Write one figure as published, such as '$27.6 billion', 'a decline of 2.7%', "
@@ -195,16 +195,16 @@ def test_a_stated_figure_of_another_kind_than_its_measure_is_refused(measure, te
     entry = {"measure": measure, "stated": text, "sector": "vehicles", "of": "deficit"}
     entry |= {"year": 2016} if measure in ("deficit", "share") else {"years": [2011, 2016]}
     with pytest.raises(ClaimError) as error:
-        claims.claim_from(entry, str, "the claim")
+        claims_parse.claim_from(entry, str, "the claim")
     assert str(error.value) == f"the claim: {message}"
 
 
 def test_a_yearly_rate_is_read_for_a_compound_growth_claim():
     entry = {"measure": "cagr", "stated": "5% a year", "of": "exports", "years": [2011, 2016]}
-    stated = claims.claim_from(entry, str, "the claim").stated
+    stated = claims_parse.claim_from(entry, str, "the claim").stated
     assert (stated.kind, stated.value, stated.per_year) == ("percent", 5.0, True)
 
 
 def test_a_bare_number_for_a_ratio_is_read_as_times():
     entry = {"measure": "ratio", "stated": "2.1", "of": "deficit", "years": [2011, 2016]}
-    assert claims.claim_from(entry, str, "the claim").stated.kind == "ratio"
+    assert claims_parse.claim_from(entry, str, "the claim").stated.kind == "ratio"

@@ -12,8 +12,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import make_frame
-from korus import claims, metrics, products
-from korus.claims import parse_stated
+from korus import claims, claims_parse, metrics, products
+from korus.claims_parse import parse_stated
 
 SCALES = {
     1e3: ["k", "K", "thousand"],
@@ -222,7 +222,7 @@ def _deficit_of(imports: float) -> pd.DataFrame:
 @example((_deficit_of(27.65e9), "$27.6 billion"))  # halfway, rounded to even
 def test_a_deficit_stated_as_korus_computes_it_matches_end_to_end(case):
     frame, text = case
-    claim = claims.claim_from(
+    claim = claims_parse.claim_from(
         {"measure": "deficit", "year": 2016, "stated": text}, str, "the claim"
     )
     data = claims.Data(lambda *_: frame, metrics, products)

@@ -17,7 +17,7 @@ from conftest import shared_file
 from korus import metrics, readers
 from korus.cli import cli
 from korus.errors import DataFileError
-from korus.readers import baci
+from korus.readers import baci, baci_stream
 from korus.readers.common import take_sample
 from korus.schema import COLUMNS
 
@@ -475,8 +475,8 @@ def scan_mode(request, monkeypatch) -> str:
     """Each push-down test twice: the file parsed whole, and streamed in pieces of a few
     lines (pieces end inside lines and in parts: the way a large file is scanned)."""
     if request.param == "streamed in pieces":
-        monkeypatch.setattr(baci, "STREAM_FROM", 0)
-        monkeypatch.setattr(baci, "STREAM_CHUNK", 40)
+        monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+        monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 40)
     return request.param
 
 
@@ -661,12 +661,12 @@ def test_a_streamed_scan_gives_what_a_whole_read_gives(case):
         path = release(Path(folder) / "baci")
         path.write_text(text, encoding="utf-8")
         whole = _outcome(path, pair)
-        saved = baci.STREAM_FROM, baci.STREAM_CHUNK
-        baci.STREAM_FROM, baci.STREAM_CHUNK = 0, piece
+        saved = baci_stream.STREAM_FROM, baci_stream.STREAM_CHUNK
+        baci_stream.STREAM_FROM, baci_stream.STREAM_CHUNK = 0, piece
         try:
             streamed = _outcome(path, pair)
         finally:
-            baci.STREAM_FROM, baci.STREAM_CHUNK = saved
+            baci_stream.STREAM_FROM, baci_stream.STREAM_CHUNK = saved
     if clean:
         assert not isinstance(whole[0], str), whole  # a clean file reads
     if isinstance(whole[0], str):
@@ -686,8 +686,8 @@ def test_bytes_that_are_not_utf8_outside_the_pair_are_an_error_streamed_or_not(
     path.write_bytes(b"".join(lines))
     with pytest.raises(DataFileError) as whole:
         baci.scan(path, ("USA", "KOR"))
-    monkeypatch.setattr(baci, "STREAM_FROM", 0)
-    monkeypatch.setattr(baci, "STREAM_CHUNK", 64)
+    monkeypatch.setattr(baci_stream, "STREAM_FROM", 0)
+    monkeypatch.setattr(baci_stream, "STREAM_CHUNK", 64)
     with pytest.raises(DataFileError) as streamed:
         baci.scan(path, ("USA", "KOR"))
     assert str(streamed.value) == str(whole.value)

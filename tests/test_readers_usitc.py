@@ -13,14 +13,14 @@ from conftest import shared_file
 from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
-from korus.readers import usitc
+from korus.readers import usitc, usitc_terms
 from korus.readers.common import SHEET, take_sample
 from korus.schema import COLUMNS
 
 openpyxl = pytest.importorskip("openpyxl")
 
 REAL = "usitc/dataweb_general_imports_hts330499_monthly.csv"
-MONTHS = [name.title() for name in usitc.MONTH_NAMES]
+MONTHS = [name.title() for name in usitc_terms.MONTH_NAMES]
 MONTHLY_HEADER = ["Data Type", "Country", "Year", *MONTHS]
 TOTAL_ROW = "Total: row (the sum of the rows above, not a country)"
 QUANTITY = "a quantity, not a value"

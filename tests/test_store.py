@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_frame
-from korus import cache, readers, store
+from korus import cache, cache_files, readers, store
 from korus.errors import DataFileError
 from korus.readers import tidy
 from korus.readers.common import ENCODING
@@ -191,7 +191,7 @@ def test_row_groups_are_chosen_by_the_sealed_ranges_never_the_footer_s_statistic
     assert korea  # "KOR" -> "JOR" (one bit) in the footer: the group seems to lack Korea
     data = bytearray(entry.read_bytes())
     footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
-    sealed = data.rindex(metadata.metadata[cache.KEY])  # korus's own metadata: left alone
+    sealed = data.rindex(metadata.metadata[cache_files.KEY])  # korus's own metadata: left alone
     at = data.index(b"KOR", footer)
     while footer < at < sealed:  # the row groups' statistics, before korus's metadata
         data[at] ^= 0x01
