@@ -627,7 +627,13 @@ def verdict_table(items: list[Verdict], explain: bool = False):
             "definition": item.definition,
             "stated": claim.stated.text,
             "korus": item.shown,
-            "value": item.figure,
+            # A figure in US dollars is a sum or difference of figures to the cent: shown
+            # to the cent, without the float noise of the arithmetic (...0.12999997).
+            "value": (
+                round(item.figure, 2)
+                if item.figure is not None and claim.stated.kind in ("money", "quantity")
+                else item.figure
+            ),
             "value_unit": {
                 "money": "USD",
                 "quantity": "USD",
