@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from korus.errors import DataFileError, KorusError
+from korus.schema import TEXT_COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -65,6 +66,9 @@ class PartScan:
     # Only the row groups from .. to (a chunk of a large part, for bounded memory and for
     # several workers on one part); None: all of them.
     chunk: tuple[int, int] | None = None
+    # Read text columns as dictionaries (codes and their values once): several times faster
+    # to read, filter and group; for a plan's sums, which give back plain text.
+    dictionary: bool = False
 
 
 def scan_part(scan: PartScan) -> tuple[str, object]:
@@ -79,7 +83,12 @@ def scan_part(scan: PartScan) -> tuple[str, object]:
 
     equal = dict(scan.equal)
     try:
-        parquet = pq.ParquetFile(scan.path, page_checksum_verification=True)
+        texts = [name for name in TEXT_COLUMNS if scan.columns is None or name in scan.columns]
+        parquet = pq.ParquetFile(
+            scan.path,
+            page_checksum_verification=True,
+            read_dictionary=texts if scan.dictionary else None,
+        )
         if (parquet.schema_arrow.metadata or {}).get(b"korus.store") != scan.source.encode():
             raise ValueError("not this source's part")
         groups = None if scan.ranges is None else store.sealed_groups(parquet, scan.ranges, equal)
@@ -93,6 +102,8 @@ def scan_part(scan: PartScan) -> tuple[str, object]:
             if groups is not None
             else parquet.read(columns=columns)
         )
+        if scan.dictionary:
+            table = table.unify_dictionaries()  # one dictionary a column, across row groups
         for column, value in equal.items():
             table = table.filter(pc.equal(table[column], value))
     except (OSError, ValueError, KeyError) as exc:

@@ -76,7 +76,7 @@ class ProductYear:
         """Step 1: the series of a part's rows that may count, each with its months
         (<NA> for a stated year), once."""
         rows = self._rows(table).select(PERIODS)
-        return rows.group_by(PERIODS).aggregate([])
+        return plain(rows.group_by(PERIODS).aggregate([]))
 
     def sums(self, table: pa.Table, whole) -> pa.Table:
         """Step 2: a part's sums by product (``SUMMED``, value_usd and the rows summed) of
@@ -89,13 +89,13 @@ class ProductYear:
         annual = rows.filter(pc.is_null(rows["month"]))
         monthly = rows.filter(pc.is_valid(rows["month"]))
         if len(monthly) and len(whole):
-            monthly = monthly.join(whole, keys=SERIES, join_type="inner")
+            monthly = plain(monthly).join(whole, keys=SERIES, join_type="inner")
         else:
             monthly = monthly.slice(0, 0)
-        both = pa.concat_tables(
-            [annual.select([*SUMMED, "value_usd"]), monthly.select([*SUMMED, "value_usd"])]
-        )
-        return sum_by_product(both)
+        sums = [
+            plain(sum_by_product(part.select([*SUMMED, "value_usd"]))) for part in (annual, monthly)
+        ]
+        return sum_by_product(pa.concat_tables(sums))
 
 
 def sum_by_product(table: pa.Table) -> pa.Table:
@@ -106,6 +106,18 @@ def sum_by_product(table: pa.Table) -> pa.Table:
         return summed.rename_columns([*SUMMED, "value_usd", "rows"])
     summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
     return summed.rename_columns([*SUMMED, "value_usd", "rows"])
+
+
+def plain(table: pa.Table) -> pa.Table:
+    """Return ``table`` with its dictionary columns as plain text (a part read with
+    dictionaries gives back what every part gives back)."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field(field.name, field.type.value_type) if pa.types.is_dictionary(field.type) else field
+        for field in table.schema
+    ]
+    return table.cast(pa.schema(fields))
 
 
 def whole_series(periods: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -187,6 +199,7 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
 
         empty = pd.DataFrame({name: pd.Series(dtype="str") for name in SUMMED})
         return Sums(empty.assign(value_usd=0.0, rows=0), accounting, [])
+    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
     light = [dataclasses.replace(scan, columns=ProductYear.PERIOD_COLUMNS) for scan in scans]
     periods = engine.run(light, then=plan.periods)
     # Sums of two sources that give the same series and month would count it twice: a store
