@@ -227,9 +227,15 @@ def joint_codes(columns: list[Coded]) -> Coded:
 
     rows = len(columns[0].codes)
     key = np.zeros(rows, dtype=np.int64)
+    span = 1  # the keys so far are below it
     for column in columns:
-        key, _ = pd.factorize(key * max(len(column.values), 1) + column.codes)
-        key = key.astype(np.int64)
+        width = max(len(column.values), 1)
+        if span * width >= 1 << 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max()) + 1 if rows else 1
+        key = key * width + column.codes
+        span *= width
+    key = pd.factorize(key)[0].astype(np.int64)
     if not rows:
         return Coded(key, [])
     # Codes are numbered in order of first appearance: a row is a code's first where the
@@ -479,11 +485,11 @@ def text_grid(
     if any(_longer_than(column, longest) for column in table.columns):
         return None
     # Lines end in LF or CR LF alone, none blank: each line is the next row.
-    if b"\r\n" in data:
+    if b"\r" not in data:
+        ends, single = b"\n", True
+    else:
         ends, pairs = b"\r\n", data.count(b"\r\n")
         single = data.count(b"\r") == pairs == data.count(b"\n")
-    else:
-        ends, single = b"\n", b"\r" not in data
     if single and ends + ends not in data and not data.startswith((b"\n", b"\r")):
         # As many lines as rows: no cell holds a line break, so each line is the next row.
         lines = data.count(ends) + (0 if data.endswith(ends) else 1)

@@ -727,8 +727,12 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
         broken |= out
     kept = main & ~broken
 
+    joints: dict[tuple, Coded] = {}
+
     def judged(fields: list[str], rule) -> Coded:
-        return joint_codes([text(field) for field in fields]).map(rule)
+        if tuple(fields) not in joints:
+            joints[tuple(fields)] = joint_codes([text(field) for field in fields])
+        return joints[tuple(fields)].map(rule)
 
     periods = judged(["freqcode", "period", "refyear", "refmonth"], _period_of)
     reporters = judged(["reportercode", "reporteriso"], lambda pair: _country_of("reporter", pair))
