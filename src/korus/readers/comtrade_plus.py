@@ -52,6 +52,14 @@ when the number is unknown.
 The answer states no release date: the vintage is "release not stated in the file", unless a
 record or the answer carries a release or update date field.
 
+The records are read a column at a time: a CSV's rows by Arrow (the columns korus reads;
+the header and any rows Arrow cannot vouch for by ``csv.reader``), a JSON answer's fields
+as columns built once; what a row is (blank, services, a flow or a breakdown set aside, its
+period, countries and product) is worked out once per distinct cell or tuple of cells. The
+rows a column-wise check cannot vouch for (the first error, a figure in other digits) are
+read by the rules of one row, so an error names the same line or record as a row-by-row
+reading would.
+
 Field names and codes: UN Comtrade+ API documentation (comtradeplus.un.org, "Data items"
 and the reference lists of flows and customs/transport codes); snake_case names as written
 by ropensci/comtradr (``ct_pretty_cols``).
