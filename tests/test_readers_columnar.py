@@ -462,7 +462,7 @@ def test_comtrade_plus_first_bad_cell_deep_in_a_file_is_named_with_its_line(
     kind further down is not the one named."""
     rows = _plus_rows(3000)
     if field == "partnerCode":  # a code korus does not know, and no ISO code it knows
-        rows[at]["partnerISO"] = "ZZZ"
+        rows[at].update(partnerISO="ZZZ", partnerDesc="a partner")
     rows[at][field] = BAD_PLUS_CELLS[field][0]
     if at + 1 < len(rows):
         rows[-1]["flowCode" if field != "flowCode" else "primaryValue"] = "?"
