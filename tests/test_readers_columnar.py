@@ -1,6 +1,6 @@
 """The column-wise readers against a plain computation of what a file says.
 
-The Census API and DataWeb readers parse a file a column at a time (Arrow, each distinct
+The Census API, DataWeb and Comtrade+ readers parse a file a column at a time (Arrow, each distinct
 cell worked out once) and keep the rules a row at a time only for the rows a column-wise
 check cannot vouch for. These tests write files whose contents are known, row by row, and
 hold the readers to them: the same figures and row accounting, and a bad cell anywhere in
@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fixtures.layouts import COMTRADE_PLUS_FIELDS
 from korus.errors import DataFileError
-from korus.readers import census_api, columns, usitc
+from korus.readers import census_api, columns, comtrade_plus, usitc
 
 CENSUS = {"5800": "KOR", "1220": "CAN", "2010": "MEX", "5880": "JPN", "4280": "DEU"}
 DATAWEB = {"Korea, South": "KOR", "Canada": "CAN", "Mexico": "MEX", "Japan": "JPN"}
@@ -277,3 +278,287 @@ def test_figures_read_as_float_reads_them(cells):
             continue
         assert np.isfinite(value)
         assert value == float(cell.strip())
+
+
+# ------------------------------------------------------------------------- Comtrade+
+
+# Comtrade partner codes -> (ISO, korus code); a description with the characters where
+# cp1252 and UTF-8 differ, and a comma.
+PLUS = {
+    "410": ("KOR", "KOR"),
+    "124": ("CAN", "CAN"),
+    "384": ("CIV", "CIV"),
+    "392": ("JPN", "JPN"),
+    "0": ("W00", "WLD"),
+}
+# How a row is set aside (or kept: "aggregate"), and the reason korus gives.
+PLUS_ASIDE = {
+    "customs": "breakdown by customs procedure (the aggregate row is kept)",
+    "transport": "breakdown by mode of transport (the aggregate row is kept)",
+    "services": "services (typeCode S): korus reads trade in goods",
+    "DX": "flow DX (domestic exports): part of the main flows, never added to them",
+}
+
+
+def _plus_row(code: str, flow: str, product: str, cents: int, kind: str = "aggregate") -> dict:
+    """A Comtrade+ record of the USA's trade in 2016, every field as the API's CSV has it."""
+    row = dict.fromkeys(COMTRADE_PLUS_FIELDS, "")
+    row.update(
+        typeCode="S" if kind == "services" else "C",
+        freqCode="A",
+        refPeriodId="20160101",
+        refYear="2016",
+        refMonth="52",
+        period="2016",
+        reporterCode="842",
+        reporterISO="USA",
+        reporterDesc="USA",
+        flowCode="DX" if kind == "DX" else flow,
+        partnerCode=code,
+        partnerISO=PLUS[code][0],
+        partnerDesc="Côte d'Ivoire, Rep." if code == "384" else "a partner",
+        partner2Code="0",
+        classificationCode="H4",
+        cmdCode=product,
+        cmdDesc="Goods, others",
+        aggrLevel=str(len(product)),
+        customsCode="C01" if kind == "customs" else "C00",
+        mosCode="0",
+        motCode="1000" if kind == "transport" else "0",
+        primaryValue=f"{cents // 100}.{cents % 100:02d}",
+    )
+    return row
+
+
+def _plus_file(path, rows: list[dict], kind: str, blank_before: set[int] = frozenset()):
+    """Write Comtrade+ rows as the API's CSV, the website's download (every field quoted,
+    a trailing delimiter, cp1252) or the JSON answer; a CSV has a blank line before each
+    row of ``blank_before``. Return the line (the record) of each row."""
+    if kind == "json":
+        data = [
+            {
+                field: (_float_or_text(value) if field == "primaryValue" else value)
+                for field, value in row.items()
+            }
+            for row in rows
+        ]
+        path.write_text(json.dumps({"count": len(data), "data": data, "error": ""}))
+        return list(range(1, len(rows) + 1))
+    lines, places = [",".join(COMTRADE_PLUS_FIELDS)], []
+    for index, row in enumerate(rows):
+        if index in blank_before:
+            lines.append("")
+        if kind == "website":
+            cells = [f'"{row[field]}"' if row[field] else "" for field in COMTRADE_PLUS_FIELDS]
+            lines.append(",".join(cells) + ",")
+        else:
+            lines.append(_csv_text([[row[field] for field in COMTRADE_PLUS_FIELDS]]).rstrip("\n"))
+        places.append(len(lines))
+    text = "\n".join(lines) + "\n"
+    path.write_bytes(text.encode("cp1252" if kind == "website" else "utf-8"))
+    return places
+
+
+def _float_or_text(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+plus_rows = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(PLUS)),
+        st.sampled_from(["M", "X", "RX"]),
+        st.sampled_from(PRODUCTS[:4]),
+        st.integers(0, 10**12),
+        st.sampled_from(["aggregate"] * 4 + sorted(PLUS_ASIDE)),
+    ),
+    min_size=1,
+    max_size=150,
+    unique_by=lambda row: row[:3],
+)
+
+
+@given(plus_rows, st.sampled_from(["csv", "website", "json"]), st.sets(st.integers(0, 150)))
+@settings(max_examples=40)
+def test_comtrade_plus_reads_what_the_rows_say(tmp_path_factory, rows, kind, blanks):
+    """The aggregate rows are the figures; every other row is set aside for its reason,
+    counted in order of first appearance; blank lines are no rows."""
+    rows = [("410", "M", PRODUCTS[4], 5, "aggregate"), *rows]  # never services alone
+    path = tmp_path_factory.mktemp("plus") / f"answer.{kind}"
+    _plus_file(path, [_plus_row(*row) for row in rows], kind, blanks)
+
+    reading = comtrade_plus.read(path)
+
+    flows = {"M": "import", "X": "export", "RX": "re-export"}
+    kept = [row for row in rows if row[4] == "aggregate"]
+    expected = sorted(
+        (PLUS[code][1], flows[flow], product, cents / 100) for code, flow, product, cents, _ in kept
+    )
+    frame = reading.frame
+    found = sorted(
+        zip(frame["partner"], frame["flow"], frame["product"], frame["value_usd"], strict=True)
+    )
+    assert found == expected
+    assert set(frame["year"]) <= {2016} and frame["month"].isna().all()
+    assert set(frame["classification"]) <= {"HS2012"}
+    aside: dict[str, int] = {}
+    for *_, how in rows:
+        if how != "aggregate":
+            aside[PLUS_ASIDE[how]] = aside.get(PLUS_ASIDE[how], 0) + 1
+    account = reading.accounting[0]
+    assert (account.rows_read, account.rows_kept) == (len(rows), len(kept))
+    assert list(account.set_aside.items()) == list(aside.items())
+    # The website's download is cp1252 where a name is not ASCII (Côte d'Ivoire).
+    encoding = "cp1252" if any(row[0] == "384" for row in rows) else "utf-8"
+    website = f"website download: trailing delimiter, {encoding}" if kind == "website" else ""
+    assert account.variant == website
+
+
+def _plus_rows(count: int) -> list[dict]:
+    codes = sorted(PLUS)
+    return [
+        _plus_row(codes[index % 5], "MX"[index // 5 % 2], f"{100000 + index // 10}", 1000 + index)
+        for index in range(count)
+    ]
+
+
+BAD_PLUS_CELLS = {
+    "flowCode": (
+        "Z",
+        "field 'flowCode': unknown flow code 'Z' (expected X, M, RX, RM or 1, 2, 3, 4)",
+    ),
+    "primaryValue": ("1,234", "field 'primaryValue': expected a number, found '1,234'"),
+    "partnerCode": (
+        "9999",
+        "field 'partnerCode': partner code '9999' (ISO 'ZZZ', a partner) is not a Comtrade "
+        "area korus knows",
+    ),
+    "period": (
+        "2017",
+        "field 'period': annual period '2017' is not its year '2016'; years and months are "
+        "ASCII digits: fix the cell, or download the data again",
+    ),
+    "cmdCode": (
+        "100",
+        "field 'cmdCode': product code '100' is not TOTAL or a 2, 4 or 6 digit HS code "
+        "(leading zeros lost in a spreadsheet?)",
+    ),
+}
+
+
+@given(
+    st.integers(0, 2999),
+    st.sampled_from(sorted(BAD_PLUS_CELLS)),
+    st.sampled_from(["csv", "website", "json"]),
+    st.integers(0, 3000),
+)
+@settings(max_examples=15)
+def test_comtrade_plus_first_bad_cell_deep_in_a_file_is_named_with_its_line(
+    tmp_path_factory, at, field, kind, blank
+):
+    """A bad cell anywhere is named with its own line (or record); a bad cell of another
+    kind further down is not the one named."""
+    rows = _plus_rows(3000)
+    if field == "partnerCode":  # a code korus does not know, and no ISO code it knows
+        rows[at].update(partnerISO="ZZZ", partnerDesc="a partner")
+    rows[at][field] = BAD_PLUS_CELLS[field][0]
+    if at + 1 < len(rows):
+        rows[-1]["flowCode" if field != "flowCode" else "primaryValue"] = "?"
+    path = tmp_path_factory.mktemp("plus") / f"bad.{kind}"
+    places = _plus_file(path, rows, kind, {blank})
+    word = "record" if kind == "json" else "line"
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == f"{path}: {word} {places[at]}, {BAD_PLUS_CELLS[field][1]}"
+
+
+def test_comtrade_plus_figure_in_other_digits_is_read_as_python_reads_it(tmp_path):
+    """A figure Arrow cannot vouch for (Arabic-Indic digits) is read by the rule of one
+    row: Python's float of its text."""
+    rows = _plus_rows(2000)
+    rows[1234]["primaryValue"] = "١٢٣٤"
+    path = tmp_path / "digits.csv"
+    _plus_file(path, rows, "csv")
+    frame = comtrade_plus.read(path).frame
+    expected = [(1000 + index) / 100 for index in range(2000) if index != 1234] + [1234.0]
+    assert sorted(frame["value_usd"]) == sorted(expected)
+    korea = frame[(frame["partner"] == "KOR") & (frame["product"] == "100123")]
+    korea_imports = korea[korea["flow"] == "import"]
+    assert korea_imports["value_usd"].tolist() == [1234.0]
+
+
+@pytest.mark.parametrize("kind", ["csv", "website"])
+def test_comtrade_plus_repeated_header_deep_in_a_file_is_named_with_its_line(tmp_path, kind):
+    rows = _plus_rows(2500)
+    rows[1800] = dict(zip(COMTRADE_PLUS_FIELDS, COMTRADE_PLUS_FIELDS, strict=True))
+    path = tmp_path / "joined.csv"
+    places = _plus_file(path, rows, "csv")
+    if kind == "website":  # the website's own header: bare, no trailing delimiter
+        _plus_file(path, rows, "website")
+        text = path.read_bytes().decode("cp1252").split("\n")
+        text[places[1800] - 1] = ",".join(COMTRADE_PLUS_FIELDS)
+        path.write_bytes("\n".join(text).encode("cp1252"))
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line {places[1800]} repeats the header (two downloads joined into one "
+        "file?); korus cannot know where one ends: remove the repeated header, or give the "
+        "downloads as separate files"
+    )
+
+
+def test_comtrade_plus_filled_last_field_deep_in_a_download_is_named_with_its_line(tmp_path):
+    rows = _plus_rows(2500)
+    path = tmp_path / "TradeData.csv"
+    places = _plus_file(path, rows, "website", {700})
+    lines = path.read_bytes().split(b"\n")
+    lines[places[2100] - 1] += b'"x"'
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line {places[2100]}: the field after the 47 of the header holds 'x', where "
+        "the website's download leaves it empty (text added after the row, or a row shifted "
+        "by a stray delimiter?); fix or remove the row"
+    )
+
+
+def test_comtrade_plus_field_named_twice_with_two_values_deep_in_a_file(tmp_path):
+    rows = _plus_rows(2000)
+    path = tmp_path / "twice.csv"
+    places = _plus_file(path, rows, "csv")
+    lines = path.read_text().split("\n")
+    lines[0] += ",ref_year"
+    for index, place in enumerate(places):
+        lines[place - 1] += ",2015" if index == 1500 else ("," if index % 2 else ",2016")
+    path.write_text("\n".join(lines))
+    with pytest.raises(DataFileError) as error:
+        comtrade_plus.read(path)
+    assert str(error.value) == (
+        f"{path}: line {places[1500]}: the field is given twice with different values, "
+        "refYear '2016' and ref_year '2015'; korus cannot know which is right: keep one of them"
+    )
+
+
+@given(
+    st.lists(st.text(alphabet=" \t\x1c\xa0\u2003NAx\x85é", max_size=4), min_size=1, max_size=60),
+    st.sampled_from([{"", "NA"}, {""}, {"x"}]),
+)
+def test_stripped_among_judges_cells_as_str_strip_does(cells, texts):
+    import pyarrow as pa
+
+    found = columns.stripped_among(pa.chunked_array([pa.array(cells)]), texts)
+    assert list(found) == [cell.strip() in texts for cell in cells]
+
+
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3)), min_size=1, max_size=50))
+def test_joint_codes_give_each_rows_tuple(pairs):
+    import pyarrow as pa
+
+    letters = columns.Coded.of(pa.array([letter for letter, _ in pairs]))
+    numbers = columns.Coded.of(pa.array([number for _, number in pairs]))
+    joint = columns.joint_codes([letters, numbers])
+    assert [joint.values[code] for code in joint.codes] == pairs
+    assert joint.values == list(dict.fromkeys(pairs))  # in order of first appearance

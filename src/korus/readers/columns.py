@@ -72,28 +72,36 @@ def first_text(path: Path, chars: int) -> str:
     return text.removeprefix("\ufeff")[:chars]
 
 
-def _arrow_table(text: str):
+def _arrow_table(text: str | bytes, keep: list[int] | None = None, width: int = 0):
     """Return Arrow's reading of CSV text as a table of text columns, or None if it refuses
-    the text (a record of another width, a stray quote...)."""
+    the text (a record of another width, a stray quote...). With ``keep``, only those
+    columns (indexes) are in the table, and every row must have ``width`` fields."""
     import pyarrow as pa
     from pyarrow import csv
 
     # Column names f0, f1...: as many as the first lines could hold (a column beyond them
     # would be typed by Arrow, and the file is then read the exact way).
-    widest = text.count(",", 0, 1 << 16) + 1
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    del text
+    widest = data.count(b",", 0, 1 << 16) + 1
+    chosen: dict = {"autogenerate_column_names": True}
+    included = {}
+    if keep is not None:
+        widest = width
+        chosen = {"column_names": [f"f{index}" for index in range(width)]}
+        included = {"include_columns": [f"f{index}" for index in keep]}
     try:
         table = csv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+            pa.py_buffer(data),
             # One thread: with values that may hold line breaks, Arrow's threads split
             # the file twice over, slower than one thread's single pass on two cores.
-            read_options=csv.ReadOptions(
-                autogenerate_column_names=True, block_size=1 << 22, use_threads=False
-            ),
+            read_options=csv.ReadOptions(block_size=1 << 22, use_threads=False, **chosen),
             parse_options=csv.ParseOptions(newlines_in_values=True),
             convert_options=csv.ConvertOptions(
                 column_types={f"f{index}": pa.string() for index in range(widest)},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                **included,
             ),
         )
     except pa.ArrowException:
@@ -208,6 +216,62 @@ def pair_codes(first: Coded, second: Coded) -> Coded:
     codes, distinct = pd.factorize(first.codes * width + second.codes)
     values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in distinct]
     return Coded(codes.astype(np.int64), values)
+
+
+def joint_codes(columns: list[Coded]) -> Coded:
+    """Return the column of the tuples of several coded columns' values, coded: whatever is
+    worked out from several cells of a row together is worked out once per distinct
+    tuple."""
+    import numpy as np
+    import pandas as pd
+
+    rows = len(columns[0].codes)
+    key = np.zeros(rows, dtype=np.int64)
+    span = 1  # the keys so far are below it
+    for column in columns:
+        width = max(len(column.values), 1)
+        if span * width >= 1 << 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max()) + 1 if rows else 1
+        key = key * width + column.codes
+        span *= width
+    key = pd.factorize(key)[0].astype(np.int64)
+    if not rows:
+        return Coded(key, [])
+    # Codes are numbered in order of first appearance: a row is a code's first where the
+    # code is above every code before it.
+    highest = np.maximum.accumulate(key)
+    first = np.flatnonzero(np.concatenate([[True], key[1:] > highest[:-1]]))
+    values = [tuple(column.values[int(column.codes[row])] for column in columns) for row in first]
+    return Coded(key, values)
+
+
+_ASCII_SPACE = "".join(chr(code) for code in range(128) if chr(code).isspace())
+
+
+def stripped_among(column, texts: set[str]) -> np.ndarray:
+    """Return where a text column's cell, stripped as Python's ``str.strip`` strips it, is
+    one of ``texts``: ASCII cells are judged by Arrow, the others (other scripts, other
+    whitespace) once per distinct cell in Python."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = np.asarray(pc.string_is_ascii(column).to_numpy(zero_copy_only=False), dtype=bool)
+    # An ASCII cell is stripped of exactly these characters by str.strip.
+    trimmed = pc.utf8_trim(column, _ASCII_SPACE)
+    found = np.asarray(
+        pc.is_in(trimmed, value_set=pa.array(sorted(texts), type=pa.string())).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    found &= plain
+    others = np.flatnonzero(~plain)
+    if len(others):
+        rest = Coded.of(column.take(pa.array(others))).map(lambda cell: cell.strip() in texts)
+        found[others] = rest.array(bool)
+    return found
 
 
 def figures(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -384,34 +448,54 @@ def coded_cells(column, rows: int) -> Coded:
     return Coded(codes.astype(np.int64), list(values))
 
 
-def text_grid(text: str, first_line: int, longest: int) -> Grid | None:
-    """Return the grid of CSV text whose first line is line ``first_line`` of its file,
+def text_grid(
+    text: str | bytes,
+    first_line: int,
+    longest: int,
+    blank_lines: bool = True,
+    keep: list[int] | None = None,
+    width: int = 0,
+) -> Grid | None:
+    """Return the grid of CSV text (or its UTF-8 bytes) whose first line is line
+    ``first_line`` of its file,
     each row placed at its line as ``csv.reader`` counts lines (a blank line is a row of
-    blank cells), or None where Arrow cannot vouch for reading it as ``csv.reader`` does:
-    rows of different widths, a line break or a quote inside a cell, a cell longer than
-    ``longest`` characters (which ``csv.reader`` refuses)."""
+    blank cells; without ``blank_lines``, a blank line is no row, as ``csv.reader``'s
+    empty record is skipped by a reader that skips them), or None where Arrow cannot
+    vouch for reading it as ``csv.reader`` does: rows of different widths, a line break or
+    a quote inside a cell, a cell longer than ``longest`` characters (which ``csv.reader``
+    refuses).
+
+    With ``keep`` (column indexes below ``width``), only those columns are read (Arrow's
+    conversion of the others is skipped), every other column of the grid None (and not
+    held to ``longest``); every row must have ``width`` fields."""
+    import re
+
     import numpy as np
 
-    if not text.strip("\r\n"):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    del text
+    if not re.search(rb"[^\r\n]", data):
         return None
-    table = _arrow_table(text)
+    table = _arrow_table(data, keep, width)
     if table is None:
         return None
+    if keep is not None:
+        read = dict(zip(keep, table.columns, strict=True))
+        table = _Columns([read.get(index) for index in range(width)], table.num_rows)
     if any(_longer_than(column, longest) for column in table.columns):
         return None
     # Lines end in LF or CR LF alone, none blank: each line is the next row.
-    if "\r\n" in text:
-        ends, pairs = "\r\n", text.count("\r\n")
-        single = text.count("\r") == pairs == text.count("\n")
+    if b"\r" not in data:
+        ends, single = b"\n", True
     else:
-        ends, single = "\n", "\r" not in text
-    if single and ends + ends not in text and not text.startswith(("\n", "\r")):
+        ends, pairs = b"\r\n", data.count(b"\r\n")
+        single = data.count(b"\r") == pairs == data.count(b"\n")
+    if single and ends + ends not in data and not data.startswith((b"\n", b"\r")):
         # As many lines as rows: no cell holds a line break, so each line is the next row.
-        lines = text.count(ends) + (0 if text.endswith(ends) else 1)
+        lines = data.count(ends) + (0 if data.endswith(ends) else 1)
         if lines == table.num_rows:
             rows = np.arange(first_line, first_line + lines, dtype=np.int64)
             return Grid(rows, list(table.columns))
-    data = text.encode("utf-8")
     codes = np.frombuffer(data, dtype=np.uint8)
     newline, carriage = codes == 10, codes == 13
     pair = carriage[:-1] & newline[1:]  # a CR LF is one line break, at its CR
@@ -427,9 +511,11 @@ def text_grid(text: str, first_line: int, longest: int) -> Grid | None:
     if int(np.count_nonzero(~empty)) != table.num_rows:
         return None
     filled = np.flatnonzero(~empty)
+    if not blank_lines:
+        return Grid(first_line + filled.astype(np.int64), list(table.columns))
     columns = []
     for column in table.columns:
-        if not empty.any():
+        if not empty.any() or column is None:
             columns.append(column)
             continue
         # Blank lines are rows of blank cells, in their places among the others.
@@ -443,10 +529,20 @@ def text_grid(text: str, first_line: int, longest: int) -> Grid | None:
     return Grid(np.arange(first_line, first_line + lines, dtype=np.int64), columns)
 
 
+@dataclass
+class _Columns:
+    """Columns of a table some of which were not read (None)."""
+
+    columns: list
+    num_rows: int
+
+
 def _longer_than(column, limit: int) -> bool:
     """Return whether a cell of a text column has more than ``limit`` characters."""
     import pyarrow.compute as pc
 
+    if column is None:
+        return False
     if (pc.max(pc.binary_length(column)).as_py() or 0) <= limit:
         return False  # a character is a byte at least
     return (pc.max(pc.utf8_length(column)).as_py() or 0) > limit

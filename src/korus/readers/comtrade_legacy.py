@@ -194,7 +194,7 @@ READ += ["Partner ISO", *AGGREGATE_MARKERS]
 def note_caveats(frame, accounting: Accounting) -> None:
     """Add to ``accounting`` what must be said about the areas a frame names (Other Asia,
     nes: Taiwan in practice), once each."""
-    for code in sorted(set(frame["reporter"]) | set(frame["partner"])):
+    for code in sorted(set(frame["reporter"].unique()) | set(frame["partner"].unique())):
         note = countries.caveat(code)
         if note:
             accounting.notes.append(note)

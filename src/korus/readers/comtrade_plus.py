@@ -52,6 +52,14 @@ when the number is unknown.
 The answer states no release date: the vintage is "release not stated in the file", unless a
 record or the answer carries a release or update date field.
 
+The records are read a column at a time: a CSV's rows by Arrow (the columns korus reads;
+the header and any rows Arrow cannot vouch for by ``csv.reader``), a JSON answer's fields
+as columns built once; what a row is (blank, services, a flow or a breakdown set aside, its
+period, countries and product) is worked out once per distinct cell or tuple of cells. The
+rows a column-wise check cannot vouch for (the first error, a figure in other digits) are
+read by the rules of one row, so an error names the same line or record as a row-by-row
+reading would.
+
 Field names and codes: UN Comtrade+ API documentation (comtradeplus.un.org, "Data items"
 and the reference lists of flows and customs/transport codes); snake_case names as written
 by ropensci/comtradr (``ct_pretty_cols``).
@@ -63,14 +71,28 @@ import csv
 import functools
 import math
 import re
+from dataclasses import dataclass
+from dataclasses import field as default
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
 from korus.fetch import sidecar
 from korus.readers import comtrade_legacy
+from korus.readers.columns import (
+    Coded,
+    Grid,
+    figures,
+    joint_codes,
+    stripped_among,
+    text_grid,
+)
 from korus.readers.common import ENCODING, decode, is_digits, number, raw_bytes, read_json
 from korus.schema import TOTAL, Accounting, Reading
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LAYOUT_CSV = "comtrade-plus-csv"
 LAYOUT_JSON = "comtrade-plus-json"
@@ -224,14 +246,7 @@ def read_json_answer(path: Path) -> Reading:
         raise DataFileError(f"{name}: a JSON {type(answer).__name__}, not a Comtrade+ answer")
     if not isinstance(data, list):
         raise DataFileError(f"{name}: 'data' is a JSON {type(data).__name__}, expected a list")
-    records = []
-    for index, record in enumerate(data):
-        if not isinstance(record, dict):
-            raise DataFileError(
-                f"{name}: record {index + 1} of 'data' is a JSON {type(record).__name__}, "
-                "expected an object of fields"
-            )
-        records.append(_picked(record, name, index + 1))
+    records = _json_records(data, name)
     count = top.get("count")
     if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
         accounting.notes.append(f"the answer says count {count} but holds {len(records)} records")
@@ -240,9 +255,8 @@ def read_json_answer(path: Path) -> Reading:
             f"exactly {len(records):,} records: the API's limit per answer; the answer is "
             "probably cut short (ask for fewer years or partners at a time)"
         )
-    release = _release([top, *records])
-    lines = list(range(1, len(records) + 1))
-    return _frame(records, name, LAYOUT_JSON, accounting, release, lines)
+    release = _release(records, [_text(top.get(field)) for field in RELEASE_FIELDS])
+    return _frame(records, name, LAYOUT_JSON, accounting, release)
 
 
 def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
@@ -256,12 +270,13 @@ def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
     name = str(path)
     data = raw_bytes(path) if data is None else data
     text, encoding = _csv_text(data, Path(path))
-    records, lines, trailing = _csv_records(text, name)
+    records, trailing = _csv_records(text, name, data if encoding == "utf-8" else None)
+    del text, data
     accounting = Accounting(file=name, layout=LAYOUT_CSV)
     if trailing:
         accounting.variant = f"{WEBSITE_VARIANT}, {encoding}"
-    release = _release(records)
-    return _frame(records, name, LAYOUT_CSV, accounting, release, lines)
+    release = _release(records, [])
+    return _frame(records, name, LAYOUT_CSV, accounting, release)
 
 
 def _csv_text(data: bytes, path: Path) -> tuple[str, str]:
@@ -283,30 +298,41 @@ def _csv_text(data: bytes, path: Path) -> tuple[str, str]:
         return text, WEBSITE_ENCODING
 
 
-def _records(text: str, name: str):
-    """Yield (first line, fields) of each non-blank record of a CSV text; text that is not
-    CSV is an error naming the line."""
+def _records(text: str, name: str, consumed: list[int] | None = None):
+    """Return a ``csv.reader`` of a CSV text and a generator of (first line, fields) of
+    each of its non-blank records; text that is not CSV is an error naming the line.
+    ``consumed[0]`` follows how many characters the reader has taken."""
     csv.field_size_limit(2**31 - 1)  # a long description is still one field
-    # Lines cut as a file opened with newline="" cuts them, one at a time: a StringIO
-    # would hold the whole text again, four bytes a character, while the records grow.
-    reader = csv.reader(match.group() for match in _LINE.finditer(text))
-    start = 1
-    try:
-        for fields in reader:
-            line, start = start, reader.line_num + 1
-            if fields:
-                yield line, fields
-    except csv.Error as exc:
-        raise DataFileError(
-            f"{name}: line {reader.line_num}: not valid CSV ({exc}); a stray quote or line "
-            "break inside a cell?"
-        ) from None
+
+    def lines():
+        # Lines cut as a file opened with newline="" cuts them, one at a time: a StringIO
+        # would hold the whole text again, four bytes a character.
+        for match in _LINE.finditer(text):
+            if consumed is not None:
+                consumed[0] = match.end()
+            yield match.group()
+
+    reader = csv.reader(lines())
+
+    def records(start: int = 1):
+        try:
+            for fields in reader:
+                line, start = start, reader.line_num + 1
+                if fields:
+                    yield line, fields
+        except csv.Error as exc:
+            raise DataFileError(
+                f"{name}: line {reader.line_num}: not valid CSV ({exc}); a stray quote or "
+                "line break inside a cell?"
+            ) from None
+
+    return reader, records
 
 
 def _trailing_delimiter(text: str) -> bool:
     """Return whether the first data row of a CSV has one field more than its header, an
     empty one at the end: the website download's shape."""
-    records = _records(text, "")
+    records = _records(text, "")[1]()
     try:
         header, row = next(records, (0, None))[1], next(records, (0, None))[1]
     except DataFileError:
@@ -316,199 +342,571 @@ def _trailing_delimiter(text: str) -> bool:
     return len(row) == len(header) + 1 and not row[-1].strip()
 
 
-def _csv_records(text: str, name: str) -> tuple[list[dict], list[int], bool]:
-    """Return a CSV's rows as records of the fields korus reads (normalised names), the
-    first line of each, and whether the rows carry the website's empty last field.
+def _csv_records(text: str, name: str, data: bytes | None = None) -> tuple[_Records, bool]:
+    """Return a CSV's records, a column of text for each field korus reads, and whether
+    the rows carry the website's empty last field.
 
+    The header is read by ``csv.reader``, the rows after it by Arrow a column at a time
+    (or by ``csv.reader`` too where Arrow cannot vouch for reading them the same way;
+    ``data``: the file's bytes where ``text`` is their UTF-8, handed to Arrow as they are).
     The first data row says which shape the file has; every other row must have it: a
-    ragged row is an error naming its line, never filled with blanks or cut short.
+    ragged row is an error naming its line, never filled with blanks or cut short. The
+    first row that breaks a rule is found a column at a time, and its error said by the
+    rules of one row (``_check_row``).
     """
-    rows = _records(text, name)
-    _, header = next(rows, (0, None))
+    import numpy as np
+
+    consumed = [0]
+    reader, records = _records(text, name, consumed)
+    _, header = next(records(), (0, None))
     if header is None:
         raise DataFileError(f"{name}: the file holds no rows")
+    first_line = reader.line_num + 1
+    start = consumed[0]
+    if data is not None:  # the same text, as bytes: no copy of it made for Arrow
+        start = len(text[:start].encode("utf-8"))
+        rest = data[start + 3 :] if data.startswith(b"\xef\xbb\xbf") else data[start:]
+    else:
+        rest = text[start:]
     # A field named twice (refYear and ref_year) is one field: its columns must agree.
     used: dict[str, list[int]] = {}
     for position, column in enumerate(normalise(cell) for cell in header):
         if column in USED:
             used.setdefault(column, []).append(position)
     twice = {column: at for column, at in used.items() if len(at) > 1}
-    records: list[dict] = []
-    lines: list[int] = []
+    # The columns read at first: those of the fields korus reads, the first (a repeated
+    # header), and the last (the website's empty field); the others only for a row that
+    # breaks a rule, when the whole row is needed to say so.
+    # (A first row longer than its first 64 KiB is cut: Arrow refuses the width it has
+    # then, and every column is read.)
+    head = text[consumed[0] : consumed[0] + (1 << 16)]
+    first = next(_records(head, name)[1](first_line), (0, None))[1]
+    keep = None
+    if first is not None:
+        columns = {0, len(first) - 1} | {p for at in used.values() for p in at}
+        keep = (sorted(p for p in columns if p < len(first)), len(first))
+    checked = _checked_rows(rest, first_line, header, used, keep)
+    if checked is None:
+        checked = _checked_rows(rest, first_line, header, used, None)
+    if checked is None:  # rows Arrow cannot vouch for reading as csv.reader does
+        rows = list(records(first_line))
+        widths = np.fromiter((len(fields) for _, fields in rows), dtype=np.int64, count=len(rows))
+        checked = _checks(Grid.of_rows(rows, text=True), widths, header, used)
+    grid, widths, trailing, wrong, cells = checked
+    for offset in np.flatnonzero(wrong):
+        fields = grid.row(int(offset))[: int(widths[offset])]
+        _check_row(name, header, twice, trailing, fields, int(grid.positions[offset]))
+    return _Records(name, grid.positions, set(used), cells), trailing
+
+
+def _checked_rows(text: str | bytes, first_line: int, header: list[str], used: dict, keep):
+    """Return ``_checks`` of the rows of CSV text as Arrow reads them (only the columns
+    ``keep`` where given), or None where Arrow cannot vouch for reading them as
+    ``csv.reader`` does, or a row breaks a rule and the columns read cannot say how."""
+    import numpy as np
+
+    grid = text_grid(
+        text,
+        first_line,
+        csv.field_size_limit(),
+        blank_lines=False,
+        keep=keep[0] if keep else None,
+        width=keep[1] if keep else 0,
+    )
+    if grid is None:
+        return None
+    widths = np.full(len(grid), len(grid.columns), dtype=np.int64)
+    checked = _checks(grid, widths, header, used)
+    if keep is not None and checked[3].any():
+        return None
+    return checked
+
+
+def _checks(grid: Grid, widths, header: list[str], used: dict):
+    """Return (grid, widths, trailing, wrong, cells) of a CSV's data rows: whether they
+    end in the website's empty field, where a row may break a rule (a repeated header,
+    another width, a filled field after the website's last, a field named twice given
+    two values), and a column of cells for each field korus reads. A row's cells past
+    its width are blank; a column not read (None) may hide a repeated header: every row
+    that might repeat it is said to be wrong."""
     trailing = False
-    for line, fields in rows:
-        if not lines:
-            trailing = len(fields) == len(header) + 1 and not fields[-1].strip()
-        width = len(header) + trailing
-        if [cell.strip() for cell in fields[: len(header)]] == [cell.strip() for cell in header]:
-            raise DataFileError(
-                f"{name}: line {line} repeats the header (two downloads joined into one "
-                "file?); korus cannot know where one ends: remove the repeated header, or give "
-                "the downloads as separate files"
-            )
-        if len(fields) != width:
-            expected = (
-                f"the website's download has {width} (the {len(header)} of the header and "
-                "an empty one at the end)"
-                if trailing
-                else f"the header has {len(header)}"
-            )
-            raise DataFileError(
-                f"{name}: line {line} has {len(fields)} fields where {expected}; fix or "
-                "remove the row"
-            )
-        if trailing and fields[-1].strip():
-            raise DataFileError(
-                f"{name}: line {line}: the field after the {len(header)} of the header holds "
-                f"{fields[-1]!r}, where the website's download leaves it empty (text added "
-                "after the row, or a row shifted by a stray delimiter?); fix or remove the row"
-            )
-        record = {column: fields[at[0]] for column, at in used.items()}
-        for column, at in twice.items():
-            given = [(header[position], fields[position]) for position in at]
-            record[column] = _one_value(column, given, name, f"line {line}")
-        records.append(record)
-        lines.append(line)
-    return records, lines, trailing
+    if len(grid) and int(widths[0]) == len(header) + 1:
+        trailing = not grid.columns[int(widths[0]) - 1][0].as_py().strip()
+    fit = widths == len(header) + trailing
+    wrong = ~fit
+    repeats = widths >= len(header)
+    for position, cell in enumerate(header):
+        if not repeats.any():
+            break
+        column = grid.column(position)
+        if column is not None:
+            repeats &= stripped_among(column, {cell.strip()})
+    wrong |= repeats
+    if trailing and fit.any():
+        wrong |= fit & ~stripped_among(grid.columns[len(header)], {""})
+    cells = {}
+    if fit.any():
+        for column, at in used.items():
+            cells[column], clash = _merged([grid.columns[position] for position in at])
+            wrong |= fit & clash
+    return grid, widths, trailing, wrong, cells
+
+
+def _check_row(
+    name: str, header: list[str], twice: dict, trailing: bool, fields: list[str], line: int
+) -> None:
+    """Raise the error of a CSV row that breaks a rule of the layout: the header again, a
+    width other than the first row's, a filled field after the website's last one, or a
+    field named twice given two values."""
+    width = len(header) + trailing
+    if [cell.strip() for cell in fields[: len(header)]] == [cell.strip() for cell in header]:
+        raise DataFileError(
+            f"{name}: line {line} repeats the header (two downloads joined into one "
+            "file?); korus cannot know where one ends: remove the repeated header, or give "
+            "the downloads as separate files"
+        )
+    if len(fields) != width:
+        expected = (
+            f"the website's download has {width} (the {len(header)} of the header and "
+            "an empty one at the end)"
+            if trailing
+            else f"the header has {len(header)}"
+        )
+        raise DataFileError(
+            f"{name}: line {line} has {len(fields)} fields where {expected}; fix or remove the row"
+        )
+    if trailing and fields[-1].strip():
+        raise DataFileError(
+            f"{name}: line {line}: the field after the {len(header)} of the header holds "
+            f"{fields[-1]!r}, where the website's download leaves it empty (text added "
+            "after the row, or a row shifted by a stray delimiter?); fix or remove the row"
+        )
+    for column, at in twice.items():
+        given = [(header[position], fields[position]) for position in at]
+        _one_value(column, given, name, f"line {line}")
+
+
+def _merged(columns: list):
+    """Return (the one column, where its columns disagree) of a field a CSV names several
+    times: in each row, the first cell that is not blank (else the first cell), as
+    ``_one_value`` takes it; rows whose filled cells differ are where they disagree."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(columns) == 1:
+        return columns[0], np.zeros(len(columns[0]), dtype=bool)
+    texts = [Coded.of(column).map(str.strip).array() for column in columns]
+    chosen = texts[0].copy()
+    which = np.zeros(len(chosen), dtype=np.int64)
+    have = chosen != ""
+    clash = np.zeros(len(chosen), dtype=bool)
+    for index, cells in enumerate(texts[1:], start=1):
+        filled = cells != ""
+        clash |= filled & have & (cells != chosen)
+        take = filled & ~have
+        chosen[take], which[take] = cells[take], index
+        have |= filled
+    merged = columns[0].combine_chunks() if isinstance(columns[0], pa.ChunkedArray) else columns[0]
+    for index, column in enumerate(columns[1:], start=1):
+        if (which == index).any():
+            cells = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            merged = pc.if_else(pa.array(which == index), cells, merged)
+    return merged, clash
+
+
+def _json_records(data: list, name: str) -> _Records:
+    """Return the records of a JSON answer's ``data``, a column of values for each field
+    korus reads; a record that is not an object, or that gives a field twice with two
+    values, is an error naming the first such record."""
+    import numpy as np
+
+    stop = len(data)
+    if not set(map(type, data)) <= {dict}:
+        stop = next(index for index, record in enumerate(data) if not isinstance(record, dict))
+    records = data[:stop] if stop < len(data) else data
+    spellings: dict[str, list] = {}
+    for key in set().union(*records) if records else ():
+        if normalise(key) in USED:
+            spellings.setdefault(normalise(key), []).append(key)
+    cells: dict[str, list] = {}
+    given = np.zeros(len(records), dtype=np.int64)
+    several = np.zeros(len(records), dtype=bool)
+    for field, keys in spellings.items():
+        if len(keys) == 1:
+            cells[field] = [record.get(keys[0]) for record in records]
+            continue
+        given[:] = 0
+        merged = [None] * len(records)
+        for key in keys:
+            given += np.fromiter((key in record for record in records), bool, len(records))
+            merged = [record.get(key, value) for record, value in zip(records, merged, strict=True)]
+        cells[field] = merged
+        several |= given > 1
+    # A record giving a field under two spellings is read by the rules of one record.
+    for index in np.flatnonzero(several):
+        picked = _picked(records[index], name, int(index) + 1)
+        for field, keys in spellings.items():
+            if len(keys) > 1:
+                cells[field][index] = picked.get(field)
+    if stop < len(data):
+        raise DataFileError(
+            f"{name}: record {stop + 1} of 'data' is a JSON {type(data[stop]).__name__}, "
+            "expected an object of fields"
+        )
+    positions = np.arange(1, len(records) + 1, dtype=np.int64)
+    return _Records(name, positions, set(spellings), cells, records)
+
+
+_NONE = type(None)
+
+
+@dataclass
+class _Records:
+    """An answer's records a column at a time: each record's place (a CSV's line, a JSON
+    answer's record number) and, for each field korus reads (normalised name) that the
+    records give, its cells: a column of text (CSV) or a list of JSON values."""
+
+    name: str
+    positions: np.ndarray
+    fields: set[str]
+    cells: dict[str, object]
+    objects: list | None = None  # a JSON answer's records, read by the rules of one row
+    _texts: dict = default(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def record(self, row: int) -> dict:
+        """Return one record as the rules of one row read it."""
+        if self.objects is not None:
+            return _picked(self.objects[row], self.name, row + 1)
+        return {field: column[row].as_py() for field, column in self.cells.items()}
+
+    def text(self, field: str) -> Coded:
+        """Return the column of a field as text (``_text``: stripped, "" for none)."""
+        if field not in self._texts:
+            cells = self.cells.get(field)
+            if cells is None:
+                found = Coded.constant("", len(self))
+            elif self.objects is None:
+                found = Coded.of(cells).map(str.strip)
+            else:
+                found = _json_texts(cells)
+            self._texts[field] = found
+        return self._texts[field]
+
+    def among(self, field: str, texts: set[str]):
+        """Return where a field's text is one of ``texts``."""
+        import numpy as np
+
+        cells = self.cells.get(field)
+        if cells is None:
+            return np.full(len(self), "" in texts)
+        if self.objects is None and field not in self._texts:
+            return stripped_among(cells, texts)
+        return self.text(field).map(lambda text: text in texts).array(bool)
+
+    def figures(self, field: str):
+        """Return (values, sure) of a field's figures: ``sure`` where a value is what
+        ``number`` reads; the others are for the rules of one row."""
+        import numpy as np
+        import pyarrow as pa
+
+        cells = self.cells.get(field)
+        if cells is None:  # no records
+            return np.zeros(len(self)), np.ones(len(self), dtype=bool)
+        if self.objects is None:
+            return figures(cells)
+        kinds = set(map(type, cells))
+        if kinds <= {str}:
+            return figures(pa.array(cells, type=pa.string()))
+        if kinds <= {int, float}:
+            try:
+                values = np.array(cells, dtype=np.float64)
+            except OverflowError:
+                pass
+            else:
+                return values, np.isfinite(values)
+        values = np.zeros(len(cells))
+        sure = np.zeros(len(cells), dtype=bool)
+        for index, cell in enumerate(cells):
+            if type(cell) in (int, float):
+                try:
+                    values[index] = float(cell)
+                except OverflowError:
+                    continue
+                sure[index] = math.isfinite(values[index])
+        return values, sure
+
+
+def _json_texts(cells: list) -> Coded:
+    """Return a column of JSON values as text (``_text``), worked out once per distinct
+    value where the column holds values of one type (and nulls)."""
+    import numpy as np
+    import pyarrow as pa
+
+    kinds = set(map(type, cells))
+    if kinds <= {str}:
+        return Coded.of(pa.array(cells, type=pa.string())).map(str.strip)
+    if len(kinds - {_NONE}) <= 1 and kinds <= {int, float, bool, _NONE}:
+        try:
+            encoded = pa.array(cells).dictionary_encode(null_encoding="encode")
+        except (pa.ArrowException, OverflowError):
+            pass
+        else:
+            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            return Coded(codes, [_text(value) for value in encoded.dictionary.to_pylist()])
+    return Coded.of(pa.array(list(map(_text, cells)), type=pa.string()))
 
 
 # ----------------------------------------------------------------------------- rows
 
+FRAME_COLUMNS = [
+    "line",
+    "origin",
+    "year",
+    "month",
+    "reporter",
+    "partner",
+    "flow",
+    "product",
+    "classification",
+    "value_usd",
+]
+# Why a row is set aside, in a fixed order: each row's reason is its place in this list.
+REASONS = [
+    "blank row",
+    SERVICES,
+    *(
+        f"flow {code} ({label}): part of the main flows, never added to them"
+        for code, label in OTHER_FLOWS.items()
+    ),
+    *(f"breakdown by {label} (the aggregate row is kept)" for _, label in BREAKDOWNS.values()),
+]
+_OTHER_FLOW = {code: 2 + index for index, code in enumerate(OTHER_FLOWS)}
+_BREAKDOWN = 2 + len(OTHER_FLOWS)
 
-def _frame(records, name, layout, accounting, release, lines: list[int]) -> Reading:
-    """Return the settled reading of a file's records; ``lines`` are their places in the
-    file (a CSV's lines, a JSON answer's record numbers)."""
+
+def _frame(records: _Records, name, layout, accounting, release) -> Reading:
+    """Return the settled reading of a file's records, a column at a time.
+
+    What a row is (blank, services, a flow set aside, a breakdown, its period, countries,
+    product and figure) is worked out once per distinct cell (or tuple of cells); the
+    rows a column-wise reading cannot vouch for (an error, or a figure written in other
+    digits) are read in order by the rules of one row (``_row``), so the first error is
+    said of its own row as before.
+    """
+    import numpy as np
     import pandas as pd
 
     accounting.line_word = "line" if layout == LAYOUT_CSV else "record"
+    count = len(records)
+    accounting.rows_read = count
+    if count:
+        _require(records.fields, name)
+    text = records.text
+    blank = np.ones(count, dtype=bool)
+    for field in ("flowcode", "cmdcode", "primaryvalue", *sorted(records.fields)):
+        if not blank.any():
+            break
+        blank &= records.among(field, {""})
+    live = ~blank
+    kinds = text("typecode").map(lambda kind: {"S": 1, "": 0, "C": 0}.get(kind.upper(), 2))
+    kind = kinds.array(np.int64)
+    unsure = live & (kind == 2)
+    goods = live & (kind == 0)
+    codes = text("flowcode").map(str.upper)
+    flows = codes.map(FLOWS.get)
+    other = codes.map(lambda code: _OTHER_FLOW.get(code, -1)).array(np.int64)
+    known = flows.map(lambda flow: flow is not None).array(bool)
+    unsure |= goods & ~known & (other < 0)
+    main = goods & known
+    reason = np.full(count, -1, dtype=np.int64)
+    reason[blank] = 0
+    reason[live & (kind == 1)] = 1
+    reason[goods & ~known] = other[goods & ~known]
+    broken = np.zeros(count, dtype=bool)
+    for index, (field, (aggregate, _)) in enumerate(BREAKDOWNS.items()):
+        if field not in records.fields:
+            continue  # absent: the aggregate row
+        out = main & ~broken & ~text(field).map(lambda v, a=aggregate: v.upper() in a).array(bool)
+        reason[out] = _BREAKDOWN + index
+        broken |= out
+    kept = main & ~broken
 
-    def locate(index: int) -> str:
-        return f"{accounting.line_word} {lines[index]}"
+    joints: dict[tuple, Coded] = {}
 
-    accounting.rows_read = len(records)
-    fields = set().union(*records) if records else set()
-    if records:
-        _require(fields, name)
-    rows = []  # (index, year, month, reporter, partner, flow, product, classification, value)
-    padded = 0
-    basis_doubts = {"import": 0, "export": 0}
-    country_cache: dict[tuple[str, str, str], str] = {}
-    for index, record in enumerate(records):
+    def judged(fields: list[str], rule) -> Coded:
+        if tuple(fields) not in joints:
+            joints[tuple(fields)] = joint_codes([text(field) for field in fields])
+        return joints[tuple(fields)].map(rule)
 
-        def where(field: str, index=index) -> str:
-            return f"{locate(index)}, field {_SPELLING.get(field, field)!r}"
+    periods = judged(["freqcode", "period", "refyear", "refmonth"], _period_of)
+    reporters = judged(["reportercode", "reporteriso"], lambda pair: _country_of("reporter", pair))
+    partners = judged(["partnercode", "partneriso"], lambda pair: _country_of("partner", pair))
+    products = judged(["cmdcode", "classificationcode", "aggrlevel"], _product_of)
+    values, sure = records.figures("primaryvalue")
+    for column in (periods, reporters, partners, products):
+        sure &= column.map(lambda found: found is not None).array(bool)
+    unsure |= kept & ~sure
+    cache: dict = {}
+    for row in np.flatnonzero(unsure):
+        # Raises the row's error, or reads what the columns could not vouch for (a
+        # figure in other digits than ASCII).
+        found = _row(records, int(row), name, accounting.line_word, cache)
+        if len(found) == 1:  # never: the columns set no such row aside
+            raise AssertionError(f"{name}: row {row} set aside by its rules, not its columns")
+        values[row] = found[-1]
 
-        def text(field: str, record=record) -> str:
-            return _text(record.get(field))
-
-        if all(not _text(value) for value in record.values()):
-            accounting.set_aside_rows("blank row", 1)
-            continue
-        kind = text("typecode").upper()
-        if kind == "S":
-            accounting.set_aside_rows(SERVICES, 1)
-            continue
-        if kind not in ("", "C"):
-            raise DataFileError(
-                f"{name}: {where('typecode')}: unknown trade type {kind!r} (expected C, goods)"
-            )
-        code = text("flowcode").upper()
-        flow = FLOWS.get(code)
-        if flow is None:
-            if code in OTHER_FLOWS:
-                accounting.set_aside_rows(
-                    f"flow {code} ({OTHER_FLOWS[code]}): part of the main flows, never added "
-                    "to them",
-                    1,
-                )
-                continue
-            raise DataFileError(
-                f"{name}: {where('flowcode')}: unknown flow code {code!r} "
-                "(expected X, M, RX, RM or 1, 2, 3, 4)"
-            )
-        breakdown = next(
-            (
-                label
-                for field, (aggregate, label) in BREAKDOWNS.items()
-                if text(field).upper() not in aggregate
-            ),
-            None,
-        )
-        if breakdown is not None:
-            accounting.set_aside_rows(f"breakdown by {breakdown} (the aggregate row is kept)", 1)
-            continue
-        year, month = _period(record, name, where)
-        reporter = _country(record, "reporter", name, where, country_cache)
-        partner = _country(record, "partner", name, where, country_cache)
-        product = text("cmdcode")
-        scheme = text("classificationcode").upper()
-        if product.upper() == TOTAL:
-            product, classification = TOTAL, "none"
-        else:
-            if scheme and scheme not in CLASSIFICATIONS:
-                raise DataFileError(
-                    f"{name}: {where('classificationcode')}: product {product!r} is in "
-                    f"classification {scheme!r}; korus reads HS products (H0-H6, HS) or TOTAL: "
-                    "ask Comtrade for HS"
-                )
-            restored = _restore_zero(product, text("aggrlevel"))
-            if restored != product:
-                padded += 1
-                product = restored
-            if not _PRODUCT.match(product):
-                raise DataFileError(
-                    f"{name}: {where('cmdcode')}: product code {product!r} is not TOTAL or a "
-                    "2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
-                )
-            classification = CLASSIFICATIONS.get(scheme or "HS")
-        value = number(record.get("primaryvalue"), file=name, where=where("primaryvalue"))
-        side = "import" if flow in ("import", "re-import") else "export"
-        own, other = ("cifvalue", "fobvalue") if side == "import" else ("fobvalue", "cifvalue")
-        if text(own) in MISSING and text(other) not in MISSING:
-            basis_doubts[side] += 1
-        origin = text("partnercode") or text("partneriso")
-        rows.append(
-            (index, origin, year, month, reporter, partner, flow, product, classification, value)
-        )
-
-    accounting.rows_kept = len(rows)
+    aside = np.flatnonzero(reason >= 0)
+    found, first, counts = np.unique(reason[aside], return_index=True, return_counts=True)
+    for at in np.argsort(first, kind="stable"):
+        accounting.set_aside_rows(REASONS[found[at]], int(counts[at]))
+    at = np.flatnonzero(kept)
+    accounting.rows_kept = len(at)
     _refuse_services_only(accounting, name)
+    restored = products.map(lambda found: bool(found and found[2])).array(bool)
+    padded = int(np.count_nonzero(restored[at]))
     if padded:
         accounting.notes.append(
             f"{padded} product codes had lost their leading zero (a spreadsheet?); restored "
             "from the aggregation level (1 -> 01)"
         )
-    for side, count in basis_doubts.items():
-        if count:
-            documented, found = ("CIF", "FOB") if side == "import" else ("FOB", "CIF")
+    imports = flows.map(lambda flow: flow in ("import", "re-import")).array(bool)[at]
+    cif = records.among("cifvalue", MISSING)[at]
+    fob = records.among("fobvalue", MISSING)[at]
+    basis_doubts = {
+        "import": int(np.count_nonzero(imports & cif & ~fob)),
+        "export": int(np.count_nonzero(~imports & fob & ~cif)),
+    }
+    for side, doubts in basis_doubts.items():
+        if doubts:
+            documented, said = ("CIF", "FOB") if side == "import" else ("FOB", "CIF")
             accounting.notes.append(
-                f"{count} {side} rows give only a {found.lower()}value: the reporter may have "
-                f"valued them {found}; kept as {documented}, Comtrade's definition of "
+                f"{doubts} {side} rows give only a {said.lower()}value: the reporter may have "
+                f"valued them {said}; kept as {documented}, Comtrade's definition of "
                 "primaryValue"
             )
-    frame = pd.DataFrame(
-        [(lines[row[0]], *row[1:]) for row in rows],
-        columns=[
-            "line",
-            "origin",
-            "year",
-            "month",
-            "reporter",
-            "partner",
-            "flow",
-            "product",
-            "classification",
-            "value_usd",
-        ],
-    )
-    frame["month"] = frame["month"].astype("Int8")
-    frame["basis"] = frame["flow"].map(BASIS)
+    if len(at):
+        month = periods.map(lambda found: found[1] or 0 if found else 0).array(np.int64)[at]
+        frame = pd.DataFrame(
+            {
+                "line": records.positions[at],
+                "origin": judged(["partnercode", "partneriso"], lambda p: p[0] or p[1]).strings(at),
+                "year": periods.map(lambda found: found[0] if found else 0).array(np.int64)[at],
+                "month": pd.arrays.IntegerArray(month.astype(np.int8), month == 0),
+                "reporter": reporters.strings(at),
+                "partner": partners.strings(at),
+                "flow": flows.strings(at),
+                "product": products.map(lambda found: found and found[0]).strings(at),
+                "classification": products.map(lambda found: found and found[1]).strings(at),
+                "value_usd": values[at],
+                "basis": flows.map(lambda flow: BASIS.get(flow)).strings(at),
+            }
+        )
+    else:
+        frame = pd.DataFrame([], columns=FRAME_COLUMNS)
+        frame["month"] = frame["month"].astype("Int8")
+        frame["basis"] = frame["flow"].map(BASIS)
     frame["source"] = SOURCE
     frame["vintage"] = sidecar.vintage(name, release or NO_RELEASE)  # with a fetch's record
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
+
+
+def _period_of(cells: tuple[str, str, str, str]) -> tuple[int, int | None] | None:
+    """Return (year, month) of (freqCode, period, refYear, refMonth), None if not one."""
+    record = dict(zip(("freqcode", "period", "refyear", "refmonth"), cells, strict=True))
+    try:
+        return _period(record, "", lambda field: "")
+    except DataFileError:
+        return None
+
+
+def _country_of(role: str, cells: tuple[str, str]) -> str | None:
+    """Return the korus code of a (code, ISO) pair, None if korus does not know it."""
+    record = {f"{role}code": cells[0], f"{role}iso": cells[1]}
+    try:
+        return _country(record, role, "", lambda field: "", {})
+    except DataFileError:
+        return None
+
+
+def _product_of(cells: tuple[str, str, str]) -> tuple[str, str, bool] | None:
+    """Return (product, classification, whether a lost zero was restored) of (cmdCode,
+    classificationCode, aggrLevel), None if the product is not one korus reads."""
+    product, scheme, level = cells[0], cells[1].upper(), cells[2]
+    if product.upper() == TOTAL:
+        return TOTAL, "none", False
+    if scheme and scheme not in CLASSIFICATIONS:
+        return None
+    restored = _restore_zero(product, level)
+    if not _PRODUCT.match(restored):
+        return None
+    return restored, CLASSIFICATIONS.get(scheme or "HS"), restored != product
+
+
+def _row(records: _Records, index: int, name: str, word: str, cache: dict) -> tuple:
+    """Return what one record gives, by the rules of one row, or raise its error:
+    (origin, year, month, reporter, partner, flow, product, classification, value); a
+    row set aside gives the reason alone."""
+    record = records.record(index)
+    place = f"{word} {records.positions[index]}"
+
+    def where(field: str) -> str:
+        return f"{place}, field {_SPELLING.get(field, field)!r}"
+
+    def text(field: str) -> str:
+        return _text(record.get(field))
+
+    if all(not _text(value) for value in record.values()):
+        return ("blank row",)
+    kind = text("typecode").upper()
+    if kind == "S":
+        return (SERVICES,)
+    if kind not in ("", "C"):
+        raise DataFileError(
+            f"{name}: {where('typecode')}: unknown trade type {kind!r} (expected C, goods)"
+        )
+    code = text("flowcode").upper()
+    flow = FLOWS.get(code)
+    if flow is None:
+        if code in OTHER_FLOWS:
+            return (f"flow {code}",)
+        raise DataFileError(
+            f"{name}: {where('flowcode')}: unknown flow code {code!r} "
+            "(expected X, M, RX, RM or 1, 2, 3, 4)"
+        )
+    for field, (aggregate, label) in BREAKDOWNS.items():
+        if text(field).upper() not in aggregate:
+            return (f"breakdown by {label}",)
+    year, month = _period(record, name, where)
+    reporter = _country(record, "reporter", name, where, cache)
+    partner = _country(record, "partner", name, where, cache)
+    product = text("cmdcode")
+    scheme = text("classificationcode").upper()
+    if product.upper() == TOTAL:
+        product, classification = TOTAL, "none"
+    else:
+        if scheme and scheme not in CLASSIFICATIONS:
+            raise DataFileError(
+                f"{name}: {where('classificationcode')}: product {product!r} is in "
+                f"classification {scheme!r}; korus reads HS products (H0-H6, HS) or TOTAL: "
+                "ask Comtrade for HS"
+            )
+        product = _restore_zero(product, text("aggrlevel"))
+        if not _PRODUCT.match(product):
+            raise DataFileError(
+                f"{name}: {where('cmdcode')}: product code {product!r} is not TOTAL or a "
+                "2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
+            )
+        classification = CLASSIFICATIONS.get(scheme or "HS")
+    value = number(record.get("primaryvalue"), file=name, where=where("primaryvalue"))
+    origin = text("partnercode") or text("partneriso")
+    return (origin, year, month, reporter, partner, flow, product, classification, value)
 
 
 def _refuse_services_only(accounting: Accounting, name: str) -> None:
@@ -699,12 +1097,11 @@ def _restore_zero(product: str, level: str) -> str:
     return product
 
 
-def _release(records: list[dict]) -> str | None:
-    """Return a vintage from a release or update date field, if the answer has one."""
-    dates = {
-        _text(record.get(field))
-        for record in records
-        for field in RELEASE_FIELDS
-        if _text(record.get(field))
-    }
+def _release(records: _Records, given: list[str]) -> str | None:
+    """Return a vintage from a release or update date field, if the answer has one (in
+    its records, or ``given`` at its top)."""
+    dates = {date for date in given if date}
+    for field in RELEASE_FIELDS:
+        if field in records.fields:
+            dates |= {date for date in records.text(field).values if date}
     return f"released {max(dates)}" if dates else None
