@@ -185,3 +185,15 @@ def test_a_part_summed_in_chunks_of_row_groups_gives_the_same_totals(runner, tmp
     assert [scan.chunk for scan in scans] == [(first, first + 5) for first in range(0, 47, 5)]
     rows = answer(runner, "--data", tmp_path / "store", "--year", 2018)
     assert cents(rows) == expected_cents(paths, 2018, "export")
+
+
+def test_the_table_says_what_a_group_adds_up_in_one_note_not_row_by_row(runner, panel):
+    _, store = panel
+    result = ask(runner, "world", "--data", store, "--year", 2016, "--format", "table")
+    assert result.exit_code == 0, result.output
+    assert "Products:" not in result.stdout
+    assert "the machine formats' products column says it for each." in " ".join(
+        result.stdout.split()
+    )
+    machine = answer(runner, "--data", store, "--year", 2016)
+    assert {row["products"] for row in machine} == {f"HS {row['product']}" for row in machine}

@@ -364,7 +364,9 @@ def caption_lines(report: Report, unit: str) -> list[str]:
     """Return the lines that say what the numbers are: unit, source, basis, vintage."""
     lines = [f"Values in {UNITS[unit][1]}."] if report.money else []
     for column in PROVENANCE:
-        if column in report.frame.columns:
+        # A provenance column the report hides is one it says otherwise (world totals: what
+        # each row adds up, said in a note, not listed row by row).
+        if column in report.frame.columns and column not in report.table_hidden:
             values = sorted({str(v) for v in report.frame[column].dropna().unique() if str(v)})
             if column == "products" and values == [ALL_GOODS]:
                 continue  # the title says "goods": all of them

@@ -755,4 +755,9 @@ def world_products(
         "; groups (World, EU, continents...) are never added. Whole years only: a stated "
         "year, or twelve months."
     )
+    first = frame.iloc[0]
+    report.notes.append(
+        f"Each {by} adds up the products of it the data holds ({first['product']}: "
+        f"{first['products']}); the machine formats' products column says it for each."
+    )
     return report
