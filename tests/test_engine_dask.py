@@ -52,7 +52,7 @@ def scheduler():
     """The address of a local cluster of two single-threaded worker processes, started
     once for the module."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as local:
         yield local.scheduler_address
 
@@ -297,3 +297,21 @@ def test_a_separately_started_scheduler_and_two_workers_give_the_local_csv(store
     assert there.stdout == here.stdout
     assert there.stdout.count("\n") == 4  # the header and USA's three partners
     assert there.stderr == here.stderr == ""
+
+
+def test_without_a_scheduler_a_local_cluster_answers_and_says_nothing_more(runner, store):
+    """No address: korus starts a local cluster for the question, even with the default
+    dashboard port taken by another program, and prints what the local engine prints."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        taken = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already taken by another program: as good
+            taken.bind(("0.0.0.0", 8787))
+            taken.listen()
+        question = ["deficit", "--years", "2016", "--data", store, "--format", "csv", "-v"]
+        here = ask(runner, *question)
+        there = ask(runner, *question, "--engine", "dask")
+    assert there.exit_code == here.exit_code == 0, there.output
+    assert there.stdout == here.stdout
+    assert there.stderr == here.stderr

@@ -77,7 +77,8 @@ def _client(distributed, address: str | None, timeout: float):
             n_workers=os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Its HTTP server on a free port: the default, 8787, may be another cluster's.
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         address = cluster.scheduler_address
