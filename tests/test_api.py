@@ -110,7 +110,15 @@ def test_a_question_the_data_cannot_answer_is_a_korus_error():
 
 def test_a_single_year_question_refuses_a_range():
     with pytest.raises(korus.KorusError, match="is not one year"):
-        korus.partners(year="2015-2016")
+        korus.sectors(year="2015-2016")
+
+
+def test_partners_over_a_range_ranks_each_year():
+    table = korus.partners(year="2015-2016")
+    assert table.groupby("year")["rank"].min().to_dict() == {2015: 1, 2016: 1}
+    one = korus.partners(year=2016)
+    both = table[table["year"] == 2016].reset_index(drop=True)
+    assert both[["partner", "exports", "imports"]].equals(one[["partner", "exports", "imports"]])
 
 
 def test_ingest_keeps_files_in_a_store_the_questions_read(tmp_path):

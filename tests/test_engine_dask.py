@@ -38,6 +38,8 @@ QUESTIONS = [
     ["mirror", "--reporter", "DEU", "--partner", "CHN", "--years", "2018"],
     ["partners", "--year", "2016"],
     ["partners", "--reporter", "KOR", "--year", "2018", "--by", "imports", "--groups"],
+    ["partners", "--reporter", "DEU", "--year", "2014-2018", "--by", "balance", "--top", "2"],
+    ["partners", "--reporter", "CHN", "--year", "2012-2014"],  # an error: 2012 is not held
     ["check", "--measure", "deficit", "--stated", "110.1 million", "--year", "2016"],
     ["check", "--measure", "exports", "--stated", "$2.5B", "--year", "2015", "--exit-zero"],
     ["deficit", "--years", "2013-2014"],  # an error: the same on both engines

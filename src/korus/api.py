@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from korus.errors import KorusError
+from korus.errors import DataCoverageError, KorusError, MixedSourcesError
 from korus.settings import Settings
 
 if TYPE_CHECKING:
@@ -306,19 +306,45 @@ def partners(
 ) -> pd.DataFrame:
     """Return ``reporter``'s partners ranked by "total", "exports", "imports" or "balance"
     in ``year`` (default: the latest whole year), with shares; groups (World, EU...) only
-    with ``groups``. A partner with a flow the data lacks is listed last, unranked."""
-    from korus import countries, metrics
+    with ``groups``. A partner with a flow the data lacks is listed last, unranked.
+    ``year`` may be several years ("2012-2016", a list): each is ranked on its own, one
+    after the other. Over korus stores the reporter's trade is summed where it is read
+    (``korus.engine.plan_partners``: only sums come back, on either engine)."""
+    import pandas as pd
+
+    from korus import countries, engine, metrics_partners
+    from korus.engine import plan_partners
 
     if by not in ("balance", "exports", "imports", "total"):
         raise KorusError(f"by {by!r} is not balance, exports, imports or total")
     reporter = country(reporter)
-    reading = read(_settings(data, settings), "census", reporter=reporter)
-    if year is None:
-        year = metrics.latest_reporter_year(reading.frame, reporter)
-    table = metrics.partner_ranking(
-        reading.frame, reporter, one_year(year), by, countries.is_group, include_groups=groups
-    )
-    return _with(table, reading)
+    years = years_of(year)
+    settings = _settings(data, settings)
+
+    def ranked(frame, **covered) -> pd.DataFrame:
+        chosen = years or [metrics_partners.latest_reporter_year(frame, reporter)]
+        tables = [
+            metrics_partners.partner_ranking(
+                frame, reporter, one, by, countries.is_group, include_groups=groups, **covered
+            )
+            for one in chosen
+        ]
+        return tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+
+    with settings.applied():
+        engine.require_store(settings)
+        sums = plan_partners.partner_sums(settings, reporter, years)
+    if sums is not None:
+        _strict_accounting(sums.accounting, settings)
+        try:
+            table = ranked(sums.frame, covered=sums.covered)
+        except (DataCoverageError, MixedSourcesError):
+            pass  # said from the rows, as for files: what is missing, which sources
+        else:
+            table.attrs["accounting"] = sums.accounting
+            return table
+    reading = read(settings, "census", reporter=reporter)
+    return _with(ranked(reading.frame), reading)
 
 
 def mirror(

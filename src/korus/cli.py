@@ -27,6 +27,7 @@ from korus.cli_options import (
     _months_callback,
     _one_year,
     _say,
+    _some_years,
     _years_callback,
     emit,
     input_options,
@@ -289,11 +290,14 @@ def mirror(years, reporter, partner, output, inputs):
 @cli.command(epilog=EXIT_CODES)
 @click.option(
     "--year",
-    metavar="YEAR",
-    help="The year to rank (--years too) [default: the latest whole year].",
+    metavar="YEARS",
+    help="The year to rank, or years (2012-2016, 2012,2016), each ranked on its own "
+    "(--years too) [default: the latest whole year].",
 )
 @click.option("--years", "years", hidden=True)
-@click.option("--top", type=click.IntRange(min=1), help="Show only the first N partners.")
+@click.option(
+    "--top", type=click.IntRange(min=1), help="Show only the first N partners (of each year)."
+)
 @click.option(
     "--by",
     type=click.Choice(["balance", "exports", "imports", "total"]),
@@ -320,12 +324,15 @@ def partners(year, years, top, by, groups, reporter, output, inputs):
       korus partners --year 2016 --by balance --top 3
       korus partners --year 2025 --by total --top 10
       korus partners --year 2016 --groups --format csv
+      korus partners --year 2014-2016 --by balance --top 3
     """
     from korus import api, reports
 
-    year = _one_year(year, years, "partners")
+    chosen = _some_years(year, years)
+    if chosen and len(chosen) > 1 and (output.chart or output.plot):
+        raise click.UsageError("--chart and --plot draw one year's ranking: give one --year")
     table = inputs.answered(
-        api.partners(year, reporter, by, groups=groups, settings=inputs.settings)
+        api.partners(chosen, reporter, by, groups=groups, settings=inputs.settings)
     )
     output.emit(reports.partners(table, by, top, groups))
 

@@ -313,18 +313,25 @@ _years_callback = _parsed_by(parse_years)
 def _one_year(year: str | None, years: str | None, command: str) -> int | None:
     """Return the one year of --year or --years (None: the command's default); a range or a
     list is a usage error, and so is both options given."""
+    found = _some_years(year, years)
+    if found is not None and len(found) != 1:
+        spelling, text = ("--years", years) if years is not None else ("--year", year)
+        raise click.UsageError(f"{spelling} {text}: {command} answers for one year; give one")
+    return None if found is None else found[0]
+
+
+def _some_years(year: str | None, years: str | None) -> list[int] | None:
+    """Return the years of --year or --years (None: the command's default); both options
+    given is a usage error."""
     if year is not None and years is not None:
         raise click.UsageError("give --year or --years, not both (they are one option)")
     spelling, text = ("--years", years) if years is not None else ("--year", year)
     if text is None:
         return None
     try:
-        found = parse_years(text)
+        return parse_years(text)
     except ValueError as exc:
         raise click.UsageError(f"{spelling}: {exc}") from None
-    if len(found) != 1:
-        raise click.UsageError(f"{spelling} {text}: {command} answers for one year; give one")
-    return found[0]
 
 
 def _country_callback(ctx, param, value):

@@ -496,9 +496,11 @@ def inspection(reading, sample_frame: pd.DataFrame) -> Report:
 
 def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool) -> Report:
     """Return the report of a reporter's partners ranked by one measure."""
-    reporter, year = table["reporter"].iloc[0], table["year"].iloc[0]
+    reporter = table["reporter"].iloc[0]
+    years = sorted(int(year) for year in table["year"].unique())
+    several = len(years) > 1  # each year ranked on its own, one after the other
     count = len(table)
-    frame = (table.head(top) if top else table).copy()
+    frame = (table.groupby("year", sort=False).head(top) if top else table).copy()
     frame.insert(4, "partner_name", [_name(code) for code in frame["partner"]])
     order = {
         "balance": "by balance, largest deficits first",
@@ -511,15 +513,25 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
     report = Report(
         title=(
             f"Partners of {'the ' if reporter == 'USA' else ''}{_name(reporter)}{_of(table)} "
-            f"{order}, {year}" + (f", top {len(frame)} of {count}" if top and top < count else "")
+            f"{order}, {_years_label(years)}"
+            + (
+                f", top {top} a year"
+                if several and top
+                else f", top {len(frame)} of {count}"
+                if top and top < count
+                else ""
+            )
         ),
         frame=frame,
         money=["exports", "imports", "balance", "total"],
         percent=[] if by == "balance" else ["share_pct"],
         series=(["partner_name"], by),
-        table_hidden=["year", "reporter"] + (["share_pct"] if by == "balance" else []),
+        table_hidden=([] if several else ["year"])
+        + ["reporter"]
+        + (["share_pct"] if by == "balance" else []),
         labels={
             "rank": "#",
+            "year": "Year",
             "partner": "Code",
             "partner_name": "Partner",
             "exports": "Exports",
@@ -539,7 +551,8 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
         lacking = []
         for row in unranked.itertuples(index=False):
             sides = [s for s in ("exports", "imports") if pd.isna(getattr(row, s))]
-            lacking.append(f"{row.partner} ({' and '.join(sides)})")
+            when = f" in {row.year}" if several else ""
+            lacking.append(f"{row.partner} ({' and '.join(sides)}{when})")
         more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
         report.notes.append(
             f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "

@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import os
 import time
+from collections.abc import Iterable
 from functools import cache as once
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -418,16 +419,18 @@ def sources(folder: Path) -> list[tuple[str, dict]]:
 def scans(
     folder: Path,
     equal: dict[str, str] | None = None,
-    year: int | None = None,
+    year: int | Iterable[int] | None = None,
     chunk: int | None = None,
 ) -> list[engine.PartScan]:
     """Return the scans of a store's parts for a question (``korus.engine``), in the order
-    of their files; with ``year``, only of the parts that hold it (by the sealed manifest);
+    of their files; with ``year`` (or years), only of the parts that hold it (by the sealed
+    manifest);
     with ``chunk``, a scan for every ``chunk`` row groups of a part (of a part that kept
     its groups' ranges)."""
+    wanted = None if year is None else {year} if isinstance(year, int) else set(year)
     found = []
     for source, entry in sources(folder):
-        if year is not None and year not in entry["years"]:
+        if wanted is not None and not wanted & set(entry["years"]):
             continue
         scan = _scan(Path(folder), source, entry, equal or {})
         groups = entry.get("groups")

@@ -120,23 +120,24 @@ def plain(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def whole_series(periods: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Return, from step 1's periods of all parts, the series that count by their twelve
-    months (no stated year, all twelve months) and those left out (some months only)."""
+def whole_series(periods: pa.Table, series: list[str] = SERIES) -> tuple[pa.Table, pa.Table]:
+    """Return, from step 1's periods of all parts (``series`` and month), the series that
+    count by their twelve months (no stated year, all twelve months) and those left out
+    (some months only)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    distinct = periods.group_by(PERIODS).aggregate([])
-    stated = distinct.filter(pc.is_null(distinct["month"])).select(SERIES)
+    distinct = periods.group_by([*series, "month"]).aggregate([])
+    stated = distinct.filter(pc.is_null(distinct["month"])).select(series)
     months = distinct.filter(pc.is_valid(distinct["month"]))
-    counted = months.group_by(SERIES).aggregate([("month", "count")])
-    counted = counted.join(stated, keys=SERIES, join_type="left anti")
+    counted = months.group_by(series).aggregate([("month", "count")])
+    counted = counted.join(stated, keys=series, join_type="left anti")
     full = pc.equal(counted["month_count"], 12)
     return (
-        counted.filter(full).select(SERIES),
-        counted.filter(pc.invert(full)).select(SERIES).combine_chunks()
+        counted.filter(full).select(series),
+        counted.filter(pc.invert(full)).select(series).combine_chunks()
         if len(counted)
-        else pa.table({name: pa.array([], pa.string()) for name in SERIES}),
+        else pa.table({name: pa.array([], periods.schema.field(name).type) for name in series}),
     )
 
 

@@ -1,0 +1,237 @@
+"""A reporter's partners over years, from sums: only sums come back from a store's parts.
+
+``partners`` ranks a reporter's partners by their whole-year trade. Over a korus store the
+rows it needs are a reporter's trade with every partner, by product: millions of rows of a
+BACI or Comtrade panel. The plan sums them where each part is read (here, or on a Dask
+worker: ``korus.engine.run``'s ``then``), so that what travels and what becomes pandas is
+one row per partner, flow, year and product level, whatever the size of the panel.
+
+Its two steps keep every rule of the measure (``metrics_partners.partner_ranking``):
+
+1. ``periods``: each part's series (year, reporter, partner, flow, source) and the months
+   (or the year, as <NA>) they hold: the whole-year rule (``metrics.whole_years``) is
+   decided over all parts;
+2. ``sums``: each part's sums of its stated years and of the months of the series found
+   whole in step 1, by partner, flow, source, classification, basis, vintage and product
+   level (all goods, or the width of the codes: the level rule of ``metrics``, all goods
+   where given, else the coarsest level, is then decided over all parts), with the
+   distinct product codes of each level, from which what the figures cover is said.
+
+The measure then runs on these sums as on rows. Where two parts give the same series in
+a year (files that overlap), or the measure finds nothing to rank, the question is
+answered from the rows instead: the trust layer then refuses or drops the repeats, and
+says what is missing, as it does for files.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from korus.engine.plans import CHUNK, SERIES, plain, whole_series
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+FLOWS = ("export", "import", "balance")
+KEYS = ["year", *SERIES]  # a series in a year
+PERIODS = [*KEYS, "month"]
+# What a sum keeps: a partner's flow in a year, from one source, at one product level.
+SUMMED = ["year", *SERIES, "classification", "basis", "vintage", "level"]
+# What the codes summed are kept by: enough to say what the chosen sums cover.
+CODED = ["year", "flow", "level", "grouped", "classification", "product"]
+ALL_GOODS_LEVEL = 0  # the level of the source's TOTAL rows
+
+
+@dataclass(frozen=True)
+class PartnerYears:
+    """The sums of ``reporter``'s trade with each partner in ``years`` (None: every year),
+    with the partners in ``groups`` marked (never added to countries)."""
+
+    reporter: str
+    years: tuple[int, ...] | None
+    groups: tuple[str, ...]
+
+    #: The columns step 1 reads.
+    PERIOD_COLUMNS = ("year", "month", "reporter", "partner", "flow", "product", "source")
+
+    def _rows(self, table: pa.Table) -> pa.Table:
+        """Return the reporter's rows that may count: flows and stated balances (of all
+        goods) in the years."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from korus.schema import TOTAL
+
+        keep = pc.and_(
+            pc.equal(table["reporter"], self.reporter),
+            pc.is_in(table["flow"], value_set=pa.array(FLOWS, pa.string())),
+        )
+        # A stated balance counts of all goods only (as the measure reads it).
+        keep = pc.and_(
+            keep,
+            pc.or_(pc.not_equal(table["flow"], "balance"), pc.equal(table["product"], TOTAL)),
+        )
+        if self.years is not None:
+            keep = pc.and_(keep, pc.is_in(table["year"], value_set=pa.array(self.years)))
+        return table.filter(keep)
+
+    def periods(self, table: pa.Table) -> pa.Table:
+        """Step 1: the series of a part's rows that may count, each with its months
+        (<NA> for a stated year), once."""
+        rows = self._rows(table).select(PERIODS)
+        return plain(rows.group_by(PERIODS).aggregate([]))
+
+    def sums(self, table: pa.Table, whole: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Step 2: a part's sums (``SUMMED``, value_usd and the rows added up) of its stated
+        years and of the months of the series in ``whole`` (``KEYS`` of the series with
+        twelve months and no stated year), and the codes summed (``CODED``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from korus.schema import TOTAL
+
+        rows = self._rows(table)
+        annual = rows.filter(pc.is_null(rows["month"]))
+        monthly = rows.filter(pc.is_valid(rows["month"]))
+        if len(monthly) and len(whole):
+            monthly = plain(monthly).join(whole, keys=KEYS, join_type="inner")
+            rows = pa.concat_tables([plain(annual), monthly.select(annual.column_names)])
+        else:
+            rows = plain(annual)
+        total = pc.equal(rows["product"], TOTAL)
+        level = pc.if_else(total, ALL_GOODS_LEVEL, pc.utf8_length(rows["product"]))
+        rows = rows.append_column("level", pc.cast(level, pa.int32()))
+        grouped = pc.is_in(rows["partner"], value_set=pa.array(self.groups, pa.string()))
+        rows = rows.append_column("grouped", grouped)
+        summed = rows.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+        summed = summed.rename_columns([*SUMMED, "value_usd", "rows"])
+        codes = rows.select(CODED).group_by(CODED).aggregate([])
+        return summed, codes
+
+
+@dataclass
+class PartnerSums:
+    """The plan's answer: the sums as the measure reads rows (``frame``: one row per sum,
+    month <NA>, product standing for its level), what each source gave (``accounting``),
+    and the codes summed (``codes``), from which ``covered`` says what sums cover."""
+
+    frame: pd.DataFrame
+    accounting: list
+    codes: pa.Table
+    is_group: object
+
+    def covered(self, rows: pd.DataFrame) -> str:
+        """Return what the sums ``rows`` cover, as ``metrics.coverage`` says it of rows:
+        from the codes of their years, flows, levels and kinds of partner."""
+        import pyarrow as pa
+
+        from korus import metrics
+
+        kinds = rows[["year", "flow", "product", "partner"]].drop_duplicates()
+        keys = (
+            pa.table(
+                {
+                    "year": pa.array(kinds["year"].astype("int64").to_list(), pa.int64()),
+                    "flow": pa.array(kinds["flow"].astype(str).to_list(), pa.string()),
+                    "level": pa.array([_level(code) for code in kinds["product"]], pa.int32()),
+                    "grouped": pa.array([bool(self.is_group(code)) for code in kinds["partner"]]),
+                }
+            )
+            .group_by(["year", "flow", "level", "grouped"])
+            .aggregate([])
+        )
+        codes = self.codes.cast(self.codes.schema.set(0, pa.field("year", pa.int64())))
+        chosen = codes.join(keys, keys=["year", "flow", "level", "grouped"], join_type="inner")
+        return metrics.coverage_of(
+            chosen["product"].to_pylist(), chosen["classification"].to_pylist()
+        )
+
+
+def _level(product: str) -> int:
+    from korus.schema import TOTAL
+
+    return ALL_GOODS_LEVEL if product == TOTAL else len(product)
+
+
+def partner_sums(settings, reporter: str, years: list[int] | None) -> PartnerSums | None:
+    """Return the plan's sums of ``reporter``'s trade in ``years`` (None: every year) over
+    the settings' data where it is korus stores whose parts give each series once, else
+    None (the question is then answered from the rows)."""
+    from pathlib import Path
+
+    from korus import countries, store
+
+    folders = [Path(text) for text in settings.data]
+    folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
+    if not folders or not all(store.is_store(folder) for folder in folders):
+        return None
+    plan = PartnerYears(reporter, None if years is None else tuple(years), countries.group_codes())
+    return _from_stores(folders, plan)
+
+
+def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus import countries, engine, store
+
+    scans, accounting = [], []
+    for folder in folders:
+        scans += store.scans(folder, {"reporter": plan.reporter}, plan.years, CHUNK)
+        accounting += [
+            account
+            for _, entry in store.sources(folder)
+            for account in store.accounting_of(folder, entry)
+        ]
+    if not scans:
+        return None  # nothing to sum: the rows say what is missing
+    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
+    light = [dataclasses.replace(scan, columns=PartnerYears.PERIOD_COLUMNS) for scan in scans]
+    periods = engine.run(light, then=plan.periods)
+    # A series two parts give (files that overlap) is the trust layer's to judge, over rows.
+    parts = {scan.path: index for index, scan in enumerate(scans)}
+    owners = pa.concat_tables(
+        [
+            table.append_column("part", pa.array([parts[scan.path]] * len(table), pa.int32()))
+            for scan, table in zip(scans, periods, strict=True)
+        ]
+    )
+    shared = owners.group_by(KEYS).aggregate([("part", "count_distinct")])
+    if len(shared) and pc.max(shared["part_count_distinct"]).as_py() > 1:
+        return None
+    whole, _ = whole_series(pa.concat_tables(periods), KEYS)
+    answers = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+    sums = pa.concat_tables([summed for summed, _ in answers])
+    codes = pa.concat_tables([coded for _, coded in answers]).group_by(CODED).aggregate([])
+    summed = sums.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+    return PartnerSums(
+        _frame(summed.rename_columns([*SUMMED, "value_usd", "rows"])),
+        accounting,
+        codes,
+        countries.is_group,
+    )
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """Return the sums as canonical rows of whole years: month <NA>, the product standing
+    for its level (all goods, or a code of the level's width), to the cent."""
+    import pandas as pd
+
+    from korus.schema import TOTAL
+
+    frame = table.to_pandas()
+    frame["value_usd"] = frame["value_usd"].round(2)
+    frame["month"] = pd.array([pd.NA] * len(frame), dtype="Int8")
+    frame["product"] = [
+        TOTAL if level == ALL_GOODS_LEVEL else "0" * level for level in frame["level"]
+    ]
+    return (
+        frame.drop(columns=["level", "rows"])
+        .sort_values(["year", "partner", "flow", "source"], kind="stable")
+        .reset_index(drop=True)
+    )
