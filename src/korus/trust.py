@@ -430,9 +430,10 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     flows = frame[frame["flow"].isin(["export", "import"])]
     if flows.empty:
         return
-    partners = _unique(flows["partner"])
-    country = {code: not countries.is_group(code) for code in partners}
-    flows = flows[flows["partner"].map(country).to_numpy(dtype=bool)]
+    # Asked once a partner, and kept by a vectorized membership (not a map over rows).
+    groups = [code for code in _unique(flows["partner"]) if countries.is_group(code)]
+    if groups:
+        flows = flows[~flows["partner"].isin(groups).to_numpy(dtype=bool)]
     if flows.empty:
         return
     # One level of products per series (the totals, else the coarsest level), as the
