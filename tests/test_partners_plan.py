@@ -278,3 +278,48 @@ def test_overlapping_parts_are_judged_over_the_rows(runner, tmp_path):
     dropped = [a for a in planned.attrs["accounting"] if a.layout == "dedupe"]
     # USA's rows of 2016: 4 partners (the World too), 2 flows, 12 chapters, each given twice.
     assert dropped and (dropped[0].rows_read, dropped[0].rows_kept) == (192, 96)
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def _readable_files() -> list:
+    """Every file of the corpus that korus reads (with its options), and the real downloads
+    of the shared data folder where it is present: each layout korus knows."""
+    import tomllib
+
+    from conftest import SHARED_DATA
+
+    found = []
+    for path in sorted(CORPUS.glob("cases*.toml")):
+        for name, case in tomllib.loads(path.read_text(encoding="utf-8")).items():
+            if case["outcome"] == "read" and "xfail" not in case:
+                files = [CORPUS / case["file"], *(CORPUS / f for f in case.get("more_files", []))]
+                found.append(pytest.param(files, case.get("args", []), id=name))
+    for folder in ("census", "comtrade", "kosis", "downloads"):
+        for path in sorted((SHARED_DATA / folder).glob("*")) if SHARED_DATA.is_dir() else []:
+            found.append(pytest.param([path], [], id=f"shared-{path.name}"))
+    return found
+
+
+@pytest.mark.parametrize(("files", "options"), _readable_files())
+def test_partners_from_a_store_of_every_layout_equal_partners_from_its_rows(
+    runner, tmp_path, files, options
+):
+    """Each readable file of every layout, kept in a store: for its reporters and their
+    last years, the plan's ranking is the measure's over the rows, or the same error."""
+    store = ingest(runner, files, tmp_path / "store", *options)
+    settings = api.Settings(data=(str(store),), dedupe="--dedupe" in options)
+    frame = api.read(settings).frame
+    for reporter in sorted(set(frame["reporter"]))[:3]:
+        held = sorted({int(year) for year in frame.loc[frame["reporter"] == reporter, "year"]})
+        for years in (None, *([year] for year in held[-2:])):
+            planned = outcome(lambda: api.partners(years, reporter, settings=settings))  # noqa: B023
+            expected = outcome(
+                lambda: from_rows([store], reporter, years, "total", False, settings.dedupe)  # noqa: B023
+            )
+            assert planned[0] == expected[0], (reporter, years, planned, expected)
+            if planned[0] == "error":
+                assert planned[1] == expected[1]
+            else:
+                pd.testing.assert_frame_equal(planned[1], expected[1], check_dtype=False)
