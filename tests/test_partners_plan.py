@@ -72,9 +72,14 @@ def seeded_panel(folder: Path, seed: int) -> list[Path]:
                         months = list(range(1, 13))
                         if draw.random() < 0.2:
                             months.remove(draw.randint(1, 12))  # a partial year
+                    # Sometimes a year of twelve months is also stated whole, as their sum
+                    # (the stated year counts, never its months too).
+                    stated = monthly and len(months) == 12 and draw.random() < 0.15
+                    year_cents: dict = defaultdict(int)
                     for month in months:
                         for product in products:
                             cents = draw.randint(1, 900_000_000_00)
+                            year_cents[product] += cents
                             # With seed 4, one series of 2017 from another source.
                             other = seed == 4 and (year, reporter, partner) == (2017, "KOR", "JPN")
                             source = "Another panel" if other else "Seeded panel"
@@ -91,6 +96,8 @@ def seeded_panel(folder: Path, seed: int) -> list[Path]:
                                     source,
                                 )
                             )
+                    for product, cents in year_cents.items() if stated else ():
+                        lines.append(_line(year, None, reporter, partner, flow, product, cents))
                 if draw.random() < 0.3 and not monthly:
                     cents = draw.randint(-500_000_000_00, 500_000_000_00)
                     lines.append(_line(year, None, reporter, partner, "balance", "TOTAL", cents))

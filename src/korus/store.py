@@ -199,8 +199,11 @@ def sealed_groups(parquet, ranges, equal: dict[str, str]) -> list[int] | None:
     for index, extent in enumerate(ranges):
         if not isinstance(extent, list) or extent[:1] != [metadata.row_group(index).num_rows]:
             raise ValueError("the kept ranges are not the entry's row groups")
-    if not equal:
-        return None
+    return _holding(ranges, equal) if equal else None
+
+
+def _holding(ranges: list, equal: dict[str, str]) -> list[int]:
+    """Return the row groups whose kept ranges allow the rows asked for."""
     chosen = []
     for index, extent in enumerate(ranges):
         bounds = dict(zip(PICKED, zip(extent[1::2], extent[2::2], strict=True), strict=True))
@@ -437,9 +440,14 @@ def scans(
         if chunk is None or groups is None or len(groups) <= chunk:
             found.append(scan)
             continue
+        # Only the chunks with a group that may hold the rows asked for (by the sealed
+        # ranges; the worker checks them against the part again): a reporter's rows are a
+        # few chunks of a year's part, and a chunk opens the part.
+        holding = {group // chunk for group in _holding(groups, equal or {})}
         found += [
             dataclasses.replace(scan, chunk=(first, first + chunk))
             for first in range(0, len(groups), chunk)
+            if first // chunk in holding
         ]
     return found
 

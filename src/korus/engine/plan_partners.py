@@ -54,9 +54,6 @@ class PartnerYears:
     years: tuple[int, ...] | None
     groups: tuple[str, ...]
 
-    #: The columns step 1 reads.
-    PERIOD_COLUMNS = ("year", "month", "reporter", "partner", "flow", "product", "source")
-
     def _rows(self, table: pa.Table) -> pa.Table:
         """Return the reporter's rows that may count: flows and stated balances (of all
         goods) in the years."""
@@ -78,36 +75,35 @@ class PartnerYears:
             keep = pc.and_(keep, pc.is_in(table["year"], value_set=pa.array(self.years)))
         return table.filter(keep)
 
-    def periods(self, table: pa.Table) -> pa.Table:
-        """Step 1: the series of a part's rows that may count, each with its months
-        (<NA> for a stated year), once."""
-        rows = self._rows(table).select(PERIODS)
-        return plain(rows.group_by(PERIODS).aggregate([]))
-
-    def sums(self, table: pa.Table, whole: pa.Table) -> tuple[pa.Table, pa.Table]:
-        """Step 2: a part's sums (``SUMMED``, value_usd and the rows added up) of its stated
-        years and of the months of the series in ``whole`` (``KEYS`` of the series with
-        twelve months and no stated year), and the codes summed (``CODED``)."""
+    def sums(self, table: pa.Table, whole: pa.Table | None = None) -> tuple[pa.Table, pa.Table]:
+        """A part's sums (``SUMMED``, value_usd and the rows added up) and the codes summed
+        (``CODED``). Without ``whole``, the first pass: the sums of every row that may
+        count, by month too (<NA> for a stated year). With ``whole`` (``KEYS`` of the
+        series with twelve months and no stated year), the second: the sums of the stated
+        years and of the months of those series only."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         from korus.schema import TOTAL
 
-        rows = self._rows(table)
-        annual = rows.filter(pc.is_null(rows["month"]))
-        monthly = rows.filter(pc.is_valid(rows["month"]))
-        if len(monthly) and len(whole):
-            monthly = plain(monthly).join(whole, keys=KEYS, join_type="inner")
-            rows = pa.concat_tables([plain(annual), monthly.select(annual.column_names)])
-        else:
-            rows = plain(annual)
+        rows = plain(self._rows(table))
+        keys = [*SUMMED, "month"]
+        if whole is not None:
+            keys = SUMMED
+            annual = rows.filter(pc.is_null(rows["month"]))
+            monthly = rows.filter(pc.is_valid(rows["month"]))
+            if len(monthly) and len(whole):
+                monthly = monthly.join(whole, keys=KEYS, join_type="inner")
+                rows = pa.concat_tables([annual, monthly.select(annual.column_names)])
+            else:
+                rows = annual
         total = pc.equal(rows["product"], TOTAL)
         level = pc.if_else(total, ALL_GOODS_LEVEL, pc.utf8_length(rows["product"]))
         rows = rows.append_column("level", pc.cast(level, pa.int32()))
         grouped = pc.is_in(rows["partner"], value_set=pa.array(self.groups, pa.string()))
         rows = rows.append_column("grouped", grouped)
-        summed = rows.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
-        summed = summed.rename_columns([*SUMMED, "value_usd", "rows"])
+        summed = rows.group_by(keys).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+        summed = summed.rename_columns([*keys, "value_usd", "rows"])
         codes = rows.select(CODED).group_by(CODED).aggregate([])
         return summed, codes
 
@@ -191,22 +187,32 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
     if not scans:
         return None  # nothing to sum: the rows say what is missing
     scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
-    light = [dataclasses.replace(scan, columns=PartnerYears.PERIOD_COLUMNS) for scan in scans]
-    periods = engine.run(light, then=plan.periods)
+    answers = engine.run(scans, then=plan.sums)
     # A series two parts give (files that overlap) is the trust layer's to judge, over rows.
     parts = {scan.path: index for index, scan in enumerate(scans)}
     owners = pa.concat_tables(
         [
-            table.append_column("part", pa.array([parts[scan.path]] * len(table), pa.int32()))
-            for scan, table in zip(scans, periods, strict=True)
+            summed.select(KEYS).append_column(
+                "part", pa.array([parts[scan.path]] * len(summed), pa.int32())
+            )
+            for scan, (summed, _) in zip(scans, answers, strict=True)
         ]
     )
     shared = owners.group_by(KEYS).aggregate([("part", "count_distinct")])
     if len(shared) and pc.max(shared["part_count_distinct"]).as_py() > 1:
         return None
-    whole, _ = whole_series(pa.concat_tables(periods), KEYS)
-    answers = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
-    sums = pa.concat_tables([summed for summed, _ in answers])
+    monthly = pa.concat_tables([summed for summed, _ in answers])
+    periods = monthly.select(PERIODS).group_by(PERIODS).aggregate([])
+    whole, partial = whole_series(periods, KEYS)
+    stated = periods.filter(pc.is_null(periods["month"])).select(KEYS)
+    months = periods.filter(pc.is_valid(periods["month"])).select(KEYS)
+    if len(partial) or len(stated.join(months, keys=KEYS, join_type="inner")):
+        # Months that do not count (a partial year, or a year also stated): their rows are
+        # left out, and so their codes: summed again, of the rows that count only.
+        answers = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+        sums = pa.concat_tables([summed for summed, _ in answers])
+    else:
+        sums = monthly.drop_columns(["month"])  # every row counts: the months add up
     codes = pa.concat_tables([coded for _, coded in answers]).group_by(CODED).aggregate([])
     summed = sums.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
     return PartnerSums(
