@@ -8,7 +8,8 @@ columns, sorted, with row groups, page checksums and the sealed manifest that ``
 ingest`` writes), never through CSV: 101 reporters x 100 partners x 2 flows x 495 HS6
 products a year (9,999,000 rows), whole years, seeded figures to the cent.
 
-``run`` asks ``korus partners --reporter R --year Y`` and ``korus world --year Y`` (every
+``run`` asks ``korus partners --reporter R --year Y``, ``korus partners --reporter R --year
+FIRST-LAST`` (each year of the store ranked) and ``korus world --year Y`` (every
 reporter's exports by HS chapter) of the store, each case a process of its own, one run
 of each in turn, median of ``--runs``, with wall time and peak memory (``/usr/bin/time
 -v``: the largest of the process and its children, so the workers of a
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -190,19 +192,35 @@ for row in rows:
 """
 
 
-def _korus_sums(output: str) -> dict[tuple[str, str], int]:
+def duckdb_partners_years(folder: str, reporter: str, first: int, last: int) -> str:
+    """The DuckDB side of partners over a range of years: year,partner,flow,sum in cents."""
+    return f"""
+import duckdb
+rows = duckdb.sql('''
+    SELECT year, partner, flow, round(sum(value_usd::DECIMAL(18,2)) * 100)::BIGINT
+    FROM read_parquet('{folder}/part-*.parquet')
+    WHERE reporter = '{reporter}' AND year BETWEEN {first} AND {last}
+      AND flow IN ('export', 'import')
+    GROUP BY year, partner, flow ORDER BY year, partner, flow''').fetchall()
+for row in rows:
+    print(*row, sep=',')
+"""
+
+
+def _korus_sums(output: str) -> dict[tuple[str, ...], int]:
     sums = {}
     for row in csv.DictReader(io.StringIO(output)):
-        sums[(row["partner"], "export")] = round(float(row["exports_usd"]) * 100)
-        sums[(row["partner"], "import")] = round(float(row["imports_usd"]) * 100)
+        sums[(row["year"], row["partner"], "export")] = round(float(row["exports_usd"]) * 100)
+        sums[(row["year"], row["partner"], "import")] = round(float(row["imports_usd"]) * 100)
     return sums
 
 
-def _duckdb_sums(output: str) -> dict[tuple[str, str], int]:
+def _duckdb_sums(output: str, year: int | None = None) -> dict[tuple[str, ...], int]:
     sums = {}
     for line in output.splitlines():
-        partner, flow, cents = line.split(",")
-        sums[(partner, flow)] = int(cents)
+        *fields, cents = line.split(",")
+        key = tuple(fields) if year is None else (str(year), *fields)
+        sums[key] = int(cents)
     return sums
 
 
@@ -251,6 +269,16 @@ def run(args) -> int:
         f"partners --reporter {args.reporter} --year {year}": (
             [*korus, "partners", "--reporter", args.reporter, *plain],
             duckdb_partners(folder, args.reporter, year),
+            _korus_sums,
+            functools.partial(_duckdb_sums, year=year),
+        ),
+        f"partners --reporter {args.reporter} --year {years[0]}-{years[-1]} (each year)": (
+            [
+                *korus,
+                *("partners", "--reporter", args.reporter, "--data", folder),
+                *("--year", f"{years[0]}-{years[-1]}", "--format", "csv", "--unit", "usd"),
+            ],
+            duckdb_partners_years(folder, args.reporter, years[0], years[-1]),
             _korus_sums,
             _duckdb_sums,
         ),
