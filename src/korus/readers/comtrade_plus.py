@@ -68,16 +68,14 @@ by ropensci/comtradr (``ct_pretty_cols``).
 from __future__ import annotations
 
 import csv
-import functools
 import math
-import re
 from dataclasses import dataclass
 from dataclasses import field as default
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from korus import countries, trust
-from korus.errors import DataFileError, UnknownCountryError
+from korus import trust
+from korus.errors import DataFileError
 from korus.fetch import sidecar
 from korus.readers import comtrade_legacy
 from korus.readers.columns import (
@@ -88,108 +86,48 @@ from korus.readers.columns import (
     stripped_among,
     text_grid,
 )
-from korus.readers.common import ENCODING, decode, is_digits, number, raw_bytes, read_json
-from korus.schema import TOTAL, Accounting, Reading
+from korus.readers.common import ENCODING, decode, raw_bytes, read_json
+from korus.readers.comtrade_plus_rows import (
+    _country_of,
+    _one_value,
+    _period_of,
+    _picked,
+    _product_of,
+    _refuse_services_only,
+    _release,
+    _require,
+    _row,
+    _text,
+)
+from korus.readers.comtrade_plus_terms import (  # noqa: F401  (the layout's names, offered here too)
+    _KEY,
+    _LINE,
+    _VALUE_FIELDS,
+    API_LIMITS,
+    BASIS,
+    BREAKDOWNS,
+    CONTRADICTION_HINT,
+    DESCRIPTION,
+    FLOWS,
+    LAYOUT,
+    LAYOUT_CSV,
+    LAYOUT_JSON,
+    LAYOUTS,
+    MISSING,
+    NO_RELEASE,
+    OTHER_FLOWS,
+    RELEASE_FIELDS,
+    SERVICES,
+    SOURCE,
+    USED,
+    WEBSITE_ENCODING,
+    WEBSITE_VARIANT,
+    normalise,
+)
+from korus.schema import Accounting, Reading
 
 if TYPE_CHECKING:
     import numpy as np
-
-LAYOUT_CSV = "comtrade-plus-csv"
-LAYOUT_JSON = "comtrade-plus-json"
-LAYOUT = LAYOUT_JSON
-LAYOUTS = (LAYOUT_CSV, LAYOUT_JSON)
-DESCRIPTION = (
-    "UN Comtrade+ (API v1) answer, JSON or CSV, or the website's CSV download "
-    "(refYear,reporterCode,...,primaryValue)"
-)
-SOURCE = "UN Comtrade (Comtrade+)"
-NO_RELEASE = "release not stated in the file"
-
-FLOWS = {
-    "X": "export",
-    "M": "import",
-    "RX": "re-export",
-    "RM": "re-import",
-    "2": "export",
-    "1": "import",
-    "3": "re-export",
-    "4": "re-import",
-}
-# Comtrade+ flows that are parts or variants of the four above: never added to them.
-OTHER_FLOWS = {
-    "DX": "domestic exports",
-    "FM": "foreign imports",
-    "MIP": "imports for inward processing",
-    "XIP": "exports after inward processing",
-    "MOP": "imports after outward processing",
-    "XOP": "exports for outward processing",
-}
-SERVICES = "services (typeCode S): korus reads trade in goods"
-# Comtrade's valuation of each flow and its classification codes, as in the legacy files.
-BASIS = comtrade_legacy.BASIS
-CONTRADICTION_HINT = comtrade_legacy.CONTRADICTION_HINT
-CLASSIFICATIONS = comtrade_legacy.CLASSIFICATIONS
-# Breakdown fields (normalised names) and the values that mean "all": the aggregate row.
-# None of these fields has a code "NA": there it is R's missing value (comtradr's CSV).
-BREAKDOWNS = {
-    "partner2code": ({"", "NA", "0"}, "second partner"),
-    "customscode": ({"", "NA", "C00"}, "customs procedure"),
-    "motcode": ({"", "NA", "0"}, "mode of transport"),
-    "moscode": ({"", "NA", "0"}, "mode of supply"),
-}
-MISSING = {"", "NA"}  # in value fields (cifvalue, fobvalue): no value
-WORLD_ISO = {"W00", "WLD"}
-# Fields that would say when the figures were released (normalised names).
-RELEASE_FIELDS = ("lastreleased", "releasedate", "lastupdated", "lastupdate", "publicationdate")
-# Answer sizes at which the API stops (free key, subscription): the answer is cut short.
-API_LIMITS = {100_000, 250_000}
-# The comtradeplus.un.org website writes its CSV downloads in Windows-1252 and ends every
-# data row with one more delimiter than the header has (an empty last field): the
-# download's own shape, which korus reads as such (see ``read_csv_answer``).
-WEBSITE_ENCODING = "cp1252"
-WEBSITE_VARIANT = "website download: trailing delimiter"
-
-# The fields korus reads (normalised names); the others (quantities, descriptions of
-# breakdowns, flags) are left in the file.
-USED = frozenset(
-    {
-        "typecode",
-        "freqcode",
-        "refyear",
-        "refmonth",
-        "period",
-        "reportercode",
-        "reporteriso",
-        "reporterdesc",
-        "flowcode",
-        "partnercode",
-        "partneriso",
-        "partnerdesc",
-        "classificationcode",
-        "cmdcode",
-        "aggrlevel",
-        "primaryvalue",
-        "cifvalue",
-        "fobvalue",
-        *BREAKDOWNS,
-        *RELEASE_FIELDS,
-    }
-)
-
-# The fields korus only quotes (in an error naming a country code it does not know): given
-# twice with different values, neither changes a figure.
-DESCRIBED = frozenset({"reporterdesc", "partnerdesc"})
-
-_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$", re.ASCII)
-_VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
-
-
-@functools.lru_cache(maxsize=1024)
-def normalise(name: object) -> str:
-    """Return a field name without case, underscores, spaces or a BOM: refYear == ref_year."""
-    return re.sub(r"[\s_]", "", str(name).lstrip("\ufeff")).lower()
 
 
 def sniff(sample) -> str | None:
@@ -815,293 +753,3 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)
     return trust.settle(Reading(frame, [accounting]))
-
-
-def _period_of(cells: tuple[str, str, str, str]) -> tuple[int, int | None] | None:
-    """Return (year, month) of (freqCode, period, refYear, refMonth), None if not one."""
-    record = dict(zip(("freqcode", "period", "refyear", "refmonth"), cells, strict=True))
-    try:
-        return _period(record, "", lambda field: "")
-    except DataFileError:
-        return None
-
-
-def _country_of(role: str, cells: tuple[str, str]) -> str | None:
-    """Return the korus code of a (code, ISO) pair, None if korus does not know it."""
-    record = {f"{role}code": cells[0], f"{role}iso": cells[1]}
-    try:
-        return _country(record, role, "", lambda field: "", {})
-    except DataFileError:
-        return None
-
-
-def _product_of(cells: tuple[str, str, str]) -> tuple[str, str, bool] | None:
-    """Return (product, classification, whether a lost zero was restored) of (cmdCode,
-    classificationCode, aggrLevel), None if the product is not one korus reads."""
-    product, scheme, level = cells[0], cells[1].upper(), cells[2]
-    if product.upper() == TOTAL:
-        return TOTAL, "none", False
-    if scheme and scheme not in CLASSIFICATIONS:
-        return None
-    restored = _restore_zero(product, level)
-    if not _PRODUCT.match(restored):
-        return None
-    return restored, CLASSIFICATIONS.get(scheme or "HS"), restored != product
-
-
-def _row(records: _Records, index: int, name: str, word: str, cache: dict) -> tuple:
-    """Return what one record gives, by the rules of one row, or raise its error:
-    (origin, year, month, reporter, partner, flow, product, classification, value); a
-    row set aside gives the reason alone."""
-    record = records.record(index)
-    place = f"{word} {records.positions[index]}"
-
-    def where(field: str) -> str:
-        return f"{place}, field {_SPELLING.get(field, field)!r}"
-
-    def text(field: str) -> str:
-        return _text(record.get(field))
-
-    if all(not _text(value) for value in record.values()):
-        return ("blank row",)
-    kind = text("typecode").upper()
-    if kind == "S":
-        return (SERVICES,)
-    if kind not in ("", "C"):
-        raise DataFileError(
-            f"{name}: {where('typecode')}: unknown trade type {kind!r} (expected C, goods)"
-        )
-    code = text("flowcode").upper()
-    flow = FLOWS.get(code)
-    if flow is None:
-        if code in OTHER_FLOWS:
-            return (f"flow {code}",)
-        raise DataFileError(
-            f"{name}: {where('flowcode')}: unknown flow code {code!r} "
-            "(expected X, M, RX, RM or 1, 2, 3, 4)"
-        )
-    for field, (aggregate, label) in BREAKDOWNS.items():
-        if text(field).upper() not in aggregate:
-            return (f"breakdown by {label}",)
-    year, month = _period(record, name, where)
-    reporter = _country(record, "reporter", name, where, cache)
-    partner = _country(record, "partner", name, where, cache)
-    product = text("cmdcode")
-    scheme = text("classificationcode").upper()
-    if product.upper() == TOTAL:
-        product, classification = TOTAL, "none"
-    else:
-        if scheme and scheme not in CLASSIFICATIONS:
-            raise DataFileError(
-                f"{name}: {where('classificationcode')}: product {product!r} is in "
-                f"classification {scheme!r}; korus reads HS products (H0-H6, HS) or TOTAL: "
-                "ask Comtrade for HS"
-            )
-        product = _restore_zero(product, text("aggrlevel"))
-        if not _PRODUCT.match(product):
-            raise DataFileError(
-                f"{name}: {where('cmdcode')}: product code {product!r} is not TOTAL or a "
-                "2, 4 or 6 digit HS code (leading zeros lost in a spreadsheet?)"
-            )
-        classification = CLASSIFICATIONS.get(scheme or "HS")
-    value = number(record.get("primaryvalue"), file=name, where=where("primaryvalue"))
-    origin = text("partnercode") or text("partneriso")
-    return (origin, year, month, reporter, partner, flow, product, classification, value)
-
-
-def _refuse_services_only(accounting: Accounting, name: str) -> None:
-    """Raise DataFileError for a file whose figures are all trade in services: it would
-    otherwise read as a file of no trade at all."""
-    services = accounting.set_aside.get(SERVICES, 0)
-    if accounting.rows_kept or not services:
-        return
-    others = accounting.rows_set_aside - services
-    besides = f" (and {_rows(others)} set aside for other reasons)" if others else ""
-    verb = "is" if services == 1 else "are"
-    raise DataFileError(
-        f"{name}: no goods rows: {_rows(services)} {verb} trade in services (typeCode S)"
-        f"{besides}; korus reads trade in goods: download the goods figures (typeCode C)"
-    )
-
-
-def _rows(count: int) -> str:
-    return f"{count:,} row" if count == 1 else f"{count:,} rows"
-
-
-# Canonical spellings of normalised field names, for messages.
-_SPELLING = {
-    normalise(field): field
-    for field in (
-        "typeCode",
-        "freqCode",
-        "refYear",
-        "refMonth",
-        "period",
-        "reporterCode",
-        "reporterISO",
-        "partnerCode",
-        "partnerISO",
-        "flowCode",
-        "classificationCode",
-        "cmdCode",
-        "aggrLevel",
-        "primaryValue",
-        "cifvalue",
-        "fobvalue",
-    )
-}
-
-
-def _require(fields: set[str], name: str) -> None:
-    missing = [
-        _SPELLING[field] for field in ("flowcode", "cmdcode", "primaryvalue") if field not in fields
-    ]
-    for one, other in (
-        ("reportercode", "reporteriso"),
-        ("partnercode", "partneriso"),
-        ("refyear", "period"),
-    ):
-        if one not in fields and other not in fields:
-            missing.append(f"{_SPELLING[one]} or {_SPELLING[other]}")
-    if missing:
-        raise DataFileError(f"{name}: missing Comtrade+ fields {missing}")
-
-
-@functools.lru_cache(maxsize=64)
-def _fields(keys: tuple) -> tuple[tuple[tuple[str, object], ...], bool]:
-    """Return (normalised name, key) for the keys of a record that korus reads, and
-    whether a field is among them twice (two spellings: refYear and ref_year)."""
-    found = tuple((normalise(key), key) for key in keys if normalise(key) in USED)
-    return found, len({field for field, _ in found}) < len(found)
-
-
-def _picked(record: dict, name: str, number: int) -> dict:
-    """Return the fields of a JSON record that korus reads, under normalised names; a field
-    given twice must be given one value (``_one_value``)."""
-    fields, twice = _fields(tuple(record))
-    if not twice:
-        return {field: record[key] for field, key in fields}
-    given: dict[str, list] = {}
-    for field, key in fields:
-        given.setdefault(field, []).append((key, record[key]))
-    return {
-        field: _one_value(field, spellings, name, f"record {number}")
-        for field, spellings in given.items()
-    }
-
-
-def _one_value(field: str, spellings: list[tuple[object, object]], name: str, where: str):
-    """Return the value of a field a record gives under several spellings ((spelling,
-    value) pairs): the one value they give (blank ones aside); two different values are
-    an error naming both, as korus never chooses between them. A description (``DESCRIBED``,
-    only ever quoted in a message) is the first one given."""
-    filled = [(spelling, value) for spelling, value in spellings if _text(value)]
-    if field in DESCRIBED:
-        return filled[0][1] if filled else spellings[0][1]
-    for spelling, value in filled[1:]:
-        first, kept = filled[0]
-        if _text(value) != _text(kept):
-            raise DataFileError(
-                f"{name}: {where}: the field is given twice with different values, "
-                f"{first!s} {_text(kept)!r} and {spelling!s} {_text(value)!r}; korus cannot "
-                "know which is right: keep one of them"
-            )
-    return filled[0][1] if filled else spellings[0][1]
-
-
-def _text(value: object) -> str:
-    """Return a field as text: null is "", 32.0 is "32", a string is stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    return str(value).strip()
-
-
-PERIOD_HINT = "years and months are ASCII digits: fix the cell, or download the data again"
-
-
-def _period(record: dict, name: str, where) -> tuple[int, int | None]:
-    freq = _text(record.get("freqcode")).upper()
-    period = _text(record.get("period"))
-    ref_year = _text(record.get("refyear"))
-    if not freq:
-        freq = {4: "A", 6: "M"}.get(len(period), "")
-    if freq == "A":
-        year_text = ref_year or period
-        if not is_digits(year_text, 4):
-            raise DataFileError(
-                f"{name}: {where('refyear')}: year {year_text!r} is not YYYY; {PERIOD_HINT}"
-            )
-        if period and period != year_text:
-            raise DataFileError(
-                f"{name}: {where('period')}: annual period {period!r} is not its year "
-                f"{year_text!r}; {PERIOD_HINT}"
-            )
-        return int(year_text), None
-    if freq == "M":
-        if is_digits(period, 6) and 1 <= int(period[4:]) <= 12:
-            return int(period[:4]), int(period[4:])
-        ref_month = _text(record.get("refmonth"))
-        if (
-            not period
-            and is_digits(ref_year, 4)
-            and is_digits(ref_month)
-            and 1 <= int(ref_month) <= 12
-        ):
-            return int(ref_year), int(ref_month)
-        raise DataFileError(
-            f"{name}: {where('period')}: monthly period {period!r} is not YYYYMM "
-            f"(refYear {ref_year!r}, refMonth {ref_month!r}); {PERIOD_HINT}"
-        )
-    raise DataFileError(
-        f"{name}: {where('freqcode')}: frequency {freq!r} is not A (annual) or M (monthly)"
-    )
-
-
-def _country(record: dict, role: str, name: str, where, cache: dict) -> str:
-    code = _text(record.get(f"{role}code"))
-    iso = _text(record.get(f"{role}iso")).upper()
-    key = (role, code, iso)
-    if key in cache:
-        return cache[key]
-    country = countries.from_comtrade(code) if code else None
-    if country is None and iso:
-        if iso in WORLD_ISO:
-            country = countries.lookup("WLD")
-        else:
-            try:
-                country = countries.lookup(iso)
-            except UnknownCountryError:
-                country = None
-    if country is None:
-        described = _text(record.get(f"{role}desc"))
-        raise DataFileError(
-            f"{name}: {where(f'{role}code')}: {role} code {code!r} (ISO {iso!r}"
-            + (f", {described}" if described else "")
-            + ") is not a Comtrade area korus knows"
-        )
-    cache[key] = country.code
-    return country.code
-
-
-def _restore_zero(product: str, level: str) -> str:
-    """Return an HS code with the leading zero a spreadsheet took off (1 -> 01), if it did."""
-    if is_digits(product) and is_digits(level) and len(product) == int(level) - 1:
-        return product.zfill(int(level))
-    return product
-
-
-def _release(records: _Records, given: list[str]) -> str | None:
-    """Return a vintage from a release or update date field, if the answer has one (in
-    its records, or ``given`` at its top)."""
-    dates = {date for date in given if date}
-    for field in RELEASE_FIELDS:
-        if field in records.fields:
-            dates |= {date for date in records.text(field).values if date}
-    return f"released {max(dates)}" if dates else None
