@@ -239,6 +239,37 @@ def test_a_side_counts_its_total_rows_else_its_coarsest_codes_never_both(runner,
     assert (row["reporter_products"], row["partner_products"]) == ("all goods", "HS 85, 87")
 
 
+def test_data_of_one_side_only_is_one_error_line_not_a_list_of_n_a(runner, tmp_path):
+    path = write(
+        tmp_path / "kosis-like.csv",
+        "2016,,KOR,CHN,export,TOTAL,none,100,Test,FOB,v1",
+        "2016,,KOR,JPN,export,TOTAL,none,70,Test,FOB,v1",
+    )
+    result = ask(runner, "mirror", "--gaps", "--reporter", "KOR", "--year", 2016, "--data", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: no country gives both sides of its trade with KOR in 2016 (whole years only): "
+        "the data holds KOR's exports to 2 countries and 0 countries' own imports from KOR; "
+        "mirror gaps compare the two: give both sides' figures with --data\n"
+    )
+
+
+def test_a_group_as_reporter_is_refused(runner, panel):
+    _, store = panel
+    result = ask(runner, "mirror", "--gaps", "--reporter", "WLD", "--year", 2016, "--data", store)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: WLD is a group (World), not a country: mirror gaps compare a country's figures "
+        "with its partners'; give a country\n"
+    )
+
+
+def test_year_without_gaps_is_one_year_of_the_pair(runner):
+    one = ask(runner, "mirror", "--year", 2016, "--format", "csv")
+    assert one.exit_code == 0, one.output
+    assert one.stdout == ask(runner, "mirror", "--years", 2016, "--format", "csv").stdout
+
+
 def test_a_side_of_two_sources_is_refused(runner, tmp_path):
     path = write(
         tmp_path / "sources.csv",
@@ -310,13 +341,19 @@ def test_csv_and_json_carry_raw_numbers_with_the_unit_in_the_column_names(runner
 
 
 def test_a_missing_figure_is_null_in_json(runner, tmp_path):
-    path = write(tmp_path / "one.csv", "2016,,KOR,JPN,export,TOTAL,none,70,Test,FOB,v1")
+    path = write(
+        tmp_path / "one.csv",
+        "2016,,KOR,CHN,export,TOTAL,none,100,Test,FOB,v1",
+        "2016,,CHN,KOR,import,TOTAL,none,90,Test,CIF,v1",
+        "2016,,KOR,JPN,export,TOTAL,none,70,Test,FOB,v1",
+    )
     result = ask(
         runner,
         *("mirror", "--gaps", "--reporter", "KOR", "--year", 2016, "--data", path),
         *("--format", "json"),
     )
-    (record,) = json.loads(result.stdout)
+    _, record = json.loads(result.stdout)
+    assert record["partner"] == "JPN"
     assert record["rank"] is None
     assert record["partner_value_usd_millions"] is None
     assert record["gap_usd_millions"] is None
@@ -394,3 +431,22 @@ def test_a_config_file_s_partner_does_not_stop_the_gaps(runner, panel, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 4  # the header and three partners
+
+
+def test_gaps_of_zero_from_one_reconciled_source_are_said_to_say_nothing(runner, tmp_path):
+    path = write(
+        tmp_path / "reconciled.csv",
+        "2016,,KOR,CHN,export,87,HS1992,100,CEPII BACI,FOB,v1",
+        "2016,,CHN,KOR,import,87,HS1992,100,CEPII BACI,FOB,v1",
+    )
+    result = ask(
+        runner,
+        *("mirror", "--gaps", "--reporter", "KOR", "--year", 2016, "--data", path),
+        *("--format", "csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Note: both sides come from one source (CEPII BACI) that gives each flow once, "
+        "reconciled (as CEPII BACI does): the gaps are 0 by construction and say nothing of "
+        "what each country recorded\n"
+    )

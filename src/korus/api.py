@@ -489,6 +489,11 @@ def mirror_gaps(
         raise KorusError(f"flow {flow!r} is not exports or imports")
     settings = _settings(data, settings)
     reporter = country(reporter)
+    if countries.is_group(reporter):
+        raise KorusError(
+            f"{reporter} is a group ({countries.lookup(reporter).name}), not a country: mirror "
+            "gaps compare a country's figures with its partners'; give a country"
+        )
     if not settings.data:
         raise KorusError(
             f"mirror gaps with every partner need each partner's own figures of its trade with "

@@ -83,7 +83,7 @@ def mirror_gaps(
     """Return ``reporter``'s figure of ``flow`` ("export" or "import") with each partner in
     ``year`` beside the partner's own figure of the same trade, ranked by the size of the
     gap (largest first); a partner one side gives no figure for is listed after, unranked,
-    with the missing side <NA>.
+    with the missing side <NA>. Data where no partner has both sides is an error.
 
     ``sums`` are a ``plan_gaps.MirrorYear`` plan's (each series' sums by product, of the
     rows that make up all goods); ``partial`` its series left out as partial years (their
@@ -113,15 +113,25 @@ def mirror_gaps(
         )
     metrics._one_source(own, f"{reporter}'s {label} {word} its partners")
     metrics._one_source(theirs, f"the partners' {other} {back} {reporter}")
+    if not set(own["partner"]) & set(theirs["reporter"]):
+        # Nothing to compare: a list of n/a would answer nothing.
+        raise DataCoverageError(
+            f"no country gives both sides of its trade with {reporter} in {year} (whole years "
+            f"only): the data holds {reporter}'s {label} {word} "
+            f"{_countries(own['partner'].nunique())} and "
+            f"{_countries(theirs['reporter'].nunique(), whose=True)} own {other} {back} "
+            f"{reporter}; mirror gaps compare the two: give both sides' figures with --data"
+        )
     sides = {
         "reporter": {code: _side(rows) for code, rows in own.groupby("partner")},
         "partner": {code: _side(rows) for code, rows in theirs.groupby("reporter")},
     }
-    missing = {"value": float("nan"), "products": None, "source": None, "basis": None}
+    missing = dict.fromkeys(("products", "source", "basis", "vintage"), None)
+    missing["value"] = float("nan")
     records = []
     for partner in sorted(listed):
-        mine = sides["reporter"].get(partner, {**missing, "vintage": None})
-        yours = sides["partner"].get(partner, {**missing, "vintage": None})
+        mine = sides["reporter"].get(partner, missing)
+        yours = sides["partner"].get(partner, missing)
         gap = round(mine["value"] - yours["value"], 2)
         records.append(
             {
@@ -150,6 +160,12 @@ def mirror_gaps(
     out.insert(2, "reporter", reporter)
     out.insert(4, "flow", label)
     return out.drop(columns="size")
+
+
+def _countries(count: int, whose: bool = False) -> str:
+    if whose:
+        return f"{count} {'country' if count == 1 else 'countries'}'{'s' if count == 1 else ''}"
+    return f"{count} {'country' if count == 1 else 'countries'}"
 
 
 def _side(rows: pd.DataFrame) -> dict:
