@@ -46,6 +46,9 @@ QUESTIONS = [
     ["world", "--year", "2016"],
     ["world", "--year", "2018", "--flow", "imports", "--reporter", "DEU", "--top", "5"],
     ["world", "--year", "2012"],  # an error
+    ["mirror", "--gaps", "--reporter", "KOR", "--year", "2016"],
+    ["mirror", "--gaps", "--reporter", "DEU", "--year", "2018", "--flow", "imports", "--top", "2"],
+    ["mirror", "--gaps", "--reporter", "KOR", "--year", "2012"],  # an error
 ]
 
 

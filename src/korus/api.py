@@ -494,6 +494,72 @@ def world(
     return table
 
 
+def mirror_gaps(
+    year: object,
+    reporter: object = "USA",
+    flow: str = "exports",
+    *,
+    data=None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Return ``reporter``'s mirror gaps with every partner that is a country in ``year``:
+    its exports to each (``flow`` "exports") beside the partner's own imports from it, or
+    its imports beside the partner's exports ("imports"), ranked by the size of the gap;
+    a partner one side has no figure for is listed last, unranked. Summed where the data
+    is (a store's parts, on the engine in force); ``attrs["partial"]`` lists the series
+    left out as partial years."""
+    from korus import countries, engine, panel
+    from korus.engine import plan_gaps
+
+    if flow not in ("exports", "imports"):
+        raise KorusError(f"flow {flow!r} is not exports or imports")
+    settings = _settings(data, settings)
+    reporter = country(reporter)
+    if countries.is_group(reporter):
+        raise KorusError(
+            f"{reporter} is a group ({countries.lookup(reporter).name}), not a country: mirror "
+            "gaps compare a country's figures with its partners'; give a country"
+        )
+    if not settings.data:
+        raise KorusError(
+            f"mirror gaps with every partner need each partner's own figures of its trade with "
+            f"{reporter}, and the shipped data holds both sides only for USA and KOR (korus "
+            "mirror --reporter USA --partner KOR): give a panel of every reporter's figures "
+            "(a UN Comtrade download of all reporters, or a store of one) with --data"
+        )
+    year = one_year(year)
+    plan = plan_gaps.MirrorYear(year, reporter, flow[:-1], countries.group_codes())
+    with settings.applied():
+        engine.require_store(settings)
+        sums = plan_gaps.mirror_year_sums(settings, plan)
+    _strict_accounting(sums.accounting, settings)
+    table = panel.mirror_gaps(sums.frame, sums.partial, reporter, year, flow[:-1])
+    accounting = list(sums.accounting)
+    if sums.partial:
+        accounting.append(_partial_note("(mirror gaps)", year, sums.partial))
+    table.attrs["accounting"] = accounting
+    table.attrs["partial"] = sums.partial
+    return table
+
+
+def _partial_note(what: str, year: int, partial: list[tuple[str, ...]]):
+    """Return the note naming the series a panel question left out as partial years."""
+    from korus.schema import Accounting
+
+    shown = ", ".join(
+        f"{r} {f}s {'to' if f == 'export' else 'from'} {p}" for r, p, f, _ in partial[:5]
+    )
+    more = f" and {len(partial) - 5} more" if len(partial) > 5 else ""
+    return Accounting(
+        file=what,
+        layout="partial years",
+        warnings=[
+            f"left out, holding only some months of {year} (a partial year is never a year): "
+            f"{shown}{more}"
+        ],
+    )
+
+
 def one_year(value: object) -> int:
     """Return the one year a question about a single year needs; a range is an error."""
     years = years_of(value)

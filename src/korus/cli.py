@@ -260,29 +260,92 @@ def sectors(
     output.emit(report)
 
 
+def _mirror_partner(ctx, param, value):
+    """Return --partner's country; with --gaps (read first: it is eager) none, and --partner
+    given on the command line is a usage error (a config file's partner is not asked for)."""
+    from click.core import ParameterSource
+
+    if not ctx.params.get("gaps"):
+        return _country_callback(ctx, param, value)
+    if ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--gaps compares the reporter with every partner: leave out --partner", ctx
+        )
+    return None
+
+
 @cli.command(epilog=EXIT_CODES)
 @click.option(
     "--years",
     callback=_years_callback,
     help="2016, 2011-2016 or 2011,2016 [default: the last six years both sides report].",
 )
-@pair_options
+@click.option("--year", metavar="YEAR", help="One year (--years too); with --gaps, required.")
+@click.option(
+    "--gaps",
+    is_flag=True,
+    is_eager=True,  # read before --partner, whose callback needs it
+    help="The reporter's gaps with every partner that is a country in one year, largest "
+    "first (no --partner).",
+)
+@click.option(
+    "--flow",
+    type=click.Choice(["exports", "imports"]),
+    help="With --gaps: the reporter's exports beside each partner's imports from it, or its "
+    "imports beside their exports.  [default: exports]",
+)
+@click.option("--top", type=click.IntRange(min=1), help="With --gaps: only the N largest gaps.")
+@pair_options(partner_callback=_mirror_partner)
 @output_options
 @input_options()
-def mirror(years, reporter, partner, output, inputs):
+def mirror(years, year, gaps, flow, top, reporter, partner, output, inputs):
     """Both sides' own figures for the same trade, side by side, with the gaps.
 
     The US reports its exports to Korea; Korea reports its imports from the US: the two
     should match and rarely do (CIF against FOB, timing, origin rules). The shipped data
     has the US side (Census) and Korea's side (KOSIS, Korea Customs Service).
 
+    With --gaps, one reporter with every partner that is a country in one year (groups
+    such as the World are never compared), ranked by the size of the gap; a partner one
+    side gives no figure for is listed last, unranked. It needs every partner's own
+    figures: a panel of all reporters (a UN Comtrade download, or a store of one) given
+    with --data. Over a store the sums are made where each part is read (on a Dask cluster
+    with --engine dask), and only they come back.
+
     \b
     Examples:
       korus mirror --partner KOR --years 2016
       korus mirror --years 2011-2016 --format csv
+      korus mirror --gaps --reporter KOR --year 2016 --data comtrade-store/ --top 10
+      korus mirror --gaps --reporter KOR --year 2016 --flow imports --data comtrade-store/
     """
     from korus import api, reports
 
+    if year is not None and years is not None:
+        raise click.UsageError("give --year or --years, not both")
+    if year is not None:
+        try:
+            years = parse_years(year)
+        except ValueError as exc:
+            raise click.UsageError(f"--year: {exc}") from None
+        if len(years) != 1:
+            raise click.UsageError(f"--year {year}: one year; for several, give --years {year}")
+    if gaps:
+        if years is None or len(years) != 1:
+            raise click.UsageError("--gaps answers for one year: give --year YEAR")
+        from korus import reports_gaps
+
+        table = inputs.answered(
+            api.mirror_gaps(years[0], reporter, flow or "exports", settings=inputs.settings)
+        )
+        output.emit(reports_gaps.mirror_gaps(table, top))
+        return
+    for name, value in (("--flow", flow), ("--top", top)):
+        if value is not None:
+            raise click.UsageError(
+                f"{name} goes with --gaps (the reporter with every partner); the mirror of a "
+                "pair shows both flows and the balance"
+            )
     table = inputs.answered(api.mirror(partner, reporter, years, settings=inputs.settings))
     output.emit(reports.mirror(table, reporter, partner))
 

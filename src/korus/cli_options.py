@@ -618,13 +618,16 @@ def output_options(command=None, *, chart: bool = False, summary: bool = False):
     )(command)
 
 
-def pair_options(command):
-    """Add --reporter and --partner (any code system or common name)."""
+def pair_options(command=None, *, partner_callback=None):
+    """Add --reporter and --partner (any code system or common name); ``partner_callback``
+    reads --partner instead of the usual country callback (mirror --gaps takes none)."""
+    if command is None:
+        return functools.partial(pair_options, partner_callback=partner_callback)
     command = click.option(
         "--partner",
         default="KOR",
         show_default=True,
-        callback=_country_callback,
+        callback=partner_callback or _country_callback,
         shell_complete=_complete_country,
         help='Partner: ISO3/ISO2, UN or Census code, or a name ("Korea", "China").',
     )(command)

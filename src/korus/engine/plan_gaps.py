@@ -1,0 +1,258 @@
+"""A plan of grouped sums for a reporter's mirror gaps with every partner, in one year.
+
+``MirrorYear`` gives, for a reporter A and a year, both sides' figures of the same trade with
+every partner P that is a country (groups such as the World or the EU are never compared):
+A's exports to P beside P's own imports from A, or A's imports from P beside P's exports to
+A. It is planned as ``plans.ProductYear`` is, in two steps that run where the rows are (on
+each part of a store, here or on a Dask worker, or on the rows of files read here), so that
+only sums travel; and it keeps the definitions of every korus measure:
+
+1. ``periods``: each part's series (reporter, partner, flow, source), the months they hold
+   (<NA> for a stated year) and their product levels (0 for the source's TOTAL rows, else
+   the length of the codes). Over all parts this says which series count (a stated year,
+   else all twelve months: ``plans.whole_series``) and at which level: the TOTAL rows where
+   the rows that count have them, else their coarsest codes, never both
+   (``metrics._product_rows``);
+2. ``sums``: each part's sums by series and product of the rows that count, at the level
+   chosen for their series.
+
+Over a store each part holding the year is read twice, for A's own rows (reporter A) and for
+the rows naming A as partner: the sealed ranges of its row groups pick the groups of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from korus.engine.plans import CHUNK, PERIODS, SERIES, Sums, _listed, plain, whole_series
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# The columns of a plan's sums: a series, what its figures are, and each product's sum.
+SUMMED = [*SERIES, "basis", "vintage", "classification", "product"]
+LEVELED = [*SERIES, "level"]
+
+
+@dataclass(frozen=True)
+class MirrorYear:
+    """Both sides' figures of ``reporter``'s ``flow`` ("export" or "import") with each
+    partner in ``year``: the reporter's own, and each partner's of the other flow with the
+    reporter; the codes in ``groups`` are never compared."""
+
+    year: int
+    reporter: str
+    flow: str
+    groups: tuple[str, ...]
+
+    #: The columns step 1 reads.
+    PERIOD_COLUMNS = ("year", "month", "reporter", "partner", "flow", "product", "source")
+
+    @property
+    def mirrored(self) -> str:
+        """The partners' flow: their imports beside the reporter's exports, and so on."""
+        return "import" if self.flow == "export" else "export"
+
+    def _rows(self, table: pa.Table) -> pa.Table:
+        """Return the rows that may count, each with its product level: the year's rows of
+        the reporter's flow with countries, and of the countries' mirrored flow with it."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from korus.schema import TOTAL
+
+        groups = pa.array(self.groups, pa.string())
+
+        def between(side: str, other: str, flow: str):
+            return pc.and_(
+                pc.and_(pc.equal(table[side], self.reporter), pc.equal(table["flow"], flow)),
+                pc.and_(
+                    pc.not_equal(table[other], self.reporter),
+                    pc.invert(pc.is_in(table[other], value_set=groups)),
+                ),
+            )
+
+        keep = pc.or_(
+            between("reporter", "partner", self.flow),
+            between("partner", "reporter", self.mirrored),
+        )
+        rows = plain(table.filter(pc.and_(pc.equal(table["year"], self.year), keep)))
+        level = pc.if_else(
+            pc.equal(rows["product"], TOTAL),
+            pa.scalar(0, pa.int32()),
+            pc.cast(pc.utf8_length(rows["product"]), pa.int32()),
+        )
+        return rows.append_column("level", level)
+
+    def periods(self, table: pa.Table) -> pa.Table:
+        """Step 1: the series of a part's rows that may count, each with its months (<NA>
+        for a stated year) and its product levels, once."""
+        rows = self._rows(table).select([*PERIODS, "level"])
+        return rows.group_by([*PERIODS, "level"]).aggregate([])
+
+    def sums(self, table: pa.Table, annual: pa.Table, monthly: pa.Table) -> pa.Table:
+        """Step 2: a part's sums by ``SUMMED`` (value_usd and the rows summed) of the rows
+        that count: the stated years' rows of the series and levels in ``annual``, the
+        months of those in ``monthly`` (``counted_levels``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self._rows(table)
+        chosen = []
+        for part, levels in (
+            (rows.filter(pc.is_null(rows["month"])), annual),
+            (rows.filter(pc.is_valid(rows["month"])), monthly),
+        ):
+            if len(part) and len(levels):
+                part = part.join(levels, keys=LEVELED, join_type="inner")
+                chosen.append(sum_by_series(part.select([*SUMMED, "value_usd"])))
+        if not chosen:
+            return empty_sums(rows.schema)
+        return sum_by_series(pa.concat_tables(chosen))
+
+
+def counted_levels(periods: pa.Table, whole: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Return, from step 1's periods of all parts, the series that count by a stated year
+    and those that count by their twelve months (``whole``), each with its product level:
+    0 (TOTAL rows) where the rows that count have them, else their coarsest codes."""
+    import pyarrow.compute as pc
+
+    def lowest(rows: pa.Table) -> pa.Table:
+        found = rows.group_by(SERIES).aggregate([("level", "min")])
+        return found.rename_columns([*SERIES, "level"]).select(LEVELED)
+
+    annual = lowest(periods.filter(pc.is_null(periods["month"])))
+    months = periods.filter(pc.is_valid(periods["month"]))
+    if len(months) and len(whole):
+        months = months.join(whole, keys=SERIES, join_type="inner")
+    else:
+        months = months.slice(0, 0)
+    return annual, lowest(months)
+
+
+def sum_by_series(table: pa.Table) -> pa.Table:
+    """Return the sums of ``value_usd`` by ``SUMMED`` (and the rows added up, in ``rows``),
+    of rows or of sums already made (then their ``rows`` are added up)."""
+    if "rows" in table.column_names:
+        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+    else:
+        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+    return summed.rename_columns([*SUMMED, "value_usd", "rows"])
+
+
+def empty_sums(schema: pa.Schema | None = None) -> pa.Table:
+    """Return sums of nothing, their columns typed as ``schema``'s (else as text)."""
+    import pyarrow as pa
+
+    def kind(name: str):
+        return schema.field(name).type if schema is not None else pa.string()
+
+    return pa.table(
+        {
+            **{name: pa.array([], kind(name)) for name in SUMMED},
+            "value_usd": pa.array([], pa.float64()),
+            "rows": pa.array([], pa.int64()),
+        }
+    )
+
+
+def mirror_year_sums(settings, plan: MirrorYear) -> Sums:
+    """Return ``plan``'s sums over the settings' data: per part where the data is korus
+    stores (on the engine in force), else over the rows of its files read here."""
+    from pathlib import Path
+
+    from korus import store
+
+    folders = [Path(text) for text in settings.data]
+    folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
+    if folders and all(store.is_store(folder) for folder in folders):
+        return _from_stores(folders, plan)
+    return _from_rows(settings, plan)
+
+
+def _from_rows(settings, plan: MirrorYear) -> Sums:
+    import pyarrow as pa
+
+    from korus import api
+
+    reading = api.read(settings)
+    frame = reading.frame
+    near = frame[(frame["reporter"] == plan.reporter) | (frame["partner"] == plan.reporter)]
+    table = pa.Table.from_pandas(near, preserve_index=False)
+    periods = plan.periods(table)
+    whole, partial = whole_series(periods)
+    annual, monthly = counted_levels(periods, whole)
+    sums = plan.sums(table, annual, monthly)
+    return Sums(_frame(sums), reading.accounting, _listed(partial))
+
+
+def _from_stores(folders, plan: MirrorYear) -> Sums:
+    import dataclasses
+    import functools
+
+    import pyarrow as pa
+
+    from korus import engine, store
+
+    scans, accounting = [], []
+    for folder in folders:
+        # The parts of the year, twice: the reporter's own rows, and those naming it as
+        # partner (a scan picks its row groups by one column's value).
+        for column in ("reporter", "partner"):
+            scans += store.scans(folder, {column: plan.reporter}, plan.year, CHUNK)
+        accounting += [
+            account
+            for _, entry in store.sources(folder)
+            for account in store.accounting_of(folder, entry)
+        ]
+    if not scans:  # no part holds the year
+        return Sums(_frame(empty_sums()), accounting, [])
+    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
+    light = [dataclasses.replace(scan, columns=MirrorYear.PERIOD_COLUMNS) for scan in scans]
+    periods = engine.run(light, then=plan.periods)
+    _refuse_shared(scans, periods, plan)
+    periods = pa.concat_tables(periods)
+    whole, partial = whole_series(periods)
+    annual, monthly = counted_levels(periods, whole)
+    sums = engine.run(scans, then=functools.partial(plan.sums, annual=annual, monthly=monthly))
+    return Sums(_frame(sum_by_series(pa.concat_tables(sums))), accounting, _listed(partial))
+
+
+def _refuse_shared(scans, periods, plan: MirrorYear) -> None:
+    """Refuse two parts of a store that give the same series and month: their sums would
+    count it twice (a store refuses such files when they are ingested, unless they repeat
+    each other exactly, --dedupe, which only a reading of their rows can drop). The scans
+    of one part (its chunks, its two readings) are one part."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus.errors import DataFileError
+
+    parts = {scan.path: index for index, scan in enumerate(scans)}
+    owners = pa.concat_tables(
+        [
+            table.select(PERIODS).append_column(
+                "part", pa.array([parts[scan.path]] * len(table), pa.int32())
+            )
+            for scan, table in zip(scans, periods, strict=True)
+        ]
+    )
+    counts = [("part", "count_distinct"), ("part", "min"), ("part", "max")]
+    shared = owners.group_by(PERIODS).aggregate(counts)
+    shared = shared.filter(pc.greater(shared["part_count_distinct"], 1))
+    if len(shared):
+        row = shared.slice(0, 1).to_pylist()[0]
+        first, second = scans[row["part_min"]], scans[row["part_max"]]
+        raise DataFileError(
+            f"{first.file} and {second.file} both give {row['reporter']} {row['flow']}s "
+            f"{'to' if row['flow'] == 'export' else 'from'} {row['partner']} in {plan.year} "
+            f"({row['source']}): over a store, mirror gaps are added up from sources that "
+            "give each series once; give the files themselves with --data"
+        )
+
+
+def _frame(table):
+    """Return the sums as a pandas frame in a stable order."""
+    frame = table.to_pandas()
+    return frame.sort_values(SUMMED, kind="stable").reset_index(drop=True)

@@ -1,0 +1,110 @@
+"""The report of a reporter's mirror gaps with every partner (``korus.panel.mirror_gaps``):
+titles, labels and notes, as ``korus.reports`` dresses the other measures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from korus import countries, metrics
+from korus.render import Report
+
+SIDES = ("reporter", "partner")
+PROVENANCE = [
+    "reporter_products",
+    "reporter_source",
+    "reporter_basis",
+    "partner_products",
+    "partner_source",
+    "partner_basis",
+    "reporter_vintage",
+    "partner_vintage",
+]
+
+
+def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
+    """Return the report of a reporter's figures with each partner beside the partner's
+    own, ranked by the size of the gap."""
+    reporter, year, flow = table["reporter"].iloc[0], table["year"].iloc[0], table["flow"].iloc[0]
+    word, other, back = (
+        ("to", "imports", "from") if flow == "exports" else ("from", "exports", "to")
+    )
+    count = len(table)
+    frame = (table.head(top) if top else table).copy()
+    frame.insert(4, "partner_name", [countries.lookup(code).name for code in frame["partner"]])
+    name = countries.lookup(reporter).name
+    report = Report(
+        title=(
+            f"Mirror gaps of {name}'s {flow}, {year}: as {reporter} reports them and as each "
+            f"partner reports its {other} {back} {reporter}"
+            + (f", top {len(frame)} of {count}" if top and top < count else "")
+        ),
+        frame=frame,
+        money=["reporter_value", "partner_value", "gap"],
+        percent=["gap_pct"],
+        table_hidden=["year", "reporter", "flow", *PROVENANCE],
+        table_keep=["partner"],
+        labels={
+            "rank": "#",
+            "partner": "Code",
+            "partner_name": "Partner",
+            "reporter_value": f"As {reporter} reports",
+            "partner_value": "As the partner reports",
+            "gap": "Gap",
+            "gap_pct": "Gap %",
+        },
+    )
+    for side, who in zip(SIDES, (f"As {reporter} reports", "As each partner reports"), strict=True):
+        report.notes.append(f"{who}: {_provenance(table, side)}.")
+    report.notes.append(
+        f"Ranked by the size of the gap, largest first: {reporter}'s {flow} {word} the partner "
+        f"minus the partner's {other} {back} {reporter}, as a % of the partner's figure."
+    )
+    unranked = table[table["rank"].isna()]
+    if len(unranked):
+        lacking = [
+            f"{row.partner} (as {reporter if pd.isna(row.reporter_value) else row.partner} reports)"
+            for row in unranked.itertuples(index=False)
+        ]
+        more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
+        report.notes.append(
+            f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "
+            "and not ranked (a missing figure is never taken for 0)."
+        )
+    report.notes.append(
+        "Countries and territories only: groups (World, EU, continents...) are never "
+        "compared. Whole years only: a stated year, or twelve months."
+    )
+    ranked = table[table["rank"].notna()]
+    same = (ranked["reporter_source"] == ranked["partner_source"]).all()
+    if len(ranked) and same and (ranked["gap"].abs() < 0.005).all():
+        warning = (
+            f"both sides come from one source ({ranked['reporter_source'].iloc[0]}) that gives "
+            "each flow once, reconciled (as CEPII BACI does): the gaps are 0 by construction "
+            "and say nothing of what each country recorded"
+        )
+        report.notes.append(warning[0].upper() + warning[1:] + ".")
+        report.warnings.append(warning)
+    report.notes.append(
+        "Mirror figures differ by valuation (an importer's CIF includes freight and "
+        "insurance, an exporter's FOB does not), timing, country of origin rules and "
+        "re-exports through third countries."
+    )
+    return report
+
+
+def _provenance(table: pd.DataFrame, side: str) -> str:
+    """Return one side's source, basis, what its figures cover and vintage, for a note."""
+
+    def joined(column: str) -> str:
+        return "; ".join(sorted({str(v) for v in table[f"{side}_{column}"].dropna()}))
+
+    covered = sorted({str(v) for v in table[f"{side}_products"].dropna()})
+    if not covered:
+        return "no figures"
+    if covered == [metrics.ALL_GOODS]:
+        what = ""
+    elif len(covered) <= 2:
+        what = f", {'; '.join(covered)}"
+    else:
+        what = f", products as the {side}_products column of the machine formats says"
+    return f"{joined('source')} ({joined('basis')}{what}); {joined('vintage')}"
