@@ -727,7 +727,8 @@ def test_partners_from_one_reporters_read_equal_partners_from_the_whole_file(run
 
 
 def metrics_partners(frame: pd.DataFrame) -> dict[str, float]:
-    from korus import countries, metrics_partners as ranking
+    from korus import countries
+    from korus import metrics_partners as ranking
 
     table = ranking.partner_ranking(frame, "USA", 2021, "total", countries.is_group)
     return {
