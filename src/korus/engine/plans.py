@@ -61,15 +61,18 @@ class ProductYear:
         from korus.schema import TOTAL
 
         groups = pa.array(self.groups, pa.string())
+        flows = pa.array(self.flows, pa.string())
         keep = pc.and_(
             pc.equal(table["year"], self.year),
-            pc.is_in(table["flow"], value_set=pa.array(self.flows, pa.string())),
+            holds(table["flow"], lambda values: pc.is_in(values, value_set=flows)),
         )
-        keep = pc.and_(keep, pc.not_equal(table["product"], TOTAL))
-        keep = pc.and_(keep, pc.invert(pc.is_in(table["partner"], value_set=groups)))
-        keep = pc.and_(keep, pc.invert(pc.is_in(table["reporter"], value_set=groups)))
+        keep = pc.and_(keep, holds(table["product"], lambda values: pc.not_equal(values, TOTAL)))
+        for side in ("partner", "reporter"):
+            country = holds(table[side], lambda values: pc.invert(pc.is_in(values, groups)))
+            keep = pc.and_(keep, country)
         if self.reporter is not None:
-            keep = pc.and_(keep, pc.equal(table["reporter"], self.reporter))
+            mine = holds(table["reporter"], lambda values: pc.equal(values, self.reporter))
+            keep = pc.and_(keep, mine)
         return table.filter(keep)
 
     def periods(self, table: pa.Table) -> pa.Table:
@@ -78,14 +81,26 @@ class ProductYear:
         rows = self._rows(table).select(PERIODS)
         return plain(rows.group_by(PERIODS).aggregate([]))
 
+    def first(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Steps 1 and 2 at once, as far as a part can judge alone: its periods (step 1),
+        and its sums (step 2) with the series whole in this part. Where no series with
+        months is in another part too, that is the whole's judgement, and the sums are the
+        answer with no second reading."""
+        rows = self._rows(table)
+        periods = plain(rows.select(PERIODS).group_by(PERIODS).aggregate([]))
+        whole, _ = whole_series(periods)
+        return periods, self._summed(rows, whole)
+
     def sums(self, table: pa.Table, whole) -> pa.Table:
         """Step 2: a part's sums by product (``SUMMED``, value_usd and the rows summed) of
         its annual rows and of the months of the series in ``whole`` (an Arrow table of
         ``SERIES``: series with twelve months and no annual row)."""
+        return self._summed(self._rows(table), whole)
+
+    def _summed(self, rows: pa.Table, whole) -> pa.Table:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        rows = self._rows(table)
         annual = rows.filter(pc.is_null(rows["month"]))
         monthly = rows.filter(pc.is_valid(rows["month"]))
         if len(monthly) and len(whole):
@@ -96,6 +111,22 @@ class ProductYear:
             plain(sum_by_product(part.select([*SUMMED, "value_usd"]))) for part in (annual, monthly)
         ]
         return sum_by_product(pa.concat_tables(sums))
+
+
+def holds(column, test):
+    """Return where a text column's values pass ``test`` (a function of an Arrow array of
+    text giving booleans): of a column read as a dictionary, on its distinct values once,
+    each row then taking its value's answer (millions of rows, a few hundred values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type):
+        return pc.fill_null(test(column), False)
+    chunks = []
+    for chunk in column.chunks:
+        answers = pc.fill_null(test(chunk.dictionary), False)
+        chunks.append(pc.fill_null(pc.take(answers, chunk.indices), False))
+    return pa.chunked_array(chunks, pa.bool_())
 
 
 def sum_by_product(table: pa.Table) -> pa.Table:
@@ -201,8 +232,8 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
         empty = pd.DataFrame({name: pd.Series(dtype="str") for name in SUMMED})
         return Sums(empty.assign(value_usd=0.0, rows=0), accounting, [])
     scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
-    light = [dataclasses.replace(scan, columns=ProductYear.PERIOD_COLUMNS) for scan in scans]
-    periods = engine.run(light, then=plan.periods)
+    answers = engine.run(scans, then=plan.first)
+    periods = [found for found, _ in answers]
     # Sums of two sources that give the same series and month would count it twice: a store
     # refuses such files when they are ingested, unless they repeat each other exactly
     # (--dedupe), which only a reading of their rows can drop.
@@ -227,7 +258,21 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
             "with --data"
         )
     whole, partial = whole_series(pa.concat_tables(periods))
-    sums = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+    # A series with months in a scan and any of its rows in another (a chunk's edge, a
+    # year split across files) was judged by each scan alone: sum again, knowing the whole.
+    scanned = pa.concat_tables(
+        [
+            table.append_column("scan", pa.array([index] * len(table), pa.int32()))
+            for index, table in enumerate(periods)
+        ]
+    )
+    dated = scanned.filter(pc.is_valid(scanned["month"])).select(SERIES)
+    spread = scanned.join(dated.group_by(SERIES).aggregate([]), keys=SERIES, join_type="inner")
+    spread = spread.group_by(SERIES).aggregate([("scan", "count_distinct")])
+    if len(spread) and pc.max(spread["scan_count_distinct"]).as_py() > 1:
+        sums = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+    else:
+        sums = [summed for _, summed in answers]
     return Sums(_frame(sum_by_product(pa.concat_tables(sums))), accounting, _listed(partial))
 
 
