@@ -8,6 +8,8 @@ in millions of US dollars unless a test says otherwise.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -734,12 +736,22 @@ def test_years_is_accepted_where_one_year_is_asked(runner, command):
     assert csv_of(runner, command, "--years", "2016") == csv_of(runner, command, "--year", "2016")
 
 
-@pytest.mark.parametrize("command", ["sectors", "partners"])
+@pytest.mark.parametrize("command", ["sectors", "world"])
 def test_a_range_of_years_where_one_is_asked_is_a_usage_error(runner, command):
     result = invoke(runner, command, "--years", "2015-2016")
     assert usage_error(result) == (
         f"Error: --years 2015-2016: {command} answers for one year; give one"
     )
+
+
+def test_partners_ranks_each_year_of_a_range_whichever_option_names_it(runner):
+    both = csv_of(runner, "partners", "--years", "2015-2016", "--top", "1")
+    assert both == csv_of(runner, "partners", "--year", "2015-2016", "--top", "1")
+    rows = csv.DictReader(io.StringIO(both))
+    assert [(row["year"], row["rank"], row["partner"]) for row in rows] == [
+        ("2015", "1", "CHN"),
+        ("2016", "1", "CHN"),
+    ]
 
 
 def test_sectors_without_a_year_answers_for_the_latest_whole_year_of_product_figures(runner):
