@@ -110,6 +110,11 @@ def test_a_series_with_only_some_months_is_left_out_and_named(runner, tmp_path):
         "Note: (world totals): left out, holding only some months of 2019 (a partial year is "
         "never a year): USA exports to CHN\n"
     )
+    imports = path.read_text().replace(",export,", ",import,").replace(",FOB,", ",CIF,")
+    path.write_text(imports)
+    result = ask(runner, "world", "--data", path, "--year", 2019, "--flow", "imports")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith("never a year): USA imports from CHN\n")
 
 
 def test_product_codes_of_two_levels_are_refused(runner, tmp_path):

@@ -477,7 +477,9 @@ def world(
     if sums.partial:
         from korus.schema import Accounting
 
-        shown = ", ".join(f"{r} {f}s to {p}" for r, p, f, _ in sums.partial[:5])
+        shown = ", ".join(
+            f"{r} {f}s {'to' if f == 'export' else 'from'} {p}" for r, p, f, _ in sums.partial[:5]
+        )
         more = f" and {len(sums.partial) - 5} more" if len(sums.partial) > 5 else ""
         accounting.append(
             Accounting(

@@ -251,8 +251,9 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
     if len(shared):
         row = shared.slice(0, 1).to_pylist()[0]
         first, second = scans[row["part_min"]], scans[row["part_max"]]
+        word = "to" if row["flow"] == "export" else "from"
         raise DataFileError(
-            f"{first.file} and {second.file} both give {row['reporter']} {row['flow']}s to "
+            f"{first.file} and {second.file} both give {row['reporter']} {row['flow']}s {word} "
             f"{row['partner']} in {plan.year} ({row['source']}): over a store, world totals "
             "are added up from sources that give each series once; give the files themselves "
             "with --data"
