@@ -363,6 +363,27 @@ def _missing_notes(table, flow: str, year: int, since: int | None, code_label: s
     ]
 
 
+def mirror_caveats(report: Report, compared: pd.DataFrame, gap: str = "") -> None:
+    """Add to a report of mirror figures (``compared``: rows with both sides) what they
+    can and cannot say: a warning where one reconciled source gives both sides (the gaps
+    are then 0 by construction), and why mirror figures differ (then ``gap``: what the
+    gap is, where the report says it there)."""
+    same = (compared["reporter_source"] == compared["partner_source"]).all()
+    if len(compared) and same and (compared["gap"].abs() < 0.005).all():
+        warning = (
+            f"both sides come from one source ({compared['reporter_source'].iloc[0]}) that "
+            "gives each flow once, reconciled (as CEPII BACI does): the gaps are 0 by "
+            "construction and say nothing of what each country recorded"
+        )
+        report.notes.append(warning[0].upper() + warning[1:] + ".")
+        report.warnings.append(warning)
+    report.notes.append(
+        "Mirror figures differ by valuation (an importer's CIF includes freight and "
+        "insurance, an exporter's FOB does not), timing, country of origin rules and "
+        f"re-exports through third countries{gap}."
+    )
+
+
 def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
     """Return the report of both sides' figures for the same trade and the gaps."""
     years = sorted(table["year"].unique().tolist())
@@ -406,20 +427,10 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         f"exports; {reporter} balance: {reporter}'s balance beside the negative of "
         f"{partner}'s."
     )
-    same_source = (table["reporter_source"] == table["partner_source"]).all()
-    if same_source and (table["gap"].abs() < 0.005).all():
-        warning = (
-            f"both sides come from one source ({table['reporter_source'].iloc[0]}) that gives "
-            "each flow once, reconciled (as CEPII BACI does): the gaps are 0 by construction "
-            "and say nothing of what each country recorded"
-        )
-        report.notes.append(warning[0].upper() + warning[1:] + ".")
-        report.warnings.append(warning)
-    report.notes.append(
-        "Mirror figures differ by valuation (an importer's CIF includes freight and "
-        "insurance, an exporter's FOB does not), timing, country of origin rules and "
-        "re-exports through third countries; the gap is the reporter's figure minus the "
-        "partner's, as a % of the partner's."
+    mirror_caveats(
+        report,
+        table,
+        "; the gap is the reporter's figure minus the partner's, as a % of the partner's",
     )
     return report
 

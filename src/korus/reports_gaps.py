@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from korus import countries, metrics
+from korus import countries, metrics, reports
 from korus.render import Report
 
 SIDES = ("reporter", "partner")
@@ -74,21 +74,7 @@ def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
         "Countries and territories only: groups (World, EU, continents...) are never "
         "compared. Whole years only: a stated year, or twelve months."
     )
-    ranked = table[table["rank"].notna()]
-    same = (ranked["reporter_source"] == ranked["partner_source"]).all()
-    if len(ranked) and same and (ranked["gap"].abs() < 0.005).all():
-        warning = (
-            f"both sides come from one source ({ranked['reporter_source'].iloc[0]}) that gives "
-            "each flow once, reconciled (as CEPII BACI does): the gaps are 0 by construction "
-            "and say nothing of what each country recorded"
-        )
-        report.notes.append(warning[0].upper() + warning[1:] + ".")
-        report.warnings.append(warning)
-    report.notes.append(
-        "Mirror figures differ by valuation (an importer's CIF includes freight and "
-        "insurance, an exporter's FOB does not), timing, country of origin rules and "
-        "re-exports through third countries."
-    )
+    reports.mirror_caveats(report, table[table["rank"].notna()])
     return report
 
 

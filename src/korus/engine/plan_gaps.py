@@ -25,7 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from korus.engine.plans import CHUNK, PERIODS, SERIES, Sums, _listed, plain, whole_series
+from korus.engine.plans import (
+    CHUNK,
+    PERIODS,
+    SERIES,
+    Sums,
+    _listed,
+    plain,
+    store_folders,
+    whole_series,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -160,15 +169,8 @@ def empty_sums(schema: pa.Schema | None = None) -> pa.Table:
 def mirror_year_sums(settings, plan: MirrorYear) -> Sums:
     """Return ``plan``'s sums over the settings' data: per part where the data is korus
     stores (on the engine in force), else over the rows of its files read here."""
-    from pathlib import Path
-
-    from korus import store
-
-    folders = [Path(text) for text in settings.data]
-    folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
-    if folders and all(store.is_store(folder) for folder in folders):
-        return _from_stores(folders, plan)
-    return _from_rows(settings, plan)
+    folders = store_folders(settings)
+    return _from_rows(settings, plan) if folders is None else _from_stores(folders, plan)
 
 
 def _from_rows(settings, plan: MirrorYear) -> Sums:

@@ -29,7 +29,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from korus.engine.plans import CHUNK, SERIES, plain, whole_series
+from korus.engine.plans import CHUNK, SERIES, plain, store_folders, whole_series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,13 +156,10 @@ def partner_sums(settings, reporter: str, years: list[int] | None) -> PartnerSum
     """Return the plan's sums of ``reporter``'s trade in ``years`` (None: every year) over
     the settings' data where it is korus stores whose parts give each series once, else
     None (the question is then answered from the rows)."""
-    from pathlib import Path
+    from korus import countries
 
-    from korus import countries, store
-
-    folders = [Path(text) for text in settings.data]
-    folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
-    if not folders or not all(store.is_store(folder) for folder in folders):
+    folders = store_folders(settings)
+    if folders is None:
         return None
     plan = PartnerYears(reporter, None if years is None else tuple(years), countries.group_codes())
     return _from_stores(folders, plan)

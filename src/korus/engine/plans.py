@@ -185,6 +185,13 @@ class Sums:
 def product_year_sums(settings, plan: ProductYear) -> Sums:
     """Return ``plan``'s sums over the settings' data: per part where the data is korus
     stores (on the engine in force), else over the rows of its files read here."""
+    folders = store_folders(settings)
+    return _from_rows(settings, plan) if folders is None else _from_stores(folders, plan)
+
+
+def store_folders(settings) -> list | None:
+    """Return the folders of the settings' data where they are all korus stores (a plan
+    then runs on their parts), else None (it runs on the rows of the files)."""
     from pathlib import Path
 
     from korus import store
@@ -192,8 +199,8 @@ def product_year_sums(settings, plan: ProductYear) -> Sums:
     folders = [Path(text) for text in settings.data]
     folders = [path.parent if path.name == store.MANIFEST else path for path in folders]
     if folders and all(store.is_store(folder) for folder in folders):
-        return _from_stores(folders, plan)
-    return _from_rows(settings, plan)
+        return folders
+    return None
 
 
 def _from_rows(settings, plan: ProductYear) -> Sums:
