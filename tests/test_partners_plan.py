@@ -330,3 +330,85 @@ def test_partners_from_a_store_of_every_layout_equal_partners_from_its_rows(
                 assert planned[1] == expected[1]
             else:
                 pd.testing.assert_frame_equal(planned[1], expected[1], check_dtype=False)
+
+
+def _tidy(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("dedupe", [False, True], ids=["refused", "dropped"])
+def test_files_repeating_each_other_in_another_year_are_judged_as_for_the_files(
+    runner, tmp_path, dedupe
+):
+    """Two files that repeat 2019 exactly: asked about 2020, which one file holds, the store
+    gives what the files give: the repeat refused, or dropped and counted with --dedupe."""
+    repeated = [
+        "2019,,USA,KOR,export,TOTAL,none,10.00,Test,FOB,v1",
+        "2019,,USA,KOR,import,TOTAL,none,10.00,Test,CIF,v1",
+    ]
+    first = _tidy(
+        tmp_path / "a" / "f0.csv",
+        [
+            *repeated,
+            "2020,,USA,KOR,export,TOTAL,none,30.00,Test,FOB,v1",
+            "2020,,USA,KOR,import,TOTAL,none,20.00,Test,CIF,v1",
+        ],
+    )
+    second = _tidy(
+        tmp_path / "b" / "f1.csv", [*repeated, "2021,,USA,KOR,export,TOTAL,none,30.00,Test,FOB,v1"]
+    )
+    store = ingest(runner, [first, second], tmp_path / "store", "--dedupe")
+    planned = outcome(
+        lambda: api.partners(2020, "USA", settings=api.Settings(data=(str(store),), dedupe=dedupe))
+    )
+    files = outcome(
+        lambda: api.partners(
+            2020, "USA", settings=api.Settings(data=(str(first), str(second)), dedupe=dedupe)
+        )
+    )
+    assert planned[0] == files[0] == ("answer" if dedupe else "error")
+    if dedupe:
+        assert planned[1][["partner", "exports", "imports"]].values.tolist() == [
+            ["KOR", 30.0, 20.0]
+        ]
+        dropped = [a for a in planned[1].attrs["accounting"] if a.layout == "dedupe"]
+        assert [(a.rows_read, a.rows_kept) for a in dropped] == [(7, 5)]
+    else:
+        assert "repeat" in planned[1] and planned[1].split(": ", 1)[0] == files[1].split(": ", 1)[0]
+
+
+def test_every_basis_of_a_flow_is_said_whatever_the_order_of_the_rows(runner, tmp_path):
+    months = [
+        f"2019,{month},USA,CHN,{flow},TOTAL,none,10.00,Test,{basis},v1"
+        for month in range(1, 13)
+        for flow, basis in (("export", "B1"), ("import", "C1"))
+    ]
+    stated = [
+        "2019,,USA,KOR,export,TOTAL,none,10.00,Test,B2,v1",
+        "2019,,USA,KOR,import,TOTAL,none,10.00,Test,C2,v1",
+    ]
+    path = _tidy(tmp_path / "files" / "bases.csv", [*months, *stated])
+    store = ingest(runner, [path], tmp_path / "store")
+    planned = api.partners(2019, "USA", data=[str(store)])
+    rows = from_rows([store], "USA", [2019], "total", False)
+    assert set(planned["basis"]) == set(rows["basis"]) == {"exports: B1 / B2; imports: C1 / C2"}
+    pd.testing.assert_frame_equal(planned, rows, check_dtype=False)
+
+
+def test_a_store_of_several_files_says_once_where_each_was_read_from(runner, tmp_path):
+    """Files of one year, each checked against the other as it is kept: that reading of
+    the store never writes its notes into the store's manifest."""
+    paths = write_panel(tmp_path / "files")
+    second = tmp_path / "more" / "panel-2016-more.csv"
+    second.parent.mkdir()
+    second.write_text(paths[2].read_text().replace(",2025-01", ",2025-02"))
+    store = ingest(runner, [*paths, second], tmp_path / "store", "--dedupe")
+    table = api.partners(2015, "USA", settings=api.Settings(data=(str(store),), dedupe=True))
+    assert len(table.attrs["accounting"]) >= 6
+    for account in table.attrs["accounting"]:
+        if account.layout == "dedupe":
+            continue
+        said = [note for note in account.notes if note.startswith("read from the store")]
+        assert said == [f"read from the store {store} (ingested from {account.file})"]

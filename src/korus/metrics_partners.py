@@ -115,7 +115,9 @@ def partner_ranking(
     )
     out.insert(1, "year", year)
     out.insert(2, "reporter", reporter)
-    bases = years[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
+    # Every basis of a flow, in one order (a source gives one a flow; rows of whole years
+    # and of months added up then come in any order, and never choose it).
+    bases = years.groupby("flow", observed=True)["basis"].agg(lambda b: " / ".join(sorted(set(b))))
     covered = covered(years)
     out["products"] = covered
     out["source"] = years["source"].iloc[0]

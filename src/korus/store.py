@@ -202,6 +202,23 @@ def sealed_groups(parquet, ranges, equal: dict[str, str]) -> list[int] | None:
     return _holding(ranges, equal) if equal else None
 
 
+def share_a_year(folders: list, equal: dict[str, str]) -> bool:
+    """Return whether two parts of the stores (``folders``) that may hold the rows asked
+    for (by their sealed ranges) hold a year in common: only then can two sources give the
+    same figure, or a year and its months, which the trust layer judges over the rows."""
+    seen: set[int] = set()
+    for folder in folders:
+        for _, entry in sources(folder):
+            groups = entry.get("groups")
+            if groups is not None and not _holding(groups, equal):
+                continue
+            years = set(entry["years"])
+            if years & seen:
+                return True
+            seen |= years
+    return False
+
+
 def _holding(ranges: list, equal: dict[str, str]) -> list[int]:
     """Return the row groups whose kept ranges allow the rows asked for."""
     chosen = []
@@ -228,8 +245,13 @@ def _frame(table, equal: dict[str, str]) -> pd.DataFrame:
 
 
 def _accounting(fields: dict) -> Accounting:
+    import copy
+
     known = {field.name for field in dataclasses.fields(Accounting)}
-    return Accounting(**{name: value for name, value in fields.items() if name in known})
+    # Lists and counts of its own: what a question adds to them never reaches the manifest.
+    return Accounting(
+        **{name: copy.deepcopy(value) for name, value in fields.items() if name in known}
+    )
 
 
 class Timer:
@@ -410,7 +432,11 @@ def accounting_of(folder: Path, entry: dict) -> list[Accounting]:
     """Return a source's accounting as it was ingested, saying it was read from the store."""
     accounting = [_accounting(fields) for fields in entry["accounting"]]
     for account in accounting:
-        account.notes.append(f"read from the store {folder} (ingested from {entry['file']})")
+        # A list of its own: the manifest's is never changed (it may be written again).
+        account.notes = [
+            *account.notes,
+            f"read from the store {folder} (ingested from {entry['file']})",
+        ]
     return accounting
 
 

@@ -6,21 +6,22 @@ BACI or Comtrade panel. The plan sums them where each part is read (here, or on 
 worker: ``korus.engine.run``'s ``then``), so that what travels and what becomes pandas is
 one row per partner, flow, year and product level, whatever the size of the panel.
 
-Its two steps keep every rule of the measure (``metrics_partners.partner_ranking``):
+It keeps every rule of the measure (``metrics_partners.partner_ranking``):
 
-1. ``periods``: each part's series (year, reporter, partner, flow, source) and the months
-   (or the year, as <NA>) they hold: the whole-year rule (``metrics.whole_years``) is
-   decided over all parts;
-2. ``sums``: each part's sums of its stated years and of the months of the series found
-   whole in step 1, by partner, flow, source, classification, basis, vintage and product
-   level (all goods, or the width of the codes: the level rule of ``metrics``, all goods
-   where given, else the coarsest level, is then decided over all parts), with the
-   distinct product codes of each level, from which what the figures cover is said.
+1. each part sends back its sums by year, month (<NA> for a stated year), partner, flow,
+   source, classification, basis, vintage and product level (all goods, or the width of
+   the codes), with the distinct product codes of each level; over all parts the client
+   decides the whole-year rule (``metrics.whole_years``: a stated year, else twelve
+   months) and the level rule (all goods where given, else the coarsest level), and says
+   what the figures cover from the codes;
+2. only where some months do not count (a partial year, or a year also stated), each
+   part sends its sums again, of the rows that count only (their codes too).
 
-The measure then runs on these sums as on rows. Where two parts give the same series in
-a year (files that overlap), or the measure finds nothing to rank, the question is
-answered from the rows instead: the trust layer then refuses or drops the repeats, and
-says what is missing, as it does for files.
+The measure then runs on these sums as on rows. Where two parts of the stores that hold
+the reporter hold a year in common (only then can two sources give the same figure, or a
+year and its months), or the measure finds nothing to rank, the question is answered
+from the rows instead: the trust layer then refuses or drops the repeats, and says what
+is missing, as it does for files.
 """
 
 from __future__ import annotations
@@ -173,9 +174,14 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
 
     from korus import countries, engine, store
 
+    equal = {"reporter": plan.reporter}
+    if store.share_a_year(folders, equal):
+        # Two sources of one year: the trust layer judges their repeats (and a year against
+        # its months) over the rows of every year of the reporter, as it does for files.
+        return None
     scans, accounting = [], []
     for folder in folders:
-        scans += store.scans(folder, {"reporter": plan.reporter}, plan.years, CHUNK)
+        scans += store.scans(folder, equal, plan.years, CHUNK)
         accounting += [
             account
             for _, entry in store.sources(folder)
@@ -185,19 +191,6 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
         return None  # nothing to sum: the rows say what is missing
     scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
     answers = engine.run(scans, then=plan.sums)
-    # A series two parts give (files that overlap) is the trust layer's to judge, over rows.
-    parts = {scan.path: index for index, scan in enumerate(scans)}
-    owners = pa.concat_tables(
-        [
-            summed.select(KEYS).append_column(
-                "part", pa.array([parts[scan.path]] * len(summed), pa.int32())
-            )
-            for scan, (summed, _) in zip(scans, answers, strict=True)
-        ]
-    )
-    shared = owners.group_by(KEYS).aggregate([("part", "count_distinct")])
-    if len(shared) and pc.max(shared["part_count_distinct"]).as_py() > 1:
-        return None
     monthly = pa.concat_tables([summed for summed, _ in answers])
     periods = monthly.select(PERIODS).group_by(PERIODS).aggregate([])
     whole, partial = whole_series(periods, KEYS)

@@ -116,12 +116,13 @@ class ProductYear:
 def holds(column, test):
     """Return where a text column's values pass ``test`` (a function of an Arrow array of
     text giving booleans): of a column read as a dictionary, on its distinct values once,
-    each row then taking its value's answer (millions of rows, a few hundred values)."""
+    each row then taking its value's answer (millions of rows, a few hundred values). A
+    null fails (canonical text columns hold none)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not pa.types.is_dictionary(column.type):
-        return pc.fill_null(test(column), False)
+        return pc.if_else(pc.is_null(column), False, test(column))
     chunks = []
     for chunk in column.chunks:
         answers = pc.fill_null(test(chunk.dictionary), False)
@@ -275,12 +276,20 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
         ]
     )
     dated = scanned.filter(pc.is_valid(scanned["month"])).select(SERIES)
-    spread = scanned.join(dated.group_by(SERIES).aggregate([]), keys=SERIES, join_type="inner")
-    spread = spread.group_by(SERIES).aggregate([("scan", "count_distinct")])
-    if len(spread) and pc.max(spread["scan_count_distinct"]).as_py() > 1:
-        sums = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
-    else:
-        sums = [summed for _, summed in answers]
+    held = scanned.join(dated.group_by(SERIES).aggregate([]), keys=SERIES, join_type="inner")
+    counted = held.group_by(SERIES).aggregate([("scan", "count_distinct")])
+    spread = counted.filter(pc.greater(counted["scan_count_distinct"], 1)).select(SERIES)
+    # Only the scans holding such a series are read again; every other scan's series lie
+    # in it alone, so its own judgement was the whole's.
+    again = set(held.join(spread, keys=SERIES, join_type="inner")["scan"].to_pylist())
+    sums = [summed for _, summed in answers]
+    if again:
+        redone = engine.run(
+            [scans[index] for index in sorted(again)],
+            then=functools.partial(plan.sums, whole=whole),
+        )
+        for index, summed in zip(sorted(again), redone, strict=True):
+            sums[index] = summed
     return Sums(_frame(sum_by_product(pa.concat_tables(sums))), accounting, _listed(partial))
 
 
