@@ -475,22 +475,7 @@ def world(
     table = panel.world_products(sums.frame, year, side, by)
     accounting = list(sums.accounting)
     if sums.partial:
-        from korus.schema import Accounting
-
-        shown = ", ".join(
-            f"{r} {f}s {'to' if f == 'export' else 'from'} {p}" for r, p, f, _ in sums.partial[:5]
-        )
-        more = f" and {len(sums.partial) - 5} more" if len(sums.partial) > 5 else ""
-        accounting.append(
-            Accounting(
-                file="(world totals)",
-                layout="partial years",
-                warnings=[
-                    f"left out, holding only some months of {year} (a partial year is never "
-                    f"a year): {shown}{more}"
-                ],
-            )
-        )
+        accounting.append(_partial_note("(world totals)", year, sums.partial))
     table.attrs["accounting"] = accounting
     table.attrs["partial"] = sums.partial
     return table

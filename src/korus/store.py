@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Iterable
 from functools import cache as once
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -456,7 +457,7 @@ def scans(
     manifest);
     with ``chunk``, a scan for every ``chunk`` row groups of a part (of a part that kept
     its groups' ranges)."""
-    wanted = None if year is None else {year} if isinstance(year, int) else set(year)
+    wanted = None if year is None else {int(year)} if isinstance(year, Integral) else set(year)
     found = []
     for source, entry in sources(folder):
         if wanted is not None and not wanted & set(entry["years"]):
