@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from korus.engine.plans import (
-    CHUNK,
     PERIODS,
     SERIES,
     Sums,
     _listed,
     plain,
     store_folders,
+    store_scans,
     whole_series,
 )
 
@@ -195,22 +195,14 @@ def _from_stores(folders, plan: MirrorYear) -> Sums:
 
     import pyarrow as pa
 
-    from korus import engine, store
+    from korus import engine
 
-    scans, accounting = [], []
-    for folder in folders:
-        # The parts of the year, twice: the reporter's own rows, and those naming it as
-        # partner (a scan picks its row groups by one column's value).
-        for column in ("reporter", "partner"):
-            scans += store.scans(folder, {column: plan.reporter}, plan.year, CHUNK)
-        accounting += [
-            account
-            for _, entry in store.sources(folder)
-            for account in store.accounting_of(folder, entry)
-        ]
+    # The parts of the year, twice: the reporter's own rows, and those naming it as partner
+    # (a scan picks its row groups by one column's value).
+    equals = [{"reporter": plan.reporter}, {"partner": plan.reporter}]
+    scans, accounting = store_scans(folders, equals, plan.year)
     if not scans:  # no part holds the year
         return Sums(_frame(empty_sums()), accounting, [])
-    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
     light = [dataclasses.replace(scan, columns=MirrorYear.PERIOD_COLUMNS) for scan in scans]
     periods = engine.run(light, then=plan.periods)
     _refuse_shared(scans, periods, plan)

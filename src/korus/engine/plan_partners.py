@@ -30,7 +30,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from korus.engine.plans import CHUNK, SERIES, plain, store_folders, whole_series
+from korus.engine.plans import SERIES, plain, store_folders, store_scans, whole_series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +167,6 @@ def partner_sums(settings, reporter: str, years: list[int] | None) -> PartnerSum
 
 
 def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
-    import dataclasses
 
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -179,17 +178,9 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
         # Two sources of one year: the trust layer judges their repeats (and a year against
         # its months) over the rows of every year of the reporter, as it does for files.
         return None
-    scans, accounting = [], []
-    for folder in folders:
-        scans += store.scans(folder, equal, plan.years, CHUNK)
-        accounting += [
-            account
-            for _, entry in store.sources(folder)
-            for account in store.accounting_of(folder, entry)
-        ]
+    scans, accounting = store_scans(folders, [equal], plan.years)
     if not scans:
         return None  # nothing to sum: the rows say what is missing
-    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
     answers = engine.run(scans, then=plan.sums)
     monthly = pa.concat_tables([summed for summed, _ in answers])
     periods = monthly.select(PERIODS).group_by(PERIODS).aggregate([])

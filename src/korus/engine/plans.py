@@ -190,6 +190,26 @@ def product_year_sums(settings, plan: ProductYear) -> Sums:
     return _from_rows(settings, plan) if folders is None else _from_stores(folders, plan)
 
 
+def store_scans(folders: list, equals: list[dict], years) -> tuple[list, list]:
+    """Return the scans of the stores' parts that hold ``years`` (a year, years, or None:
+    all), one set for each of ``equals`` (column -> value the rows must hold), in chunks of
+    ``CHUNK`` row groups, their text read as dictionaries; and every source's accounting."""
+    import dataclasses
+
+    from korus import store
+
+    scans, accounting = [], []
+    for folder in folders:
+        for equal in equals:
+            scans += store.scans(folder, equal, years, CHUNK)
+        accounting += [
+            account
+            for _, entry in store.sources(folder)
+            for account in store.accounting_of(folder, entry)
+        ]
+    return [dataclasses.replace(scan, dictionary=True) for scan in scans], accounting
+
+
 def store_folders(settings) -> list | None:
     """Return the folders of the settings' data where they are all korus stores (a plan
     then runs on their parts), else None (it runs on the rows of the files)."""
@@ -216,30 +236,21 @@ def _from_rows(settings, plan: ProductYear) -> Sums:
 
 
 def _from_stores(folders, plan: ProductYear) -> Sums:
-    import dataclasses
     import functools
 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from korus import engine, store
+    from korus import engine
     from korus.errors import DataFileError
 
     equal = {"reporter": plan.reporter} if plan.reporter else {}
-    scans, accounting = [], []
-    for folder in folders:
-        scans += store.scans(folder, equal, plan.year, CHUNK)  # the parts of the year
-        accounting += [
-            account
-            for _, entry in store.sources(folder)
-            for account in store.accounting_of(folder, entry)
-        ]
+    scans, accounting = store_scans(folders, [equal], plan.year)  # the parts of the year
     if not scans:  # no part holds the year
         import pandas as pd
 
         empty = pd.DataFrame({name: pd.Series(dtype="str") for name in SUMMED})
         return Sums(empty.assign(value_usd=0.0, rows=0), accounting, [])
-    scans = [dataclasses.replace(scan, dictionary=True) for scan in scans]
     answers = engine.run(scans, then=plan.first)
     periods = [found for found, _ in answers]
     # Sums of two sources that give the same series and month would count it twice: a store
