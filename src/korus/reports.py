@@ -363,6 +363,19 @@ def _missing_notes(table, flow: str, year: int, since: int | None, code_label: s
     ]
 
 
+# Each side's provenance, as the machine formats carry it beside mirror figures.
+MIRROR_PROVENANCE = (
+    "reporter_products",
+    "reporter_source",
+    "reporter_basis",
+    "partner_products",
+    "partner_source",
+    "partner_basis",
+    "reporter_vintage",
+    "partner_vintage",
+)
+
+
 def mirror_caveats(report: Report, compared: pd.DataFrame, gap: str = "") -> None:
     """Add to a report of mirror figures (``compared``: rows with both sides) what they
     can and cannot say: a warning where one reconciled source gives both sides (the gaps
@@ -395,16 +408,7 @@ def mirror(table: pd.DataFrame, reporter: str, partner: str) -> Report:
         frame=table,
         money=["reporter_value", "partner_value", "gap"],
         percent=["gap_pct"],
-        table_hidden=[
-            "reporter_products",
-            "reporter_source",
-            "reporter_basis",
-            "partner_products",
-            "partner_source",
-            "partner_basis",
-            "reporter_vintage",
-            "partner_vintage",
-        ],
+        table_hidden=list(MIRROR_PROVENANCE),
         labels={
             "year": "Year",
             "measure": "Trade",

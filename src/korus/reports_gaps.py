@@ -9,16 +9,7 @@ from korus import countries, metrics, reports
 from korus.render import Report
 
 SIDES = ("reporter", "partner")
-PROVENANCE = [
-    "reporter_products",
-    "reporter_source",
-    "reporter_basis",
-    "partner_products",
-    "partner_source",
-    "partner_basis",
-    "reporter_vintage",
-    "partner_vintage",
-]
+PROVENANCE = list(reports.MIRROR_PROVENANCE)
 
 
 def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
