@@ -117,7 +117,9 @@ def partner_ranking(
     out.insert(2, "reporter", reporter)
     # Every basis of a flow, in one order (a source gives one a flow; rows of whole years
     # and of months added up then come in any order, and never choose it).
-    bases = years.groupby("flow", observed=True)["basis"].agg(lambda b: " / ".join(sorted(set(b))))
+    # Judged over the distinct pairs: a reporter's rows are millions, its bases one a flow.
+    pairs = years[["flow", "basis"]].drop_duplicates()
+    bases = pairs.groupby("flow", observed=True)["basis"].agg(lambda b: " / ".join(sorted(set(b))))
     covered = covered(years)
     out["products"] = covered
     out["source"] = years["source"].iloc[0]

@@ -424,47 +424,65 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     is more than world trade that year; note on stderr a sum far above the reporter's own
     known world total."""
     import numpy as np
+    import pandas as pd
 
     from korus import countries
 
-    flows = frame[frame["flow"].isin(["export", "import"])]
-    if flows.empty:
+    # Each text column is told apart once (its distinct values), then rows are numbers.
+    flow_codes, flow_names = pd.factorize(frame["flow"], use_na_sentinel=False)
+    added = [n for n, name in enumerate(flow_names) if name in ("export", "import")]
+    chosen = np.isin(flow_codes, added)
+    partner_codes, partner_names = pd.factorize(frame["partner"], use_na_sentinel=False)
+    # Groups are aggregates of countries: asked once a partner, never added up.
+    grouped = np.array(
+        [isinstance(code, str) and countries.is_group(code) for code in partner_names], dtype=bool
+    )
+    if grouped.any():
+        chosen &= ~grouped[partner_codes]
+    if not chosen.any():
         return
-    # Asked once a partner, and kept by a vectorized membership (not a map over rows).
-    groups = [code for code in _unique(flows["partner"]) if countries.is_group(code)]
-    if groups:
-        flows = flows[~flows["partner"].isin(groups).to_numpy(dtype=bool)]
-    if flows.empty:
-        return
+    flows = frame[chosen]
+    partner_codes = partner_codes[chosen]
+    series = ["reporter", "year", "flow"]
+    key = flows.groupby(series, observed=True, dropna=False).ngroup().to_numpy()
+    codes, products = pd.factorize(flows["product"])
     # One level of products per series (the totals, else the coarsest level), as the
     # metrics add them; months added up to their year.
-    width = flows["product"].str.len().where(flows["product"] != "TOTAL", 0)
-    series = ["reporter", "year", "flow"]
-    finest = width.groupby([flows[c] for c in series]).transform("min")
-    used = flows[(width == finest).to_numpy()]
+    widths = np.array([0 if p == "TOTAL" else len(p) for p in products], dtype=np.int64)
+    width = widths[codes]
+    finest = np.full(key.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(finest, key, width)
+    kept = width == finest[key]
     # A series' stated whole years where it has them, else its months (a year given
     # month by month only, a partial one too, is held to world trade all the same).
-    annual = used["month"].isna()
-    stated = annual.groupby([used[c] for c in series]).transform("any")
-    used = used[(annual | ~stated).to_numpy()]
-    sums = used.groupby(series, observed=True)["value_usd"].sum()
+    annual = flows["month"].isna().to_numpy(dtype=bool)
+    stated = np.zeros(len(finest), dtype=bool)
+    stated[key[kept & annual]] = True
+    kept &= annual | ~stated[key]
+    used = flows[kept]
+    used_key = key[kept]
+    totals = pd.Series(used["value_usd"].to_numpy(dtype=float)).groupby(used_key).sum()
+    first = used[series].iloc[np.unique(used_key, return_index=True)[1]]
+    sums = pd.Series(totals.to_numpy(), index=pd.MultiIndex.from_frame(first))
     bounds = np.array([world_bound(int(year)) for _, year, _ in sums.index])
     over = sums.to_numpy() > bounds
     if over.any():
-        reporter, year, flow = sums.index[int(np.argmax(over))]
-        rows = used[
-            (used["reporter"] == reporter) & (used["year"] == year) & (used["flow"] == flow)
-        ]
+        at = int(np.argmax(over))
+        reporter, year, flow = sums.index[at]
+        rows = used[used_key == totals.index[at]]
         largest = rows.loc[rows["value_usd"].idxmax()]
         where = _where(account, largest)
         raise DataFileError(
             f"{where}: {reporter} {flow}s in {int(year)} add up to "
-            f"{_number(sums[(reporter, year, flow)])} US dollars over its partners, more than "
+            f"{_number(sums.iloc[at])} US dollars over its partners, more than "
             f"world trade that year (at most {_number(world_bound(int(year)))}): a wrong unit "
             "(thousands or millions read as dollars?); korus refuses figures no country can "
             "have"
         )
-    counts = used.groupby(series, observed=True)["partner"].nunique()
+    # Partners a series holds: its distinct (series, partner) pairs, counted.
+    pairs = np.unique(used_key.astype(np.int64) * len(partner_names) + partner_codes[kept])
+    partners = np.bincount(pairs // len(partner_names), minlength=len(finest))
+    counts = dict(zip(sums.index, partners[totals.index.to_numpy()], strict=True))
     for (reporter, year, flow), total in sums.items():
         known = _known_world_total(reporter, int(year), flow)
         if known and total > OUT_OF_SCALE * known:
