@@ -160,8 +160,17 @@ def _strict_accounting(accounting, settings: Settings) -> None:
                 )
 
 
+class _Accounts(list):
+    """An answer's accounting, one Accounting a file: shared by the frames made from the
+    answer, never copied (pandas copies a frame's attrs deeply at every step, and a folder
+    of years holds thousands of notes and counts)."""
+
+    def __deepcopy__(self, memo) -> _Accounts:
+        return self
+
+
 def _with(frame: pd.DataFrame, reading: Reading, **attrs) -> pd.DataFrame:
-    frame.attrs["accounting"] = reading.accounting
+    frame.attrs["accounting"] = _Accounts(reading.accounting)
     frame.attrs.update(attrs)
     return frame
 
@@ -341,7 +350,7 @@ def partners(
         except (DataCoverageError, MixedSourcesError):
             pass  # said from the rows, as for files: what is missing, which sources
         else:
-            table.attrs["accounting"] = sums.accounting
+            table.attrs["accounting"] = _Accounts(sums.accounting)
             return table
     reading = read(settings, "census", reporter=reporter)
     return _with(ranked(reading.frame), reading)
@@ -423,7 +432,7 @@ def check(
         )
     ]
     frame = judged.verdict_table(verdicts, explain)
-    frame.attrs["accounting"] = accounting
+    frame.attrs["accounting"] = _Accounts(accounting)
     return frame
 
 
@@ -476,7 +485,7 @@ def world(
     accounting = list(sums.accounting)
     if sums.partial:
         accounting.append(_partial_note("(world totals)", year, sums.partial))
-    table.attrs["accounting"] = accounting
+    table.attrs["accounting"] = _Accounts(accounting)
     table.attrs["partial"] = sums.partial
     return table
 
@@ -524,7 +533,7 @@ def mirror_gaps(
     accounting = list(sums.accounting)
     if sums.partial:
         accounting.append(_partial_note("(mirror gaps)", year, sums.partial))
-    table.attrs["accounting"] = accounting
+    table.attrs["accounting"] = _Accounts(accounting)
     table.attrs["partial"] = sums.partial
     return table
 

@@ -299,13 +299,32 @@ def _group_stored(target: Path) -> tuple[dict, object, dict, dict, list | None] 
     return stored, footer, by_path, part, ranges
 
 
+_GROUPS: dict[str, tuple[tuple, object]] = {}  # a group entry's path -> (its stat, what it holds)
+
+
+def _group_known(target: Path):
+    """Return ``_group_stored(target)``, read once a process while the entry file is the
+    same writing (its inode, size and time): every year of a folder asks it, twice."""
+    try:
+        status = os.stat(target)
+    except OSError:
+        _GROUPS.pop(str(target), None)
+        return None
+    stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+    known = _GROUPS.get(str(target))
+    if known is None or known[0] != stamp:
+        known = (stamp, _group_stored(target))
+        _GROUPS[str(target)] = known
+    return known[1]
+
+
 def member_known(path: Path, layout: str) -> bool:
     """Return whether a file is, as it is now, a member of its folder's group entry (then
     its layout is known without reading it, as ``known`` tells from its own entry)."""
     if not is_enabled():
         return False
     real = os.path.realpath(path)
-    found = _group_stored(_group_target(os.path.dirname(real), layout))
+    found = _group_known(_group_target(os.path.dirname(real), layout))
     if found is None or found[0].get("layout") != layout:
         return False
     member = found[2].get(real)

@@ -223,11 +223,12 @@ def coverage(rows: pd.DataFrame) -> str:
 def coverage_of(codes: Iterable[str], classifications: Iterable[str]) -> str:
     """Return what figures adding up the product ``codes`` (of the ``classifications``)
     cover, as ``coverage`` says it of rows."""
-    products = sorted(set(codes))
+    # As Python text at once (iterating an Arrow-backed array makes one object a step).
+    products = sorted(set(_texts(codes)))
     if products == [TOTAL]:
         return ALL_GOODS
     codes = [code for code in products if code != TOTAL]
-    family = sorted({_family(name) for name in set(classifications) if name != "none"})
+    family = sorted({_family(name) for name in set(_texts(classifications)) if name != "none"})
     label = "/".join(family) or "products"
     if TOTAL in products:
         return f"{ALL_GOODS} in some periods, {label} products in others"
@@ -236,6 +237,12 @@ def coverage_of(codes: Iterable[str], classifications: Iterable[str]) -> str:
     widths = {len(code) for code in codes}
     level = _LEVELS.get(widths.pop(), "codes") if len(widths) == 1 else "codes"
     return f"{len(codes)} {label} {level} ({codes[0]}-{codes[-1]})"
+
+
+def _texts(values: Iterable[str]) -> list[str]:
+    """Return ``values`` as a list of Python text, in one step where they are an array."""
+    tolist = getattr(values, "tolist", None)
+    return tolist() if tolist is not None else list(values)
 
 
 def _family(classification: str) -> str:

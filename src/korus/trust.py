@@ -435,7 +435,8 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     partner_codes, partner_names = pd.factorize(frame["partner"], use_na_sentinel=False)
     # Groups are aggregates of countries: asked once a partner, never added up.
     grouped = np.array(
-        [isinstance(code, str) and countries.is_group(code) for code in partner_names], dtype=bool
+        [isinstance(code, str) and countries.is_group(code) for code in partner_names.tolist()],
+        dtype=bool,
     )
     if grouped.any():
         chosen &= ~grouped[partner_codes]
@@ -448,7 +449,7 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     codes, products = pd.factorize(flows["product"])
     # One level of products per series (the totals, else the coarsest level), as the
     # metrics add them; months added up to their year.
-    widths = np.array([0 if p == "TOTAL" else len(p) for p in products], dtype=np.int64)
+    widths = np.array([0 if p == "TOTAL" else len(p) for p in products.tolist()], dtype=np.int64)
     width = widths[codes]
     finest = np.full(key.max() + 1, np.iinfo(np.int64).max)
     np.minimum.at(finest, key, width)

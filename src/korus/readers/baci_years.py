@@ -49,9 +49,8 @@ class _Together:
         import numpy as np
 
         if wanted not in self._read:
-            arrays = self.groups.read(self.groups.chosen(wanted), self.names)
-            chosen = wanted.positions(arrays["i"], arrays["j"])
-            by_year = chosen[np.argsort(arrays["t"][chosen], kind="stable")]
+            arrays, _ = self.groups.read(self.groups.chosen(wanted), self.names, wanted)
+            by_year = np.argsort(arrays["t"], kind="stable")
             self._read[wanted] = {name: values[by_year] for name, values in arrays.items()}
         arrays = self._read[wanted]
         start, end = np.searchsorted(arrays["t"], [year, year + 1])
