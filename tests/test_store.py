@@ -205,3 +205,55 @@ def test_row_groups_are_chosen_by_the_sealed_ranges_never_the_footer_s_statistic
     refuse_to_parse(monkeypatch)
     pair = readers.load([path], equal={"reporter": "USA", "partner": "KOR"})
     assert sorted(pair.frame["value_usd"]) == [100.0, 200.0]
+
+
+# ------------------------------------------------- the order and ranges an entry is kept in
+
+
+def _old_ranges(frame) -> list[list]:
+    """The ranges as first written: Python's min and max of each group's text."""
+    texts = {column: frame[column].astype(str).to_numpy() for column in store.PICKED}
+    ranges = []
+    for start in range(0, len(frame), store.ROW_GROUP):
+        stop = min(start + store.ROW_GROUP, len(frame))
+        extent: list = [stop - start]
+        for column in store.PICKED:
+            extent += [min(texts[column][start:stop]), max(texts[column][start:stop])]
+        ranges.append(extent)
+    return ranges
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_entry_order_is_pandas_stable_sort_and_ranges_are_pythons(seed, monkeypatch):
+    """A reading is kept in the order ``sort_values(ORDER, na_position="last",
+    kind="stable")`` gives (ties keep their order, missing months last), however it came,
+    and each row group's ranges are Python's min and max of its text, to the character
+    (codes with accents and of several widths; an already sorted frame is kept as it is)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(0, 400))
+    codes = ["KOR", "USA", "ÅLA", "A", "WLD", "Z9", "CHN"]
+    frame = pd.DataFrame(
+        {
+            "reporter": pd.array(rng.choice(codes[:3], rows), dtype="str"),
+            "partner": pd.array(rng.choice(codes, rows), dtype="str"),
+            "year": pd.array(rng.integers(2014, 2017, rows), dtype="Int16"),
+            "month": pd.array(
+                [None if m == 0 else int(m) for m in rng.integers(0, 4, rows)], dtype="Int8"
+            ),
+            "flow": pd.array(rng.choice(["export", "import"], rows), dtype="str"),
+            "product": pd.array(rng.choice(["TOTAL", "01", "0101", "99"], rows), dtype="str"),
+            "value_usd": rng.random(rows),
+        },
+        index=rng.permutation(rows) + 7,
+    )
+    if seed % 3 == 0:  # a frame already in order is returned as it is
+        frame = frame.sort_values(store.ORDER, na_position="last", kind="stable")
+    monkeypatch.setattr(store, "ROW_GROUP", int(rng.integers(1, 50)))
+    expected = frame.sort_values(store.ORDER, na_position="last", kind="stable")
+    ordered = store._in_order(frame, store.ORDER)
+    pd.testing.assert_frame_equal(ordered, expected)
+    if seed % 3 == 0:
+        assert ordered is frame
+    assert store._ranges(ordered) == _old_ranges(expected)

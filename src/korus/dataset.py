@@ -48,11 +48,11 @@ def shipped_path(name: str) -> Path:
     return path
 
 
-def load_shipped(name: str, **equal: str) -> Reading:
-    """Return the rows of a shipped file whose columns equal the given values."""
+def shipped_table(name: str, columns: list[str] | None = None, **equal: str):
+    """Return the rows of a shipped file whose columns equal the given values, as an Arrow
+    table of ``columns`` (all: None)."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
-
-    from korus.schema import canonical
 
     path = shipped_path(name)
     parquet = pq.ParquetFile(path)
@@ -63,10 +63,19 @@ def load_shipped(name: str, **equal: str) -> Reading:
         for index in range(parquet.num_row_groups)
         if may_hold(parquet.metadata.row_group(index), parquet.schema_arrow.names, equal)
     ]
-    frame = parquet.read_row_groups(groups).to_pandas()
+    wanted = None if columns is None else sorted(set(columns) | set(equal))
+    table = parquet.read_row_groups(groups, columns=wanted)
     for column, value in equal.items():
-        frame = frame[frame[column] == value]
-    frame = canonical(frame)
+        table = table.filter(pc.equal(table[column], value))
+    return table
+
+
+def load_shipped(name: str, **equal: str) -> Reading:
+    """Return the rows of a shipped file whose columns equal the given values."""
+    from korus.schema import canonical
+
+    path = shipped_path(name)
+    frame = canonical(shipped_table(name, **equal).to_pandas())
     accounting = Accounting(
         file=f"korus shipped data: {path.name}",
         layout="korus-parquet",

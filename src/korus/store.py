@@ -152,7 +152,7 @@ def write_pending() -> list[str]:
 def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
     import pyarrow as pa
 
-    frame = reading.frame.sort_values(ORDER, na_position="last", kind="stable")
+    frame = _in_order(reading.frame, ORDER)
     table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
     info = {
         "layout": layout,
@@ -175,16 +175,51 @@ def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
 PICKED = ("reporter", "partner")
 
 
+def _in_order(frame, keys: list[str]):
+    """Return ``frame`` as ``frame.sort_values(keys, na_position="last", kind="stable")``
+    orders it, without reordering a frame already in that order (a reader's rows often are).
+    Each key becomes ranks (text by its sorted distinct values, missing last), and one
+    stable sort of the ranks gives the order."""
+    import numpy as np
+    import pandas as pd
+
+    ranks = []
+    for key in reversed(keys):
+        column = frame[key]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            ranks.append(column.to_numpy(dtype="float64", na_value=np.inf))
+        else:
+            codes, uniques = pd.factorize(column, sort=True)
+            ranks.append(np.where(codes < 0, len(uniques), codes))
+    if not len(frame):
+        return frame
+    order = np.lexsort(ranks)  # stable: rows of equal keys keep their order
+    if (order == np.arange(len(order))).all():
+        return frame
+    return frame.take(order)
+
+
 def _ranges(frame) -> list[list]:
     """Return, for each row group of an entry written from the sorted ``frame`` (groups of
-    ``ROW_GROUP`` rows), its rows and the [min, max] of each ``PICKED`` column."""
-    texts = {column: frame[column].astype(str).to_numpy() for column in PICKED}
+    ``ROW_GROUP`` rows), its rows and the [min, max] of each ``PICKED`` column (Arrow's
+    min and max of text: the same order as Python's, by code point)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = {}
+    for column in PICKED:
+        values = frame[column]
+        if values.isna().any():  # as text, the way a missing value is kept: "nan"
+            texts[column] = pa.array(values.astype(str).to_numpy(), pa.string())
+        else:
+            texts[column] = pa.array(values.array, pa.string())
     ranges = []
     for start in range(0, len(frame), ROW_GROUP):
         stop = min(start + ROW_GROUP, len(frame))
         extent: list = [stop - start]
         for column in PICKED:
-            extent += [min(texts[column][start:stop]), max(texts[column][start:stop])]
+            ends = pc.min_max(texts[column].slice(start, stop - start))
+            extent += [ends["min"].as_py(), ends["max"].as_py()]
         ranges.append(extent)
     return ranges
 
@@ -363,7 +398,7 @@ def _write_part(folder: Path, source: str, reading: Reading) -> list[list]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = reading.frame.sort_values(ORDER, na_position="last", kind="stable")
+    frame = _in_order(reading.frame, ORDER)
     table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
     table = table.replace_schema_metadata({b"korus.store": source.encode()})
     temporary = folder / f".{_part_name(source)}.{os.getpid()}.tmp"

@@ -518,14 +518,15 @@ def _shipped_world_totals() -> dict:
         from korus import dataset
 
         found: dict = {}
+        columns = ["year", "month", "flow", "product", "value_usd"]
         for name, reporter in (("census", "USA"), ("kosis", "KOR")):
             try:
-                frame = dataset.load_shipped(name, reporter=reporter, partner="WLD").frame
+                table = dataset.shipped_table(name, columns, reporter=reporter, partner="WLD")
             except Exception:  # a missing shipped file: nothing known, nothing said
                 continue
-            annual = frame[frame["month"].isna() & (frame["product"] == "TOTAL")]
-            for row in annual.itertuples(index=False):
-                found[(reporter, int(row.year), row.flow)] = float(row.value_usd)
+            for row in table.to_pylist():
+                if row["month"] is None and row["product"] == "TOTAL":
+                    found[(reporter, int(row["year"]), row["flow"])] = float(row["value_usd"])
         _WORLD_TOTALS = found
     return _WORLD_TOTALS
 
