@@ -46,8 +46,13 @@ if TYPE_CHECKING:
 # writing cost more than they save.
 WORTH_SECONDS = 0.3
 ROW_GROUP = 32_768  # rows: a country pair's rows are a few groups of a large file
-# Sort order of an entry: a question names a reporter and often a partner.
+# Sort order of a store's part: a question names a reporter and often a partner.
 ORDER = ["reporter", "partner", "year", "month", "flow", "product"]
+# A file's kept reading is put in order by reporter and partner only (what its row groups'
+# ranges prune by), keeping the reader's own order within them: it is read back in the
+# order the file's first reading gave, and a reader's rows, often in that order already,
+# are not reordered at all.
+KEPT_ORDER = ["reporter", "partner"]
 
 _pending: list[tuple] = []
 
@@ -152,7 +157,7 @@ def write_pending() -> list[str]:
 def _write(path: Path, layout: str, rules: Rules, reading: Reading) -> None:
     import pyarrow as pa
 
-    frame = _in_order(reading.frame, ORDER)
+    frame = _in_order(reading.frame, KEPT_ORDER)
     table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
     info = {
         "layout": layout,
@@ -398,7 +403,7 @@ def _write_part(folder: Path, source: str, reading: Reading) -> list[list]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = _in_order(reading.frame, ORDER)
+    frame = _in_order(reading.frame, KEPT_ORDER)
     table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
     table = table.replace_schema_metadata({b"korus.store": source.encode()})
     temporary = folder / f".{_part_name(source)}.{os.getpid()}.tmp"
