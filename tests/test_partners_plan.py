@@ -412,3 +412,63 @@ def test_a_store_of_several_files_says_once_where_each_was_read_from(runner, tmp
             continue
         said = [note for note in account.notes if note.startswith("read from the store")]
         assert said == [f"read from the store {store} (ingested from {account.file})"]
+
+
+# ------------------------------------------- a file whose reading the store keeps, summed
+
+
+@pytest.mark.parametrize(
+    ("files", "options"), [case for case in _readable_files() if len(case.values[0]) == 1]
+)
+def test_partners_over_a_kept_file_equal_its_rows_word_for_word(
+    runner, tmp_path, monkeypatch, files, options
+):
+    """A file read once is kept (its settled rows); asked again, ``partners`` sums the kept
+    rows (``plan_partners._from_kept``) instead of making them pandas. For every layout
+    that is kept, the answer from the sums is the answer from the kept rows, on stdout and
+    stderr (--verbose: the same accounting and notes), or the same error, and the first
+    reading's answer too; and it did come from the sums."""
+    from korus import cache, store
+    from korus.engine import plan_partners
+
+    monkeypatch.setattr(store, "WORTH_SECONDS", 0.0)
+    summed = []
+    planned = plan_partners._summed
+
+    def counted(*args, **kwargs):
+        answer = planned(*args, **kwargs)
+        summed.append(answer)
+        return answer
+
+    monkeypatch.setattr(plan_partners, "_summed", counted)
+    cache.set_enabled(True)
+    try:
+        try:  # its reporters (a file read with options of its own: the US and Korea)
+            frame = api.read(api.Settings(data=(str(files[0]),), dedupe="--dedupe" in options))
+            reporters = sorted(set(frame.frame["reporter"]))[:2]
+        except KorusError:
+            reporters = ["USA", "KOR"]
+        questions = [(reporter, by) for reporter in reporters for by in ("total", "imports")]
+        for number, (reporter, by) in enumerate(questions):
+            folder = tmp_path / f"cache-{number}"
+            monkeypatch.setenv("KORUS_CACHE_DIR", str(folder))
+            command = ["partners", "--data", str(files[0]), *options, "--reporter", reporter]
+            command += ["--by", by, "--format", "csv", "--verbose"]
+            first = runner.invoke(cli, command, env=ENV)
+            if not list(folder.glob("reading-*")):
+                continue  # a layout with a cache of its own (BACI): not a kept reading
+            summed.clear()
+            again = runner.invoke(cli, command, env=ENV)
+            if again.exit_code == 0:
+                assert summed, "the answer came from the rows, not the kept sums"
+            with monkeypatch.context() as rows_only:
+                rows_only.setattr(plan_partners, "_from_kept", lambda *args: None)
+                rows = runner.invoke(cli, command, env=ENV)
+            assert (again.exit_code, again.stdout, again.stderr) == (
+                rows.exit_code,
+                rows.stdout,
+                rows.stderr,
+            )
+            assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
+    finally:
+        cache.set_enabled(None)

@@ -167,8 +167,11 @@ def kept_at_all(path: Path) -> bool:
     return is_enabled() and os.path.realpath(path) not in _excluded
 
 
-def find(path: Path, layout: str, companions: Companions | None = None) -> Hit | None:
-    """Return the valid cache entry of a source, or None.
+def find(
+    path: Path, layout: str, companions: Companions | None = None, read_dictionary=None
+) -> Hit | None:
+    """Return the valid cache entry of a source, or None; ``read_dictionary``: the columns
+    its files give as Arrow dictionaries (as ``pyarrow.parquet.ParquetFile`` takes it).
 
     An entry that does not match the source and its ``companions`` as they are now, whose
     parts are not all there and of one writing, whose metadata does not match its seal,
@@ -192,7 +195,12 @@ def find(path: Path, layout: str, companions: Companions | None = None) -> Hit |
         try:
             if valid:
                 files.append(
-                    pq.ParquetFile(target, metadata=footer, page_checksum_verification=True)
+                    pq.ParquetFile(
+                        target,
+                        metadata=footer,
+                        page_checksum_verification=True,
+                        read_dictionary=read_dictionary,
+                    )
                 )
                 ranges.append(head_ranges)
             for number in range(1, part["parts"] if valid else 0):
@@ -205,7 +213,12 @@ def find(path: Path, layout: str, companions: Companions | None = None) -> Hit |
                     valid = False
                     break
                 files.append(
-                    pq.ParquetFile(other, metadata=found[3], page_checksum_verification=True)
+                    pq.ParquetFile(
+                        other,
+                        metadata=found[3],
+                        page_checksum_verification=True,
+                        read_dictionary=read_dictionary,
+                    )
                 )
                 ranges.append(found[2])
         except Exception:  # a damaged file: never trusted

@@ -39,6 +39,7 @@ from korus.schema import COLUMNS, Accounting, Reading
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from korus import engine
 
@@ -109,9 +110,29 @@ def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Readi
     """Return the reading of a file kept in the store, valid for it as it is now and read
     with ``rules``; with ``equal`` (column -> value), only the rows that hold them. None
     when there is none (or it is not valid: then it is removed)."""
+    found = find_table(path, rules, equal)
+    if found is None:
+        return None
+    table, accounting, tolerance = found
+    frame = _frame(table, equal or {})
+    return Reading(frame, accounting, unique=True, tolerance=tolerance, settled=True)
+
+
+def find_table(
+    path: Path, rules: Rules, equal: dict[str, str] | None = None, dictionary: bool = False
+) -> tuple[pa.Table, list[Accounting], float] | None:
+    """Return a file's kept reading as it is stored, before it becomes pandas: the Arrow
+    table of the row groups that may hold ``equal`` (their other rows too), with its text
+    as dictionaries if ``dictionary`` (a column's few distinct values, not a million
+    strings), the file's accounting and its tolerance of years against months; None as
+    ``find``."""
+    from korus.schema import TEXT_COLUMNS
+
     if not cache.is_enabled():
         return None
-    hit = cache.find(path, entry_layout(rules))
+    hit = cache.find(
+        path, entry_layout(rules), read_dictionary=TEXT_COLUMNS if dictionary else None
+    )
     if hit is None:
         return None
     try:
@@ -119,16 +140,16 @@ def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Readi
         parquet = hit.files[0]
         groups = sealed_groups(parquet, info["groups"], equal or {})
         table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
-        frame = _frame(table, equal or {})
+        if dictionary:
+            table = table.unify_dictionaries()  # one dictionary a column, across row groups
         accounting = [_accounting(fields) for fields in info["accounting"]]
+        tolerance = info.get("tolerance", 6.5)
     except Exception:  # a damaged entry: never trusted, read from the source again
         hit.close()
         cache.discard(hit.path)
         return None
     hit.close()
-    return Reading(
-        frame, accounting, unique=True, tolerance=info.get("tolerance", 6.5), settled=True
-    )
+    return table, accounting, tolerance
 
 
 def keep_later(path: Path, layout: str, rules: Rules, reading: Reading, seconds: float) -> None:

@@ -159,19 +159,31 @@ def partner_sums(settings, reporter: str, years: list[int] | None) -> PartnerSum
     None (the question is then answered from the rows)."""
     from korus import countries
 
+    plan = PartnerYears(reporter, None if years is None else tuple(years), countries.group_codes())
     folders = store_folders(settings)
     if folders is None:
-        return None
-    plan = PartnerYears(reporter, None if years is None else tuple(years), countries.group_codes())
+        return _from_kept(settings, plan)
     return _from_stores(folders, plan)
 
 
+def _from_kept(settings, plan: PartnerYears) -> PartnerSums | None:
+    """The sums of one file whose reading the store keeps (``readers.kept_table``): the
+    plan's two steps run here on the kept rows, as on one part of a store."""
+    from korus import readers
+
+    if not settings.data:
+        return None  # the shipped data: its rows are few
+    kept = readers.kept_table(
+        list(settings.data), settings.layout, settings.dedupe, {"reporter": plan.reporter}
+    )
+    if kept is None:
+        return None
+    table, accounting = kept
+    return _summed(lambda then: [then(table)], plan, accounting)
+
+
 def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from korus import countries, engine, store
+    from korus import engine, store
 
     equal = {"reporter": plan.reporter}
     if store.share_a_year(folders, equal):
@@ -181,7 +193,17 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
     scans, accounting = store_scans(folders, [equal], plan.years)
     if not scans:
         return None  # nothing to sum: the rows say what is missing
-    answers = engine.run(scans, then=plan.sums)
+    return _summed(lambda then: engine.run(scans, then=then), plan, accounting)
+
+
+def _summed(run, plan: PartnerYears, accounting: list) -> PartnerSums:
+    """Return the plan's sums, ``run(then)`` giving ``then``'s answer for each part read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus import countries
+
+    answers = run(plan.sums)
     monthly = pa.concat_tables([summed for summed, _ in answers])
     periods = monthly.select(PERIODS).group_by(PERIODS).aggregate([])
     whole, partial = whole_series(periods, KEYS)
@@ -190,7 +212,7 @@ def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
     if len(partial) or len(stated.join(months, keys=KEYS, join_type="inner")):
         # Months that do not count (a partial year, or a year also stated): their rows are
         # left out, and so their codes: summed again, of the rows that count only.
-        answers = engine.run(scans, then=functools.partial(plan.sums, whole=whole))
+        answers = run(functools.partial(plan.sums, whole=whole))
         sums = pa.concat_tables([summed for summed, _ in answers])
     else:
         sums = monthly.drop_columns(["month"])  # every row counts: the months add up

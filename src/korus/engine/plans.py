@@ -141,15 +141,16 @@ def sum_by_product(table: pa.Table) -> pa.Table:
 
 
 def plain(table: pa.Table) -> pa.Table:
-    """Return ``table`` with its dictionary columns as plain text (a part read with
-    dictionaries gives back what every part gives back)."""
+    """Return ``table`` with its dictionary columns and its large text as plain text (a
+    part read with dictionaries, or a file's kept reading written from pandas, gives back
+    what every part gives back)."""
     import pyarrow as pa
 
-    fields = [
-        pa.field(field.name, field.type.value_type) if pa.types.is_dictionary(field.type) else field
-        for field in table.schema
-    ]
-    return table.cast(pa.schema(fields))
+    def simple(kind):
+        kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+        return pa.string() if pa.types.is_large_string(kind) else kind
+
+    return table.cast(pa.schema([pa.field(f.name, simple(f.type)) for f in table.schema]))
 
 
 def whole_series(periods: pa.Table, series: list[str] = SERIES) -> tuple[pa.Table, pa.Table]:

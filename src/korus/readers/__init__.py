@@ -344,4 +344,37 @@ def load(
         trust.RULES.reset(token)
 
 
-__all__ = ["Sample", "detect", "expand", "known", "layouts", "load", "read_file"]
+def kept_table(
+    paths: list[str | Path],
+    layout: str | None = None,
+    dedupe: bool = False,
+    equal: dict[str, str] | None = None,
+):
+    """Return (Arrow table, its text as dictionaries; accounting) of the one file ``paths``
+    name where the store keeps its reading, valid as the file is now and read with these
+    rules, as ``load`` would take it (only the row groups that may hold ``equal``); else
+    None. A plan of sums
+    then runs on the kept rows themselves, settled and checked when they were kept, and
+    never made pandas. Several files (whose figures the trust layer must judge together),
+    a folder, a glob and standard input are not taken: ``load`` reads them."""
+    from korus import store, trust
+
+    if len(paths) != 1 or str(paths[0]) == "-":
+        return None
+    path = Path(paths[0])
+    if not path.is_file() or path == _STDIN_COPY or path.name == store.MANIFEST:
+        return None
+    token = trust.RULES.set(trust.Rules(dedupe=dedupe))
+    try:
+        found = store.find_table(path, store.Rules.in_force(layout), equal, dictionary=True)
+    finally:
+        trust.RULES.reset(token)
+    if found is None:
+        return None
+    table, accounting, _ = found
+    if any(account.rows_read == 0 for account in accounting):
+        return None  # ``load`` says what is wrong
+    return table, accounting
+
+
+__all__ = ["Sample", "detect", "expand", "kept_table", "known", "layouts", "load", "read_file"]
