@@ -549,15 +549,23 @@ def _text(labels, positions):
 
     labels = labels if isinstance(labels, pa.Array) else pa.array(labels, pa.large_string())
     if len(labels) == 1:  # one label (a file's classification): repeated, nothing to take
-        return pa.repeat(labels.cast(pa.large_string())[0], len(positions))
+        return _same(labels.cast(pa.large_string())[0].as_py(), len(positions))
     return labels.cast(pa.large_string()).take(pa.array(positions))
 
 
+SAME_BLOCK = 1 << 16  # rows of one block of a column of one value
+
+
 def _same(text: str, count: int):
-    """Return a text column of one value, as an Arrow array."""
+    """Return a text column of one value, as an Arrow array of chunks that are one block,
+    held once in memory however many rows share it (a year's millions of rows would
+    otherwise each hold a copy of "FOB (CEPII BACI reconciled)")."""
     import pyarrow as pa
 
-    return pa.repeat(pa.scalar(text, pa.large_string()), count)
+    block = pa.repeat(pa.scalar(text, pa.large_string()), min(count, SAME_BLOCK))
+    whole, rest = divmod(count, SAME_BLOCK)
+    chunks = [block] * whole + ([block.slice(0, rest)] if rest else [])
+    return pa.chunked_array(chunks, pa.large_string())
 
 
 def _repeats_to_drop(rows: _Rows, chosen, mapping: dict, accounting: Accounting):
