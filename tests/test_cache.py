@@ -295,6 +295,40 @@ def test_push_down_gives_the_pairs_rows_of_a_full_read(cached, tmp_path, shuffle
     assert from_cache(read(path, None))
 
 
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in BACI's order", "shuffled"])
+@pytest.mark.parametrize("either", [False, True], ids=["a pair", "one country, every partner"])
+def test_the_cache_gives_each_chosen_row_its_line_of_the_file(cached, tmp_path, shuffle, either):
+    """Rows read from the cache's row groups (of 64 rows: a question's rows span many, and
+    the groups chosen skip some) carry their data rows of the CSV, and their values: those
+    of the CSV's own lines, counted without korus."""
+    path = make_year(tmp_path / "baci", shuffle=shuffle)
+    read(path)
+    cache.wait()
+    hit = cache.find(path, baci.LAYOUT, baci.cache_companions)
+    assert hit is not None
+    try:
+        cached_file = baci_index._Cached(hit, str(path))
+        rows = cached_file.rows_of(baci_rows._Wanted((410, 842), either=either))
+        lines = path.read_text().splitlines()[1:]
+        expected = [
+            index
+            for index, line in enumerate(lines)
+            if (
+                {line.split(",")[1], line.split(",")[2]} & {"842", "410"}
+                if either
+                else {line.split(",")[1], line.split(",")[2]} == {"842", "410"}
+            )
+        ]
+        found = [int(rows.row[n]) if rows.row is not None else n for n in range(len(rows))]
+        assert found == expected
+        assert [round(float(v), 3) for v in rows.v] == [
+            float(lines[n].split(",")[4]) for n in expected
+        ]
+        assert [int(i) for i in rows.i] == [int(lines[n].split(",")[1]) for n in expected]
+    finally:
+        hit.close()
+
+
 @pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("source", ["csv", "cache"])
 def test_a_pair_read_accounts_for_every_row(cached, tmp_path, source):

@@ -223,9 +223,12 @@ def check_values(frame: pd.DataFrame, account: Accounting) -> None:
     import numpy as np
 
     values = frame["value_usd"].to_numpy(dtype="float64", na_value=np.nan)
-    flows = frame["flow"].to_numpy()
     broken = ~np.isfinite(values)
-    negative = (values < 0) & np.isin(flows, FLOWS_NEVER_NEGATIVE)
+    negative = values < 0
+    if negative.any():  # the flows of the negative figures only (not a million texts)
+        at = np.flatnonzero(negative)
+        never = frame["flow"].iloc[at].isin(FLOWS_NEVER_NEGATIVE).to_numpy(dtype=bool)
+        negative[at] = never
     huge = np.abs(np.where(broken, 0.0, values)) >= VALUE_LIMIT_USD
     bad = broken | negative | huge
     if not bad.any():
@@ -440,6 +443,8 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     )
     if grouped.any():
         chosen &= ~grouped[partner_codes]
+    # A row of no reporter or year belongs to no series (the trust layer refuses it).
+    chosen &= frame["reporter"].notna().to_numpy() & frame["year"].notna().to_numpy()
     if not chosen.any():
         return
     flows = frame[chosen]

@@ -77,21 +77,27 @@ class _RowGroups:
         count = int(self.size[chosen].sum())
         positions = None
         try:
-            tables = [
-                parquet.read_row_groups(
-                    [int(g) for g in self.group[chosen][self.file[chosen] == f]],
-                    columns=names,
-                    use_threads=True,
-                )
-                for f, parquet in enumerate(self.hit.files)
-                if (self.file[chosen] == f).any()
-            ]
-            table = pa.concat_tables(tables) if tables else None
-            if table is not None and table.num_rows != count:
+            tables, found, offset = [], [], 0
+            # A few row groups at a time: with ``wanted``, only its rows are kept of each
+            # block, so a reporter's tenth of a year never costs the whole year's memory.
+            for f, parquet in enumerate(self.hit.files):
+                groups = [int(g) for g in self.group[chosen][self.file[chosen] == f]]
+                for start in range(0, len(groups), READ_BLOCK):
+                    block = parquet.read_row_groups(
+                        groups[start : start + READ_BLOCK], columns=names, use_threads=True
+                    )
+                    read = block.num_rows  # counted as read, not as the footer says
+                    if wanted is not None:
+                        at = _positions(block["ij"], wanted)
+                        block = block.take(pa.array(at))
+                        found.append(at + offset)
+                    offset += read
+                    tables.append(block)
+            if offset != count:
                 raise _BrokenCache("rows missing")
+            table = pa.concat_tables(tables) if tables else None
             if table is not None and wanted is not None:
-                positions = _positions(table["ij"], wanted)
-                table = table.take(pa.array(positions))
+                positions = np.concatenate(found)
             arrays = {name: _numbers(table[name]) for name in names} if tables else None
         except _BrokenCache:
             raise
@@ -107,6 +113,9 @@ class _RowGroups:
         if "lost_zero" not in arrays:
             arrays["lost_zero"] = np.zeros(len(key), dtype=bool)
         return arrays, positions
+
+
+READ_BLOCK = 8  # row groups read at once (on every core) when a question keeps some rows
 
 
 def _positions(key, wanted: _Wanted):
