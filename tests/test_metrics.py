@@ -281,3 +281,45 @@ def test_without_a_published_balance_it_is_exports_minus_imports():
     balance = metrics.trade_balance(metrics.bilateral_flows(two_years(), "USA", "KOR", [2016]))
     assert "balance_stated" not in balance.columns
     assert balance.loc[0, "balance"] == -110.0
+
+
+def test_each_years_coverage_and_release_are_said_of_that_years_rows():
+    """Over several years, the ``products`` and ``vintage`` of each year are those of its own
+    rows (all goods in one year, chapters in another, a code list in a third; two releases
+    in one year), as ``coverage`` says them of that year's rows alone."""
+    rows = pd.DataFrame(
+        {
+            "year": [2014, 2014, 2015, 2015, 2015, 2016, 2016, 2016, 2016, 2016, 2016],
+            "month": pd.array([None] * 11, dtype="Int8"),
+            "reporter": "USA",
+            "partner": "KOR",
+            "flow": ["export", "import"] * 5 + ["export"],
+            "product": [
+                "TOTAL",
+                "TOTAL",
+                "01",
+                "02",
+                "99",
+                "0101",
+                "0102",
+                "0103",
+                "0104",
+                "0105",
+                "0101",
+            ],
+            "classification": ["none", "none"] + ["HS2012"] * 9,
+            "value_usd": 1.0,
+            "source": "S",
+            "basis": "B",
+            "vintage": ["v1", "v1", "v1", "v2", "v2", "v3", "v3", "v3", "v3", "v3", "v3"],
+        }
+    )
+    out = pd.DataFrame({"year": [2014, 2015, 2016]})
+    said = metrics._provenance(out, rows)
+    for year in (2014, 2015, 2016):
+        own = rows[rows["year"] == year]
+        line = said[said["year"] == year].iloc[0]
+        assert line["products"] == metrics.coverage(own)
+        assert line["vintage"] == ", ".join(sorted(own["vintage"].unique()))
+    assert list(said["products"]) == ["all goods", "HS 01, 02, 99", "5 HS headings (0101-0105)"]
+    assert list(said["vintage"]) == ["v1", "v1, v2", "v3"]

@@ -261,6 +261,21 @@ def _basis_of(text: str, covered: str) -> str:
     return text.replace("total exports", "exports (domestic and foreign goods)")
 
 
+def _by_year(rows: pd.DataFrame, column: str) -> dict[int, list]:
+    """Return each year's distinct values of ``column`` in ``rows``."""
+    pairs = rows[["year", column]].drop_duplicates()
+    years = pairs["year"].to_numpy(dtype="int64")
+    order = np.argsort(years, kind="stable")
+    values = np.asarray(pairs[column].tolist(), dtype=object)[order]
+    years = years[order]
+    cuts = np.flatnonzero(np.diff(years)) + 1
+    return {
+        int(part[0]): list(chosen)
+        for part, chosen in zip(np.split(years, cuts), np.split(values, cuts), strict=True)
+        if len(part)
+    }
+
+
 def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with what its figures cover (``products``), the source, both flows'
     bases and the vintages of ``rows``."""
@@ -269,10 +284,18 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     if "year" in out.columns and "month" not in out.columns and rows["year"].nunique() > 1:
         # Each year's own coverage and release: a source may give totals for some years
         # only, and a file may hold years of several releases.
-        parts = rows.groupby("year", observed=True)
-        by_year = {int(y): coverage(part) for y, part in parts}
+        # Each year's distinct codes, classifications and vintages: the distinct pairs
+        # once, cut by year (a 30-year folder's rows are not cut into 30 frames).
+        products = _by_year(rows, "product")
+        classifications = _by_year(rows, "classification")
+        by_year = {
+            year: coverage_of(codes, classifications.get(year, []))
+            for year, codes in products.items()
+        }
         out["products"] = out["year"].map(by_year).fillna(covered)
-        released = {int(y): ", ".join(sorted(part["vintage"].unique())) for y, part in parts}
+        released = {
+            year: ", ".join(sorted(set(names))) for year, names in _by_year(rows, "vintage").items()
+        }
         out["vintage"] = out["year"].map(released).fillna(vintages)
     else:
         out["products"] = covered

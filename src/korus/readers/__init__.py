@@ -199,18 +199,30 @@ def _cached_reader(path: Path):
     """Return the reader module of a file with a valid korus cache entry, else None: the
     entry says the file is the one that was read, unchanged, so its layout too (the entry of
     its folder's years kept together says it for every year at once)."""
+    import os
+
     from korus import cache
 
     try:
-        if not cache.is_enabled() or path.stat().st_size < cache.MIN_BYTES:
+        status = path.stat()
+        if not cache.is_enabled() or status.st_size < cache.MIN_BYTES:
             return None
     except OSError:
         return None
     from korus.readers import baci
 
+    # A file found cached is known as such while it is the same writing: a folder's files
+    # are asked about twice (is it data? which reader?), and each asking samples its content.
+    writing = (os.path.realpath(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    if writing in _KNOWN_BACI:
+        return baci
     if cache.member_known(path, baci.LAYOUT) or cache.known(path, baci.LAYOUT):
+        _KNOWN_BACI.add(writing)
         return baci
     return None
+
+
+_KNOWN_BACI: set[tuple] = set()  # files found with a valid BACI cache entry, as they were
 
 
 # In a folder, files that document the data rather than hold it.
