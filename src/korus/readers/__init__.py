@@ -213,7 +213,13 @@ def _cached_reader(path: Path):
 
     # A file found cached is known as such while it is the same writing: a folder's files
     # are asked about twice (is it data? which reader?), and each asking samples its content.
-    writing = (os.path.realpath(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    writing = (
+        os.path.realpath(path),
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,  # changes with any writing, even one that restores the time
+    )
     if writing in _KNOWN_BACI:
         return baci
     if cache.member_known(path, baci.LAYOUT) or cache.known(path, baci.LAYOUT):
