@@ -221,6 +221,38 @@ def test_a_series_with_only_some_months_is_left_out_and_named(runner, tmp_path, 
     )
 
 
+def test_a_partner_whose_both_sides_hold_only_some_months_lacks_a_figure_on_either(
+    runner, tmp_path
+):
+    """Korea's exports to China and China's imports from Korea are six months each: both
+    sides are left out, and China is said to lack a figure as either reports it (not as
+    Korea reports only)."""
+    lines = []
+    for month in range(1, 13):
+        lines.append(f"2019,{month},KOR,USA,export,87,HS2012,10,Test,FOB,v1")
+        lines.append(f"2019,{month},USA,KOR,import,87,HS2012,9.5,Test,CIF,v1")
+    for month in range(1, 7):
+        lines.append(f"2019,{month},KOR,CHN,export,87,HS2012,100,Test,FOB,v1")
+        lines.append(f"2019,{month},CHN,KOR,import,87,HS2012,1000,Test,CIF,v1")
+    path = write(tmp_path / "months.csv", *lines)
+    rows = gaps(runner, "--data", path, "--reporter", "KOR", "--year", 2019)
+    assert [
+        (row["partner"], row["reporter_value_usd"], row["partner_value_usd"]) for row in rows
+    ] == [
+        ("USA", "120.0", "114.0"),
+        ("CHN", "", ""),
+    ]
+    table = ask(
+        runner,
+        *("mirror", "--gaps", "--reporter", "KOR", "--year", 2019, "--data", path),
+        *("--format", "table"),
+    )
+    text = " ".join(table.stdout.split())
+    assert "No figure in the data for CHN (as either reports): shown n/a" in text
+    assert "left out, holding only some months of 2019" in table.stderr
+    assert "CHN imports from KOR, KOR exports to CHN" in table.stderr
+
+
 def test_a_side_counts_its_total_rows_else_its_coarsest_codes_never_both(runner, tmp_path):
     path = write(
         tmp_path / "levels.csv",

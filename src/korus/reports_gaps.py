@@ -53,7 +53,7 @@ def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
     unranked = table[table["rank"].isna()]
     if len(unranked):
         lacking = [
-            f"{row.partner} (as {reporter if pd.isna(row.reporter_value) else row.partner} reports)"
+            f"{row.partner} (as {_who_lacks(row, reporter)} reports)"
             for row in unranked.itertuples(index=False)
         ]
         more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
@@ -67,6 +67,14 @@ def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
     )
     reports.mirror_caveats(report, table[table["rank"].notna()])
     return report
+
+
+def _who_lacks(row, reporter: str) -> str:
+    """Return which side gives no figure for an unranked partner: the reporter, the
+    partner, or either (both sides' series hold only some months, say)."""
+    if pd.isna(row.reporter_value) and pd.isna(row.partner_value):
+        return "either"
+    return reporter if pd.isna(row.reporter_value) else row.partner
 
 
 def _provenance(table: pd.DataFrame, side: str) -> str:
