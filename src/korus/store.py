@@ -110,22 +110,28 @@ def find(path: Path, rules: Rules, equal: dict[str, str] | None = None) -> Readi
     """Return the reading of a file kept in the store, valid for it as it is now and read
     with ``rules``; with ``equal`` (column -> value), only the rows that hold them. None
     when there is none (or it is not valid: then it is removed)."""
-    found = find_table(path, rules, equal)
+    # Made a frame inside ``find_table``'s guard: an entry that cannot become one is
+    # removed and the file read again, as a damaged page is.
+    found = find_table(path, rules, equal, convert=lambda table: _frame(table, equal or {}))
     if found is None:
         return None
-    table, accounting, tolerance = found
-    frame = _frame(table, equal or {})
+    frame, accounting, tolerance = found
     return Reading(frame, accounting, unique=True, tolerance=tolerance, settled=True)
 
 
 def find_table(
-    path: Path, rules: Rules, equal: dict[str, str] | None = None, dictionary: bool = False
+    path: Path,
+    rules: Rules,
+    equal: dict[str, str] | None = None,
+    dictionary: bool = False,
+    convert=None,
 ) -> tuple[pa.Table, list[Accounting], float] | None:
     """Return a file's kept reading as it is stored, before it becomes pandas: the Arrow
     table of the row groups that may hold ``equal`` (their other rows too), with its text
     as dictionaries if ``dictionary`` (a column's few distinct values, not a million
     strings), the file's accounting and its tolerance of years against months; None as
-    ``find``."""
+    ``find``. ``convert`` (of the table) runs under the same guard: what it cannot make of
+    the rows is a damaged entry."""
     from korus.schema import TEXT_COLUMNS
 
     if not cache.is_enabled():
@@ -142,6 +148,8 @@ def find_table(
         table = parquet.read_row_groups(groups) if groups is not None else parquet.read()
         if dictionary:
             table = table.unify_dictionaries()  # one dictionary a column, across row groups
+        if convert is not None:  # what the caller makes of the rows (``find``: a frame)
+            table = convert(table)
         accounting = [_accounting(fields) for fields in info["accounting"]]
         tolerance = info.get("tolerance", 6.5)
     except Exception:  # a damaged entry: never trusted, read from the source again
