@@ -86,6 +86,7 @@ from korus.readers.baci_parse import _parse
 from korus.readers.baci_rows import LAYOUT, NEEDED, PAIR_KEY, UNIT, _BrokenCache, _Rows, _Wanted
 from korus.readers.baci_stream import _stream, _Streamed, build_cache
 from korus.readers.baci_years import _Member, _NoLines, _Together, build_group
+from korus.readers.columns import same_text
 from korus.schema import Accounting, Reading
 
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"
@@ -486,8 +487,8 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
             "product": _text(labels, positions),
             "classification": _text(classifications, joined["c"]),
             "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
-            "source": _same(SOURCE, rows),
-            "basis": _same(BASIS, rows),
+            "source": same_text(SOURCE, rows),
+            "basis": same_text(BASIS, rows),
             "vintage": _text(vintages, joined["g"]),
         }
     )
@@ -549,23 +550,8 @@ def _text(labels, positions):
 
     labels = labels if isinstance(labels, pa.Array) else pa.array(labels, pa.large_string())
     if len(labels) == 1:  # one label (a file's classification): repeated, nothing to take
-        return _same(labels.cast(pa.large_string())[0].as_py(), len(positions))
+        return same_text(labels.cast(pa.large_string())[0].as_py(), len(positions))
     return labels.cast(pa.large_string()).take(pa.array(positions))
-
-
-SAME_BLOCK = 1 << 16  # rows of one block of a column of one value
-
-
-def _same(text: str, count: int):
-    """Return a text column of one value, as an Arrow array of chunks that are one block,
-    held once in memory however many rows share it (a year's millions of rows would
-    otherwise each hold a copy of "FOB (CEPII BACI reconciled)")."""
-    import pyarrow as pa
-
-    block = pa.repeat(pa.scalar(text, pa.large_string()), min(count, SAME_BLOCK))
-    whole, rest = divmod(count, SAME_BLOCK)
-    chunks = [block] * whole + ([block.slice(0, rest)] if rest else [])
-    return pa.chunked_array(chunks, pa.large_string())
 
 
 def _repeats_to_drop(rows: _Rows, chosen, mapping: dict, accounting: Accounting):

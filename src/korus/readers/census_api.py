@@ -77,6 +77,7 @@ from korus.readers.columns import (
     first_text,
     object_columns,
     ordered_counts,
+    put_same,
     sorted_rows,
     text_columns,
 )
@@ -377,11 +378,14 @@ def _read(name: str, layout: str, header: list[str], columns: list, count: int, 
         vintage = f"data through {int(frame['year'].max())}-12"
     frame = _with_absent_months_as_zero(frame, accounting, bool(product_field))
     frame["month"] = frame["month"].astype("Int8")
-    frame["reporter"] = "USA"
-    frame["flow"] = flow
-    frame["source"] = SOURCE
-    frame["basis"] = basis
-    frame["vintage"] = sidecar.vintage(name, vintage)  # "retrieved ... from ..." if fetched
+    put_same(
+        frame,
+        reporter="USA",
+        flow=flow,
+        source=SOURCE,
+        basis=basis,
+        vintage=sidecar.vintage(name, vintage),  # "retrieved ... from ..." if fetched
+    )
     accounting.line_word = "row" if layout == LAYOUT_JSON else "line"
     accounting.origin_label = "Census codes"
     reading = trust.settle(Reading(frame, [accounting]))

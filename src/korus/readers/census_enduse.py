@@ -49,6 +49,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError
+from korus.readers.columns import put_same
 from korus.readers.common import (
     WORKBOOK_MAGIC,
     choose_sheet,
@@ -288,12 +289,15 @@ def read(path: Path) -> Reading:
         records, columns=["line", "origin", "year", "partner", "product", "value_usd"]
     )
     frame["month"] = pd.array([pd.NA] * len(frame), dtype="Int8")
-    frame["reporter"] = "USA"
-    frame["flow"] = flow
-    frame["classification"] = CLASSIFICATION
-    frame["source"] = SOURCE
-    frame["basis"] = BASIS[flow]
-    frame["vintage"] = vintage
+    put_same(
+        frame,
+        reporter="USA",
+        flow=flow,
+        classification=CLASSIFICATION,
+        source=SOURCE,
+        basis=BASIS[flow],
+        vintage=vintage,
+    )
     accounting.line_word = "line" if container == "the file" else f"{container}, row"
     if container != "the file":
         note_sheets(accounting, path, container.removeprefix("sheet ")[1:-1])

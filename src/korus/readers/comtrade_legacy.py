@@ -28,6 +28,7 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
+from korus.readers.columns import put_same
 from korus.readers.common import columns_once, is_digits, number, read_csv, take_sample
 from korus.schema import Accounting, Reading
 
@@ -173,8 +174,7 @@ def read(path: Path) -> Reading:
         ],
     )
     frame["month"] = frame["month"].astype("Int8")
-    frame["source"] = SOURCE
-    frame["vintage"] = VINTAGE
+    put_same(frame, source=SOURCE, vintage=VINTAGE)
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
     variants = [

@@ -83,6 +83,7 @@ from korus.readers.columns import (
     Grid,
     figures,
     joint_codes,
+    put_same,
     stripped_among,
     text_grid,
 )
@@ -747,8 +748,8 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
         frame = pd.DataFrame([], columns=FRAME_COLUMNS)
         frame["month"] = frame["month"].astype("Int8")
         frame["basis"] = frame["flow"].map(BASIS)
-    frame["source"] = SOURCE
-    frame["vintage"] = sidecar.vintage(name, release or NO_RELEASE)  # with a fetch's record
+    # (the vintage says a fetch's record where the file was fetched)
+    put_same(frame, source=SOURCE, vintage=sidecar.vintage(name, release or NO_RELEASE))
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)

@@ -81,7 +81,7 @@ from pathlib import Path
 
 from korus import trust
 from korus.errors import DataFileError
-from korus.readers.columns import Coded, sorted_rows
+from korus.readers.columns import Coded, put_same, sorted_rows
 from korus.readers.common import WORKBOOK_MAGIC, sheet_refusal
 from korus.readers.usitc_fields import _refuse_parts
 from korus.readers.usitc_sheets import (
@@ -177,7 +177,7 @@ def read(path: Path) -> Reading:
     )
     vintage = _vintage(pd.concat([frame for _, frame, _ in parts]), query)
     for _, frame, _ in parts:
-        frame["vintage"] = vintage
+        put_same(frame, vintage=vintage)
     frame = _settled(parts, accounting)
     frame = sorted_rows(frame, ["partner", "product", "flow", "year", "month"])
     # Each table passed the trust layer on its own (``_settled``); the tables are of
@@ -209,11 +209,11 @@ def _frame(reading: TableReading, kept: set[str]):
     measures = Coded.of(pa.array(frame["measure"].array))
     frame["flow"] = measures.map(lambda key: MEASURES[key][0]).strings(slice(None))
     frame["basis"] = measures.map(lambda key: MEASURES[key][1]).strings(slice(None))
-    frame["reporter"] = REPORTER
+    put_same(frame, reporter=REPORTER)
     total = (frame["product"] == "TOTAL").to_numpy()
     kinds = Coded(total.astype(np.int64), [reading.classification, "none"])
     frame["classification"] = kinds.strings(slice(None))
-    frame["source"] = SOURCE
+    put_same(frame, source=SOURCE)
     return frame.drop(columns="measure")
 
 
