@@ -17,6 +17,7 @@ from korus.metrics import (
     _coverage_error,
     _one_source,
     _product_rows,
+    _rows,
     coverage,
     whole_years,
 )
@@ -51,8 +52,9 @@ def partner_ranking(
     source, basis, vintage. Figures are to the cent. ``covered`` says what rows cover
     (``metrics.coverage``; a plan's sums, whose product codes are elsewhere, give their own).
     """
-    rows = frame[(frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS))]
-    years = whole_years(rows[rows["year"] == year])
+    # (No copy where every row is the reporter's flows, or one block of them.)
+    rows = _rows(frame, (frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS)))
+    years = whole_years(_rows(rows, rows["year"] == year))
     if years.empty:
         raise _coverage_error(rows, year, f"{reporter} trade")
     years = _product_rows(years)

@@ -230,7 +230,9 @@ def _in_order(frame, keys: list[str]):
     order = np.lexsort(ranks)  # stable: rows of equal keys keep their order
     if (order == np.arange(len(order))).all():
         return frame
-    return frame.take(order)
+    from korus.readers.columns import taken
+
+    return taken(frame, order)
 
 
 def _ranges(frame) -> list[list]:

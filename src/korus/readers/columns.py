@@ -601,7 +601,15 @@ def sorted_rows(frame, keys: list[str]):
         same &= rank[1:] == rank[:-1]
     if same.any():
         return frame.sort_values(keys, na_position="last")
-    # A column of one value is the same in any order: only the others are reordered.
+    return taken(frame, order)
+
+
+def taken(frame, order):
+    """Return ``frame.take(order)`` (``order`` a permutation of its rows), a column of one
+    text in every row kept as it is: the same in any order, and held once (``put_same``)
+    where a take would copy its text into every row."""
+    import pandas as pd
+
     columns = {
         name: frame[name].array if _constant(frame[name]) else frame[name].array.take(order)
         for name in frame.columns
