@@ -89,7 +89,7 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
       korus deficit --months 2017-01..2017-09 --ytd
       korus deficit --months 2024-01..2025-12 --rolling 12
     """
-    from korus import api, reports
+    from korus import api
 
     if (ytd or rolling) and not months:
         raise click.UsageError("--ytd and --rolling go with --months")
@@ -108,6 +108,8 @@ def deficit(years, months, ytd, rolling, reporter, partner, output, inputs):
             settings=inputs.settings,
         )
     )
+    from korus import reports  # (pandas: after the answer is read)
+
     if not months:
         output.emit(reports.deficit(table, output.unit))
     elif ytd:
@@ -153,7 +155,7 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
       korus growth --years 2011-2016 --flow deficit --format csv
       korus growth --months 2017-01..2017-09 --yoy
     """
-    from korus import api, reports
+    from korus import api
 
     if yoy and not months:
         raise click.UsageError("--yoy goes with --months (years are always year on year)")
@@ -162,6 +164,8 @@ def growth(years, flow, months, yoy, reporter, partner, output, inputs):
     table = inputs.answered(
         api.growth(flow, partner, reporter, years, months=months, settings=inputs.settings)
     )
+    from korus import reports  # (pandas: after the answer is read)
+
     if months:
         output.emit(reports.month_on_year(table, months, output.unit))
     else:
@@ -233,7 +237,7 @@ def sectors(
       korus sectors --year 2016 --flow imports --top 10 --draw share --plot shares.png
       korus sectors --year 2016 | csvlook
     """
-    from korus import api, reports
+    from korus import api
 
     year = _one_year(year, years, "sectors")
     if level is not None and by != "enduse":
@@ -254,6 +258,8 @@ def sectors(
         )
     )
     total, grouping = table.attrs["total"], table.attrs["grouping"]
+    from korus import reports  # (pandas: after the answer is read)
+
     report = reports.sectors(table, total, flow, top, output.unit, since, grouping)
     if draw == "share":
         report.series = (report.series[0], "share_pct")
@@ -319,7 +325,7 @@ def mirror(years, year, gaps, flow, top, reporter, partner, output, inputs):
       korus mirror --gaps --reporter KOR --year 2016 --data comtrade-store/ --top 10
       korus mirror --gaps --reporter KOR --year 2016 --flow imports --data comtrade-store/
     """
-    from korus import api, reports
+    from korus import api
 
     if year is not None and years is not None:
         raise click.UsageError("give --year or --years, not both")
@@ -333,11 +339,11 @@ def mirror(years, year, gaps, flow, top, reporter, partner, output, inputs):
     if gaps:
         if years is None or len(years) != 1:
             raise click.UsageError("--gaps answers for one year: give --year YEAR")
-        from korus import reports_gaps
-
         table = inputs.answered(
             api.mirror_gaps(years[0], reporter, flow or "exports", settings=inputs.settings)
         )
+        from korus import reports_gaps  # (pandas: after the answer is read)
+
         output.emit(reports_gaps.mirror_gaps(table, top))
         return
     for name, value in (("--flow", flow), ("--top", top)):
@@ -347,6 +353,8 @@ def mirror(years, year, gaps, flow, top, reporter, partner, output, inputs):
                 "pair shows both flows and the balance"
             )
     table = inputs.answered(api.mirror(partner, reporter, years, settings=inputs.settings))
+    from korus import reports  # (pandas: after the answer is read)
+
     output.emit(reports.mirror(table, reporter, partner))
 
 
@@ -389,7 +397,7 @@ def partners(year, years, top, by, groups, reporter, output, inputs):
       korus partners --year 2016 --groups --format csv
       korus partners --year 2014-2016 --by balance --top 3
     """
-    from korus import api, reports
+    from korus import api
 
     chosen = _some_years(year, years)
     if chosen and len(chosen) > 1 and (output.chart or output.plot):
@@ -397,6 +405,8 @@ def partners(year, years, top, by, groups, reporter, output, inputs):
     table = inputs.answered(
         api.partners(chosen, reporter, by, groups=groups, settings=inputs.settings)
     )
+    from korus import reports  # (pandas: after the answer is read)
+
     output.emit(reports.partners(table, by, top, groups))
 
 
@@ -440,7 +450,7 @@ def world(year, years, flow, by, top, reporter, output, inputs):
       korus world --data baci-store/ --year 2021 --top 10
       korus world --data baci-store/ --year 2021 --flow imports --by heading --format csv
     """
-    from korus import api, reports
+    from korus import api
 
     year = _one_year(year, years, "world")
     if year is None:
@@ -448,6 +458,8 @@ def world(year, years, flow, by, top, reporter, output, inputs):
     table = inputs.answered(
         api.world(year, flow, by=by, reporter=reporter, settings=inputs.settings)
     )
+    from korus import reports  # (pandas: after the answer is read)
+
     output.emit(reports.world_products(table, by, top, reporter))
 
 
@@ -473,10 +485,12 @@ def inspect(fmt, inputs):
       korus inspect country.xlsx
       korus inspect downloads/ --format json
     """
-    from korus import api, reports
+    from korus import api
 
     reading = api.read(inputs.settings)
     inputs.said(reading.accounting)
+    from korus import reports  # (pandas: after the answer is read)
+
     emit(reports.inspection(reading, reading.frame), fmt, "usd")
 
 
@@ -635,7 +649,7 @@ def check(
       korus check --measure deficit --year 2016 --stated '$27.6 billion'
       korus check --measure pct_change --of exports --years 2011,2016 --stated '-2.7%' --explain
     """
-    from korus import api, reports
+    from korus import api
 
     if claims_file:
         if measure or stated:
@@ -650,6 +664,8 @@ def check(
             if value is not None:
                 entry[key] = value
         table = api.check(explain=explain, settings=inputs.settings, **entry)
+    from korus import reports  # (pandas: after the answer is read)
+
     output.emit(reports.verdicts(inputs.answered(table)))
     off = int((table["verdict"] == "off").sum())
     if off and not exit_zero:

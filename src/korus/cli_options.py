@@ -464,6 +464,11 @@ def input_options(*, files_argument: bool = False, engine: bool = True):
                     "Reading the data from standard input (--data -): paste or type it, then "
                     "end it with Ctrl-D (Ctrl-Z and Enter on Windows)."
                 )
+            from korus.readers.common import import_pandas_meanwhile
+
+            # The command reads data first: pandas is imported beside that reading (the
+            # commands import their reports, and so pandas, once they have their answer).
+            import_pandas_meanwhile()
             try:
                 return command(*args, **kwargs)
             except KorusError as exc:

@@ -87,6 +87,7 @@ from korus.readers.baci_rows import LAYOUT, NEEDED, PAIR_KEY, UNIT, _BrokenCache
 from korus.readers.baci_stream import _stream, _Streamed, build_cache
 from korus.readers.baci_years import _Member, _NoLines, _Together, build_group
 from korus.readers.columns import same_text
+from korus.readers.common import import_pandas_meanwhile
 from korus.schema import Accounting, Reading
 
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"
@@ -250,7 +251,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
     )
     key = None
     if hit is None:
-        _import_pandas_meanwhile()
+        import_pandas_meanwhile()
         key = cache.source_key(path, LAYOUT, cache_companions)  # before it is read
         source = None
         # A pair's rows only, streamed: unless the cache is to be written here and now from
@@ -397,19 +398,6 @@ def _cache_later(path: Path, source, key: dict, known: dict) -> str | None:
     except Exception:  # a cache is a convenience: the read itself has checked the file
         return None
     return "writing korus's cache of the file for the next read"
-
-
-def _import_pandas_meanwhile() -> None:
-    """Import pandas in a thread while Arrow parses (it releases the GIL), unless imported.
-
-    The frame needs pandas only at the end; the command line has usually imported it
-    already, a program that calls ``read`` first may not have.
-    """
-    import sys
-    import threading
-
-    if "pandas" not in sys.modules:
-        threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
 
 
 def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None) -> list[Reading]:

@@ -558,3 +558,15 @@ def read_json(path: Path):
             f"{path}: not JSON korus can read (arrays or objects nested too deeply); save "
             "the answer whole and unchanged"
         ) from None
+
+
+def import_pandas_meanwhile() -> None:
+    """Import pandas in a thread, unless it is imported (or being imported), while the
+    caller goes on to read a file: Arrow's parsing and reading release the lock Python's
+    threads share, so the half second pandas takes to import is spent beside the read, not
+    before it. Whoever needs pandas first then waits only for the rest of its import."""
+    import sys
+    import threading
+
+    if "pandas" not in sys.modules:
+        threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
