@@ -27,11 +27,14 @@ FLOW_COLUMNS = {"export": "exports", "import": "imports"}
 
 def _rows(frame: pd.DataFrame, mask) -> pd.DataFrame:
     """Return the rows of ``frame`` where ``mask`` holds: without a copy when they are all
-    the frame (a reader that read one country pair's rows only) or one block of it (a
-    reader that keeps one reporter's rows with one partner together)."""
+    the frame (a reader that read one country pair's rows only), one block of it (a
+    reader that keeps one reporter's rows with one partner together), or none of it."""
     chosen = np.flatnonzero(np.asarray(mask, dtype=bool))
     if len(chosen) == len(frame):
         return frame
+    if not len(chosen):
+        # (Arrow joins a column's chunks to take from it, even to take no row.)
+        return frame.iloc[:0]
     if len(chosen) and chosen[-1] - chosen[0] + 1 == len(chosen):
         return frame.iloc[chosen[0] : chosen[-1] + 1]
     return frame[mask]

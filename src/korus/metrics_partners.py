@@ -91,13 +91,14 @@ def partner_ranking(
     )
     out["balance"] = (out["exports"] - out["imports"]).round(2)
     # The balance a source states (a Census balance page) is the one shown, as by `deficit`.
-    stated = frame[
+    stated = _rows(
+        frame,
         (frame["reporter"] == reporter)
         & (frame["flow"] == "balance")
         & (frame["year"] == year)
         & (frame["product"] == TOTAL)
-        & frame["source"].isin(years["source"].unique())
-    ]
+        & frame["source"].isin(years["source"].unique()),
+    )
     if len(stated):
         balances = whole_years(stated).groupby("partner", observed=True)["value_usd"].sum().round(2)
         known = out["partner"].map(balances)
