@@ -52,8 +52,8 @@ def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
     dated = frame["month"].notna()
     if not dated.any():
         return frame  # whole years only (no copy)
-    annual = frame[~dated]
-    monthly = frame[dated]
+    annual = _rows(frame, ~dated)
+    monthly = _rows(frame, dated)
     series = ["reporter", "partner", "flow", "source"]
     stated = set(annual[["year", *series]].drop_duplicates().itertuples(index=False, name=None))
     months = monthly.groupby(["year", *series], observed=True)["month"].nunique()
@@ -185,7 +185,7 @@ def bilateral_flows(
         }
     )
     out = _provenance(out, rows).sort_values("year").reset_index(drop=True)
-    balances = frame[both & (frame["flow"] == "balance")]
+    balances = _rows(frame, both & (frame["flow"] == "balance"))
     stated = _stated_balances(balances, reporter, partner, years, rows["source"].iloc[0])
     if stated is not None:
         out["balance_stated"] = stated.reindex(out["year"]).to_numpy()

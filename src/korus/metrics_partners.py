@@ -26,7 +26,7 @@ from korus.schema import TOTAL
 
 def latest_reporter_year(frame: pd.DataFrame, reporter: str) -> int:
     """Return the last year for which ``reporter`` has whole-year figures with any partner."""
-    rows = frame[(frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS))]
+    rows = _rows(frame, (frame["reporter"] == reporter) & frame["flow"].isin(list(FLOW_COLUMNS)))
     years = whole_years(rows)["year"]
     if years.empty:
         raise DataCoverageError(f"the data holds no whole-year trade of {reporter}")
@@ -68,7 +68,7 @@ def partner_ranking(
                 f"the data holds no country among {reporter}'s partners in {year}, only groups "
                 f"({held}): there is no country to rank; --groups lists the groups"
             )
-        years = years[~grouped]
+        years = _rows(years, ~grouped)
     _one_source(years, f"{reporter} partner figures")
     # A partner-flow the data has no figure for is missing (NaN, shown n/a), never 0: its
     # balance and total are missing too, and a partner whose measure is missing is listed
