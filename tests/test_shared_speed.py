@@ -1,0 +1,157 @@
+"""The shared speed layer gives what the plain pandas and Arrow steps give.
+
+Columns of one text held once (``readers.columns.put_same``, ``taken``), rows chosen
+without a copy (``metrics._rows``), a plan of sums grouped by dictionary codes
+(``engine.plan_partners``) and the command line's choice of Arrow's allocator: each
+is held here to the plain computation it stands for, on seeded random frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from korus import cli, countries
+from korus.engine.plan_partners import PartnerYears
+from korus.engine.plans import plain
+from korus.metrics import _rows
+from korus.readers.columns import SAME_BLOCK, put_same, same_text, taken
+
+SEEDS = range(6)
+
+
+def _frame(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "year": rng.integers(2010, 2013, rows),
+            "partner": rng.choice(["KOR", "CAN", "MEX", "Åland"], rows),
+            "value_usd": rng.random(rows) * 1e6,
+            "month": pd.array(rng.integers(1, 13, rows), dtype="Int8"),
+        },
+        index=rng.permutation(rows) + 7,
+    )
+    frame.loc[frame.index[: rows // 5], "partner"] = None  # missing text too
+    return frame
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_column_of_one_text_equals_pandas_own_fill(seed):
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(0, 3 * SAME_BLOCK))
+    ours = _frame(rng, rows)
+    theirs = ours.copy()
+    put_same(ours, source="UN Comtrade (Comtrade+)", vintage="release 2024-05-01", n=None)
+    theirs["source"] = "UN Comtrade (Comtrade+)"
+    theirs["vintage"] = "release 2024-05-01"
+    theirs["n"] = None
+    pd.testing.assert_frame_equal(ours, theirs)
+    assert list(ours.columns) == list(theirs.columns)
+    if rows > SAME_BLOCK:
+        # held once: every chunk is one block of the text, not a copy per row
+        cells = ours["source"].array._pa_array
+        assert cells.num_chunks == -(-rows // SAME_BLOCK)
+        assert cells.nbytes < theirs["source"].array._pa_array.nbytes
+
+
+@pytest.mark.parametrize("rows", [0, 1, SAME_BLOCK, SAME_BLOCK + 1, 3 * SAME_BLOCK - 5])
+def test_same_text_holds_the_text_in_every_row(rows):
+    cells = same_text("FOB", rows)
+    assert len(cells) == rows
+    assert cells.type == pa.large_string()
+    assert set(cells.to_pylist()) <= {"FOB"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_taken_rows_equal_pandas_take(seed):
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 5000))
+    frame = _frame(rng, rows)
+    put_same(frame, source="CEPII BACI", basis="FOB")
+    order = rng.permutation(rows)  # (a reordering: every row, once)
+    pd.testing.assert_frame_equal(taken(frame, order), frame.take(order))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", ["all", "none", "block", "some"])
+def test_rows_chosen_without_a_copy_equal_a_boolean_index(seed, kind):
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(2, 3000))
+    frame = _frame(rng, rows)
+    put_same(frame, source="US Census Bureau")
+    mask = np.zeros(rows, dtype=bool)
+    if kind == "all":
+        mask[:] = True
+    elif kind == "block":
+        start = int(rng.integers(0, rows - 1))
+        mask[start : int(rng.integers(start + 1, rows + 1))] = True
+    elif kind == "some":
+        mask = rng.random(rows) < 0.4
+    chosen = _rows(frame, pd.Series(mask, index=frame.index))
+    pd.testing.assert_frame_equal(chosen, frame[mask])
+    if kind == "all":
+        assert chosen is frame
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sums_grouped_by_dictionary_codes_equal_sums_of_plain_text(seed):
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 4000))
+    text = {
+        "reporter": rng.choice(["USA", "KOR"], rows),
+        "partner": rng.choice(["KOR", "CAN", "WLD", "EUR", "JPN"], rows),
+        "flow": rng.choice(["export", "import", "balance", "re-export"], rows),
+        "product": rng.choice(["TOTAL", "87", "8703", "870323", "010121"], rows),
+        "classification": rng.choice(["HS", "H4"], rows),
+        "source": rng.choice(["a", "b"], rows),
+        "basis": rng.choice(["FOB", "CIF"], rows),
+        "vintage": rng.choice(["v1", "v2"], rows),
+    }
+    months = rng.integers(0, 13, rows)
+    table = pa.table(
+        {
+            "year": pa.array(rng.integers(2015, 2018, rows), pa.int16()),
+            "month": pa.array(months, pa.int8(), mask=months == 0),
+            **{name: pa.array(values, pa.large_string()) for name, values in text.items()},
+            # whole dollars: sums exact in any order
+            "value_usd": rng.integers(0, 10**9, rows).astype(np.float64),
+        }
+    )
+    # as a kept reading gives them: row groups read as chunks, each its own dictionary
+    cut = sorted(rng.integers(0, rows, 3))
+    pieces = [table.slice(a, b - a) for a, b in zip([0, *cut], [*cut, rows], strict=True)]
+    coded = pa.concat_tables(
+        [
+            piece.cast(
+                pa.schema(
+                    [
+                        pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+                        if pa.types.is_large_string(f.type)
+                        else f
+                        for f in piece.schema
+                    ]
+                )
+            )
+            for piece in pieces
+        ]
+    )
+    plan = PartnerYears("USA", None, countries.group_codes())
+
+    def ordered(result):
+        return result.sort_by([(name, "ascending") for name in result.column_names])
+
+    for ours, theirs in zip(plan.sums(coded), plan.sums(plain(table)), strict=True):
+        assert ours.schema == theirs.schema
+        assert ordered(ours).equals(ordered(theirs))
+
+
+def test_the_command_line_chooses_the_system_allocator_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    cli._choose_allocator()
+    import os
+
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    cli._choose_allocator()
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
