@@ -64,8 +64,11 @@ def _parse(path: Path, name: str) -> _Parsed:
     """
 
     header = _header(path, name)
+    watch = _Watch()
     try:
-        table = _codes_as_numbers(_csv(path, name, header, _parse_types()))
+        table = _csv(path, name, header, _types(), watch)
+        if watch.found:  # a cell Arrow's integers may have read unlike a plain code
+            table = _codes_as_numbers(_csv(path, name, header, _parse_types()))
     except _Unparsed:
         return _parse_text(path, name, header)
     if table is None:  # a code that is not plain digits (0x34A, other scripts' digits)
@@ -125,7 +128,9 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
     return _Parsed(name, pa.table({**columns, "k": table["k"], "v": table["v"]}))
 
 
-def _csv(path: Path, name: str, header: list[str], types: dict):
+def _csv(path: Path, name: str, header: list[str], types: dict, watch: _Watch | None = None):
+    """Return the needed columns of a BACI CSV read by Arrow as ``types``; with ``watch``,
+    every byte read is shown to it on the way (``_Watch.found``)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -141,6 +146,8 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
         ):
             bar.follow(raw.tell)  # the bytes Arrow's reader has taken so far
             stream = pa.CompressedInputStream(raw, "gzip") if gzipped else raw
+            if watch is not None:
+                stream = pa.PythonFile(watch.on(stream), mode="r")
             return pacsv.read_csv(
                 stream,
                 read_options=pacsv.ReadOptions(
@@ -154,6 +161,52 @@ def _csv(path: Path, name: str, header: list[str], types: dict):
         raise DataFileError(f"{name}: not readable as a BACI CSV ({_arrow_message(exc)})") from None
     except (OSError, EOFError) as exc:
         raise DataFileError(f"{name}: cannot be read ({said(exc)})") from None
+
+
+# Bytes of a cell that Arrow's integer conversion reads as a number and a plain code
+# (``_PLAIN_CODE``) is not: "0x34A" (hexadecimal, 842), "-0" (a sign), a quoted cell. Where
+# none is in a file, reading t, i and j as Arrow's integers gives exactly the numbers that
+# reading them as text and then as plain codes gives, and is faster: 33 million cells of a
+# 11M-row year are not hashed into dictionaries first (a 64 MiB piece on one thread, 3 runs:
+# 0.29-0.32 s against 0.41-0.63 s).
+_NOT_PLAIN = (b"x", b"X", b"-", b'"')
+
+
+def _plain(data) -> bool:
+    """Return whether no byte of ``data`` (a file's, or a piece's) is in ``_NOT_PLAIN``."""
+    return not any(data.find(byte) >= 0 for byte in _NOT_PLAIN)
+
+
+class _Watch:
+    """What Arrow's reader takes from a stream, looked at on the way (``on``): ``found``
+    turns true at the first byte a plain code cannot hold (``_plain``)."""
+
+    def __init__(self):
+        self.found = False
+        self.closed = False
+        self._stream = None
+
+    def on(self, stream) -> _Watch:
+        self._stream = stream
+        return self
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if not self.found and not _plain(data):
+            self.found = True
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _types() -> dict:

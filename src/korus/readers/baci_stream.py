@@ -35,6 +35,7 @@ from korus.readers.baci_parse import (
     _hs6_fast,
     _parse,
     _parse_types,
+    _plain,
     _row_group,
     _types,
 )
@@ -393,16 +394,21 @@ def _piece(chunk, header: list[str], names: list[str]):
             str(chunk, "utf-8")
         except UnicodeDecodeError:
             raise _Anomaly from None
+    # Codes read as Arrow's integers, where no byte could make them differ from plain
+    # codes (``_plain``); else as text, each distinct code then judged (``_codes_as_numbers``).
+    plain = _plain(chunk.obj)
     try:
         table = pacsv.read_csv(
             pa.py_buffer(chunk),
             read_options=pacsv.ReadOptions(
                 column_names=header, use_threads=False, block_size=BLOCK_BYTES
             ),
-            convert_options=_convert(_parse_types(), names),
+            convert_options=_convert(_types() if plain else _parse_types(), names),
         )
     except pa.ArrowInvalid:
         raise _Anomaly from None
+    if plain:
+        return table
     table = _codes_as_numbers(table)
     if table is None:
         raise _Anomaly
