@@ -4,6 +4,7 @@ when the file, the reading rules or the entry changed."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -259,3 +260,64 @@ def test_entry_order_is_pandas_stable_sort_and_ranges_are_pythons(seed, monkeypa
     if seed % 3 == 0:
         assert ordered is frame
     assert store._ranges(ordered) == _old_ranges(expected)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="a copy of the process (fork) keeps the reading on Linux only; elsewhere the "
+    "command keeps it itself, as a program does (the tests above)",
+)
+def test_the_command_line_ends_with_its_answer_and_a_copy_of_it_keeps_the_reading(
+    kept, monkeypatch
+):
+    import fcntl
+    import subprocess
+
+    path = comtrade_file(kept.parent / "answer.csv")
+    # The command line as installed, keeping every reading, its writing made slow (the
+    # copy of the process sleeps before it writes: the command must not wait for it).
+    script = (
+        "import sys, time\n"
+        "from korus import store\n"
+        "store.WORTH_SECONDS = 0.0\n"
+        "write = store._write\n"
+        "def slow(*args):\n"
+        "    time.sleep(6)\n"
+        "    write(*args)\n"
+        "store._write = slow\n"
+        "sys.argv = ['korus', *sys.argv[1:]]\n"
+        "from korus.cli import main\n"
+        "main()\n"
+    )
+    question = ["deficit", "--partner", "KOR", "--years", "2016", "--format", "csv"]
+    question += ["--unit", "usd", "--data", str(path)]
+    ran = subprocess.run(
+        [sys.executable, "-c", script, *question],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KORUS_CACHE_DIR": str(kept)},
+    )
+    assert ran.returncode == 0, ran.stderr
+    header, row = ran.stdout.splitlines()
+    assert header.startswith("year,reporter,partner,exports_usd,imports_usd,balance_usd")
+    assert row.split(",")[:6] == ["2016", "USA", "KOR", "100.0", "200.0", "-100.0"]
+    # Its output ended with it, while the copy still holds the cache's writing lock.
+    lock = os.open(kept / cache.LOCK, os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the copy has written and gone
+    finally:
+        os.close(lock)
+    # A later question is answered from what the copy kept, the same as the source's.
+    cache.set_enabled(False)
+    source = readers.load([path])
+    cache.set_enabled(True)
+    refuse_to_parse(monkeypatch)
+    again = readers.load([path])
+    pd.testing.assert_frame_equal(
+        again.frame,
+        source.frame.sort_values(store.KEPT_ORDER, kind="stable").reset_index(drop=True),
+    )
+    assert again.accounting == source.accounting

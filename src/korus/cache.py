@@ -632,6 +632,46 @@ def build_lock():
             os.close(handle)  # closing releases the lock
 
 
+def write_apart(work) -> bool:
+    """Run ``work`` (writing entries) in a copy of this process, made by ``fork`` once the
+    answer is out, so that the command ends with its answer and the copy, which holds the
+    rows already, writes them on its own; return False, having done nothing, where that
+    cannot be (not Linux, the folder's writing lock held by another writer, no fork).
+
+    The copy holds the writing lock (``build_lock``) until it has written, so a writer
+    that comes after waits for it. It reads and writes nothing of the terminal or of a
+    pipe (its standard streams are ``/dev/null``: a pipeline ends with the command), runs
+    in a session of its own (Ctrl-C at the prompt never reaches it), and leaves without
+    the exit functions of the command it was copied from.
+    """
+    if not sys.platform.startswith("linux") or not is_enabled():
+        return False
+    import fcntl
+
+    try:
+        with Folder.open(cache_dir(), create=True) as folder:
+            handle = folder._open(LOCK, os.O_RDWR | os.O_CREAT)
+    except (OSError, CacheWriteError):
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        child = os.fork()
+    except OSError:
+        os.close(handle)
+        return False
+    if child:
+        os.close(handle)  # the lock is the copy's now: its own handle holds it
+        return True
+    try:
+        os.setsid()
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(quiet, stream)
+        work()
+    finally:
+        os._exit(0)
+
+
 def write_in_background(path: Path, layout: str, build, **options) -> None:
     """Like ``write``, in a thread, so that the answer is computed meanwhile.
 

@@ -396,6 +396,10 @@ def _keep_readings(verbose: bool) -> None:
 
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()  # the answer first: a pipeline need not wait for the store
+    # Written by a copy of this process, which ends now; under --verbose here, so that a
+    # failure to write can be said.
+    if not verbose and store.write_pending_apart():
+        return
     failures = store.write_pending()
     if verbose:
         for failure in [*cache.wait(), *failures]:
