@@ -189,7 +189,7 @@ def _json_columns(path: Path) -> tuple[list[str], list, int]:
         set(map(type, cells)) <= _JSON_VALUES for cells in zip(*rows, strict=True)
     ):
         _check_json_rows(name, header, rows)
-    return header, object_columns(rows), len(rows)
+    return header, object_columns(rows, len(header)), len(rows)
 
 
 _JSON_VALUES = {str, int, float, bool, type(None)}

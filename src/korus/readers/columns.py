@@ -148,13 +148,14 @@ def _holds(column, text: str) -> bool:
     return bool(pc.any(pc.match_substring(column, text)).as_py())
 
 
-def object_columns(rows: list[list]) -> list[pa.Array]:
+def object_columns(rows: list[list], width: int = 0) -> list[pa.Array]:
     """Return the columns of rows of JSON values (str, int, float, bool or None, each row
-    as long as the header) as text: None is "", anything else ``str(value)``."""
+    as long as the header) as text: None is "", anything else ``str(value)``; without
+    rows, ``width`` columns of none."""
     import pyarrow as pa
 
     if not rows:
-        return []
+        return [pa.array([], type=pa.string()) for _ in range(width)]
     columns = []
     for cells in zip(*rows, strict=True):
         if not all(type(cell) is str for cell in cells):
