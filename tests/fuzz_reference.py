@@ -793,7 +793,7 @@ def _plus_records(
         for names in needed:
             if not names & fields:
                 raise Refused(f"missing Comtrade+ fields {sorted(names)}")
-    rows, aside = [], 0
+    rows, aside, services = [], 0, 0
     for index, record in enumerate(found):
         where = f"{word} {index + first}"
 
@@ -806,6 +806,7 @@ def _plus_records(
         kind = text("typecode").upper()
         if kind == "S":
             aside += 1
+            services += 1
             continue
         if kind not in ("", "C"):
             raise Refused(f"{where}: trade type {kind!r}")
@@ -854,6 +855,8 @@ def _plus_records(
                 PLUS_SOURCE,
             )
         )
+    if services and not rows:  # trade in services only: not a file of no trade
+        raise Refused(f"no goods rows: {services} rows are trade in services")
     return reading_of(rows, len(found), aside, lenient, dedupe=dedupe)
 
 

@@ -1746,6 +1746,8 @@ def _mutate_columns(
         elif target == "large":
             types[name] = pa.large_string()
         return f"{name} as {target}"
+    if how == "value" and "value_usd" not in columns:  # an earlier step renamed or removed it
+        how = "null"
     if how == "value":
         columns["value_usd"][row] = rng.choice(
             [-5.0, 0.0, 4.99e13, 5e13, 1e16, 1e300, float("nan"), float("inf"), 12.345, 2.675]
