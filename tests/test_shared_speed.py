@@ -155,3 +155,39 @@ def test_the_command_line_chooses_the_system_allocator_unless_the_user_chose(mon
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     cli._choose_allocator()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_keys_shared_says_what_pandas_duplicated_says(seed):
+    from korus.trust import _keys_shared
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(0, 60))
+    frame = pd.DataFrame(
+        {
+            "year": rng.integers(2015, 2015 + int(rng.integers(1, 3)), rows),
+            "month": pd.array(rng.integers(1, 4, rows), dtype="Int8"),
+            "reporter": pd.array(["USA"] * rows, dtype="str"),
+            "partner": pd.array(rng.choice(["KOR", "CAN", "MEX"], rows), dtype="str"),
+            "product": pd.array(rng.choice(["87", "8703", "TOTAL"], rows), dtype="str"),
+        }
+    )
+    if rows:
+        put_same(frame, flow="import")
+        missing = rng.random(rows) < 0.2  # missing months and partners: equal to one another
+        frame.loc[missing, "month"] = pd.NA
+        frame.loc[rng.random(rows) < 0.1, "partner"] = None
+    keys = ["year", "month", "reporter", "partner", "flow", "product"][: int(rng.integers(2, 7))]
+    if rows and seed % 2:  # half the frames have every row once: the usual reading
+        frame = frame.drop_duplicates(subset=keys)
+    assert _keys_shared(frame, keys) == bool(frame.duplicated(subset=keys).any())
+
+
+def test_keys_too_many_to_number_say_they_may_be_shared():
+    from korus.trust import _keys_shared
+
+    rows = 200_000
+    frame = pd.DataFrame({name: np.arange(rows) for name in "abcd"})  # (2e5)^4 > 2^62
+    assert not frame.duplicated().any()
+    assert _keys_shared(frame, list("abcd")) is True
+    assert _keys_shared(frame, list("abc")) is False
