@@ -1111,6 +1111,8 @@ def _mutate_sheet(rng: random.Random, sheets: dict, hidden: set) -> str:
         if f"{prefix}{month}" not in header or f"{prefix}YR" not in header:
             return "no month to change"
         at, total = header.index(f"{prefix}{month}"), header.index(f"{prefix}YR")
+        if max(at, total) >= len(rows[row]):  # a row cut short by an earlier step
+            return "no month to change"
         old = rows[row][at]
         if not isinstance(old, float) or not isinstance(rows[row][total], float) or old == 0:
             return "no month to change"
