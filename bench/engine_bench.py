@@ -869,7 +869,11 @@ def _data(work: Path, sizes: dict) -> dict[str, Path]:
 
 
 def _cache_files(folder: Path) -> int:
-    return sum(1 for entry in folder.glob("*") if entry.is_file()) if folder.exists() else 0
+    """Return how many entry files korus wrote in a cache folder (its lock file, which a
+    writer holds, is none)."""
+    if not folder.exists():
+        return 0
+    return sum(1 for entry in folder.glob("*") if entry.is_file() and entry.name[0] != ".")
 
 
 def run(args) -> int:
