@@ -453,15 +453,18 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
         columns["c"].append(np.full(count, classifications.index(part.classification)))
         columns["g"].append(np.full(count, vintages.index(part.vintage)))
         counts.append(count)
-    joined = {
-        name: np.concatenate(arrays) if arrays else np.array([], np.int32)
-        for name, arrays in columns.items()
-    }
+    # Each column joined, its pieces let go as it is (a year's side is a million rows).
+    joined = {}
+    for name in list(columns):
+        arrays = columns.pop(name)
+        joined[name] = np.concatenate(arrays) if arrays else np.array([], np.int32)
+        del arrays
     if whole or len(parts) == 1:
         # Rows by reporter, partner and flow (else as read): one country's exports to one
         # partner are then one block, which a question takes as a slice, not a copy.
         order = np.lexsort((joined["f"], joined["p"], joined["r"]))
-        joined = {name: values[order] for name, values in joined.items()}
+        for name in joined:  # one column reordered at a time: never two copies of all
+            joined[name] = joined[name][order]
     rows = len(joined["t"])
     positions, present = pd.factorize(joined["k"])  # by hashing: no sort of every row
     labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
@@ -539,6 +542,8 @@ def _text(labels, positions):
     labels = labels if isinstance(labels, pa.Array) else pa.array(labels, pa.large_string())
     if len(labels) == 1:  # one label (a file's classification): repeated, nothing to take
         return same_text(labels.cast(pa.large_string())[0].as_py(), len(positions))
+    if len(positions) and positions.min() == positions.max():  # one reporter's side
+        return same_text(labels.cast(pa.large_string())[int(positions[0])].as_py(), len(positions))
     return labels.cast(pa.large_string()).take(pa.array(positions))
 
 
