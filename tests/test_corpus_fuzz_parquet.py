@@ -156,6 +156,19 @@ def test_a_damaged_footer_is_one_error_line_with_arrow_s_message_folded(runner, 
     assert line.endswith("it may be damaged or cut short: write or download it again")
 
 
+def test_a_column_name_in_the_footer_that_is_not_utf8_is_one_error_line(runner, tmp_path):
+    # Once "unexpected failure (UnicodeDecodeError ...)": a flipped byte in a column's name.
+    path = tmp_path / "tidy.parquet"
+    data = bytearray(_parquet(path))
+    footer = int.from_bytes(data[-8:-4], "little")
+    at = data.index(b"vintage", len(data) - 8 - footer)
+    data[at + 6] = 0xEE  # "vintag" and the first byte of a character cut short
+    path.write_bytes(bytes(data))
+    line = _error(runner, path)
+    assert line.startswith(f"Error: {path}: not a readable Parquet file (")
+    assert line.endswith("it may be damaged or cut short: write or download it again")
+
+
 def test_a_column_given_twice_is_refused_naming_it(runner, tmp_path):
     path = tmp_path / "tidy.parquet"
     table = pa.table({name: pa.array(v, TYPES.get(name, pa.string())) for name, v in ROWS.items()})

@@ -84,7 +84,7 @@ def read_parquet(path: Path) -> Reading:
             schema = parquet.schema_arrow
             _check_schema(schema, name)
             table = parquet.read(columns=list(COLUMNS), use_threads=False)
-    except (OSError, pa.ArrowException) as exc:
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:  # (a name's bytes)
         raise DataFileError(
             f"{name}: not a readable Parquet file ({said(exc)}); it may be damaged or cut "
             "short: write or download it again"
