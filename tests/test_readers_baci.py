@@ -787,3 +787,29 @@ def test_codes_read_as_integers_give_what_codes_read_as_text_give(seed, tmp_path
     if baci_parse._plain(data):  # read as integers at once: the codes as numbers
         assert isinstance(fast[0], dict) and isinstance(fast[1], dict), fast
         assert set(fast[0]["i"]) <= {842, 410, 156, 516} and fast[0] == fast[1]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["1881.19\x0b", "1881.19\x0c", "+5", " 7 ", "\t7", "1e3", "١٢", "abc", "", "1_000", "0x1F"],
+)
+def test_a_value_is_read_by_the_rule_every_layout_reads_a_figure_by(cell, tmp_path):
+    # common.number is how every layout reads a figure: BACI too, where Arrow's cast refuses.
+    from korus.readers import baci_parse
+    from korus.readers.common import number
+
+    path = tmp_path / "BACI_HS92_Y2016_V202301.csv"
+    path.write_text(f"t,i,j,k,v,q\n2016,842,410,010121,10.5,\n2016,842,410,010122,{cell},\n")
+    try:
+        expected = number(cell, file="", where="")
+    except DataFileError:
+        expected = None
+    if expected is None:
+        with pytest.raises(DataFileError) as refused:
+            baci_parse._parse(path, path.name)
+        assert str(refused.value) == (
+            f"{path.name}: line 3, column 'v': expected a value in thousands of US dollars, "
+            f"found {cell!r}"
+        )
+    else:
+        assert baci_parse._parse(path, path.name).table["v"].to_pylist() == [10.5, expected]

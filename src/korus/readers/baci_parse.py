@@ -104,7 +104,7 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
     types["v"] = pa.float64()
     try:
         table = _csv(path, name, header, types)
-    except _Unparsed as exc:
+    except _Unparsed:
         try:
             texts = _csv(path, name, header, {column: pa.string() for column in NEEDED})
         except _Unparsed as inner:  # not even text: bytes that are not UTF-8
@@ -115,8 +115,11 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
                 f"{name}: {where} holds bytes that are not UTF-8 text ({said(inner)}); BACI files "
                 "are UTF-8"
             ) from None
-        _bad_value(texts, name)
-        raise DataFileError(f"{name}: not readable as a BACI CSV ({exc})") from None
+        # A value Arrow's cast refuses may still be a figure by the rule of every layout
+        # (``common.number``: "1881.19" with a vertical tab after it, "+5"); else it is
+        # the error naming its line.
+        values = _exact_values(texts["v"], name)
+        table = texts.set_column(texts.schema.get_field_index("v"), "v", values)
     country = "expected a BACI country code (a number)"
     year = "expected a year of 4 digits"
     t = _Codes(table["t"], "t", name, r"\d{4}", year, None, CODE_HINT)
@@ -621,18 +624,28 @@ class _Codes:
         return np.array([test(text) for text in self.texts], dtype=bool)[self.positions]
 
 
-def _bad_value(table, name: str) -> None:
-    """Raise the error for the first ``v`` that is not a number (the file read as text)."""
-    import pyarrow.compute as pc
+def _exact_values(column, name: str):
+    """Return the ``v`` of a file read as text as numbers, each cell read as every layout
+    reads a figure (``columns.figures``, and ``common.number`` for the cells it leaves);
+    raise the error naming the first cell that is no number."""
+    import numpy as np
+    import pyarrow as pa
 
-    trimmed = pc.utf8_trim_whitespace(table["v"])
-    bad = pc.invert(pc.match_substring_regex(trimmed, r"^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$"))
-    if pc.any(bad).as_py():
-        index = int(pc.index(bad, True).as_py())
-        raise DataFileError(
-            f"{name}: line {index + 2}, column 'v': expected a value in thousands of US "
-            f"dollars, found {table['v'][index].as_py()!r}"
-        )
+    from korus.readers.columns import figures
+    from korus.readers.common import number
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    values, sure = figures(column)
+    for index in np.flatnonzero(~sure):
+        cell = column[int(index)].as_py()
+        try:
+            values[index] = number(cell, file=name, where="v")
+        except DataFileError:
+            raise DataFileError(
+                f"{name}: line {int(index) + 2}, column 'v': expected a value in thousands of "
+                f"US dollars, found {cell!r}"
+            ) from None
+    return pa.array(values, pa.float64())
 
 
 def _check_values(values, name: str) -> None:
