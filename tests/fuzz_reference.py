@@ -680,6 +680,12 @@ PLUS_USED = {
     "primaryvalue",
     *PLUS_BREAKDOWNS,
 }
+# Fields korus reads besides those (a row's CIF and FOB values, the release): given twice
+# with two values, korus cannot choose either ("NA" is no value in them).
+PLUS_ALSO_ONCE = {
+    "cifvalue", "fobvalue", "lastreleased", "releasedate", "lastupdated", "lastupdate",
+    "publicationdate",
+}  # fmt: skip
 PLUS_SOURCE = "UN Comtrade (Comtrade+)"
 
 
@@ -739,10 +745,13 @@ def read_comtrade_plus_json(data: bytes, dedupe: bool = False) -> Reading:
         if not isinstance(record, dict):
             raise Refused("a record that is not an object")
         picked: dict = {}
+        also: dict = {}
         for key, value in record.items():
             name = plus_name(key)
             if name in PLUS_USED:
                 _plus_field(picked, name, value, f"record {len(found) + 1}", lenient)
+            elif name in PLUS_ALSO_ONCE:
+                _plus_once(also, name, value, f"record {len(found) + 1}")
         found.append(picked)
     return _plus_records(found, "record", 1, dedupe, lenient)
 
@@ -761,9 +770,12 @@ def read_comtrade_plus_csv(data: bytes, dedupe: bool = False) -> Reading:
     found = []
     for line, cells in table[1:]:
         record: dict = {}
+        also: dict = {}
         for name, cell in zip(names, cells, strict=True):
             if name in PLUS_USED:
                 _plus_field(record, name, cell, f"line {line}", lenient)
+            elif name in PLUS_ALSO_ONCE:
+                _plus_once(also, name, cell, f"line {line}")
         found.append(record)
     return _plus_records(found, "line", 2, dedupe, lenient)
 
@@ -780,6 +792,16 @@ def _plus_field(record: dict, name: str, value, where: str, lenient: Leniency) -
         if not now:
             return
     record[name] = value
+
+
+def _plus_once(seen: dict, name: str, value, where: str) -> None:
+    """Refuse a field of ``PLUS_ALSO_ONCE`` given twice with two values."""
+    now = plus_text(value)
+    now = "" if now.upper() == "NA" else now
+    before = seen.get(name, "")
+    if before and now and before != now:
+        raise Refused(f"{where}: field {name!r} given twice with different values")
+    seen[name] = now or before
 
 
 def _plus_records(

@@ -1597,7 +1597,6 @@ def _parquet_case(seed: int, rng: random.Random) -> Case:
     steps = []
     flipped = None
     checksums = False
-    original = dict(columns)
     for _ in range(rng.choice([1, 1, 2])):
         how = rng.choices(
             ["type", "null", "extra", "drop", "rename", "metadata", "repeat", "remove", "flip",
@@ -1629,7 +1628,9 @@ def _parquet_case(seed: int, rng: random.Random) -> Case:
     case.question = _question(rng, figures)
     case.dedupe = rng.random() < 0.15
     if flipped:
-        base = _reading(lambda: ref.read_tidy_table(original, case.dedupe))
+        # What the file held before its bytes were damaged (after the steps before that).
+        written = data
+        base = _reading(lambda: _tidy_parquet_reference(written, case.dedupe))
         data = bytearray(data)
         if flipped == "flip":
             for _ in range(rng.randint(1, 4)):
