@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import decimal
 import io
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -167,6 +168,19 @@ def test_a_column_name_in_the_footer_that_is_not_utf8_is_one_error_line(runner, 
     line = _error(runner, path)
     assert line.startswith(f"Error: {path}: not a readable Parquet file (")
     assert line.endswith("it may be damaged or cut short: write or download it again")
+
+
+def test_a_footer_that_counts_a_row_group_as_empty_is_refused_never_read_short(runner):
+    # Once read as 6 rows of 8, exit 0: the fuzzer flipped one bit of the footer (which no
+    # checksum covers), and the second of its 4 row groups said it held no row.
+    path = Path(__file__).parent / "corpus" / "fuzz_tidy_row_group_counted_as_none.parquet"
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_rows == 8
+    assert [metadata.row_group(at).num_rows for at in range(4)] == [2, 0, 2, 2]
+    assert _error(runner, path) == (
+        f"Error: {path}: not a readable Parquet file (its footer counts 8 rows, its row groups "
+        "6, and 6 were read); it may be damaged or cut short: write or download it again"
+    )
 
 
 def test_a_column_given_twice_is_refused_naming_it(runner, tmp_path):

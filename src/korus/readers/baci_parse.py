@@ -95,7 +95,8 @@ def _parse_text(path: Path, name: str, header: list[str]) -> _Parsed:
     """Return the needed columns read as text and checked code by code (the exact reading).
 
     Slower than ``_parse``: used when a cell of t, i or j is not a plain integer (a code
-    with spaces around it is still read) or a value is not a number (an error naming it).
+    with spaces around it is still read) or Arrow's cast refuses a value (read then as
+    every layout reads a figure, else an error naming it).
     """
     import numpy as np
     import pyarrow as pa

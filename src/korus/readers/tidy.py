@@ -84,12 +84,27 @@ def read_parquet(path: Path) -> Reading:
             schema = parquet.schema_arrow
             _check_schema(schema, name)
             table = parquet.read(columns=list(COLUMNS), use_threads=False)
+            _all_rows(parquet.metadata, table.num_rows, name)
     except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:  # (a name's bytes)
         raise DataFileError(
             f"{name}: not a readable Parquet file ({said(exc)}); it may be damaged or cut "
             "short: write or download it again"
         ) from None
     return _checked(_parquet_frame(table, name), name, LAYOUT_PARQUET)
+
+
+def _all_rows(metadata, read: int, name: str) -> None:
+    """Raise DataFileError where the rows read are not the rows the file's footer counts,
+    in all and in its row groups: a damaged footer (no checksum covers it) can say a row
+    group holds none, and its rows would be left out without a word."""
+    groups = [metadata.row_group(at).num_rows for at in range(metadata.num_row_groups)]
+    if read == metadata.num_rows == sum(groups):
+        return
+    raise DataFileError(
+        f"{name}: not a readable Parquet file (its footer counts {metadata.num_rows:,} rows, "
+        f"its row groups {sum(groups):,}, and {read:,} were read); it may be damaged or cut "
+        "short: write or download it again"
+    )
 
 
 def _check_schema(schema, name: str) -> None:
