@@ -1704,6 +1704,8 @@ def _mutate_columns(
                 "flow": ["large", "int"],
             }[name]
         )
+        if name not in columns:  # an earlier step renamed or removed it
+            return f"no {name} column to change"
         values = columns[name]
         if target == "float":
             types[name] = pa.float64()
