@@ -30,7 +30,18 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from korus.engine.plans import SERIES, plain, store_folders, store_scans, whole_series
+from korus.engine.plans import (
+    ALL_GOODS_LEVEL,
+    SERIES,
+    by_value,
+    grouped_by,
+    holds_for_all,
+    plain,
+    product_levels,
+    store_folders,
+    store_scans,
+    whole_series,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +54,6 @@ PERIODS = [*KEYS, "month"]
 SUMMED = ["year", *SERIES, "classification", "basis", "vintage", "level"]
 # What the codes summed are kept by: enough to say what the chosen sums cover.
 CODED = ["year", "flow", "level", "grouped", "classification", "product"]
-ALL_GOODS_LEVEL = 0  # the level of the source's TOTAL rows
 
 
 @dataclass(frozen=True)
@@ -57,23 +67,31 @@ class PartnerYears:
 
     def _rows(self, table: pa.Table) -> pa.Table:
         """Return the reporter's rows that may count: flows and stated balances (of all
-        goods) in the years."""
+        goods) in the years. A test that every row of a column passes (told from its
+        dictionary: a reader's table of one reporter's side) is not asked row by row."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         from korus.schema import TOTAL
 
-        keep = pc.and_(
-            pc.equal(table["reporter"], self.reporter),
-            pc.is_in(table["flow"], value_set=pa.array(FLOWS, pa.string())),
-        )
+        flows = pa.array(FLOWS, pa.string())
+        tests = []
+        if not holds_for_all(table["reporter"], lambda values: pc.equal(values, self.reporter)):
+            tests.append(pc.equal(table["reporter"], self.reporter))
+        if not holds_for_all(table["flow"], lambda values: pc.is_in(values, value_set=flows)):
+            tests.append(pc.is_in(table["flow"], value_set=flows))
         # A stated balance counts of all goods only (as the measure reads it).
-        keep = pc.and_(
-            keep,
-            pc.or_(pc.not_equal(table["flow"], "balance"), pc.equal(table["product"], TOTAL)),
-        )
+        if not holds_for_all(table["flow"], lambda values: pc.not_equal(values, "balance")):
+            tests.append(
+                pc.or_(pc.not_equal(table["flow"], "balance"), pc.equal(table["product"], TOTAL))
+            )
         if self.years is not None:
-            keep = pc.and_(keep, pc.is_in(table["year"], value_set=pa.array(self.years)))
+            tests.append(pc.is_in(table["year"], value_set=pa.array(self.years)))
+        if not tests:
+            return table
+        keep = tests[0]
+        for test in tests[1:]:
+            keep = pc.and_(keep, test)
         return table.filter(keep)
 
     def sums(self, table: pa.Table, whole: pa.Table | None = None) -> tuple[pa.Table, pa.Table]:
@@ -84,8 +102,6 @@ class PartnerYears:
         years and of the months of those series only."""
         import pyarrow as pa
         import pyarrow.compute as pc
-
-        from korus.schema import TOTAL
 
         keys = [*SUMMED, "month"]
         if whole is None:
@@ -100,32 +116,29 @@ class PartnerYears:
                 rows = pa.concat_tables([annual, monthly.select(annual.column_names)])
             else:
                 rows = annual
-        total = pc.equal(rows["product"], TOTAL)
-        level = pc.if_else(total, ALL_GOODS_LEVEL, pc.utf8_length(rows["product"]))
-        rows = rows.append_column("level", pc.cast(level, pa.int32()))
-        grouped = pc.is_in(rows["partner"], value_set=pa.array(self.groups, pa.string()))
+        rows = rows.append_column("level", by_value(rows["product"], product_levels))
+        groups = pa.array(self.groups, pa.string())
+        grouped = by_value(rows["partner"], lambda values: pc.is_in(values, value_set=groups))
         rows = rows.append_column("grouped", grouped)
-        summed = rows.group_by(keys).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+        summed = grouped_by(rows, keys, [("value_usd", "sum"), ("value_usd", "count")])
         summed = plain(summed.rename_columns([*keys, "value_usd", "rows"]))
-        codes = plain(rows.select(CODED).group_by(CODED).aggregate([]))
+        codes = plain(grouped_by(rows.select(CODED), CODED, []))
         return summed, codes
 
 
 def _coded(table: pa.Table) -> pa.Table:
     """Return a part's rows with its text kept as dictionaries (one per column, shared by
-    its chunks), but the partner and product as plain text (whose values the plan reads):
-    the rows are grouped by codes, and only the sums' text is made plain. Casting a kept
+    its chunks): the rows are grouped by codes, what is worked out of a partner or a
+    product is worked out once per distinct value (``by_value``), and only the sums' text
+    is made plain. Casting a kept
     reading's million rows to text cost more than the rest of the plan (1M DataWeb rows:
     0.3-0.8 s cast, 0.02 s grouped by codes)."""
     import pyarrow as pa
 
     table = table.unify_dictionaries()
-    read = {"partner", "product"}
 
     def simple(field):
         kind = field.type
-        if pa.types.is_dictionary(kind) and field.name in read:
-            kind = kind.value_type
         return pa.string() if pa.types.is_large_string(kind) else kind
 
     return table.cast(pa.schema([pa.field(f.name, simple(f)) for f in table.schema]))
@@ -189,15 +202,17 @@ def partner_sums(settings, reporter: str, years: list[int] | None) -> PartnerSum
 
 
 def _from_kept(settings, plan: PartnerYears) -> PartnerSums | None:
-    """The sums of one file whose reading the store keeps (``readers.kept_table``): the
-    plan's two steps run here on the kept rows, as on one part of a store."""
+    """The sums of one file whose reading the store keeps (``readers.kept_table``), or of
+    files whose reader builds their rows as one table (``readers.flows_table``: BACI
+    years): the plan's two steps run here on those rows, as on one part of a store."""
     from korus import readers
 
     if not settings.data:
         return None  # the shipped data: its rows are few
-    kept = readers.kept_table(
-        list(settings.data), settings.layout, settings.dedupe, {"reporter": plan.reporter}
-    )
+    paths, equal = list(settings.data), {"reporter": plan.reporter}
+    kept = readers.kept_table(paths, settings.layout, settings.dedupe, equal)
+    if kept is None:
+        kept = readers.flows_table(paths, settings.layout, settings.dedupe, equal)
     if kept is None:
         return None
     table, accounting = kept

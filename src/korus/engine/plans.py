@@ -37,6 +37,7 @@ SUMMED = ["flow", "product", "classification", "source", "basis", "vintage"]
 # Row groups a task sums at a time (of 32,768 rows: about a million rows): a part's rows
 # are never all in memory at once, and the workers of a cluster share a large part.
 CHUNK = 32
+ALL_GOODS_LEVEL = 0  # the product level of the source's TOTAL rows
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,111 @@ def sum_by_product(table: pa.Table) -> pa.Table:
         return summed.rename_columns([*SUMMED, "value_usd", "rows"])
     summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
     return summed.rename_columns([*SUMMED, "value_usd", "rows"])
+
+
+def by_value(column, work):
+    """Return ``work`` of a column's values (an Arrow array as long as what it is given),
+    worked out once per distinct value where the column holds dictionaries: a million
+    rows of a few hundred partners are a few hundred tests, then a take."""
+    import pyarrow as pa
+
+    column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    if not pa.types.is_dictionary(column.type):
+        return work(column.combine_chunks())
+    chunks = [work(chunk.dictionary).take(chunk.indices) for chunk in column.chunks]
+    return pa.chunked_array(chunks) if chunks else work(pa.array([], column.type.value_type))
+
+
+def product_levels(products: pa.Array) -> pa.Array:
+    """Return the level of each product code (int32): all goods (0), else the width of
+    the code (2 for HS chapters, 6 for subheadings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus.schema import TOTAL
+
+    total = pc.equal(products, TOTAL)
+    level = pc.if_else(total, ALL_GOODS_LEVEL, pc.utf8_length(products))
+    return pc.cast(level, pa.int32())
+
+
+def holds_for_all(column, test) -> bool:
+    """Return whether ``test`` (of an Arrow array, giving booleans) is true of every row of
+    a column held as dictionaries, no row missing (told from its distinct values); False
+    when not, or not known so cheaply (a column of plain values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type) or column.null_count:
+        return False
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in (chunk for chunk in chunks if len(chunk)):
+        if pc.all(test(chunk.dictionary)).as_py() is not False:
+            continue
+        present = chunk.dictionary.take(pc.unique(chunk.indices))  # the values of its rows
+        if pc.all(test(present)).as_py() is False:
+            return False
+    return True
+
+
+def one_value(column) -> bool:
+    """Return whether every row of a column holds one and the same value (all missing, or
+    one value of its dictionary, none missing), told without reading every row's text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count == len(column):
+        return True
+    if column.null_count:
+        return False
+    if pa.types.is_dictionary(column.type):
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        seen = set()
+        for chunk in (chunk for chunk in chunks if len(chunk)):
+            if len(chunk.dictionary) == 1:
+                seen.add(chunk.dictionary[0].as_py())
+                continue
+            low, high = pc.min_max(chunk.indices).values()
+            if low.as_py() != high.as_py():
+                return False  # (maybe one value written twice: then told as two)
+            seen.add(chunk.dictionary[low.as_py()].as_py())
+        return len(seen) <= 1
+    if pa.types.is_integer(column.type):
+        low, high = pc.min_max(column).values()
+        return low.as_py() == high.as_py()
+    return False
+
+
+def grouped_by(rows: pa.Table, keys: list[str], aggregates: list) -> pa.Table:
+    """Return ``rows.group_by(keys).aggregate(aggregates)`` (its columns: the keys, then
+    the aggregates), grouped only by the keys whose column holds more than one value: a
+    column of one value (one source, one vintage, no months) is one group whatever it
+    holds, and put back beside the sums (a BACI year's side: ten keys grouped as four)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    constant = [key for key in keys if len(rows) and one_value(rows[key])]
+    varying = [key for key in keys if key not in constant]
+    if not constant:
+        return rows.group_by(keys).aggregate(aggregates)
+    columns = {}
+    if varying:
+        found = rows.group_by(varying).aggregate(aggregates)
+        groups = len(found)
+    else:  # one group: its aggregates as Acero gives them (a count of values, not nulls)
+        work = {"sum": pc.sum, "count": pc.count}
+        found = {f"{name}_{kind}": pa.array([work[kind](rows[name])]) for name, kind in aggregates}
+        groups = 1
+    for key in keys:
+        if key in constant:
+            value = rows[key].slice(0, 1)
+            value = value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value
+            columns[key] = pa.repeat(value[0], groups).cast(rows[key].type)
+        else:
+            columns[key] = found[key]
+    for name, kind in aggregates:
+        columns[f"{name}_{kind}"] = found[f"{name}_{kind}"]
+    return pa.table(columns)
 
 
 def plain(table: pa.Table) -> pa.Table:

@@ -395,4 +395,57 @@ def kept_table(
     return table, accounting
 
 
-__all__ = ["Sample", "detect", "expand", "kept_table", "known", "layouts", "load", "read_file"]
+def flows_table(
+    paths: list[str | Path],
+    layout: str | None = None,
+    dedupe: bool = False,
+    equal: dict[str, str] | None = None,
+):
+    """Return (Arrow table, its text as dictionaries; accounting) of the files ``paths``
+    name where their reader builds their rows as one table (``read_many(..., table=True)``:
+    BACI years), read as ``load`` reads them for the reporter ``equal`` names (its side
+    only), and the rules ``load`` then applies (``trust.stack``) hold without a word
+    (``trust.quiet_table``); else None, and ``load`` reads them and says what it finds.
+    A plan of sums then runs on the table, never made pandas."""
+    from korus import store, trust
+
+    if not equal or "reporter" not in equal or any(str(path) == "-" for path in paths):
+        return None
+    skipped: list[str] = []
+    files = expand(paths, skipped)
+    rules = store.Rules.in_force(layout)
+    modules = set()
+    for path in files:
+        if path.name == store.MANIFEST or store.find(path, rules, equal) is not None:
+            return None
+        module = None if layout else _cached_reader(path)
+        module = module or layouts().get(layout or detect(path))
+        modules.add(module)
+    module = modules.pop() if len(modules) == 1 else None
+    if module is None or not hasattr(module, "read_many"):
+        return None
+    pair = (equal["reporter"], equal.get("partner"))
+    token = trust.RULES.set(trust.Rules(dedupe=dedupe))
+    try:
+        flows = module.read_many(files, pair, one_side=True, table=True)
+    finally:
+        trust.RULES.reset(token)
+    if isinstance(flows, list) or any(account.rows_read == 0 for account in flows.accounting):
+        return None  # files that share a year, or a file without rows: ``load`` says
+    if not trust.quiet_table(flows.table):
+        return None
+    flows.accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
+    return flows.table, flows.accounting
+
+
+__all__ = [
+    "Sample",
+    "detect",
+    "expand",
+    "flows_table",
+    "kept_table",
+    "known",
+    "layouts",
+    "load",
+    "read_file",
+]

@@ -155,8 +155,12 @@ def scan(
 
 
 def read_many(
-    paths: list[Path], pair: tuple[str, str] | None = None, *, one_side: bool = False
-) -> list[Reading]:
+    paths: list[Path],
+    pair: tuple[str, str] | None = None,
+    *,
+    one_side: bool = False,
+    table: bool = False,
+) -> list[Reading] | Flows:
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
 
@@ -164,6 +168,10 @@ def read_many(
     than one year. Files of distinct years (a folder of BACI years) give one Reading with
     each file's account; files that share a year give a Reading each, so that flows given
     twice are found and the file named.
+
+    With ``table``, where the files give one Reading, its rows come back as ``Flows``: one
+    Arrow table, text as dictionaries, never made pandas (a plan of sums reads it); files
+    that share a year give their Readings as without it.
     """
     import numpy as np
 
@@ -171,7 +179,7 @@ def read_many(
 
     side = pair[0] if one_side and pair is not None else None
     if pair is not None and len(paths) > 1:
-        together = _read_together(paths, pair, side)
+        together = _read_together(paths, pair, side, table)
         if together is not None:
             return together
     if len(paths) > 1 and all(cache.known(Path(path), LAYOUT, cache_companions) for path in paths):
@@ -185,14 +193,16 @@ def read_many(
     years = [set(np.unique(part.year).tolist()) for part in parts] if len(parts) > 1 else []
     if years and sum(map(len, years)) == len(set().union(*years)):
         # No year in two files: no flow can be given twice; one frame, every file's account.
-        reading = _readings(parts, whole=True, side=side)[0]
+        read = _flows(parts, side) if table else _readings(parts, whole=True, side=side)[0]
         if pair is not None and cache.deferred():  # the command line: keep them together
             note = cache.request_group(
                 [Path(path) for path in paths], LAYOUT, build_group, cache_companions
             )
             if note:
-                reading.accounting[0].notes.append(note)
-        return [reading]
+                read.accounting[0].notes.append(note)
+        return read if table else [read]
+    if table and len(parts) == 1:
+        return _flows(parts, side)
     return _readings(parts, side=side)
 
 
@@ -418,6 +428,97 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    codes, classifications, vintages, joined, counts = _joined(parts, side)
+    if whole or len(parts) == 1:
+        # Rows by reporter, partner and flow (else as read): one country's exports to one
+        # partner are then one block, which a question takes as a slice, not a copy.
+        order = np.lexsort((joined["f"], joined["p"], joined["r"]))
+        for name in joined:  # one column reordered at a time: never two copies of all
+            joined[name] = joined[name][order]
+    rows = len(joined["t"])
+    positions, present = pd.factorize(joined["k"])  # by hashing: no sort of every row
+    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
+    table = pa.table(
+        {
+            "year": joined["t"].astype(np.int16),
+            "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
+            "reporter": _text(codes, joined["r"]),
+            "partner": _text(codes, joined["p"]),
+            "flow": _text(["export", "import"], joined["f"]),
+            "product": _text(labels, positions),
+            "classification": _text(classifications, joined["c"]),
+            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
+            "source": same_text(SOURCE, rows),
+            "basis": same_text(BASIS, rows),
+            "vintage": _text(vintages, joined["g"]),
+        }
+    )
+    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
+    if whole:
+        return [Reading(frame, [part.accounting for part in parts], unique=True)]
+    readings, start = [], 0
+    for part, count in zip(parts, counts, strict=True):
+        end = start + count
+        piece = frame if len(parts) == 1 else frame.iloc[start:end].reset_index(drop=True)
+        readings.append(Reading(piece, [part.accounting], unique=True))
+        start = end
+    return readings
+
+
+@dataclass
+class Flows:
+    """The files' rows as ``_readings`` would make them one Reading, kept as one Arrow
+    table (the canonical columns, text as dictionaries, rows in no order), with each
+    file's account."""
+
+    table: object  # pa.Table
+    accounting: list[Accounting]
+
+
+def _flows(parts: list[_Flows], side: str | None) -> Flows:
+    """Return the rows ``_readings(parts, whole=True, side=side)`` gives, as ``Flows``:
+    each text column its labels and the rows' positions in them (no text per row, no
+    sort, no pandas)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, classifications, vintages, joined, _ = _joined(parts, side)
+    rows = len(joined["t"])
+    positions, present = pd.factorize(joined["k"])
+    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
+
+    def coded(values, at) -> pa.DictionaryArray:
+        values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        return pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), values)
+
+    one = np.zeros(rows, dtype=np.int32)
+    table = pa.table(
+        {
+            "year": joined["t"].astype(np.int16),
+            "month": pa.nulls(rows, pa.int8()),
+            "reporter": coded(codes, joined["r"]),
+            "partner": coded(codes, joined["p"]),
+            "flow": coded(["export", "import"], joined["f"]),
+            "product": coded(labels, positions),
+            "classification": coded(classifications, joined["c"]),
+            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
+            "source": coded([SOURCE], one),
+            "basis": coded([BASIS], one),
+            "vintage": coded(vintages, joined["g"]),
+        }
+    )
+    return Flows(table, [part.accounting for part in parts])
+
+
+def _joined(parts: list[_Flows], side: str | None):
+    """Return (korus codes, classifications, vintages, the rows' columns, rows of each
+    file) of the files' flows, each flow as the exporter's export and the importer's
+    import (with ``side``, only that country's): the columns are numbers, the text
+    columns positions in their labels."""
+    import numpy as np
+
     codes = sorted({code for part in parts for code in part.korus_codes})
     at = {code: index for index, code in enumerate(codes)}
     classifications = sorted({part.classification for part in parts})
@@ -459,43 +560,12 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
         arrays = columns.pop(name)
         joined[name] = np.concatenate(arrays) if arrays else np.array([], np.int32)
         del arrays
-    if whole or len(parts) == 1:
-        # Rows by reporter, partner and flow (else as read): one country's exports to one
-        # partner are then one block, which a question takes as a slice, not a copy.
-        order = np.lexsort((joined["f"], joined["p"], joined["r"]))
-        for name in joined:  # one column reordered at a time: never two copies of all
-            joined[name] = joined[name][order]
-    rows = len(joined["t"])
-    positions, present = pd.factorize(joined["k"])  # by hashing: no sort of every row
-    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
-    table = pa.table(
-        {
-            "year": joined["t"].astype(np.int16),
-            "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
-            "reporter": _text(codes, joined["r"]),
-            "partner": _text(codes, joined["p"]),
-            "flow": _text(["export", "import"], joined["f"]),
-            "product": _text(labels, positions),
-            "classification": _text(classifications, joined["c"]),
-            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
-            "source": same_text(SOURCE, rows),
-            "basis": same_text(BASIS, rows),
-            "vintage": _text(vintages, joined["g"]),
-        }
-    )
-    frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
-    if whole:
-        return [Reading(frame, [part.accounting for part in parts], unique=True)]
-    readings, start = [], 0
-    for part, count in zip(parts, counts, strict=True):
-        end = start + count
-        piece = frame if len(parts) == 1 else frame.iloc[start:end].reset_index(drop=True)
-        readings.append(Reading(piece, [part.accounting], unique=True))
-        start = end
-    return readings
+    return codes, classifications, vintages, joined, counts
 
 
-def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] | None:
+def _read_together(
+    paths: list[Path], pair, side: str | None, table: bool = False
+) -> list[Reading] | Flows | None:
     """Return the Reading of a folder's years from their entry kept together (one file
     sorted by exporter, importer and year: a pair's rows of every year are a few row
     groups), as the years' own entries would give it; None when there is no such entry,
@@ -532,7 +602,7 @@ def _read_together(paths: list[Path], pair, side: str | None) -> list[Reading] |
         return None
     finally:
         hit.close()
-    return _readings(parts, whole=True, side=side)
+    return _flows(parts, side) if table else _readings(parts, whole=True, side=side)
 
 
 def _text(labels, positions):
