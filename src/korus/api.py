@@ -319,9 +319,7 @@ def partners(
     ``year`` may be several years ("2012-2016", a list): each is ranked on its own, one
     after the other. Over korus stores the reporter's trade is summed where it is read
     (``korus.engine.plan_partners``: only sums come back, on either engine)."""
-    import pandas as pd
-
-    from korus import countries, engine, metrics_partners
+    from korus import countries, engine
     from korus.engine import plan_partners
 
     if by not in ("balance", "exports", "imports", "total"):
@@ -331,6 +329,12 @@ def partners(
     settings = _settings(data, settings)
 
     def ranked(frame, **covered) -> pd.DataFrame:
+        # (pandas, and the measure that needs it, only now: a file is read and summed
+        # while pandas is imported beside it, ``readers.common.import_pandas_meanwhile``)
+        import pandas as pd
+
+        from korus import metrics_partners
+
         chosen = years or [metrics_partners.latest_reporter_year(frame, reporter)]
         tables = [
             metrics_partners.partner_ranking(
