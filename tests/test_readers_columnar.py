@@ -562,3 +562,44 @@ def test_joint_codes_give_each_rows_tuple(pairs):
     joint = columns.joint_codes([letters, numbers])
     assert [joint.values[code] for code in joint.codes] == pairs
     assert joint.values == list(dict.fromkeys(pairs))  # in order of first appearance
+
+
+@pytest.mark.parametrize(
+    "encoding", [None, "utf-8", "cp1252", "latin-1", "iso-8859-15", "utf-16", "cp500", "utf-8-sig"]
+)
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'a,b\n1,"x, y"\n2,z\n',  # ASCII only: read as it is where the encoding allows
+        b"a,b\n1,Cura\xc3\xa7ao\n",  # UTF-8 text
+        b"a,b\n1,Cura\xe7ao\n",  # cp1252 / Latin-1 text: not UTF-8
+        b"\xef\xbb\xbfa,b\n1,2\n",  # a byte-order mark
+        b"a,b\n1,\x002\n",  # a NUL: a binary file
+    ],
+    ids=["ascii", "utf-8", "cp1252", "bom", "nul"],
+)
+def test_text_columns_read_bytes_as_their_decoded_text(tmp_path, encoding, content):
+    """``text_columns`` hands Arrow a file's bytes as they are where they are ASCII and the
+    encoding reads ASCII as itself; in every encoding and content it gives the cells (or
+    the error) of the file's text decoded and read by the exact reader."""
+    from korus.readers.common import ENCODING, read_csv
+
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    token = ENCODING.set(encoding)
+    try:
+        try:
+            header, cells = columns.text_columns(path)
+            found = ("read", header, [column.to_pylist() for column in cells])
+        except DataFileError as exc:
+            found = ("error", str(exc))
+        try:
+            frame = read_csv(path, header=None)
+            rows = frame.fillna("").astype(str).to_numpy().tolist()
+            width = range(len(rows[0]))
+            expected = ("read", rows[0], [[row[n] for row in rows[1:]] for n in width])
+        except DataFileError as exc:
+            expected = ("error", str(exc))
+    finally:
+        ENCODING.reset(token)
+    assert found == expected

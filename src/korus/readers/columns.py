@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from korus.readers.common import ENCODING, decode, open_text, raw_bytes, read_csv
+from korus.readers.common import ENCODING, open_text, raw_bytes, read_csv, utf8_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,11 +35,13 @@ def text_columns(path: Path) -> tuple[list[str], list[pa.Array]]:
     """
     import pyarrow as pa
 
-    text = decode(raw_bytes(path), Path(path))
+    data = utf8_bytes(raw_bytes(path), Path(path))
     table = None
-    if text.count('"') % 2 == 0:
-        table = _arrow_table(text)
-    if table is not None and any(_holds(column, '"') for column in table.columns):
+    quotes = data.count(b'"')
+    if quotes % 2 == 0:
+        table = _arrow_table(data)
+    del data
+    if quotes and table is not None and any(_holds(column, '"') for column in table.columns):
         table = None  # a quote inside a cell: an unclosed quote may hide behind it
     if table is None or table.num_rows == 0:
         frame = read_csv(path, header=None)
