@@ -250,3 +250,51 @@ def test_the_sums_are_answered_from_rows_when_a_rule_speaks(runner, tmp_path, mo
     assert "BACI_HS92_Y2016_V202301.csv: USA exports in 2016 add up to" in err
     assert "more than world trade that year" in err
     assert not used
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("20000000000", "Error: {file}: USA exports in 2017 add up to {total} US"),
+        ("3000000000", "Note: {file}: USA exports in 2017 add up to {total} US"),
+    ],
+    ids=["beyond world trade", "beyond the US's own total"],
+)
+@pytest.mark.parametrize("cached", [False, True], ids=["csv", "cache"])
+@pytest.mark.parametrize("question", ["partners", "deficit"])
+def test_a_folder_of_years_names_the_file_of_the_year_a_rule_speaks_of(
+    runner, tmp_path, monkeypatch, value, said, cached, question
+):
+    """A folder of BACI years is read as one frame; a sum out of scale in one year is said
+    of that year's file (not of the folder's first), whichever the question and however
+    the years are read."""
+    folder = tmp_path / "baci"
+    folder.mkdir()
+    (folder / "country_codes_V202301.csv").write_text(COUNTRIES, encoding="utf-8")
+    year = [("2015", "842", "410", "870323", "3", ""), ("2015", "410", "842", "870323", "5", "")]
+    write_data(folder / "BACI_HS92_Y2015_V202301.csv", year)
+    rows = [
+        ("2017", "842", "410", "870323", value, ""),
+        ("2017", "842", "156", "870323", value, ""),
+        ("2017", "842", "516", "010121", "100", ""),
+    ]
+    write_data(folder / "BACI_HS92_Y2017_V202301.csv", rows)
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    cache.set_enabled(cached)
+    try:
+        if cached:
+            runner.invoke(cli, ["cache", "build", str(folder)], env=ENV)
+        command = ["partners", "--data", str(folder), "--reporter", "USA", "--year", "2015"]
+        if question == "deficit":
+            command = ["deficit", "--data", str(folder), "--partner", "KOR", "--years", "2015"]
+        code, _, err = _run(runner, command)
+    finally:
+        cache.set_enabled(None)
+    wrong = str(folder / "BACI_HS92_Y2015_V202301.csv")
+    # (partners reads the US's trade with every partner; deficit only its trade with KOR)
+    total = float(value) * 1e3 * (1 if question == "deficit" else 2)
+    total += 1e5 if question == "partners" else 0
+    file = folder / "BACI_HS92_Y2017_V202301.csv"
+    assert said.format(file=file, total=f"{total:,.0f}") in " ".join(err.split())
+    assert f"{wrong}: USA exports" not in err
+    assert (code != 0) is said.startswith("Error")

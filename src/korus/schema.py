@@ -125,6 +125,9 @@ class Reading:
     # The trust layer has checked the frame (``trust.settle``); a reader that builds its
     # canonical frame itself (BACI) leaves it False, and ``trust.stack`` checks it.
     settled: bool = False
+    # Several files read as one frame, no year in two of them (a folder of BACI years):
+    # the years of each account's file, so that a message names the file it is about.
+    years_of_files: list[tuple[int, ...]] | None = None
 
 
 def empty_frame() -> pd.DataFrame:

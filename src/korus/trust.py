@@ -129,9 +129,7 @@ def stack(readings: list[Reading]) -> Reading:
     # A reading that built its canonical frame itself (BACI) meets rules 1 and 5 here.
     for reading in readings:
         if len(reading.frame) and not reading.settled:
-            check_periods(reading.frame, reading.accounting[0])
-            check_values(reading.frame, reading.accounting[0])
-            check_magnitudes(reading.frame, reading.accounting[0])
+            _check_built(reading)
     if len(readings) == 1:
         return readings[0]
     frames = [reading.frame for reading in readings]
@@ -164,6 +162,38 @@ def stack(readings: list[Reading]) -> Reading:
 
 
 # ------------------------------------------------------------------------- rule 1
+
+
+def _check_built(reading: Reading) -> None:
+    """Rules 1 and 5 on a reading its reader built itself. A message names the file it is
+    about: where the reading is several files' years as one frame, the frame is checked
+    whole (quick, and nearly always silent), and, where a rule speaks, each file's years
+    again on their own, with that file's account."""
+    import dataclasses
+
+    import numpy as np
+
+    checks = (check_periods, check_values, check_magnitudes)
+    files = reading.years_of_files
+    if len(reading.accounting) == 1 or not files:
+        for check in checks:
+            check(reading.frame, reading.accounting[0])
+        return
+    scratch = dataclasses.replace(reading.accounting[0], notes=[], warnings=[])
+    try:
+        for check in checks:
+            check(reading.frame, scratch)
+    except DataFileError:
+        pass
+    else:
+        if not scratch.warnings:
+            return
+    year = reading.frame["year"].to_numpy()
+    for account, years in zip(reading.accounting, files, strict=True):
+        rows = reading.frame[np.isin(year, years)]
+        if len(rows):
+            for check in checks:
+                check(rows, account)
 
 
 def check_periods(frame: pd.DataFrame, account: Accounting) -> None:

@@ -455,7 +455,9 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
     )
     frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
     if whole:
-        return [Reading(frame, [part.accounting for part in parts], unique=True)]
+        accounts = [part.accounting for part in parts]
+        years = [tuple(np.unique(part.year).tolist()) for part in parts]
+        return [Reading(frame, accounts, unique=True, years_of_files=years)]
     readings, start = [], 0
     for part, count in zip(parts, counts, strict=True):
         end = start + count
