@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from korus.schema import Reading
 
 YEARS_SHOWN = 6  # the default span: the last six whole years
-# _LATE: a measure's module (``korus.metrics``: pandas) is imported once the data is read,
-# not before: the command line imports pandas in a thread as it starts
-# (``readers.common.import_pandas_meanwhile``), and the file is found and read beside it.
 
 
 # ------------------------------------------------------------------------- arguments
@@ -204,6 +201,8 @@ def deficit(
     (default: the last six whole years), or by month with ``months``; ``ytd`` adds the
     months up against the same months a year earlier, ``rolling`` gives sums of the N
     months ending with each month. The balance is the source's own where it states one."""
+    from korus import metrics
+
     reporter, partner = country(reporter), country(partner)
     years, months = years_of(years), months_of(months)
     if (ytd or rolling) and not months:
@@ -213,8 +212,6 @@ def deficit(
     if months and years:
         raise KorusError("give years or months, not both")
     reading = read(_settings(data, settings), "census", reporter=reporter, partner=partner)
-    from korus import metrics  # (pandas: imported while the data was read, ``_LATE``)
-
     frame = reading.frame
     if months:
         if ytd:
@@ -246,6 +243,8 @@ def growth(
     """Return each year's value of ``flow`` ("exports", "imports", "balance" or
     "deficit") and its change on the year before; with ``months``, each month against the
     same month a year earlier. Needs only the flows the series is made of."""
+    from korus import metrics
+
     if flow not in ("exports", "imports", "balance", "deficit"):
         raise KorusError(f"flow {flow!r} is not exports, imports, balance or deficit")
     reporter, partner = country(reporter), country(partner)
@@ -253,8 +252,6 @@ def growth(
     if months and years:
         raise KorusError("give years or months, not both")
     reading = read(_settings(data, settings), "census", reporter=reporter, partner=partner)
-    from korus import metrics  # (after the read: ``_LATE``)
-
     if months:
         table = metrics.month_on_year(reading.frame, reporter, partner, months, flow)
         return _with(table, reading)
@@ -286,7 +283,7 @@ def sectors(
     "chapter", "section", "heading" (HS), "enduse" (Census end-use, ``level`` 1 or 5) or
     "sector" (named sectors, korus's or ``sectors_file``). The whole is in
     ``attrs["total"]``, the grouping in ``attrs["grouping"]``."""
-    from korus import products
+    from korus import metrics, products
 
     if flow not in ("exports", "imports", "balance"):
         raise KorusError(f"flow {flow!r} is not exports, imports or balance")
@@ -297,8 +294,6 @@ def sectors(
     reporter, partner = country(reporter), country(partner)
     shipped = "census-enduse" if by == "enduse" else "comtrade"
     reading = read(_settings(data, settings), shipped, reporter=reporter, partner=partner)
-    from korus import metrics  # (after the read: ``_LATE``)
-
     family = products.family_of(reading.frame["classification"].unique())
     grouping = products.grouping(by, level, sectors_file, flow, family)
     if year is None:
