@@ -329,8 +329,7 @@ def partners(
     settings = _settings(data, settings)
 
     def ranked(frame, **covered) -> pd.DataFrame:
-        # (pandas, and the measure that needs it, only now: a file is read and summed
-        # while pandas is imported beside it, ``readers.common.import_pandas_meanwhile``)
+        # (pandas only for the ranking: the plan's sums need none)
         import pandas as pd
 
         from korus import metrics_partners
