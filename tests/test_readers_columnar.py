@@ -603,3 +603,24 @@ def test_text_columns_read_bytes_as_their_decoded_text(tmp_path, encoding, conte
     finally:
         ENCODING.reset(token)
     assert found == expected
+
+
+@pytest.mark.parametrize("encoding", [None, "cp1252", "latin-1", "cp500", "utf-16"])
+@pytest.mark.parametrize(
+    "content", [b"ab,c\r\nde\n", b"a\xc3\xa7,b\nc\n", b"a\xe7,b\n", b"\xef\xbb\xbfa,b\n"]
+)
+def test_the_tail_of_a_text_is_its_utf8_bytes(tmp_path, encoding, content):
+    """``utf8_tail`` gives the UTF-8 bytes of the decoded text from a character on, in
+    every encoding, the file's own bytes only where they are those."""
+    from korus.readers.common import ENCODING, decode, utf8_tail
+
+    token = ENCODING.set(encoding)
+    try:
+        try:
+            text = decode(content, tmp_path / "data.csv")
+        except DataFileError:
+            return  # (not text in this encoding: the reader says so first)
+        for start in range(len(text) + 1):
+            assert utf8_tail(content, text, start) == text[start:].encode("utf-8")
+    finally:
+        ENCODING.reset(token)

@@ -466,17 +466,33 @@ def utf8_bytes(data: bytes, path: Path) -> bytes:
     """Return ``decode(data, path).encode("utf-8")``: the file's text as UTF-8 bytes, with
     its errors. A file of ASCII bytes only (most downloads) is returned as it is, never
     made a Python string and encoded back (on 100 MB: two copies and 0.1-0.2 s)."""
-    import codecs
-
-    encoding = ENCODING.get() or "utf-8"
-    try:
-        same = codecs.lookup(encoding).name in _ASCII_SAME
-    except LookupError:
-        same = False  # (``decode`` says so)
     binary = data.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0"))
-    if same and not binary and b"\x00" not in data[:4096] and data.isascii():
+    if _ascii_is_itself() and not binary and b"\x00" not in data[:4096] and data.isascii():
         return data
     return decode(data, path).encode("utf-8")
+
+
+def utf8_tail(data: bytes, text: str, start: int) -> bytes:
+    """Return ``text[start:].encode("utf-8")``, where ``text`` is ``decode(data, ...)``: of
+    a file of ASCII bytes, the same bytes sliced from the file's own (no copy of the text
+    made and encoded again)."""
+    if len(data) == len(text) and _ascii_is_itself() and data.isascii():
+        return data[start:]
+    return text[start:].encode("utf-8")
+
+
+def _ascii_is_itself() -> bool:
+    """Whether the encoding in force reads every ASCII byte as that character."""
+    import codecs
+
+    try:
+        return codecs.lookup(ENCODING.get() or "utf-8").name in _ASCII_SAME
+    except LookupError:
+        return False  # (``decode`` says so)
+
+
+# A line as a file opened with newline="" cuts it: up to LF, CR LF or a lone CR.
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import functools
 import re
 
 from korus.readers import comtrade_legacy
+from korus.readers.common import LINE
 
 LAYOUT_CSV = "comtrade-plus-csv"
 LAYOUT_JSON = "comtrade-plus-json"
@@ -99,7 +100,7 @@ USED = frozenset(
 DESCRIBED = frozenset({"reporterdesc", "partnerdesc"})
 
 _KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE = LINE  # a line as a file opened with newline="" cuts it
 _PRODUCT = re.compile(r"^(\d{2}|\d{4}|\d{6})$", re.ASCII)
 _VALUE_FIELDS = {"flowcode", "cmdcode", "primaryvalue"}
 

@@ -6,7 +6,6 @@ reading one table gives (``TableReading``).
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from korus.errors import DataFileError
 from korus.readers.columns import Grid, text_grid
 from korus.readers.common import (
+    LINE,
     SHEET,
     decode,
     excel_column,
@@ -21,6 +21,7 @@ from korus.readers.common import (
     is_blank_row,
     raw_bytes,
     sheet_refusal,
+    utf8_tail,
     workbook,
 )
 from korus.readers.usitc_terms import (
@@ -291,15 +292,15 @@ def _csv_download(path: Path) -> Download:
     them; the rest by Arrow a column at a time, or, where Arrow cannot vouch for reading
     them the same way, by ``csv.reader`` too."""
     name = str(path)
-    text = decode(raw_bytes(path), path)
-    handle = io.StringIO(text, newline="")
+    data = raw_bytes(path)
+    text = decode(data, path)
     consumed = 0
 
     def lines():
         nonlocal consumed
-        for line in handle:
-            consumed += len(line)
-            yield line
+        for match in LINE.finditer(text):  # (no copy of the text, as a StringIO makes)
+            consumed = match.end()
+            yield match.group()
 
     reader = csv.reader(lines())
     rows: list[tuple[int, list]] = []
@@ -311,7 +312,9 @@ def _csv_download(path: Path) -> Download:
                 break
         found = _find_header(rows, loose=False)
         if found is not None and len(rows) == HEADER_ROWS:
-            rest = text_grid(text[consumed:], reader.line_num + 1, csv.field_size_limit())
+            tail = utf8_tail(data, text, consumed)
+            rest = text_grid(tail, reader.line_num + 1, csv.field_size_limit())
+            del tail
             if rest is None:
                 more = [(reader.line_num, cells) for cells in reader]
                 rest = Grid.of_rows(more, text=True)
