@@ -624,3 +624,25 @@ def test_the_tail_of_a_text_is_its_utf8_bytes(tmp_path, encoding, content):
             assert utf8_tail(content, text, start) == text[start:].encode("utf-8")
     finally:
         ENCODING.reset(token)
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet='ab,"\n\r ', min_size=1, max_size=40))
+def test_quotes_found_at_field_edges_leave_no_quote_in_a_cell(text):
+    """Where ``quoted_whole_fields`` says every quote opens or closes a whole field, the
+    cells Arrow reads hold no quote: the search of every cell it stands for would have
+    found none (and the reading is the same as with it)."""
+    data = text.encode()
+    if not columns.quoted_whole_fields(data):
+        return
+    table = columns._arrow_table(data)
+    if table is not None:
+        assert not any(columns._holds(column, '"') for column in table.columns), text
+
+
+def test_quotes_in_a_cell_are_not_at_field_edges():
+    """The search is still made where a quote is inside a cell, escaped or left open."""
+    for text in ['a,"b""c"\n', 'a,b"c\n', 'a,b"\n"c\n', 'a,"b" ,c\n', '"a"b,c\n']:
+        assert not columns.quoted_whole_fields(text.encode()), text
+    for text in ['a,"b,c"\n', 'a,"b\nc"\r\n', 'a,"",b\n', '"a","b"']:
+        assert columns.quoted_whole_fields(text.encode()), text
