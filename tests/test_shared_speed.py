@@ -191,3 +191,33 @@ def test_keys_too_many_to_number_say_they_may_be_shared():
     assert not frame.duplicated().any()
     assert _keys_shared(frame, list("abcd")) is True
     assert _keys_shared(frame, list("abc")) is False
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_column_of_one_text_is_told_as_every_row_tells_it(seed):
+    """``columns._constant`` (a column of one text, whose rows a reordering need not
+    move) gives what a look at every row gives, for columns of one block repeated
+    (``same_text``), of blocks of two texts, of slices, and of plain rows."""
+    import random
+
+    import pyarrow as pa
+
+    from korus.readers import columns
+
+    draw = random.Random(seed)
+    texts = ["USA", "KOR", "FOB", ""]
+    chunks = []
+    for _ in range(draw.randint(1, 4)):
+        kind = draw.choice(["same", "same", "slice", "rows"])
+        count = draw.randint(1, 70_000)
+        if kind == "same":
+            chunks.extend(columns.same_text(draw.choice(texts[:2]), count).chunks)
+        elif kind == "slice":
+            block = columns.same_text(draw.choice(texts[:2]), count).chunks[0]
+            start = draw.randint(0, len(block) - 1)
+            chunks.append(block.slice(start, draw.randint(1, len(block) - start)))
+        else:
+            chunks.append(pa.array([draw.choice(texts) for _ in range(count)], pa.large_string()))
+    cells = pa.chunked_array(chunks, pa.large_string())
+    column = pd.Series(pd.arrays.ArrowStringArray(cells))
+    assert columns._constant(column) is (len(set(cells.to_pylist())) == 1)

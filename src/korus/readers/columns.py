@@ -654,5 +654,22 @@ def _constant(column) -> bool:
     cells = pa.array(column.array)
     if cells.null_count:
         return False
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    first = max(chunks, key=len)
+    if first[0] != first[len(first) // 2] or chunks[-1][-1] != first[0]:
+        return False  # (two values seen: no need to look at every row)
+    if all(_within(chunk, first) for chunk in chunks):
+        cells = first  # one block, repeated (``same_text``): its rows are all the rows
     ends = pc.min_max(cells)
     return ends["min"].as_py() == ends["max"].as_py()
+
+
+def _within(chunk, block) -> bool:
+    """Return whether a chunk of a text column is the start of ``block``'s own memory."""
+    if chunk.offset != block.offset or len(chunk) > len(block):
+        return False
+    ours, theirs = chunk.buffers(), block.buffers()
+    return all(
+        (a is None and b is None) or (a is not None and b is not None and a.address == b.address)
+        for a, b in zip(ours, theirs, strict=True)
+    )
