@@ -852,3 +852,71 @@ def test_any_answer_downloaded_from_the_website_reads_as_the_api_gives_it(figure
         pd.testing.assert_frame_equal(
             comtrade_plus.read(website).frame, comtrade_plus.read(api).frame
         )
+
+
+def _plus_csv_files() -> list:
+    """The Comtrade+ CSV files of the corpus, and the shared data's where it is present."""
+    from conftest import SHARED_DATA
+
+    corpus = Path(__file__).parent / "corpus"
+    found = sorted(path for path in corpus.glob("*.csv") if "comtrade_plus" in path.name)
+    for folder in ("comtrade", "downloads"):
+        if SHARED_DATA.is_dir():
+            found += sorted(
+                path
+                for path in (SHARED_DATA / folder).glob("*.csv")
+                if "plus" in path.name.lower() or path.name.startswith("comtradeplus")
+            )
+    return found
+
+
+def _outcome(path: Path):
+    try:
+        reading = comtrade_plus.read(path)
+    except DataFileError as exc:
+        return "error", str(exc)
+    return "read", reading.frame.to_dict("list"), reading.accounting
+
+
+@pytest.mark.parametrize("head", [64, 700, 5000, 70_000])
+def test_a_csv_read_from_its_head_is_read_as_from_its_whole_text(tmp_path, monkeypatch, head):
+    """A UTF-8 Comtrade+ CSV is not decoded whole: its header and first row are read from
+    the text of its first bytes (``_utf8_head``), the rows by Arrow from its bytes. Whatever
+    the head's size (cutting the header, a character, the first row...), every file of the
+    corpus, edited to hold non-ASCII text, a byte-order mark, or a quoted line break deep
+    in it, gives the frame, accounting or error of the whole text decoded."""
+    files = _plus_csv_files()
+    assert len(files) >= 5
+    edited = []
+    for number, path in enumerate(files):
+        lines = path.read_bytes().split(b"\n")
+        middle = len(lines) // 2
+        changed = {
+            "umlaut": lines[middle].replace(b"a", b"\xc3\xa4", 1),
+            "break": lines[middle].replace(b",", b',"x\ny",', 1),
+        }
+        for name, line in changed.items():
+            copy = tmp_path / f"{number}-{name}-{path.name}"
+            copy.write_bytes(b"\n".join([*lines[:middle], line, *lines[middle + 1 :]]))
+            edited.append(copy)
+        copy = tmp_path / f"{number}-bom-{path.name}"
+        copy.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
+        edited.append(copy)
+    # A file longer than the head (and the 64 KiB read after the header): rows of many
+    # products, one of them with a description over two lines, or an accent, deep in it.
+    rows = [
+        record(cmdCode=f"{chapter:02d}{heading:02d}", aggrLevel=4, value=chapter * 100 + heading)
+        for chapter in range(1, 98)
+        for heading in range(1, 40)
+    ]
+    for name, description in (("break", "Cars\nand parts"), ("accent", "Caf\u00e9 & th\u00e9")):
+        rows[-30] = {**rows[-30], "cmdDesc": description}
+        edited.append(write_csv(tmp_path / f"long-{name}.csv", rows))
+    assert edited[-1].stat().st_size > 3 * 70_000
+    for path in [*files, *edited]:
+        with monkeypatch.context() as whole:
+            whole.setattr(comtrade_plus, "_utf8_head", lambda data: None)
+            expected = _outcome(path)
+        with monkeypatch.context() as short:
+            short.setattr(comtrade_plus, "HEAD_BYTES", head)
+            assert _outcome(path) == expected, path.name
