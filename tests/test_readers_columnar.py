@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -646,3 +647,43 @@ def test_quotes_in_a_cell_are_not_at_field_edges():
         assert not columns.quoted_whole_fields(text.encode()), text
     for text in ['a,"b,c"\n', 'a,"b\nc"\r\n', 'a,"",b\n', '"a","b"']:
         assert columns.quoted_whole_fields(text.encode()), text
+
+
+@settings(max_examples=800)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"a",
+                b",",
+                b"\n",
+                b"\xc3\xa7",
+                b"\xe2\x82\xac",
+                b"\xf0\x9f\x98\x80",
+                b"\xef\xbb\xbf",
+                b"\xff",
+                b"\xc3",
+                b"\xed\xa0\x80",
+                b"\x00",
+            ]
+        ),
+        max_size=30,
+    ),
+    st.integers(0, 40),
+)
+def test_the_head_of_utf8_text_is_the_start_of_its_decoded_text(pieces, limit):
+    """``utf8_head`` gives None exactly where ``decode`` refuses the bytes (in UTF-8), and
+    else the decoded text's start: every character of the first ``limit`` bytes that is
+    whole in them."""
+    from korus.readers.common import decode, utf8_head
+
+    data = b"".join(pieces)
+    head = utf8_head(data, limit)
+    try:
+        text = decode(data, Path("data.csv"))
+    except DataFileError:
+        assert head is None
+        return
+    # (a character the limit cuts is left out)
+    assert head == data[:limit].decode("utf-8", errors="ignore").removeprefix("\ufeff")
+    assert text.startswith(head)

@@ -481,6 +481,29 @@ def utf8_tail(data: bytes, text: str, start: int) -> bytes:
     return text[start:].encode("utf-8")
 
 
+def utf8_head(data: bytes, limit: int) -> str | None:
+    """Return the text of the first ``limit`` bytes of a file that is UTF-8 text as
+    ``decode`` reads it in UTF-8 (its last character whole, a byte-order mark dropped);
+    None where ``decode`` would refuse it (it then says why). The whole is checked by
+    Arrow, not decoded: a Python string of a 230 MB download costs 0.2-0.9 s and its size
+    in memory again."""
+    import codecs
+
+    import pyarrow as pa
+
+    if data.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:4096]:
+        return None
+    if not data.isascii():
+        ends = pa.array([0, len(data)], pa.int64()).buffers()[1]
+        whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, ends, pa.py_buffer(data)])
+        try:
+            whole.cast(pa.large_string())  # (Arrow refuses what Python's strict UTF-8 does)
+        except pa.ArrowInvalid:
+            return None
+    head = codecs.getincrementaldecoder("utf-8")().decode(data[:limit], final=len(data) <= limit)
+    return head.removeprefix("\ufeff")
+
+
 def _ascii_is_itself() -> bool:
     """Whether the encoding in force reads every ASCII byte as that character."""
     import codecs
