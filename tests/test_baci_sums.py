@@ -97,7 +97,13 @@ def _both_ways(runner, monkeypatch, data: list[str], options: list[str], reporte
     monkeypatch.setattr(readers, "flows_table", counted)
     from_sums = 0
     for reporter in reporters:
-        for by, year in (("total", []), ("imports", ["--year", "2016"]), ("balance", [])):
+        variants = (
+            ("total", []),
+            ("imports", ["--year", "2016"]),
+            ("balance", []),
+            ("exports", ["--groups"]),
+        )
+        for by, year in variants:
             command = ["partners", "--data", *data, *options, "--reporter", reporter, "--by", by]
             command += [*year, "--format", "csv", "--verbose"]
             tables.clear()
