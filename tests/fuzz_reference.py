@@ -964,11 +964,9 @@ def read_baci(
         year = _baci_code(cells[0], where, lenient, year=True)
         exporter = _baci_code(cells[1], where, lenient)
         importer = _baci_code(cells[2], where, lenient)
-        value_text = cells[4].strip()
-        if not DECIMAL.fullmatch(value_text):
-            raise Refused(f"{where}: value {cells[4]!r} is not a number")
-        value = float(value_text)
-        if not math.isfinite(value) or value < 0 or value >= VALUE_LIMIT / 1e3:
+        # v is read as every layout reads a figure (Python's float: "+5", "١٢" too)
+        value = number(cells[4], f"{where}: value", lenient)
+        if value < 0 or value >= VALUE_LIMIT / 1e3:
             raise Refused(f"{where}: value {cells[4]!r} out of range")
         parsed.append((line_, year, exporter, importer, cells[3], value))
     if not parsed:

@@ -132,9 +132,8 @@ def _coded(table: pa.Table) -> pa.Table:
     """Return a part's rows with its text kept as dictionaries (one per column, shared by
     its chunks): the rows are grouped by codes, what is worked out of a partner or a
     product is worked out once per distinct value (``by_value``), and only the sums' text
-    is made plain. Casting a kept
-    reading's million rows to text cost more than the rest of the plan (1M DataWeb rows:
-    0.3-0.8 s cast, 0.02 s grouped by codes)."""
+    is made plain. Casting a kept reading's million rows to text cost more than the rest
+    of the plan (1M DataWeb rows: 0.3-0.8 s cast, 0.02 s grouped by codes)."""
     import pyarrow as pa
 
     table = table.unify_dictionaries()
