@@ -610,10 +610,12 @@ def quiet_table(table: pa.Table) -> bool:
     level = by_value(table["product"], product_levels)
     if level.null_count:
         return False
-    grouped = by_value(
-        table["partner"],
-        lambda codes: pa.array([countries.is_group(c) for c in codes.to_pylist()], pa.bool_()),
-    )
+
+    def groups(codes):
+        kinds = [isinstance(code, str) and countries.is_group(code) for code in codes.to_pylist()]
+        return pa.array(kinds, pa.bool_())
+
+    grouped = by_value(table["partner"], groups)
     flows = pa.table(
         {
             "reporter": table["reporter"],

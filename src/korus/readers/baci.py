@@ -426,7 +426,6 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     codes, classifications, vintages, joined, counts = _joined(parts, side)
     if whole or len(parts) == 1:
@@ -435,24 +434,7 @@ def _readings(parts: list[_Flows], whole: bool = False, side: str | None = None)
         order = np.lexsort((joined["f"], joined["p"], joined["r"]))
         for name in joined:  # one column reordered at a time: never two copies of all
             joined[name] = joined[name][order]
-    rows = len(joined["t"])
-    positions, present = pd.factorize(joined["k"])  # by hashing: no sort of every row
-    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
-    table = pa.table(
-        {
-            "year": joined["t"].astype(np.int16),
-            "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
-            "reporter": _text(codes, joined["r"]),
-            "partner": _text(codes, joined["p"]),
-            "flow": _text(["export", "import"], joined["f"]),
-            "product": _text(labels, positions),
-            "classification": _text(classifications, joined["c"]),
-            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
-            "source": same_text(SOURCE, rows),
-            "basis": same_text(BASIS, rows),
-            "vintage": _text(vintages, joined["g"]),
-        }
-    )
+    table = _canonical(codes, classifications, vintages, joined, _text, same_text)
     frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
     if whole:
         accounts = [part.accounting for part in parts]
@@ -480,38 +462,50 @@ class Flows:
 def _flows(parts: list[_Flows], side: str | None) -> Flows:
     """Return the rows ``_readings(parts, whole=True, side=side)`` gives, as ``Flows``:
     each text column its labels and the rows' positions in them (no text per row, no
-    sort, no pandas)."""
+    sort, no pandas frame)."""
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     codes, classifications, vintages, joined, _ = _joined(parts, side)
-    rows = len(joined["t"])
-    positions, present = pd.factorize(joined["k"])
-    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
 
     def coded(values, at) -> pa.DictionaryArray:
         values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
         return pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), values)
 
-    one = np.zeros(rows, dtype=np.int32)
-    table = pa.table(
+    def same(value: str, rows: int) -> pa.DictionaryArray:
+        return coded([value], np.zeros(rows, dtype=np.int32))
+
+    table = _canonical(codes, classifications, vintages, joined, coded, same)
+    return Flows(table, [part.accounting for part in parts])
+
+
+def _canonical(codes, classifications, vintages, joined, text, same):
+    """Return the canonical columns of the rows ``_joined`` gives, as an Arrow table: each
+    text column ``text(labels, positions)``, each column of one text ``same(text, rows)``,
+    product codes as six digits, values in US dollars to the cent, whole years."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = len(joined["t"])
+    positions, present = pd.factorize(joined["k"])  # by hashing: no sort of every row
+    labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
+    return pa.table(
         {
             "year": joined["t"].astype(np.int16),
-            "month": pa.nulls(rows, pa.int8()),
-            "reporter": coded(codes, joined["r"]),
-            "partner": coded(codes, joined["p"]),
-            "flow": coded(["export", "import"], joined["f"]),
-            "product": coded(labels, positions),
-            "classification": coded(classifications, joined["c"]),
+            "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
+            "reporter": text(codes, joined["r"]),
+            "partner": text(codes, joined["p"]),
+            "flow": text(["export", "import"], joined["f"]),
+            "product": text(labels, positions),
+            "classification": text(classifications, joined["c"]),
             "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
-            "source": coded([SOURCE], one),
-            "basis": coded([BASIS], one),
-            "vintage": coded(vintages, joined["g"]),
+            "source": same(SOURCE, rows),
+            "basis": same(BASIS, rows),
+            "vintage": text(vintages, joined["g"]),
         }
     )
-    return Flows(table, [part.accounting for part in parts])
 
 
 def _joined(parts: list[_Flows], side: str | None):
