@@ -89,7 +89,7 @@ _enabled: bool | None = None
 _pending: list[threading.Thread] = []
 _failures: list[str] = []  # write failures of entries written in a thread, for ``wait``
 _deferred = False  # entries asked for are written after the command, in the background
-_requested: list[tuple] = []  # (real path, layout, build, companions) asked for
+_requested: list[tuple] = []  # (real path, layout, build, companions, option) asked for
 _requested_groups: list[tuple] = []  # (real paths, layout, build, companions) asked for
 
 
@@ -470,16 +470,23 @@ def deferred() -> bool:
     return _deferred
 
 
-def request(path: Path, layout: str, build, companions: Companions | None = None) -> str | None:
+def request(
+    path: Path,
+    layout: str,
+    build,
+    companions: Companions | None = None,
+    option: str | None = None,
+) -> str | None:
     """Ask for the cache entry of a file read without keeping its rows; return a note, or
     None when korus found before that the file cannot be cached (``unbuildable``).
 
     ``build(path)`` reads the file again and writes the entry; ``launch`` runs it after the
-    command's answer.
+    command's answer. An entry of another kind than the file's own (a second copy in
+    another order) is asked of ``korus cache build`` by its ``option``.
     """
     if _unbuildable_now(path, layout, companions):
         return None
-    _requested.append((os.path.realpath(path), layout, build, companions))
+    _requested.append((os.path.realpath(path), layout, build, companions, option))
     return (
         "korus's cache of the file is written in the background, after this answer, "
         "for the next read"
@@ -504,7 +511,7 @@ def launch(background: bool = True) -> None:
     if not (asked or groups) or not is_enabled():
         return
     if not background:
-        for path, layout, build, companions in asked:
+        for path, layout, build, companions, _ in asked:
             with contextlib.suppress(Exception):
                 build_entry(Path(path), layout, build, companions)
         for paths, layout, build, companions in groups:
@@ -515,7 +522,10 @@ def launch(background: bool = True) -> None:
     # together (``build_group_entry``).
     command = [sys.executable, "-m", "korus", "cache", "build", "--quiet"]
     members = [path for paths, *_ in groups for path in paths]
-    command += list(dict.fromkeys([path for path, *_ in asked] + members))
+    command += list(dict.fromkeys([path for path, *_, option in asked if not option] + members))
+    for path, *_, option in asked:
+        if option:  # another kind of entry: its option names the file
+            command += [option, path]
     options: dict = {"start_new_session": True}
     if sys.platform == "win32":
         options = {

@@ -189,19 +189,33 @@ def cache_list():
 
 
 @cache.command("build")
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-def cache_build(files):
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--by-importer",
+    "by_importer",
+    multiple=True,
+    type=click.Path(),
+    metavar="FILE",
+    help="Also keep a copy of FILE's rows in the order of importer (a BACI year): a "
+    "question about one country's trade with every partner then reads only its rows. "
+    "Repeatable.",
+)
+def cache_build(files, by_importer):
     """Write the cache entries of FILES now (a large BACI year, say; a folder: its files).
 
     A first read that keeps only one country pair's rows leaves this to a background
     process after its answer; run it yourself to have the entries before the next question.
     Several BACI years of one folder are also kept together, in one more entry, which a
-    question over all the years reads at once.
+    question over all the years reads at once. A question about one country's trade with
+    every partner (``korus partners``) also has a copy of the file in the order of importer
+    written after its answer (``--by-importer``).
     """
     from korus import cache as store
     from korus import readers
     from korus.errors import CacheWriteError
 
+    if not files and not by_importer:
+        raise click.UsageError("give the FILES to cache (or --by-importer FILE)")
     failed = None
     together: dict[tuple, dict] = {}  # (folder, reader) -> its files cached here, once each
     paths: list[Path] = []
@@ -255,6 +269,25 @@ def cache_build(files):
         elif state == "not cached for now":
             state += " (a file's own entry is missing or damaged: run this again)"
         _say(f"{folder}: {len(members)} files together: {state}")
+    for given in by_importer:
+        path = Path(given)
+        try:
+            module = readers.layouts()[readers.detect(path)]
+            build = getattr(module, "build_by_importer", None)
+            if build is None:
+                raise KorusError(f"{path}: only BACI files have a copy by importer")
+            companions = getattr(module, "cache_companions", None)
+            state = store.build_entry(path, module.BY_IMPORTER, build, companions)
+        except CacheWriteError as exc:
+            _error_line(str(exc))
+            sys.exit(1)
+        except Exception as exc:
+            failed = exc
+            _error_line(str(exc) if isinstance(exc, KorusError) else f"{path}: {exc}")
+            continue
+        if state == "not cached":
+            state = "not cached: its product codes are not all HS6 (see `korus inspect`)"
+        _say(f"{path}: copy by importer: {state}")
     if failed is not None:
         sys.exit(1)
 

@@ -81,9 +81,18 @@ from korus.readers.baci_companions import (
     _vintage,
     cache_companions,
 )
-from korus.readers.baci_index import _Cached
+from korus.readers.baci_index import _Cached, build_by_importer
 from korus.readers.baci_parse import _parse
-from korus.readers.baci_rows import LAYOUT, NEEDED, PAIR_KEY, UNIT, _BrokenCache, _Rows, _Wanted
+from korus.readers.baci_rows import (
+    BY_IMPORTER,
+    LAYOUT,
+    NEEDED,
+    PAIR_KEY,
+    UNIT,
+    _BrokenCache,
+    _Rows,
+    _Wanted,
+)
 from korus.readers.baci_stream import _stream, _Streamed, build_cache
 from korus.readers.baci_years import _Member, _NoLines, _Together, build_group
 from korus.readers.columns import same_text
@@ -271,7 +280,7 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
             source = _stream(path, name, pair, country_file)
         source = source or _parse(path, name)
     elif source is None:
-        source = _Cached(hit, name)
+        source = _Cached(hit, name, path)
     accounting.rows_read = source.rows
     if source.rows == 0:
         raise DataFileError(f"{name}: the file has a BACI header but no data rows")
@@ -307,6 +316,11 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
         )
     elif key is not None and cache.wanted(path):
         cached = _cache_later(path, source, key, known)
+    # One reporter's trade with every partner: its rows as importer are in every row group
+    # of the entry; a copy in the order of importer is written after the answer.
+    missed = getattr(source, "wants_copy", False) or (hit is None and cache.wanted(path))
+    if wanted is not None and wanted.either and cache.deferred() and missed:
+        cache.request(path, BY_IMPORTER, build_by_importer, cache_companions, "--by-importer")
     del source
 
     korus_codes, lookup = _lookup(tuple(mapping.items()))

@@ -16,6 +16,9 @@ UNIT = 1e3  # v is in thousands of US dollars
 LARGEST_V = VALUE_LIMIT_USD / UNIT
 MAX_CODE = 9999  # BACI country codes have at most 4 digits
 PAIR_KEY = MAX_CODE + 1  # the cache keeps exporter and importer as one key: i * 10000 + j
+# The cache's second copy of a file's rows, in the order of importer then exporter (key
+# ji = j * 10000 + i), for a question about one country's trade with every partner.
+BY_IMPORTER = "baci-by-importer"
 
 
 @dataclass
@@ -76,3 +79,21 @@ class _Wanted:
         import numpy as np
 
         return np.flatnonzero(self.mask(i, j))
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Of one reporter's trade (a country of ``codes`` on either side), the rows of one
+    side: with ``exporter``, those it exports; else those it imports from a country not of
+    ``codes`` (a row of two of its codes is one of its exports, never counted twice)."""
+
+    codes: tuple[int, ...]
+    exporter: bool
+
+    def positions(self, i, j):
+        """Return the positions of the rows it chooses."""
+        import numpy as np
+
+        member = np.zeros(MAX_CODE + 1, dtype=bool)
+        member[list(self.codes)] = True
+        return np.flatnonzero(member[i] if self.exporter else member[j] & ~member[i])
