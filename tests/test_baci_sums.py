@@ -5,7 +5,7 @@ same exit status, what the rows give: for every BACI file of the corpus (its err
 seeded folders of years (codes of groups, two codes of one country, repeats, values near
 the bounds of the trust layer), read from the CSV and from korus's cache.
 
-And ``trust.quiet_table``, the check that lets the sums answer, says a table is quiet
+And ``trust_table.quiet_table``, the check that lets the sums answer, says a table is quiet
 exactly where the trust layer's own rules (``stack``: periods, values, magnitudes) say
 nothing about its rows."""
 
@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from korus import cache, readers, trust
+from korus import cache, readers, trust, trust_table
 from korus.cli import cli
 from korus.engine import plan_partners
 from korus.errors import DataFileError
@@ -227,7 +227,7 @@ def test_a_quiet_table_is_one_the_rules_say_nothing_of(seed):
                 ]
             )
         )
-    assert trust.quiet_table(table) is not said, frame
+    assert trust_table.quiet_table(table) is not said, frame
 
 
 def test_quiet_tables_are_not_all_alike():

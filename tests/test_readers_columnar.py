@@ -260,6 +260,38 @@ def test_text_grid_places_rows_at_their_lines_as_csv_reader_does(rows, ending, b
 
 @given(
     st.lists(
+        st.lists(st.sampled_from(["a", "b c", "", '"q"', "1,2", "é"]), min_size=3, max_size=3),
+        min_size=0,
+        max_size=40,
+    ),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.sampled_from(["", "h,e,ad\n", "h,e,ad\r\n", "x\r", "\n\n", "a,b,c\r\n\r\n"]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_text_grid_of_bytes_from_a_start_is_the_grid_of_those_bytes(
+    rows, ending, head, last, blank_lines
+):
+    # The rows after a header read where they are in the file's bytes (``start``) give the
+    # grid, or the refusal, of the same bytes copied out.
+    body = (_csv_text(rows, ending) if rows else "") + (ending if last else "")
+    data = (head + body).encode("utf-8")
+    start = len(head.encode("utf-8"))
+    rest = data[start:]
+    for keep, width in ((None, 0), ([0, 2], 3)):
+        options = {"blank_lines": blank_lines, "keep": keep, "width": width}
+        alone = columns.text_grid(rest, 3, csv.field_size_limit(), **options)
+        within = columns.text_grid(data, 3, csv.field_size_limit(), start=start, **options)
+        assert (alone is None) == (within is None)
+        if alone is not None:
+            assert list(alone.positions) == list(within.positions)
+            assert [None if c is None else c.to_pylist() for c in alone.columns] == [
+                None if c is None else c.to_pylist() for c in within.columns
+            ]
+
+
+@given(
+    st.lists(
         st.one_of(
             st.integers(-(10**20), 10**20).map(str),
             st.floats(allow_nan=True, allow_infinity=True).map(repr),

@@ -15,7 +15,7 @@ import sys
 import click
 
 from korus import __version__
-from korus.api import parse_months, parse_years
+from korus.api import parse_years
 from korus.cli_admin import cache, completion, config, help_topics
 from korus.cli_fetch import fetch
 from korus.cli_options import (
@@ -29,6 +29,7 @@ from korus.cli_options import (
     _say,
     _some_years,
     _years_callback,
+    claim_period,
     emit,
     input_options,
     os_error_text,
@@ -659,7 +660,7 @@ def check(
         if not (measure and stated):
             raise click.UsageError("give a claims file, or --measure and --stated")
         entry = {"measure": measure, "stated": stated, "reporter": reporter, "partner": partner}
-        entry.update(_claim_period(year, span, month))
+        entry.update(claim_period(year, span, month))
         for key, value in (("sector", sector), ("of", of)):
             if value is not None:
                 entry[key] = value
@@ -671,44 +672,6 @@ def check(
     if off and not exit_zero:
         _say(f"{off} of {len(table)} verdicts off: exit status 1 (--exit-zero for 0)")
         raise click.exceptions.Exit(1)
-
-
-def _claim_period(year: str | None, span: str | None, month: str | None) -> dict:
-    """Return the period of a claim given on the command line, its options read as every
-    command reads them: --year or --years 2016 one year, --years 2011-2016 (or 2011,2016,
-    an en dash too) the first and the last, --month 2017-9 one month."""
-    options = (("--year", year), ("--years", span), ("--month", month))
-    given = [name for name, value in options if value]
-    if len(given) > 1:
-        raise click.UsageError(f"give one period, not {' and '.join(given)}")
-    if month:
-        try:
-            found = parse_months(month)
-        except ValueError as exc:
-            raise click.UsageError(f"--month: {exc}") from None
-        if len(found) != 1:
-            raise click.UsageError(f"--month {month}: a claim is of one month; give one")
-        return {"month": f"{found[0][0]}-{found[0][1]:02d}"}
-    text = year or span
-    if not text:
-        return {}
-    spelling = "--year" if year else "--years"
-    try:
-        years = parse_years(text)
-    except ValueError as exc:
-        raise click.UsageError(f"{spelling}: {exc}") from None
-    if len(years) == 1:
-        return {"year": years[0]}
-    if year:
-        raise click.UsageError(
-            f"--year {text}: --year is one year; for a first and a last, give --years {text}"
-        )
-    if text.count(",") > 1 or ("," in text and len(years) != 2):
-        raise click.UsageError(
-            f"{spelling} {text}: a claim is of one year, or of a first and a last "
-            "(--years 2011-2016 or 2011,2016)"
-        )
-    return {"years": [years[0], years[-1]]}
 
 
 # Commands defined in their own modules, added in the order korus has always listed them.

@@ -405,9 +405,9 @@ def flows_table(
     name where their reader builds their rows as one table (``read_many(..., table=True)``:
     BACI years), read as ``load`` reads them for the reporter ``equal`` names (its side
     only), and the rules ``load`` then applies (``trust.stack``) hold without a word
-    (``trust.quiet_table``); else None, and ``load`` reads them and says what it finds.
+    (``trust_table.quiet_table``); else None, and ``load`` reads them and says what it finds.
     A plan of sums then runs on the table, never made pandas."""
-    from korus import store, trust
+    from korus import store, trust, trust_table
 
     if not equal or "reporter" not in equal or any(str(path) == "-" for path in paths):
         return None
@@ -432,7 +432,7 @@ def flows_table(
         trust.RULES.reset(token)
     if isinstance(flows, list) or any(account.rows_read == 0 for account in flows.accounting):
         return None  # files that share a year, or a file without rows: ``load`` says
-    if not trust.quiet_table(flows.table):
+    if not trust_table.quiet_table(flows.table):
         return None
     flows.accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     return flows.table, flows.accounting

@@ -97,10 +97,11 @@ def first_text(path: Path, chars: int) -> str:
     return text.removeprefix("\ufeff")[:chars]
 
 
-def _arrow_table(text: str | bytes, keep: list[int] | None = None, width: int = 0):
-    """Return Arrow's reading of CSV text as a table of text columns, or None if it refuses
-    the text (a record of another width, a stray quote...). With ``keep``, only those
-    columns (indexes) are in the table, and every row must have ``width`` fields."""
+def _arrow_table(text: str | bytes, keep: list[int] | None = None, width: int = 0, start: int = 0):
+    """Return Arrow's reading of CSV text (bytes: from ``start`` on) as a table of text
+    columns, or None if it refuses the text (a record of another width, a stray quote...).
+    With ``keep``, only those columns (indexes) are in the table, and every row must have
+    ``width`` fields."""
     import pyarrow as pa
     from pyarrow import csv
 
@@ -108,7 +109,7 @@ def _arrow_table(text: str | bytes, keep: list[int] | None = None, width: int = 
     # would be typed by Arrow, and the file is then read the exact way).
     data = text.encode("utf-8") if isinstance(text, str) else text
     del text
-    widest = data.count(b",", 0, 1 << 16) + 1
+    widest = data.count(b",", start, start + (1 << 16)) + 1
     chosen: dict = {"autogenerate_column_names": True}
     included = {}
     if keep is not None:
@@ -117,7 +118,7 @@ def _arrow_table(text: str | bytes, keep: list[int] | None = None, width: int = 
         included = {"include_columns": [f"f{index}" for index in keep]}
     try:
         table = csv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(data).slice(start),  # (a view: the bytes are not copied)
             # Threads: Arrow splits the text where a line break is outside quotes, so the
             # blocks parse as one pass would (1M Comtrade+ rows, medians of 7: 1.33 s on
             # one thread, 0.95 s on two cores).
@@ -512,8 +513,10 @@ def text_grid(
     blank_lines: bool = True,
     keep: list[int] | None = None,
     width: int = 0,
+    start: int = 0,
 ) -> Grid | None:
-    """Return the grid of CSV text (or its UTF-8 bytes) whose first line is line
+    """Return the grid of CSV text (or its UTF-8 bytes, from ``start`` on: the rows after a
+    header, read where they are rather than copied) whose first line is line
     ``first_line`` of its file,
     each row placed at its line as ``csv.reader`` counts lines (a blank line is a row of
     blank cells; without ``blank_lines``, a blank line is no row, as ``csv.reader``'s
@@ -531,9 +534,9 @@ def text_grid(
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     del text
-    if not re.search(rb"[^\r\n]", data):
+    if not re.compile(rb"[^\r\n]").search(data, start):
         return None
-    table = _arrow_table(data, keep, width)
+    table = _arrow_table(data, keep, width, start)
     if table is None:
         return None
     if keep is not None:
@@ -542,18 +545,18 @@ def text_grid(
     if any(_longer_than(column, longest) for column in table.columns):
         return None
     # Lines end in LF or CR LF alone, none blank: each line is the next row.
-    if b"\r" not in data:
+    if data.find(b"\r", start) < 0:
         ends, single = b"\n", True
     else:
-        ends, pairs = b"\r\n", data.count(b"\r\n")
-        single = data.count(b"\r") == pairs == data.count(b"\n")
-    if single and ends + ends not in data and not data.startswith((b"\n", b"\r")):
+        ends, pairs = b"\r\n", data.count(b"\r\n", start)
+        single = data.count(b"\r", start) == pairs == data.count(b"\n", start)
+    if single and data.find(ends + ends, start) < 0 and not data.startswith((b"\n", b"\r"), start):
         # As many lines as rows: no cell holds a line break, so each line is the next row.
-        lines = data.count(ends) + (0 if data.endswith(ends) else 1)
+        lines = data.count(ends, start) + (0 if data.endswith(ends, start) else 1)
         if lines == table.num_rows:
             rows = np.arange(first_line, first_line + lines, dtype=np.int64)
             return Grid(rows, list(table.columns))
-    codes = np.frombuffer(data, dtype=np.uint8)
+    codes = np.frombuffer(data, dtype=np.uint8, offset=start)
     newline, carriage = codes == 10, codes == 13
     pair = carriage[:-1] & newline[1:]  # a CR LF is one line break, at its CR
     ends = newline.copy()
@@ -561,9 +564,9 @@ def text_grid(
     ends |= carriage
     breaks = np.flatnonzero(ends)
     starts = np.concatenate([[0], breaks + 1 + np.isin(breaks, np.flatnonzero(pair))])
-    lines = len(breaks) + (1 if starts[-1] < len(data) else 0)
+    lines = len(breaks) + (1 if starts[-1] < len(codes) else 0)
     starts = starts[:lines]
-    stops = np.concatenate([breaks, [len(data)]])[:lines]
+    stops = np.concatenate([breaks, [len(codes)]])[:lines]
     empty = stops == starts
     if int(np.count_nonzero(~empty)) != table.num_rows:
         return None

@@ -326,9 +326,9 @@ def _csv_records(
     start = consumed[0]
     if data is not None:  # the same text, as bytes: no copy of it made for Arrow
         start = len(text[:start].encode("utf-8"))
-        rest = data[start + 3 :] if data.startswith(b"\xef\xbb\xbf") else data[start:]
+        rest = (data, start + 3 if data.startswith(b"\xef\xbb\xbf") else start)
     else:
-        rest = text[start:]
+        rest = (text[start:], 0)
     # A field named twice (refYear and ref_year) is one field: its columns must agree.
     used: dict[str, list[int]] = {}
     for position, column in enumerate(normalise(cell) for cell in header):
@@ -364,12 +364,14 @@ def _csv_records(
     return _Records(name, grid.positions, set(used), cells), trailing
 
 
-def _checked_rows(text: str | bytes, first_line: int, header: list[str], used: dict, keep):
-    """Return ``_checks`` of the rows of CSV text as Arrow reads them (only the columns
-    ``keep`` where given), or None where Arrow cannot vouch for reading them as
-    ``csv.reader`` does, or a row breaks a rule and the columns read cannot say how."""
+def _checked_rows(rest: tuple, first_line: int, header: list[str], used: dict, keep):
+    """Return ``_checks`` of the rows of CSV text as Arrow reads them (``rest``: the text,
+    or the file's bytes, and where the rows start in it; only the columns ``keep`` where
+    given), or None where Arrow cannot vouch for reading them as ``csv.reader`` does, or a
+    row breaks a rule and the columns read cannot say how."""
     import numpy as np
 
+    text, start = rest
     grid = text_grid(
         text,
         first_line,
@@ -377,6 +379,7 @@ def _checked_rows(text: str | bytes, first_line: int, header: list[str], used: d
         blank_lines=False,
         keep=keep[0] if keep else None,
         width=keep[1] if keep else 0,
+        start=start,
     )
     if grid is None:
         return None
