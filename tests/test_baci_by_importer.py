@@ -293,3 +293,11 @@ def test_cache_build_by_importer_refuses_what_is_not_baci(cached, tmp_path, runn
     result = runner.invoke(cli, ["cache", "build"], env=ENV)
     assert result.exit_code == 2
     assert "give the FILES to cache" in result.stderr
+
+
+def test_cache_build_by_importer_takes_a_folder(cached, tmp_path, runner):
+    path = seeded_year(tmp_path / "baci", 5)
+    result = runner.invoke(cli, ["cache", "build", "--by-importer", str(path.parent)], env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert f"{path}: copy by importer: cached" in result.stderr
+    assert sorted(entry.layout for entry in cache.entries()) == [LAYOUT, BY_IMPORTER]

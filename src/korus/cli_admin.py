@@ -269,8 +269,14 @@ def cache_build(files, by_importer):
         elif state == "not cached for now":
             state += " (a file's own entry is missing or damaged: run this again)"
         _say(f"{folder}: {len(members)} files together: {state}")
+    copies: list[Path] = []
     for given in by_importer:
-        path = Path(given)
+        try:  # a folder's data files, as above
+            copies += readers.expand([given]) if Path(given).is_dir() else [Path(given)]
+        except KorusError as exc:
+            failed = exc
+            _error_line(str(exc))
+    for path in copies:
         try:
             module = readers.layouts()[readers.detect(path)]
             build = getattr(module, "build_by_importer", None)
