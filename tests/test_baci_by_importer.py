@@ -50,7 +50,8 @@ def cached(tmp_path, monkeypatch) -> Path:
 def seeded_year(folder: Path, seed: int) -> Path:
     """A seeded BACI year: every ordered pair of ``CODES`` (Germany's two codes trade with
     each other: rows of one country, set aside), in BACI's order or shuffled, some product
-    codes with a lost leading zero, sometimes a few rows of another year."""
+    codes with a lost leading zero (none where ``seed % 4 == 3``), sometimes a few rows of
+    another year."""
     draw = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "country_codes_V202301.csv").write_text(COUNTRIES, encoding="utf-8")
@@ -61,7 +62,7 @@ def seeded_year(folder: Path, seed: int) -> Path:
                 continue
             for _ in range(draw.randint(0, 12)):
                 code = f"{draw.randrange(1, 98):02d}{draw.randrange(10_000):04d}"
-                if code.startswith("0") and draw.random() < 0.3:
+                if code.startswith("0") and draw.random() < 0.3 and seed % 4 != 3:
                     code = code[1:]
                 value = f"{draw.randrange(1, 10**7) / 1000:.3f}"
                 year = 2019 if draw.random() < 0.02 and seed % 3 == 0 else 2020
@@ -91,7 +92,9 @@ def _rows(path: Path, codes, with_copy: bool) -> tuple:
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_the_copy_by_importer_gives_the_rows_the_entry_gives(cached, tmp_path, seed):
+def test_the_copy_by_importer_gives_the_rows_the_entry_gives(cached, tmp_path, monkeypatch, seed):
+    if seed % 2:  # entry and copy written in parts, one file per core (where there are two)
+        monkeypatch.setattr(baci_parse, "PARTS_FROM", 100)
     path = seeded_year(tmp_path / "baci", seed)
     assert baci.build_cache(path)
     everything = _rows(path, (), False)  # (no codes: no row) the entry is there
