@@ -153,10 +153,10 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def read(path: Path) -> Reading:
     """Return the canonical frame of a Comtrade+ answer, JSON or CSV (judged by content)."""
-    data = raw_bytes(path)
+    held = [raw_bytes(path)]  # handed over whole: freed once the rows are parsed
     # Judged on the bytes: a CSV download need not be UTF-8 (the website's is cp1252).
-    start = data[:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
-    return read_json_answer(path) if start in (b"{", b"[") else read_csv_answer(path, data)
+    start = held[0][:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    return read_json_answer(path) if start in (b"{", b"[") else read_csv_answer(path, held)
 
 
 # ----------------------------------------------------------------------------- input
@@ -199,16 +199,19 @@ def read_json_answer(path: Path) -> Reading:
     return _frame(records, name, LAYOUT_JSON, accounting, release)
 
 
-def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
+def read_csv_answer(path: Path, held: list[bytes] | None = None) -> Reading:
     """Return the canonical frame of a Comtrade+ CSV and its row accounting.
 
     The website's download is read as it is written: every data row with one empty field
     more than the header (a row whose extra field holds something, or a row of another
     width, is an error naming its line), in cp1252 where its bytes are not UTF-8. The
-    accounting's variant says so; ``--encoding`` wins when given.
+    accounting's variant says so; ``--encoding`` wins when given. ``held``: the file's
+    bytes already read, in a list this takes them from, so that no one holds them once
+    the rows are parsed (a million rows: their bytes are a fifth of the peak).
     """
     name = str(path)
-    data = raw_bytes(path) if data is None else data
+    data = raw_bytes(path) if not held else held.pop()
+    whole = None
     head = _utf8_head(data)
     if head is not None:  # UTF-8 as korus reads it: its head is all the text needed
         text, encoding = head, "utf-8"
@@ -217,7 +220,7 @@ def read_csv_answer(path: Path, data: bytes | None = None) -> Reading:
     else:
         text, encoding = _csv_text(data, Path(path))
         records, trailing = _csv_records(text, name, data if encoding == "utf-8" else None)
-    del text, data
+    del text, data, whole
     accounting = Accounting(file=name, layout=LAYOUT_CSV)
     if trailing:
         accounting.variant = f"{WEBSITE_VARIANT}, {encoding}"
