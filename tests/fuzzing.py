@@ -1736,10 +1736,13 @@ def _mutate_columns(
             types[name] = pa.int64()
             columns[name][row] = rng.choice([13, 0, -1, 300])
         elif target == "decimal":
-            types[name] = pa.decimal128(20, 3)
-            columns[name] = [
-                decimal.Decimal(repr(v)).quantize(decimal.Decimal("0.001")) for v in values
-            ]
+            # Only a column of finite numbers has decimals (one a mutation before made text,
+            # or gave a missing or infinite value, stays as it is).
+            if all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+                types[name] = pa.decimal128(20, 3)
+                columns[name] = [
+                    decimal.Decimal(repr(v)).quantize(decimal.Decimal("0.001")) for v in values
+                ]
         elif target == "bool":
             types[name] = pa.bool_()
             columns[name] = [bool(v) for v in values]
