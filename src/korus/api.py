@@ -20,6 +20,7 @@ a range, a list or a text such as "2011-2016"; months pairs ``(2017, 9)`` or "20
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -356,7 +357,13 @@ def partners(
             table.attrs["accounting"] = _Accounts(sums.accounting)
             return table
     reading = read(settings, "census", reporter=reporter)
-    return _with(ranked(reading.frame), reading)
+    table = None
+    if len(reading.frame):  # the rows' sums, as a store's (only sums become pandas)
+        sums = plan_partners.frame_sums(reading.frame, reporter, years, reading.accounting)
+        # (what is missing, which sources: said from the rows)
+        with contextlib.suppress(DataCoverageError, MixedSourcesError):
+            table = ranked(sums.frame, covered=sums.covered)
+    return _with(ranked(reading.frame) if table is None else table, reading)
 
 
 def mirror(
