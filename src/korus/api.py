@@ -358,10 +358,11 @@ def partners(
             return table
     reading = read(settings, "census", reporter=reporter)
     table = None
-    if len(reading.frame):  # the rows' sums, as a store's (only sums become pandas)
-        sums = plan_partners.frame_sums(reading.frame, reporter, years, reading.accounting)
-        # (what is missing, which sources: said from the rows)
-        with contextlib.suppress(DataCoverageError, MixedSourcesError):
+    # The rows' sums, as a store's (only sums become pandas); what is missing, and which
+    # sources, are said from the rows.
+    with contextlib.suppress(DataCoverageError, MixedSourcesError):
+        if len(reading.frame):
+            sums = plan_partners.frame_sums(reading.frame, reporter, years, reading.accounting)
             table = ranked(sums.frame, covered=sums.covered)
     return _with(ranked(reading.frame) if table is None else table, reading)
 
