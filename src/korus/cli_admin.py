@@ -188,6 +188,22 @@ def cache_list():
         click.echo("\t".join(printable(field) for field in fields))
 
 
+def _data_files(given) -> tuple[list[Path], KorusError | None]:
+    """Return the data files of the paths given (a folder: its data files, not its code
+    lists), and the last error of a path that could not be listed (each said on its line)."""
+    from korus import readers
+
+    paths: list[Path] = []
+    failed = None
+    for one in given:
+        try:
+            paths += readers.expand([one]) if Path(one).is_dir() else [Path(one)]
+        except KorusError as exc:
+            failed = exc
+            _error_line(str(exc))
+    return paths, failed
+
+
 @cache.command("build")
 @click.argument("files", nargs=-1, type=click.Path())
 @click.option(
@@ -216,15 +232,10 @@ def cache_build(files, by_importer):
 
     if not files and not by_importer:
         raise click.UsageError("give the FILES to cache (or --by-importer FILE)")
-    failed = None
     together: dict[tuple, dict] = {}  # (folder, reader) -> its files cached here, once each
-    paths: list[Path] = []
-    for given in files:
-        try:  # a folder's data files (not its code lists)
-            paths += readers.expand([given]) if Path(given).is_dir() else [Path(given)]
-        except KorusError as exc:
-            failed = exc
-            _error_line(str(exc))
+    paths, failed = _data_files(files)
+    copies, unread = _data_files(by_importer)
+    failed = unread or failed
     for path in paths:
         try:
             layout = readers.detect(path)
@@ -269,13 +280,6 @@ def cache_build(files, by_importer):
         elif state == "not cached for now":
             state += " (a file's own entry is missing or damaged: run this again)"
         _say(f"{folder}: {len(members)} files together: {state}")
-    copies: list[Path] = []
-    for given in by_importer:
-        try:  # a folder's data files, as above
-            copies += readers.expand([given]) if Path(given).is_dir() else [Path(given)]
-        except KorusError as exc:
-            failed = exc
-            _error_line(str(exc))
     for path in copies:
         try:
             module = readers.layouts()[readers.detect(path)]
