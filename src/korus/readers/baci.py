@@ -318,9 +318,10 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
         cached = _cache_later(path, source, key, known)
     # One reporter's trade with every partner: its rows as importer are in every row group
     # of the entry; a copy in the order of importer is written after the answer.
-    missed = getattr(source, "wants_copy", False) or (hit is None and cache.wanted(path))
-    if wanted is not None and wanted.either and cache.deferred() and missed:
-        cache.request(path, BY_IMPORTER, build_by_importer, cache_companions, "--by-importer")
+    if wanted is not None and wanted.either and cache.deferred():
+        missed = getattr(source, "wants_copy", False) or (hit is None and cache.wanted(path))
+        if missed:
+            cache.request(path, BY_IMPORTER, build_by_importer, cache_companions, "--by-importer")
     del source
 
     korus_codes, lookup = _lookup(tuple(mapping.items()))
