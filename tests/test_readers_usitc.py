@@ -14,7 +14,7 @@ from korus import readers
 from korus.cli import cli
 from korus.errors import DataFileError
 from korus.readers import usitc, usitc_terms
-from korus.readers.common import SHEET, take_sample
+from korus.readers.common import ENCODING, SHEET, take_sample
 from korus.schema import COLUMNS
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -1151,3 +1151,70 @@ def test_the_same_workbook_under_any_name_reads_the_same(tmp_path):
 
 def test_a_workbook_reading_is_canonical(tmp_path):
     assert list(usitc.read(download(tmp_path)).frame.columns) == list(COLUMNS)
+
+
+# --------------------------------------------------------------------------- a large CSV
+
+
+def large_annual(path: Path, rows: int, newline="\n", bom=False, tail=b"", breaks=False) -> Path:
+    """An annual DataWeb CSV of more than ``usitc_sheets.HEAD_BYTES``: products with
+    descriptions in non-ASCII text (with ``breaks``, every 1,000th with a line break)."""
+    lines = [["General Imports|Annual data for 2016,2017"], ["Data Row Count", str(rows)]]
+    lines.append(["Data Type", "HTS Number", "Description", "Country", "2016", "2017"])
+    for n in range(rows):
+        text = f"Préparations n° {n} « beauté »" + ("\nsuite" if breaks and n % 1000 == 999 else "")
+        code = f"{n // 100:04d}.{n % 100:02d}"
+        lines.append(["General Customs Value", code, text, "Korea, South", str(n + 1), "7.5"])
+    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        csv.writer(handle, lineterminator=newline).writerows(lines)
+    with open(path, "ab") as handle:
+        handle.write(tail)
+    return path
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("bom", [False, True])
+@pytest.mark.parametrize("breaks", [False, True])
+def test_a_large_csv_read_from_its_head_gives_what_the_whole_text_gives(
+    tmp_path, monkeypatch, newline, bom, breaks
+):
+    """Only the head is decoded, unless a cell holds a line break (Arrow cannot vouch for
+    the rows: csv.reader reads the whole text), or the head is too short for the rows the
+    header is looked for in."""
+    from korus.readers import usitc_sheets
+
+    path = large_annual(tmp_path / "large.csv", 14_000, newline, bom, breaks=breaks)
+    assert path.stat().st_size > usitc_sheets.HEAD_BYTES
+    decoded = []
+    real = usitc_sheets.decode
+    monkeypatch.setattr(usitc_sheets, "decode", lambda *a: decoded.append(1) or real(*a))
+    # The cut of the head falls at every place of a line, a line break in a cell too.
+    for head_bytes in (1 << 20, (1 << 20) + 37, 70_001, 70_002, 2_000):
+        monkeypatch.setattr(usitc_sheets, "HEAD_BYTES", head_bytes)
+        read = usitc.read(path)
+        assert bool(decoded) == (breaks or head_bytes == 2_000)
+        decoded.clear()
+        token = ENCODING.set("utf-8")  # as --encoding utf-8: the whole text decoded
+        try:
+            whole = usitc.read(path)
+        finally:
+            ENCODING.reset(token)
+        assert decoded
+        decoded.clear()
+        assert read.frame.equals(whole.frame)
+        assert read.accounting == whole.accounting
+    assert len(read.frame) == 2 * 14_000
+    assert read.frame["value_usd"].sum() == sum(range(1, 14_001)) + 7.5 * 14_000
+
+
+def test_a_large_csv_with_a_bad_byte_after_its_head_is_the_error_naming_it(tmp_path):
+    from korus.readers import usitc_sheets
+
+    path = large_annual(tmp_path / "large.csv", 14_000, tail=b"Total: ,,,\xff\n")
+    assert path.stat().st_size > usitc_sheets.HEAD_BYTES
+    lines = path.read_bytes().count(b"\n") + 1 - 1
+    with pytest.raises(DataFileError) as caught:
+        usitc.read(path)
+    assert str(caught.value).startswith(
+        f"{path}: line {lines}, column 11: byte 0xFF is not utf-8 text"
+    )

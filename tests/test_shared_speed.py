@@ -146,13 +146,34 @@ def test_sums_grouped_by_dictionary_codes_equal_sums_of_plain_text(seed):
         assert ordered(ours).equals(ordered(theirs))
 
 
-def test_the_command_line_chooses_the_system_allocator_unless_the_user_chose(monkeypatch):
-    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    cli._choose_allocator()
+def test_the_command_line_chooses_jemalloc_where_arrow_has_it_unless_the_user_chose(
+    monkeypatch, tmp_path
+):
     import os
 
-    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
-    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    cli._choose_allocator()
+    import pyarrow as pa
+
+    expected = "jemalloc" if "jemalloc" in pa.supported_memory_backends() else "system"
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == expected
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+    cli._choose_allocator()
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "mimalloc"
+
+    # An Arrow whose build header says nothing of jemalloc (or has none) gets the system's.
+    for text in ("#define ARROW_MIMALLOC\n", "// #define ARROW_JEMALLOC is off\n", None):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        (folder / "include" / "arrow" / "util").mkdir(parents=True)
+        if text is not None:
+            (folder / "include" / "arrow" / "util" / "config.h").write_text(text)
+        spec = type("Spec", (), {"submodule_search_locations": [str(folder)]})()
+        monkeypatch.setattr("importlib.util.find_spec", lambda name, spec=spec: spec)
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+        cli._choose_allocator()
+        assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    (folder / "include" / "arrow" / "util" / "config.h").write_text("#define ARROW_JEMALLOC\n")
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     cli._choose_allocator()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
 

@@ -20,8 +20,9 @@ VARIABLES = {
     "LOCALAPPDATA": "where the cache folder is on Windows when KORUS_CACHE_DIR is not set",
     "KORUS_NO_CACHE": "1, true, yes or on: neither read nor write the cache (as --no-cache)",
     "ARROW_DEFAULT_MEMORY_POOL": "the allocator Arrow takes its memory from (system, "
-    "jemalloc or mimalloc); when it is not set, the korus command sets system (the C "
-    "library's, which gives freed memory to the next array)",
+    "jemalloc or mimalloc); when it is not set, the korus command sets jemalloc where "
+    "Arrow is built with it (the least memory, freed memory given to the next array), "
+    "else system (the C library's)",
     "KORUS_DEBUG": "any value: an unexpected failure shows its Python traceback instead of one "
     "line",
     "NO_COLOR": "any non-empty value: no escape sequences at all on a terminal (no colour, no "

@@ -132,7 +132,10 @@ def read(path: Path) -> Reading:
         "breakdowns (one row per country and period)"
     )
 
-    readings = [_read_table(table, query, accounting) for table in download.tables]
+    readings = []
+    for table in download.tables:
+        readings.append(_read_table(table, query, accounting))
+        table.rows = table.rows.head(0)  # its cells are read: their memory is let go
 
     # One measure per flow: the preferred one present; the others' rows are set aside.
     rows_by_measure: dict[str, int] = defaultdict(int)

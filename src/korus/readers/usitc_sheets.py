@@ -5,6 +5,7 @@ reading one table gives (``TableReading``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 from korus.errors import DataFileError
 from korus.readers.columns import Grid, text_grid
 from korus.readers.common import (
+    ENCODING,
     LINE,
     SHEET,
     decode,
@@ -21,6 +23,7 @@ from korus.readers.common import (
     is_blank_row,
     raw_bytes,
     sheet_refusal,
+    utf8_head,
     utf8_tail,
     workbook,
 )
@@ -285,15 +288,33 @@ class Download:
     left: dict[str, str] = field(default_factory=dict)  # sheet -> why it is left aside
 
 
+HEAD_BYTES = 1 << 20  # a CSV's head read as text: its query lines and header are in it
+
+
 def _csv_download(path: Path) -> Download:
     """Return the one table of a DataWeb CSV and the query lines above it.
 
     The first lines (where the header is looked for) are read as ``csv.reader`` reads
     them; the rest by Arrow a column at a time, or, where Arrow cannot vouch for reading
-    them the same way, by ``csv.reader`` too."""
+    them the same way, by ``csv.reader`` too. A file in UTF-8 is checked whole by Arrow and
+    only its head decoded (``common.utf8_head``); its rows after the head go to Arrow as
+    the file's own bytes, never copied."""
     name = str(path)
     data = raw_bytes(path)
-    text = decode(data, path)
+    head = None if ENCODING.get() else utf8_head(data, HEAD_BYTES)
+    if head is not None and len(data) > HEAD_BYTES:
+        head = head[: head.rfind("\n") + 1]  # (whole lines only)
+    if head:
+        found = _table_of(name, head, data, whole=len(data) <= HEAD_BYTES)
+        if found is not None:
+            return found
+    return _table_of(name, decode(data, path), data, whole=True)
+
+
+def _table_of(name: str, text: str, data: bytes, whole: bool) -> Download | None:
+    """Return the table of a DataWeb CSV whose text is ``text`` (with ``whole``: all of
+    it; else its head, whole lines, of a file in UTF-8, and None where the head does not
+    hold the header and the lines around it, or Arrow cannot read the rows after it)."""
     consumed = 0
 
     def lines():
@@ -311,17 +332,28 @@ def _csv_download(path: Path) -> Download:
             if len(rows) == HEADER_ROWS:
                 break
         found = _find_header(rows, loose=False)
+        if not whole and (found is None or len(rows) < HEADER_ROWS or consumed >= len(text)):
+            return None  # (the head alone cannot tell: the whole text is read)
         if found is not None and len(rows) == HEADER_ROWS:
-            tail = utf8_tail(data, text, consumed)
-            rest = text_grid(tail, reader.line_num + 1, csv.field_size_limit())
+            if whole:
+                tail, start = utf8_tail(data, text, consumed), 0
+            else:  # the head's bytes are the file's own, after its byte-order mark
+                tail = data
+                start = len(text[:consumed].encode("utf-8"))
+                start += len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+            rest = text_grid(tail, reader.line_num + 1, csv.field_size_limit(), start=start)
             del tail
             if rest is None:
+                if not whole:
+                    return None
                 more = [(reader.line_num, cells) for cells in reader]
                 rest = Grid.of_rows(more, text=True)
         if found is None:
             for _ in reader:  # a line csv.reader refuses is said before the missing header
                 pass
     except csv.Error as exc:
+        if not whole:
+            return None
         raise DataFileError(f"{name}: not readable as CSV ({exc})") from None
     if found is None:
         raise DataFileError(
