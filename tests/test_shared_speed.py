@@ -242,3 +242,59 @@ def test_a_column_of_one_text_is_told_as_every_row_tells_it(seed):
     cells = pa.chunked_array(chunks, pa.large_string())
     column = pd.Series(pd.arrays.ArrowStringArray(cells))
     assert columns._constant(column) is (len(set(cells.to_pylist())) == 1)
+
+
+# What figures cover, told apart by Arrow: the same words as Python's sorted(set(...)).
+CODES = ["TOTAL", "01", "02", "99", "0101", "8703", "870323", "870324", "Ω1", "é2", "a", "Z"]
+
+
+def _coverage_by_python(codes, classifications) -> str:
+    """``metrics.coverage_of`` as it was written over Python lists (the reference)."""
+    from korus.metrics import _LEVELS, ALL_GOODS, _family
+    from korus.schema import TOTAL
+
+    products = sorted(set(codes))
+    if products == [TOTAL]:
+        return ALL_GOODS
+    codes = [code for code in products if code != TOTAL]
+    family = sorted({_family(name) for name in set(classifications) if name != "none"})
+    label = "/".join(family) or "products"
+    if TOTAL in products:
+        return f"{ALL_GOODS} in some periods, {label} products in others"
+    if len(codes) <= 4:
+        return f"{label} {', '.join(codes)}"
+    widths = {len(code) for code in codes}
+    level = _LEVELS.get(widths.pop(), "codes") if len(widths) == 1 else "codes"
+    return f"{len(codes)} {label} {level} ({codes[0]}-{codes[-1]})"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_coverage_told_by_arrow_says_what_python_says(seed):
+    from korus import metrics
+
+    rng = np.random.default_rng(seed)
+    pool = list(rng.choice(CODES, size=int(rng.integers(1, len(CODES) + 1)), replace=False))
+    if seed % 3 == 0:  # many codes of one width, and the totals sometimes
+        pool = [f"{n:06d}" for n in rng.choice(999_999, size=200, replace=False)]
+        pool += ["TOTAL"] if seed % 2 else []
+    rows = int(rng.integers(1, 400))
+    codes = [pool[i] for i in rng.integers(0, len(pool), size=rows)]
+    kinds = ["HS", "HS92", "HTS", "none", "Census end-use"]
+    names = [kinds[i] for i in rng.integers(0, 1 + seed % len(kinds), size=rows)]
+    expected = _coverage_by_python(codes, names)
+    frame = pd.DataFrame({"product": codes, "classification": names}, dtype="str")
+    chunked = pa.chunked_array([pa.array(codes[: rows // 2]), pa.array(codes[rows // 2 :])])
+    assert metrics.coverage(frame) == expected
+    assert metrics.coverage_of(chunked, pa.array(names).dictionary_encode()) == expected
+    assert metrics.coverage_of(pa.array(codes).dictionary_encode(), names) == expected
+    assert metrics.coverage_of(iter(codes), iter(names)) == expected
+    # Each year's distinct values, as the frame of plain Python text gives them.
+    years = rng.integers(1990, 1990 + 1 + seed % 7, size=rows)
+    frame["year"] = years
+    plain = frame.astype({"product": object})
+    by_arrow, by_python = metrics._by_year(frame, "product"), metrics._by_year(plain, "product")
+    assert by_arrow.keys() == by_python.keys()
+    for year, values in by_arrow.items():
+        assert values.to_pylist() == sorted(set(by_python[year]))
+        held = {code for code, at in zip(codes, years, strict=True) if at == year}
+        assert sorted(set(by_python[year])) == sorted(held)

@@ -220,26 +220,61 @@ _LEVELS = {2: "chapters", 4: "headings", 6: "subheadings"}
 def coverage(rows: pd.DataFrame) -> str:
     """Return what the figures of ``rows`` cover: "all goods" (the source's total rows), or
     the products they add up ("HS 330499", "97 HS chapters (01-99)")."""
-    return coverage_of(pd.unique(rows["product"]), pd.unique(rows["classification"]))
+    return coverage_of(rows["product"].array, rows["classification"].array)
 
 
 def coverage_of(codes: Iterable[str], classifications: Iterable[str]) -> str:
     """Return what figures adding up the product ``codes`` (of the ``classifications``)
     cover, as ``coverage`` says it of rows."""
-    # As Python text at once (iterating an Arrow-backed array makes one object a step).
-    products = sorted(set(_texts(codes)))
-    if products == [TOTAL]:
+    import pyarrow.compute as pc
+
+    products = _sorted_distinct(codes)
+    total = pc.equal(products, TOTAL)
+    has_total = bool(pc.any(total).as_py())
+    if has_total and len(products) == 1:
         return ALL_GOODS
-    codes = [code for code in products if code != TOTAL]
-    family = sorted({_family(name) for name in set(_texts(classifications)) if name != "none"})
+    codes = products.filter(pc.invert(total)) if has_total else products
+    names = _sorted_distinct(classifications).to_pylist()
+    family = sorted({_family(name) for name in names if name != "none"})
     label = "/".join(family) or "products"
-    if TOTAL in products:
+    if has_total:
         return f"{ALL_GOODS} in some periods, {label} products in others"
     if len(codes) <= 4:
-        return f"{label} {', '.join(codes)}"
-    widths = {len(code) for code in codes}
-    level = _LEVELS.get(widths.pop(), "codes") if len(widths) == 1 else "codes"
-    return f"{len(codes)} {label} {level} ({codes[0]}-{codes[-1]})"
+        return f"{label} {', '.join(codes.to_pylist())}"
+    widths = pc.unique(pc.utf8_length(codes)).to_pylist()
+    level = _LEVELS.get(widths[0], "codes") if len(widths) == 1 else "codes"
+    return f"{len(codes)} {label} {level} ({codes[0].as_py()}-{codes[-1].as_py()})"
+
+
+def _arrow_text(values):
+    """Return ``values`` as Arrow text where they are (an Arrow array, a frame's column of
+    Arrow text: no copy of its strings), else None."""
+    import pyarrow as pa
+
+    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
+    dtype = getattr(values, "dtype", None)
+    if arrow is None and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arrow = pa.array(values)
+    if arrow is not None and pa.types.is_dictionary(arrow.type):
+        arrow = arrow.cast(arrow.type.value_type)
+    if arrow is None or arrow.type not in (pa.string(), pa.large_string(), pa.string_view()):
+        return None
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
+def _sorted_distinct(values: Iterable[str]):
+    """Return the distinct texts of ``values``, sorted (``sorted(set(values))``), as an
+    Arrow array. Arrow text (a column of a frame, a plan's codes) is told apart and sorted
+    by Arrow (UTF-8 bytes sort as their characters do): a 30-year panel's 100,000 codes
+    never become Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = _arrow_text(values)
+    if arrow is None or arrow.null_count:
+        return pa.array(sorted(set(_texts(values))), pa.large_string())
+    distinct = pc.unique(arrow)
+    return distinct.take(pc.array_sort_indices(distinct))
 
 
 def _texts(values: Iterable[str]) -> list[str]:
@@ -265,7 +300,27 @@ def _basis_of(text: str, covered: str) -> str:
 
 
 def _by_year(rows: pd.DataFrame, column: str) -> dict[int, list]:
-    """Return each year's distinct values of ``column`` in ``rows``."""
+    """Return each year's distinct values of ``column`` in ``rows`` (where the column is
+    Arrow text: an Arrow array of them, sorted, found by one sort of the rows by year and
+    value, never made Python strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    years = rows["year"].to_numpy(dtype="int64")
+    arrow = _arrow_text(rows[column].array)
+    if arrow is not None and not arrow.null_count and len(arrow):
+        keys = [("year", "ascending"), ("value", "ascending")]
+        order = pc.sort_indices(pa.table({"year": years, "value": arrow}), sort_keys=keys)
+        years, values = years[order.to_numpy()], arrow.take(order)
+        first = np.ones(len(years), dtype=bool)  # a row that is not its previous one again
+        first[1:] = years[1:] != years[:-1]
+        first[1:] |= pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+        years, values = years[first], values.filter(pa.array(first))
+        cuts = [0, *(np.flatnonzero(np.diff(years)) + 1).tolist(), len(years)]
+        return {
+            int(years[start]): values.slice(start, end - start)
+            for start, end in zip(cuts[:-1], cuts[1:], strict=True)
+        }
     pairs = rows[["year", column]].drop_duplicates()
     years = pairs["year"].to_numpy(dtype="int64")
     order = np.argsort(years, kind="stable")
@@ -297,7 +352,8 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         }
         out["products"] = out["year"].map(by_year).fillna(covered)
         released = {
-            year: ", ".join(sorted(set(names))) for year, names in _by_year(rows, "vintage").items()
+            year: ", ".join(_sorted_distinct(names).to_pylist())
+            for year, names in _by_year(rows, "vintage").items()
         }
         out["vintage"] = out["year"].map(released).fillna(vintages)
     else:

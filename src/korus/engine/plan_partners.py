@@ -178,9 +178,7 @@ class PartnerSums:
         )
         codes = self.codes.cast(self.codes.schema.set(0, pa.field("year", pa.int64())))
         chosen = codes.join(keys, keys=["year", "flow", "level", "grouped"], join_type="inner")
-        return metrics.coverage_of(
-            chosen["product"].to_pylist(), chosen["classification"].to_pylist()
-        )
+        return metrics.coverage_of(chosen["product"], chosen["classification"])
 
 
 def _level(product: str) -> int:
