@@ -298,3 +298,22 @@ def test_coverage_told_by_arrow_says_what_python_says(seed):
         assert values.to_pylist() == sorted(set(by_python[year]))
         held = {code for code, at in zip(codes, years, strict=True) if at == year}
         assert sorted(set(by_python[year])) == sorted(held)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_series_numbered_from_codes_as_pandas_groupby_numbers_them(seed):
+    from korus.trust import _numbered
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 300))
+    reporters = np.array(["USA", "KOR", "DEU", None], dtype=object)[rng.integers(0, 4, rows)]
+    years = rng.choice([1990.0, 2016.0, 2001.0, np.nan], size=rows)
+    flows = np.array(["import", "export", "balance"], dtype=object)[rng.integers(0, 3, rows)]
+    frame = pd.DataFrame({"reporter": reporters, "year": years, "flow": flows})
+    if seed % 2:
+        frame = frame.astype({"reporter": "str", "flow": "str"})
+    if seed % 3 == 0:
+        frame["year"] = frame["year"].astype("Int16")
+    columns = ["reporter", "year", "flow"]
+    expected = frame.groupby(columns, observed=True, dropna=False).ngroup().to_numpy()
+    assert _numbered(frame, columns).tolist() == expected.tolist()

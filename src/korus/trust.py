@@ -513,7 +513,7 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     flows = frame if chosen.all() else frame[chosen]  # the usual reading: no copy of it
     partner_codes = partner_codes[chosen]
     series = ["reporter", "year", "flow"]
-    key = flows.groupby(series, observed=True, dropna=False).ngroup().to_numpy()
+    key = _numbered(flows, series)
     codes, products = pd.factorize(flows["product"])
     # One level of products per series (the totals, else the coarsest level), as the
     # metrics add them; months added up to their year.
@@ -549,8 +549,9 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
             "have"
         )
     # Partners a series holds: its distinct (series, partner) pairs, counted.
-    pairs = np.unique(used_key.astype(np.int64) * len(partner_names) + partner_codes[kept])
-    partners = np.bincount(pairs // len(partner_names), minlength=len(finest))
+    present = np.zeros(len(finest) * len(partner_names), dtype=bool)
+    present[used_key.astype(np.int64) * len(partner_names) + partner_codes[kept]] = True
+    partners = present.reshape(len(finest), len(partner_names)).sum(axis=1)
     counts = dict(zip(sums.index, partners[totals.index.to_numpy()], strict=True))
     for (reporter, year, flow), total in sums.items():
         known = _known_world_total(reporter, int(year), flow)
@@ -562,6 +563,20 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
                 f"{over}, {total / known:,.1f} times {reporter}'s own world total for "
                 f"that year ({_number(known)}, as korus ships it): a unit slip?"
             )
+
+
+def _numbered(frame: pd.DataFrame, columns: list[str]):
+    """Return each row's group of ``columns``, numbered as ``frame.groupby(columns,
+    dropna=False).ngroup()`` numbers them (in the sorted order of the groups' values,
+    missing last), from each column's codes: a third of the time on a million rows."""
+    import numpy as np
+    import pandas as pd
+
+    key = np.zeros(len(frame), dtype=np.int64)
+    for name in columns:
+        codes, distinct = pd.factorize(frame[name], sort=True, use_na_sentinel=False)
+        key = key * len(distinct) + codes
+    return pd.factorize(key, sort=True)[0]
 
 
 def _unique(values) -> list:
