@@ -317,3 +317,32 @@ def test_series_numbered_from_codes_as_pandas_groupby_numbers_them(seed):
     columns = ["reporter", "year", "flow"]
     expected = frame.groupby(columns, observed=True, dropna=False).ngroup().to_numpy()
     assert _numbered(frame, columns).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_rows_sorted_by_their_keys_numbered_are_as_pandas_sorts_them(seed):
+    from korus.readers.columns import sorted_rows
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(0, 400))
+    partners = np.array(["KOR", "USA", "DEU", "Été", "ZZZ", "abc"], dtype=object)
+    products = np.array(["TOTAL", "01", "0101", "870323", "99", "A1"], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "partner": partners[rng.integers(0, 1 + seed % 6, rows)],
+            "product": products[rng.integers(0, 6, rows)],
+            "year": rng.integers(1990, 1990 + 1 + seed % 30, rows).astype("int16"),
+            "month": pd.array(rng.integers(1, 13, rows), dtype="Int8"),
+            "value_usd": rng.random(rows),
+        }
+    ).astype({"partner": "str", "product": "str"})
+    frame.loc[rng.random(rows) < 0.2, "month"] = pd.NA  # whole years: sorted last
+    if seed % 2:
+        frame = frame.drop_duplicates(["partner", "product", "year", "month"])
+    frame = frame.sample(frac=1, random_state=seed)  # (rows in any order, the index too)
+    keys = ["partner", "product", "year", "month"]
+    ours = sorted_rows(frame, keys)
+    expected = frame.sort_values(keys, na_position="last")
+    if not frame.duplicated(keys).any():  # (with rows alike, pandas's own sort is used)
+        assert ours.index.tolist() == expected.index.tolist()
+    pd.testing.assert_frame_equal(ours, expected)
