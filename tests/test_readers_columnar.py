@@ -719,3 +719,17 @@ def test_the_head_of_utf8_text_is_the_start_of_its_decoded_text(pieces, limit):
     # (a character the limit cuts is left out)
     assert head == data[:limit].decode("utf-8", errors="ignore").removeprefix("\ufeff")
     assert text.startswith(head)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_line_feeds_counted_in_pieces_as_bytes_count_them(seed):
+    from korus.readers.columns import _line_feeds
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        size = int(rng.integers(0, 80))
+        data = bytes(rng.choice([10, 13, 44, 65], size=size).astype(np.uint8))
+        start = int(rng.integers(0, size + 1))
+        expected = (data.count(b"\n", start), data.find(b"\n\n", start) >= 0)
+        for step in (1, 2, 3, 7, 1 << 24):  # (two line feeds on both sides of a piece's edge)
+            assert _line_feeds(data, start, step) == expected
