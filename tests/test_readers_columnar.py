@@ -733,3 +733,34 @@ def test_line_feeds_counted_in_pieces_as_bytes_count_them(seed):
         expected = (data.count(b"\n", start), data.find(b"\n\n", start) >= 0)
         for step in (1, 2, 3, 7, 1 << 24):  # (two line feeds on both sides of a piece's edge)
             assert _line_feeds(data, start, step) == expected
+
+
+def _quoted_whole_fields_at_once(data: bytes) -> bool:
+    """The rule, read off every quote of the bytes at once (the reference)."""
+    at = [i for i, byte in enumerate(data) if byte == ord('"')]
+    if len(at) % 2:
+        return False
+    edge = {ord(","), ord("\n"), ord("\r")}
+    for opening, closing in zip(at[0::2], at[1::2], strict=True):
+        if opening > 0 and data[opening - 1] not in edge:
+            return False
+        if closing < len(data) - 1 and data[closing + 1] not in edge:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_quotes_judged_a_piece_at_a_time_as_all_at_once(seed):
+    from korus.readers.columns import quoted_whole_fields
+
+    rng = np.random.default_rng(seed)
+    cells = [b"", b"a", b'"a"', b'"a,b"', b'""', b'"a""b"', b'a"', b'"a', b'"x\ny"', b'"']
+    for _ in range(200):
+        rows = []
+        for _ in range(int(rng.integers(0, 5))):
+            picked = rng.integers(0, len(cells) if seed % 2 else 6, size=int(rng.integers(1, 4)))
+            rows.append(b",".join(cells[i] for i in picked))
+        data = (b"\r\n" if seed % 3 == 0 else b"\n").join(rows)
+        expected = _quoted_whole_fields_at_once(data)
+        for step in (1, 2, 3, 5, 1 << 24):  # (a pair of quotes across a piece's edge)
+            assert quoted_whole_fields(data, step) == expected, (data, step)

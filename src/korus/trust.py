@@ -103,10 +103,11 @@ def settle(reading: Reading, order: list[str] | None = None) -> Reading:
     if len(frame):
         check_periods(frame, account)
         check_values(frame, account)
+        codes = Codes(frame)  # (each column told apart once, for the rules that follow)
         if not reading.unique:
-            frame = _one_row_per_figure(frame, account)
+            frame = _one_row_per_figure(frame, account, codes)
         check_years_against_months(frame, [account], reading.tolerance)
-        check_magnitudes(frame, account)
+        check_magnitudes(frame, account, codes if codes.frame is frame else None)
     frame = canonical(frame.drop(columns=[c for c in (LINE, ORIGIN) if c in frame.columns]))
     if order:
         frame = frame.sort_values(order, na_position="last").reset_index(drop=True)
@@ -288,10 +289,38 @@ def check_values(frame: pd.DataFrame, account: Accounting) -> None:
 # ------------------------------------------------------------------------- rules 2, 3
 
 
-def _one_row_per_figure(frame: pd.DataFrame, account: Accounting) -> pd.DataFrame:
+class Codes:
+    """A frame's columns as codes of their distinct values (``pd.factorize(column,
+    use_na_sentinel=False)``: a missing value is one of the values), each worked out once
+    for the rules that read the same frame."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.known: dict = {}
+
+    def __call__(self, name: str):
+        import pandas as pd
+
+        if name not in self.known:
+            self.known[name] = pd.factorize(self.frame[name], use_na_sentinel=False)
+        return self.known[name]
+
+    def sorted(self, name: str):
+        """The column's codes numbered in the sorted order of its values (missing last),
+        as ``pd.factorize(column, sort=True, use_na_sentinel=False)`` numbers them."""
+        import pandas as pd
+
+        codes, values = self(name)
+        rank, ordered = pd.factorize(values, sort=True, use_na_sentinel=False)
+        return rank[codes], ordered
+
+
+def _one_row_per_figure(
+    frame: pd.DataFrame, account: Accounting, codes: Codes | None = None
+) -> pd.DataFrame:
     """Return ``frame`` with one row per key: repeats refused or (--dedupe) dropped, and
     the parts of one country given under several source codes added up."""
-    if not _keys_shared(frame, KEY):  # the usual file: nothing repeated, nothing to add
+    if not _keys_shared(frame, KEY, codes):  # the usual file: nothing repeated, nothing to add
         return frame
     origin = [ORIGIN] if ORIGIN in frame.columns else []
     same = frame.duplicated(subset=[*KEY, *origin], keep=False)
@@ -302,7 +331,7 @@ def _one_row_per_figure(frame: pd.DataFrame, account: Accounting) -> pd.DataFram
     return frame
 
 
-def _keys_shared(frame, keys: list[str]) -> bool:
+def _keys_shared(frame, keys: list[str], codes: Codes | None = None) -> bool:
     """Return whether two rows of ``frame`` may share their ``keys`` (as
     ``frame.duplicated(subset=keys).any()`` says, a missing value equal to a missing one);
     False only where none do.
@@ -314,21 +343,21 @@ def _keys_shared(frame, keys: list[str]) -> bool:
     ``duplicated`` of the same columns. Keys too many to number exactly say "may".
     """
     import numpy as np
-    import pandas as pd
 
     if len(frame) < 2:
         return False
+    coded = codes or Codes(frame)
     combined = np.zeros(len(frame), dtype=np.int64)
     span = 1
     for key in keys:
-        codes, values = pd.factorize(frame[key], use_na_sentinel=False)
+        numbers, values = coded(key)
         if len(values) < 2:
             continue
         span *= len(values)
         if span >= 1 << 62:
             return True
         combined *= len(values)
-        combined += codes
+        combined += numbers
     combined.sort()
     return bool((combined[1:] == combined[:-1]).any())
 
@@ -485,20 +514,21 @@ def world_bound(year: int) -> float:
     return EARLY_BOUND_USD if year < min(WORLD_TRADE_BOUND_USD) else LATE_BOUND_USD
 
 
-def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
+def check_magnitudes(frame: pd.DataFrame, account: Accounting, codes: Codes | None = None) -> None:
     """Raise DataFileError where a reporter's flow of a year, added up over its countries,
     is more than world trade that year; note on stderr a sum far above the reporter's own
-    known world total."""
+    known world total. ``codes``: the frame's columns already told apart, if any."""
     import numpy as np
     import pandas as pd
 
     from korus import countries
 
     # Each text column is told apart once (its distinct values), then rows are numbers.
-    flow_codes, flow_names = pd.factorize(frame["flow"], use_na_sentinel=False)
+    coded = codes or Codes(frame)
+    flow_codes, flow_names = coded("flow")
     added = [n for n, name in enumerate(flow_names) if name in ("export", "import")]
     chosen = np.isin(flow_codes, added)
-    partner_codes, partner_names = pd.factorize(frame["partner"], use_na_sentinel=False)
+    partner_codes, partner_names = coded("partner")
     # Groups are aggregates of countries: asked once a partner, never added up.
     grouped = np.array(
         [isinstance(code, str) and countries.is_group(code) for code in partner_names.tolist()],
@@ -513,7 +543,7 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
     flows = frame if chosen.all() else frame[chosen]  # the usual reading: no copy of it
     partner_codes = partner_codes[chosen]
     series = ["reporter", "year", "flow"]
-    key = _numbered(flows, series)
+    key = _numbered(flows, series, coded if flows is frame else None)
     codes, products = pd.factorize(flows["product"])
     # One level of products per series (the totals, else the coarsest level), as the
     # metrics add them; months added up to their year.
@@ -565,17 +595,18 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting) -> None:
             )
 
 
-def _numbered(frame: pd.DataFrame, columns: list[str]):
+def _numbered(frame: pd.DataFrame, columns: list[str], codes: Codes | None = None):
     """Return each row's group of ``columns``, numbered as ``frame.groupby(columns,
     dropna=False).ngroup()`` numbers them (in the sorted order of the groups' values,
     missing last), from each column's codes: a third of the time on a million rows."""
     import numpy as np
     import pandas as pd
 
+    coded = codes or Codes(frame)
     key = np.zeros(len(frame), dtype=np.int64)
     for name in columns:
-        codes, distinct = pd.factorize(frame[name], sort=True, use_na_sentinel=False)
-        key = key * len(distinct) + codes
+        numbers, distinct = coded.sorted(name)
+        key = key * len(distinct) + numbers
     return pd.factorize(key, sort=True)[0]
 
 

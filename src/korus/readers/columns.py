@@ -58,24 +58,30 @@ def text_columns(path: Path) -> tuple[list[str], list[pa.Array]]:
     return header, [column.slice(1) for column in columns]
 
 
-def quoted_whole_fields(data: bytes) -> bool:
+def quoted_whole_fields(data: bytes, step: int = 1 << 24) -> bool:
     """Return whether every quote of CSV bytes opens or closes a whole field: quotes go in
     pairs, each pair's first at a field's start (the text's start, or after a comma or a
     line break), its second at a field's end (before a comma, a line break or the end).
     No cell then holds a quote, and no quote is left open: found from the quotes' places,
-    not by searching every cell (a million cells: 0.3 s)."""
+    not by searching every cell (a million cells: 0.3 s), a piece of ``step`` bytes at a
+    time (no array as large as the file)."""
     import numpy as np
 
     codes = np.frombuffer(data, dtype=np.uint8)
-    at = np.flatnonzero(codes == ord('"'))
-    if len(at) % 2:
-        return False
     edges = np.zeros(256, dtype=bool)
     edges[[ord(","), ord("\n"), ord("\r")]] = True
-    opening, closing = at[0::2], at[1::2]
-    before = edges[codes[np.maximum(opening - 1, 0)]] | (opening == 0)
-    after = edges[codes[np.minimum(closing + 1, len(codes) - 1)]] | (closing == len(codes) - 1)
-    return bool(before.all() and after.all())
+    last, seen = len(codes) - 1, 0
+    for at in range(0, len(codes), step):
+        found = np.flatnonzero(codes[at : at + step] == ord('"')) + at
+        # The quotes alternate, opening then closing, from the file's first quote.
+        start = seen % 2
+        opening, closing = found[start::2], found[1 - start :: 2]
+        before = edges[codes[np.maximum(opening - 1, 0)]] | (opening == 0)
+        after = edges[codes[np.minimum(closing + 1, last)]] | (closing == last)
+        if not (before.all() and after.all()):
+            return False
+        seen += len(found)
+    return seen % 2 == 0
 
 
 def first_text(path: Path, chars: int) -> str:
