@@ -346,3 +346,43 @@ def test_rows_sorted_by_their_keys_numbered_are_as_pandas_sorts_them(seed):
     if not frame.duplicated(keys).any():  # (with rows alike, pandas's own sort is used)
         assert ours.index.tolist() == expected.index.tolist()
     pd.testing.assert_frame_equal(ours, expected)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, SAME_BLOCK + 3])
+def test_a_columns_codes_told_once_are_pandas_own(rows):
+    from korus.trust import Codes
+
+    frame = pd.DataFrame({"year": np.arange(rows) % 3})
+    put_same(frame, reporter="USA")  # one text, held once
+    frame["flow"] = pd.array(["import"] * rows, dtype="str")  # one text, in every row
+    frame["partner"] = pd.array(["KOR", "DEU"] * (rows // 2) + ["KOR"] * (rows % 2), dtype="str")
+    frame["product"] = pd.array(["01"] * (rows - 1) + [None], dtype="str")  # one missing
+    codes = Codes(frame)
+    for name in frame.columns:
+        ours, values = codes(name)
+        theirs, expected = pd.factorize(frame[name], use_na_sentinel=False)
+        assert ours.tolist() == theirs.tolist()
+        assert ours.dtype == theirs.dtype
+        assert values.equals(expected) and values.dtype == expected.dtype
+        assert codes(name)[0] is ours  # (told once)
+        ranked, ordered = codes.sorted(name)
+        theirs, expected = pd.factorize(frame[name], sort=True, use_na_sentinel=False)
+        assert ranked.tolist() == theirs.tolist() and ordered.equals(expected)
+
+
+@pytest.mark.parametrize("distinct", [3, 40, 400])  # (few keys counted, many sorted)
+def test_series_of_many_or_few_possible_keys_are_numbered_as_pandas_numbers_them(distinct):
+    from korus.trust import _numbered
+
+    rng = np.random.default_rng(distinct)
+    rows = 500
+    frame = pd.DataFrame(
+        {
+            "reporter": pd.array([f"R{n}" for n in rng.integers(0, distinct, rows)], dtype="str"),
+            "year": rng.integers(1990, 1990 + distinct, rows),
+            "flow": pd.array([f"F{n}" for n in rng.integers(0, distinct, rows)], dtype="str"),
+        }
+    )
+    columns = ["reporter", "year", "flow"]
+    expected = frame.groupby(columns, observed=True, dropna=False).ngroup().to_numpy()
+    assert _numbered(frame, columns).tolist() == expected.tolist()

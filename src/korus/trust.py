@@ -299,10 +299,18 @@ class Codes:
         self.known: dict = {}
 
     def __call__(self, name: str):
+        import numpy as np
         import pandas as pd
 
+        from korus.readers.columns import _constant
+
         if name not in self.known:
-            self.known[name] = pd.factorize(self.frame[name], use_na_sentinel=False)
+            column = self.frame[name]
+            if _constant(column):  # (one text in every row, a reporter's: told at once)
+                codes, values = pd.factorize(column.iloc[:1], use_na_sentinel=False)
+                self.known[name] = np.zeros(len(column), dtype=codes.dtype), values
+            else:
+                self.known[name] = pd.factorize(column, use_na_sentinel=False)
         return self.known[name]
 
     def sorted(self, name: str):
@@ -544,7 +552,9 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting, codes: Codes | No
     partner_codes = partner_codes[chosen]
     series = ["reporter", "year", "flow"]
     key = _numbered(flows, series, coded if flows is frame else None)
-    codes, products = pd.factorize(flows["product"])
+    codes, products = coded("product") if flows is frame else pd.factorize(flows["product"])
+    if products.hasnans:
+        codes, products = pd.factorize(flows["product"])  # (a missing product is no code)
     # One level of products per series (the totals, else the coarsest level), as the
     # metrics add them; months added up to their year.
     widths = np.array([0 if p == "TOTAL" else len(p) for p in products.tolist()], dtype=np.int64)
@@ -561,7 +571,10 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting, codes: Codes | No
     used = flows if kept.all() else flows[kept]
     used_key = key[kept]
     totals = pd.Series(used["value_usd"].to_numpy(dtype=float)).groupby(used_key).sum()
-    first = used[series].iloc[np.unique(used_key, return_index=True)[1]]
+    # Each series' first row, in the order of the series (as np.unique's return_index).
+    firsts = np.full(len(finest), len(used_key), dtype=np.int64)
+    np.minimum.at(firsts, used_key, np.arange(len(used_key)))
+    first = used[series].iloc[firsts[firsts < len(used_key)]]
     sums = pd.Series(totals.to_numpy(), index=pd.MultiIndex.from_frame(first))
     bounds = np.array([world_bound(int(year)) for _, year, _ in sums.index])
     over = sums.to_numpy() > bounds
@@ -604,10 +617,17 @@ def _numbered(frame: pd.DataFrame, columns: list[str], codes: Codes | None = Non
 
     coded = codes or Codes(frame)
     key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
     for name in columns:
         numbers, distinct = coded.sorted(name)
         key = key * len(distinct) + numbers
-    return pd.factorize(key, sort=True)[0]
+        span *= max(len(distinct), 1)
+    if span > 4 * len(frame) + 1024:
+        return pd.factorize(key, sort=True)[0]
+    # Few possible keys: each numbered by how many smaller ones occur (no sort of rows).
+    present = np.zeros(span, dtype=np.int64)
+    present[key] = 1
+    return (np.cumsum(present) - 1)[key]
 
 
 def _unique(values) -> list:
