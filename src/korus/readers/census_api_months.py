@@ -112,7 +112,8 @@ def _ranks(values):
     """Return each value's place among ``values`` in sorted order."""
     import numpy as np
 
-    order = sorted(range(len(values)), key=lambda index: values[index])
+    texts = values.tolist() if hasattr(values, "tolist") else list(values)  # (not a value a step)
+    order = sorted(range(len(texts)), key=texts.__getitem__)
     rank = np.empty(len(values), dtype=np.int64)
     rank[order] = np.arange(len(values))
     return rank
