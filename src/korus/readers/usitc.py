@@ -116,8 +116,6 @@ REPORTER = "USA"
 
 def read(path: Path) -> Reading:
     """Return the canonical frame of a DataWeb download (XLSX or CSV) and its row accounting."""
-    import pandas as pd
-
     path = Path(path)
     with open(path, "rb") as probe:
         is_xlsx = probe.read(4) in WORKBOOK_MAGIC  # .xlsx or an old binary .xls
@@ -178,6 +176,8 @@ def read(path: Path) -> Reading:
     accounting.variant = " / ".join(
         dict.fromkeys(_variant(download, reading) for reading, _, _ in parts)
     )
+    import pandas as pd  # (imported meanwhile, while Arrow read the file)
+
     vintage = _vintage(pd.concat([frame for _, frame, _ in parts]), query)
     for _, frame, _ in parts:
         put_same(frame, vintage=vintage)
