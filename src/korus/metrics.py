@@ -20,6 +20,12 @@ from korus.metrics_change import cagr as cagr
 from korus.metrics_change import change_between as change_between
 from korus.metrics_change import pct_change
 from korus.metrics_change import undefined_because as undefined_because
+from korus.metrics_coverage import _LEVELS as _LEVELS
+from korus.metrics_coverage import _arrow_text as _arrow_text
+from korus.metrics_coverage import _family as _family
+from korus.metrics_coverage import _sorted_distinct
+from korus.metrics_coverage import coverage as coverage
+from korus.metrics_coverage import coverage_of as coverage_of
 from korus.schema import ALL_GOODS, TOTAL
 
 FLOW_COLUMNS = {"export": "exports", "import": "imports"}
@@ -212,83 +218,6 @@ def _stated_balances(frame, reporter, partner, years, source) -> pd.Series | Non
     if set(annual["year"]) != set(years):
         return None
     return annual.groupby("year")["value_usd"].sum()
-
-
-_LEVELS = {2: "chapters", 4: "headings", 6: "subheadings"}
-
-
-def coverage(rows: pd.DataFrame) -> str:
-    """Return what the figures of ``rows`` cover: "all goods" (the source's total rows), or
-    the products they add up ("HS 330499", "97 HS chapters (01-99)")."""
-    return coverage_of(rows["product"].array, rows["classification"].array)
-
-
-def coverage_of(codes: Iterable[str], classifications: Iterable[str]) -> str:
-    """Return what figures adding up the product ``codes`` (of the ``classifications``)
-    cover, as ``coverage`` says it of rows."""
-    import pyarrow.compute as pc
-
-    products = _sorted_distinct(codes)
-    total = pc.equal(products, TOTAL)
-    has_total = bool(pc.any(total).as_py())
-    if has_total and len(products) == 1:
-        return ALL_GOODS
-    codes = products.filter(pc.invert(total)) if has_total else products
-    names = _sorted_distinct(classifications).to_pylist()
-    family = sorted({_family(name) for name in names if name != "none"})
-    label = "/".join(family) or "products"
-    if has_total:
-        return f"{ALL_GOODS} in some periods, {label} products in others"
-    if len(codes) <= 4:
-        return f"{label} {', '.join(codes.to_pylist())}"
-    widths = pc.unique(pc.utf8_length(codes)).to_pylist()
-    level = _LEVELS.get(widths[0], "codes") if len(widths) == 1 else "codes"
-    return f"{len(codes)} {label} {level} ({codes[0].as_py()}-{codes[-1].as_py()})"
-
-
-def _arrow_text(values):
-    """Return ``values`` as Arrow text where they are (an Arrow array, a frame's column of
-    Arrow text: no copy of its strings), else None."""
-    import pyarrow as pa
-
-    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
-    dtype = getattr(values, "dtype", None)
-    if arrow is None and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        arrow = pa.array(values)
-    if arrow is not None and pa.types.is_dictionary(arrow.type):
-        arrow = arrow.cast(arrow.type.value_type)
-    if arrow is None or arrow.type not in (pa.string(), pa.large_string(), pa.string_view()):
-        return None
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
-
-
-def _sorted_distinct(values: Iterable[str]):
-    """Return the distinct texts of ``values``, sorted (``sorted(set(values))``), as an
-    Arrow array. Arrow text (a column of a frame, a plan's codes) is told apart and sorted
-    by Arrow (UTF-8 bytes sort as their characters do): a 30-year panel's 100,000 codes
-    never become Python strings."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arrow = _arrow_text(values)
-    if arrow is None or arrow.null_count:
-        return pa.array(sorted(set(_texts(values))), pa.large_string())
-    distinct = pc.unique(arrow)
-    return distinct.take(pc.array_sort_indices(distinct))
-
-
-def _texts(values: Iterable[str]) -> list[str]:
-    """Return ``values`` as a list of Python text, in one step where they are an array."""
-    tolist = getattr(values, "tolist", None)
-    return tolist() if tolist is not None else list(values)
-
-
-def _family(classification: str) -> str:
-    if classification.startswith("HTS"):
-        return "HTS"
-    if classification.startswith("HS"):
-        return "HS"
-    return classification
 
 
 def _basis_of(text: str, covered: str) -> str:
