@@ -52,11 +52,12 @@ def _arrow_text(values):
     import pyarrow as pa
 
     arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
-    import pandas as pd
-
     dtype = getattr(values, "dtype", None)
-    if arrow is None and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        arrow = pa.array(values)
+    if arrow is None and dtype is not None:  # (pandas is loaded where its arrays are)
+        import pandas as pd
+
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            arrow = pa.array(values)
     if arrow is not None and pa.types.is_dictionary(arrow.type):
         arrow = arrow.cast(arrow.type.value_type)
     if arrow is None or arrow.type not in (pa.string(), pa.large_string(), pa.string_view()):
