@@ -764,3 +764,5 @@ def test_quotes_judged_a_piece_at_a_time_as_all_at_once(seed):
         expected = _quoted_whole_fields_at_once(data)
         for step in (1, 2, 3, 5, 1 << 24):  # (a pair of quotes across a piece's edge)
             assert quoted_whole_fields(data, step) == expected, (data, step)
+            # (and every quote counted, also those after the first out of place)
+            assert columns._quotes(data, step) == (data.count(b'"'), expected), (data, step)

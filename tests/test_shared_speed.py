@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from korus import cli, countries
+from korus import allocator, countries
 from korus.engine.plan_partners import PartnerYears
 from korus.engine.plans import plain
 from korus.metrics import _rows
@@ -152,13 +152,14 @@ def test_the_command_line_chooses_jemalloc_where_arrow_has_it_unless_the_user_ch
     import os
 
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    cli._choose_allocator()
+    monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    allocator.choose()
     import pyarrow as pa
 
     expected = "jemalloc" if "jemalloc" in pa.supported_memory_backends() else "system"
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == expected
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
-    cli._choose_allocator()
+    allocator.choose()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "mimalloc"
 
     # An Arrow whose build header says nothing of jemalloc (or has none) gets the system's.
@@ -170,12 +171,23 @@ def test_the_command_line_chooses_jemalloc_where_arrow_has_it_unless_the_user_ch
         spec = type("Spec", (), {"submodule_search_locations": [str(folder)]})()
         monkeypatch.setattr("importlib.util.find_spec", lambda name, spec=spec: spec)
         monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-        cli._choose_allocator()
+        allocator.choose()
         assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
     (folder / "include" / "arrow" / "util" / "config.h").write_text("#define ARROW_JEMALLOC\n")
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
-    cli._choose_allocator()
+    allocator.choose()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"
+
+
+def test_jemalloc_gives_freed_memory_back_soon_unless_the_user_set_its_options(monkeypatch):
+    import os
+
+    monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+    allocator.choose()
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "dirty_decay_ms:100,muzzy_decay_ms:0"
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "narenas:1")
+    allocator.choose()
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "narenas:1"
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from korus import __version__
+from korus import __version__, allocator
 from korus.api import parse_years
 from korus.cli_admin import cache, completion, config, help_topics
 from korus.cli_fetch import fetch
@@ -697,7 +697,7 @@ def _reader_went_away(signum, frame) -> None:
 
 def main() -> None:
     """Run the korus command line."""
-    _choose_allocator()
+    allocator.choose()
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, _reader_went_away)
     from korus import cache
@@ -723,43 +723,6 @@ def main() -> None:
     except BrokenPipeError:
         _reader_went_away(None, None)
     _leave(code)
-
-
-def _choose_allocator() -> None:
-    """Choose the allocator Arrow takes its memory from, unless the user chose one
-    (``ARROW_DEFAULT_MEMORY_POOL``): jemalloc where this Arrow is built with it, else the C
-    library's. A reading makes and drops arrays of hundreds of megabytes. Arrow's default
-    pool (mimalloc) makes each new memory the system hands over a page at a time (a first
-    read of a 1M-row Census API answer: 5.44 s, against 4.56 s with the C library's); the
-    C library's keeps the freed pieces of a CSV's parsed blocks, and the peak grows with
-    them. jemalloc does neither: first reads of the 1M-row Comtrade+, Census API and
-    DataWeb files, 5 runs each taken in turn, medians 2.95, 2.11 and 2.15 s with jemalloc
-    against 3.15, 2.07 and 2.08 s with the C library's, and peak memory 734, 597 and
-    597 MiB against 1014, 621 and 618 MiB. Set before Arrow is loaded, which reads the
-    choice once; the background cache writer inherits it."""
-    import os
-
-    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc" if _arrow_has_jemalloc() else "system"
-
-
-def _arrow_has_jemalloc() -> bool:
-    """Return whether the installed Arrow is built with jemalloc, as its build's own
-    configuration header says (read without loading Arrow; an Arrow without the header
-    is taken to have none: asking for an allocator it lacks prints a warning)."""
-    import importlib.util
-    from pathlib import Path
-
-    try:
-        spec = importlib.util.find_spec("pyarrow")
-        folders = list(spec.submodule_search_locations or []) if spec else []
-        for folder in folders:
-            header = Path(folder, "include", "arrow", "util", "config.h")
-            if header.is_file():
-                return "#define ARROW_JEMALLOC\n" in header.read_text(errors="replace")
-    except (OSError, ImportError, ValueError):
-        pass
-    return False
 
 
 def _leave(code: int) -> None:

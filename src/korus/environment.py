@@ -23,6 +23,9 @@ VARIABLES = {
     "jemalloc or mimalloc); when it is not set, the korus command sets jemalloc where "
     "Arrow is built with it (the least memory, freed memory given to the next array), "
     "else system (the C library's)",
+    "JE_ARROW_MALLOC_CONF": "the options of Arrow's jemalloc; when it is not set, the korus "
+    "command sets dirty_decay_ms:100,muzzy_decay_ms:0 (memory Arrow frees is given back "
+    "after a tenth of a second, for the arrays made next)",
     "KORUS_DEBUG": "any value: an unexpected failure shows its Python traceback instead of one "
     "line",
     "NO_COLOR": "any non-empty value: no escape sequences at all on a terminal (no colour, no "

@@ -213,9 +213,15 @@ def _check_json_rows(name: str, header: list[str], rows: list) -> None:
                 )
 
 
-def _read(name: str, layout: str, header: list[str], columns: list, count: int, where) -> Reading:
+def _read(
+    name: str, layout: str, header: list[str], columns_given: list, count: int, where
+) -> Reading:
     import numpy as np
 
+    # The columns are this reading's own (the caller's list is emptied), so that they are
+    # let go once the frame is made, before the trust layer's rules run.
+    columns = columns_given.copy()
+    columns_given.clear()
     accounting = Accounting(file=name, layout=layout)
     position: dict[str, int] = {}
     repeated: dict[str, list[int]] = {}
@@ -370,6 +376,8 @@ def _read(name: str, layout: str, header: list[str], columns: list, count: int, 
     if not len(usable):
         raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
     frame = _records(rows, usable, has_monthly, has_annual)
+    columns.clear()
+    del rows, exact, kept, has_monthly, has_annual, without_value, usable, aside
     months = frame["month"].to_numpy(dtype="float64", na_value=np.nan)
     if not np.isnan(months).all():
         last = int(np.nanmax(frame["year"].to_numpy() * 13 + months))

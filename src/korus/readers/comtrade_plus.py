@@ -196,7 +196,9 @@ def read_json_answer(path: Path) -> Reading:
             "probably cut short (ask for fewer years or partners at a time)"
         )
     release = _release(records, [_text(top.get(field)) for field in RELEASE_FIELDS])
-    return _frame(records, name, LAYOUT_JSON, accounting, release)
+    reading = _frame(records, name, LAYOUT_JSON, accounting, release)
+    del answer, top, data, records  # (let go before the trust layer's rules run)
+    return trust.settle(reading)
 
 
 def read_csv_answer(path: Path, held: list[bytes] | None = None) -> Reading:
@@ -225,7 +227,9 @@ def read_csv_answer(path: Path, held: list[bytes] | None = None) -> Reading:
     if trailing:
         accounting.variant = f"{WEBSITE_VARIANT}, {encoding}"
     release = _release(records, [])
-    return _frame(records, name, LAYOUT_CSV, accounting, release)
+    reading = _frame(records, name, LAYOUT_CSV, accounting, release)
+    del records  # (its cells let go before the trust layer's rules run)
+    return trust.settle(reading)
 
 
 HEAD_BYTES = 1 << 20  # the head of a CSV read as text: its header and first row in it
@@ -660,7 +664,8 @@ _BREAKDOWN = 2 + len(OTHER_FLOWS)
 
 
 def _frame(records: _Records, name, layout, accounting, release) -> Reading:
-    """Return the settled reading of a file's records, a column at a time.
+    """Return the reading of a file's records, a column at a time, not yet settled (the
+    caller lets the records go first).
 
     What a row is (blank, services, a flow set aside, a breakdown, its period, countries,
     product and figure) is worked out once per distinct cell (or tuple of cells); the
@@ -785,4 +790,4 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
     accounting.origin_label = "Comtrade partner codes"
     accounting.contradiction_hint = CONTRADICTION_HINT
     comtrade_legacy.note_caveats(frame, accounting)
-    return trust.settle(Reading(frame, [accounting]))
+    return Reading(frame, [accounting])
