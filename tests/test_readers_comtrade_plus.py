@@ -932,10 +932,10 @@ def test_a_csv_answers_bytes_are_let_go_once_its_rows_are_parsed(monkeypatch, ho
     import sys
 
     taken, held = [], []
-    raw_bytes = comtrade_plus.raw_bytes
+    text_of = comtrade_plus.text_of  # (the bytes of a file this small)
 
     def kept(path):
-        data = raw_bytes(path)
+        data = text_of(path)
         taken.append(data)
         return data
 
@@ -945,7 +945,7 @@ def test_a_csv_answers_bytes_are_let_go_once_its_rows_are_parsed(monkeypatch, ho
         held.append(sys.getrefcount(taken[0]))  # the list's, and the call's own
         return frame(*args, **kwargs)
 
-    monkeypatch.setattr(comtrade_plus, "raw_bytes", kept)
+    monkeypatch.setattr(comtrade_plus, "text_of", kept)
     monkeypatch.setattr(comtrade_plus, "_frame", counted)
     path = Path(__file__).parent / "corpus" / name
     if how == "read":

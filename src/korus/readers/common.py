@@ -491,6 +491,17 @@ def utf8_head(data: bytes, limit: int) -> str | None:
 
     import pyarrow as pa
 
+    from korus.readers.filetext import FileText
+
+    if isinstance(data, FileText):  # (checked as it was read: its head is all there is)
+        if not data.utf8:
+            return None
+        if limit > len(data.head) and len(data.head) < data.size:
+            data = data.load()
+        else:
+            head = data.head[:limit]
+            decoded = codecs.getincrementaldecoder("utf-8")().decode(head, final=data.size <= limit)
+            return decoded.removeprefix("\ufeff")
     if data.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:4096]:
         return None
     if not data.isascii():

@@ -69,9 +69,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import math
-from dataclasses import dataclass
-from dataclasses import field as default
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,19 +79,19 @@ from korus.readers import comtrade_legacy
 from korus.readers.columns import (
     Coded,
     Grid,
-    figures,
     joint_codes,
     put_same,
     stripped_among,
     text_grid,
 )
-from korus.readers.common import ENCODING, decode, raw_bytes, read_json, utf8_head
+from korus.readers.common import ENCODING, decode, read_json, utf8_head
 from korus.readers.comtrade_plus_rows import (
     _country_of,
     _one_value,
     _period_of,
     _picked,
     _product_of,
+    _Records,
     _refuse_services_only,
     _release,
     _require,
@@ -126,10 +123,11 @@ from korus.readers.comtrade_plus_terms import (  # noqa: F401  (the layout's nam
     WEBSITE_VARIANT,
     normalise,
 )
+from korus.readers.filetext import as_bytes, text_of
 from korus.schema import Accounting, Reading
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 
 def sniff(sample) -> str | None:
@@ -153,9 +151,12 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 def read(path: Path) -> Reading:
     """Return the canonical frame of a Comtrade+ answer, JSON or CSV (judged by content)."""
-    held = [raw_bytes(path)]  # handed over whole: freed once the rows are parsed
+    # Handed over whole: freed once the rows are parsed (a large file: its head only, Arrow
+    # reads its rows where they lie, ``filetext``).
+    held = [text_of(path)]
     # Judged on the bytes: a CSV download need not be UTF-8 (the website's is cp1252).
-    start = held[0][:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    start = bytes(held[0][:1024] if isinstance(held[0], bytes) else held[0].head[:1024])
+    start = start.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
     return read_json_answer(path) if start in (b"{", b"[") else read_csv_answer(path, held)
 
 
@@ -212,14 +213,15 @@ def read_csv_answer(path: Path, held: list[bytes] | None = None) -> Reading:
     the rows are parsed (a million rows: their bytes are a fifth of the peak).
     """
     name = str(path)
-    data = raw_bytes(path) if not held else held.pop()
+    data = text_of(path) if not held else held.pop()
     whole = None
     head = _utf8_head(data)
     if head is not None:  # UTF-8 as korus reads it: its head is all the text needed
         text, encoding = head, "utf-8"
-        whole = functools.partial(decode, data, Path(path))
+        whole = functools.partial(_decoded, data, Path(path))
         records, trailing = _csv_records(text, name, data, whole)
     else:
+        data = as_bytes(data)
         text, encoding = _csv_text(data, Path(path))
         records, trailing = _csv_records(text, name, data if encoding == "utf-8" else None)
     del text, data, whole
@@ -233,6 +235,10 @@ def read_csv_answer(path: Path, held: list[bytes] | None = None) -> Reading:
 
 
 HEAD_BYTES = 1 << 20  # the head of a CSV read as text: its header and first row in it
+
+
+def _decoded(data, path: Path) -> str:
+    return decode(as_bytes(data), path)
 
 
 def _utf8_head(data: bytes) -> str | None:
@@ -533,108 +539,6 @@ def _json_records(data: list, name: str) -> _Records:
     return _Records(name, positions, set(spellings), cells, records)
 
 
-_NONE = type(None)
-
-
-@dataclass
-class _Records:
-    """An answer's records a column at a time: each record's place (a CSV's line, a JSON
-    answer's record number) and, for each field korus reads (normalised name) that the
-    records give, its cells: a column of text (CSV) or a list of JSON values."""
-
-    name: str
-    positions: np.ndarray
-    fields: set[str]
-    cells: dict[str, object]
-    objects: list | None = None  # a JSON answer's records, read by the rules of one row
-    _texts: dict = default(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def record(self, row: int) -> dict:
-        """Return one record as the rules of one row read it."""
-        if self.objects is not None:
-            return _picked(self.objects[row], self.name, row + 1)
-        return {field: column[row].as_py() for field, column in self.cells.items()}
-
-    def text(self, field: str) -> Coded:
-        """Return the column of a field as text (``_text``: stripped, "" for none)."""
-        if field not in self._texts:
-            cells = self.cells.get(field)
-            if cells is None:
-                found = Coded.constant("", len(self))
-            elif self.objects is None:
-                found = Coded.of(cells).map(str.strip)
-            else:
-                found = _json_texts(cells)
-            self._texts[field] = found
-        return self._texts[field]
-
-    def among(self, field: str, texts: set[str]):
-        """Return where a field's text is one of ``texts``."""
-        import numpy as np
-
-        cells = self.cells.get(field)
-        if cells is None:
-            return np.full(len(self), "" in texts)
-        if self.objects is None and field not in self._texts:
-            return stripped_among(cells, texts)
-        return self.text(field).map(lambda text: text in texts).array(bool)
-
-    def figures(self, field: str):
-        """Return (values, sure) of a field's figures: ``sure`` where a value is what
-        ``number`` reads; the others are for the rules of one row."""
-        import numpy as np
-        import pyarrow as pa
-
-        cells = self.cells.get(field)
-        if cells is None:  # no records
-            return np.zeros(len(self)), np.ones(len(self), dtype=bool)
-        if self.objects is None:
-            return figures(cells)
-        kinds = set(map(type, cells))
-        if kinds <= {str}:
-            return figures(pa.array(cells, type=pa.string()))
-        if kinds <= {int, float}:
-            try:
-                values = np.array(cells, dtype=np.float64)
-            except OverflowError:
-                pass
-            else:
-                return values, np.isfinite(values)
-        values = np.zeros(len(cells))
-        sure = np.zeros(len(cells), dtype=bool)
-        for index, cell in enumerate(cells):
-            if type(cell) in (int, float):
-                try:
-                    values[index] = float(cell)
-                except OverflowError:
-                    continue
-                sure[index] = math.isfinite(values[index])
-        return values, sure
-
-
-def _json_texts(cells: list) -> Coded:
-    """Return a column of JSON values as text (``_text``), worked out once per distinct
-    value where the column holds values of one type (and nulls)."""
-    import numpy as np
-    import pyarrow as pa
-
-    kinds = set(map(type, cells))
-    if kinds <= {str}:
-        return Coded.of(pa.array(cells, type=pa.string())).map(str.strip)
-    if len(kinds - {_NONE}) <= 1 and kinds <= {int, float, bool, _NONE}:
-        try:
-            encoded = pa.array(cells).dictionary_encode(null_encoding="encode")
-        except (pa.ArrowException, OverflowError):
-            pass
-        else:
-            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-            return Coded(codes, [_text(value) for value in encoded.dictionary.to_pylist()])
-    return Coded.of(pa.array(list(map(_text, cells)), type=pa.string()))
-
-
 # ----------------------------------------------------------------------------- rows
 
 FRAME_COLUMNS = [
@@ -734,6 +638,8 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
         if len(found) == 1:  # never: the columns set no such row aside
             raise AssertionError(f"{name}: row {row} set aside by its rules, not its columns")
         values[row] = found[-1]
+    cif, fob = records.among("cifvalue", MISSING), records.among("fobvalue", MISSING)
+    records.release()  # (every row is read: its cells are let go before the frame is made)
 
     aside = np.flatnonzero(reason >= 0)
     found, first, counts = np.unique(reason[aside], return_index=True, return_counts=True)
@@ -750,8 +656,7 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
             "from the aggregation level (1 -> 01)"
         )
     imports = flows.map(lambda flow: flow in ("import", "re-import")).array(bool)[at]
-    cif = records.among("cifvalue", MISSING)[at]
-    fob = records.among("fobvalue", MISSING)[at]
+    cif, fob = cif[at], fob[at]
     basis_doubts = {
         "import": int(np.count_nonzero(imports & cif & ~fob)),
         "export": int(np.count_nonzero(~imports & fob & ~cif)),

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import TYPE_CHECKING
 
 from korus import countries
 from korus.errors import DataFileError, UnknownCountryError
+from korus.readers.columns import Coded, figures, stripped_among
 from korus.readers.common import is_digits, number
 from korus.schema import TOTAL, Accounting
 
 if TYPE_CHECKING:
-    from korus.readers.comtrade_plus import _Records
+    import numpy as np
 
 from korus.readers.comtrade_plus_terms import (
     _PRODUCT,
@@ -318,3 +321,109 @@ def _release(records: _Records, given: list[str]) -> str | None:
         if field in records.fields:
             dates |= {date for date in records.text(field).values if date}
     return f"released {max(dates)}" if dates else None
+
+
+_NONE = type(None)
+
+
+@dataclass
+class _Records:
+    """An answer's records a column at a time: each record's place (a CSV's line, a JSON
+    answer's record number) and, for each field korus reads (normalised name) that the
+    records give, its cells: a column of text (CSV) or a list of JSON values."""
+
+    name: str
+    positions: np.ndarray
+    fields: set[str]
+    cells: dict[str, object]
+    objects: list | None = None  # a JSON answer's records, read by the rules of one row
+    _texts: dict = default(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def record(self, row: int) -> dict:
+        """Return one record as the rules of one row read it."""
+        if self.objects is not None:
+            return _picked(self.objects[row], self.name, row + 1)
+        return {field: column[row].as_py() for field, column in self.cells.items()}
+
+    def release(self) -> None:
+        """Let the cells go (the rows are read): only the places stay."""
+        self.cells, self.objects, self._texts = {}, None, {}
+
+    def text(self, field: str) -> Coded:
+        """Return the column of a field as text (``_text``: stripped, "" for none)."""
+        if field not in self._texts:
+            cells = self.cells.get(field)
+            if cells is None:
+                found = Coded.constant("", len(self))
+            elif self.objects is None:
+                found = Coded.of(cells).map(str.strip)
+            else:
+                found = _json_texts(cells)
+            self._texts[field] = found
+        return self._texts[field]
+
+    def among(self, field: str, texts: set[str]):
+        """Return where a field's text is one of ``texts``."""
+        import numpy as np
+
+        cells = self.cells.get(field)
+        if cells is None:
+            return np.full(len(self), "" in texts)
+        if self.objects is None and field not in self._texts:
+            return stripped_among(cells, texts)
+        return self.text(field).map(lambda text: text in texts).array(bool)
+
+    def figures(self, field: str):
+        """Return (values, sure) of a field's figures: ``sure`` where a value is what
+        ``number`` reads; the others are for the rules of one row."""
+        import numpy as np
+        import pyarrow as pa
+
+        cells = self.cells.get(field)
+        if cells is None:  # no records
+            return np.zeros(len(self)), np.ones(len(self), dtype=bool)
+        if self.objects is None:
+            return figures(cells)
+        kinds = set(map(type, cells))
+        if kinds <= {str}:
+            return figures(pa.array(cells, type=pa.string()))
+        if kinds <= {int, float}:
+            try:
+                values = np.array(cells, dtype=np.float64)
+            except OverflowError:
+                pass
+            else:
+                return values, np.isfinite(values)
+        values = np.zeros(len(cells))
+        sure = np.zeros(len(cells), dtype=bool)
+        for index, cell in enumerate(cells):
+            if type(cell) in (int, float):
+                try:
+                    values[index] = float(cell)
+                except OverflowError:
+                    continue
+                sure[index] = math.isfinite(values[index])
+        return values, sure
+
+
+def _json_texts(cells: list) -> Coded:
+    """Return a column of JSON values as text (``_text``), worked out once per distinct
+    value where the column holds values of one type (and nulls)."""
+    import numpy as np
+    import pyarrow as pa
+
+    kinds = set(map(type, cells))
+    if kinds <= {str}:
+        return Coded.of(pa.array(cells, type=pa.string())).map(str.strip)
+    if len(kinds - {_NONE}) <= 1 and kinds <= {int, float, bool, _NONE}:
+        try:
+            encoded = pa.array(cells).dictionary_encode(null_encoding="encode")
+        except (pa.ArrowException, OverflowError):
+            pass
+        else:
+            codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            return Coded(codes, [_text(value) for value in encoded.dictionary.to_pylist()])
+    return Coded.of(pa.array(list(map(_text, cells)), type=pa.string()))

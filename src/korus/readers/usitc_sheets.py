@@ -21,12 +21,12 @@ from korus.readers.common import (
     excel_column,
     hidden_sheets,
     is_blank_row,
-    raw_bytes,
     sheet_refusal,
     utf8_head,
     utf8_tail,
     workbook,
 )
+from korus.readers.filetext import as_bytes, text_of
 from korus.readers.usitc_terms import (
     _ANY_YEAR,
     _MONTH,
@@ -300,7 +300,7 @@ def _csv_download(path: Path) -> Download:
     only its head decoded (``common.utf8_head``); its rows after the head go to Arrow as
     the file's own bytes, never copied."""
     name = str(path)
-    data = raw_bytes(path)
+    data = text_of(path)  # (a large file: its head, Arrow reads its rows where they lie)
     head = None if ENCODING.get() else utf8_head(data, HEAD_BYTES)
     if head is not None and len(data) > HEAD_BYTES:
         head = head[: head.rfind("\n") + 1]  # (whole lines only)
@@ -308,6 +308,7 @@ def _csv_download(path: Path) -> Download:
         found = _table_of(name, head, data, whole=len(data) <= HEAD_BYTES)
         if found is not None:
             return found
+    data = as_bytes(data)
     return _table_of(name, decode(data, path), data, whole=True)
 
 
@@ -336,7 +337,7 @@ def _table_of(name: str, text: str, data: bytes, whole: bool) -> Download | None
             return None  # (the head alone cannot tell: the whole text is read)
         if found is not None and len(rows) == HEADER_ROWS:
             if whole:
-                tail, start = utf8_tail(data, text, consumed), 0
+                tail, start = utf8_tail(as_bytes(data), text, consumed), 0
             else:  # the head's bytes are the file's own, after its byte-order mark
                 tail = data
                 start = len(text[:consumed].encode("utf-8"))
