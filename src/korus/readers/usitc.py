@@ -166,6 +166,7 @@ def read(path: Path) -> Reading:
         accounting.rows_kept += count
         if count:
             parts.append((reading, _frame(reading, kept), count))
+        reading.figures = {}  # (in the frame now: their memory is let go)
         _note_sheet(reading, kept, download)
     _note_sheets(download, readings, accounting)
     if not parts:

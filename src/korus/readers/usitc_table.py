@@ -88,6 +88,7 @@ def _read_table(table: Table, query: Query, accounting: Accounting) -> TableRead
     _check_footers(context, rows, accounting)
     data = (rows.stage != BLANK) & (rows.stage != TOTAL_ROW)
     _check_row_count(table, int(np.count_nonzero(data)), accounting)
+    grid.columns = []  # (every row is read: the cells are let go, their places kept)
     entries = _entries_of(rows)
     result.figures = entries
     if table.columns.country is not None:
