@@ -375,8 +375,9 @@ def _read(
     accounting.rows_kept += len(usable)
     if not len(usable):
         raise DataFileError(f"{name}: the answer has a header but no rows korus can use")
+    columns.clear()  # (every row is read: the cells are let go before the frame is made)
+    rows.release()
     frame = _records(rows, usable, has_monthly, has_annual)
-    columns.clear()
     del rows, exact, kept, has_monthly, has_annual, without_value, usable, aside
     months = frame["month"].to_numpy(dtype="float64", na_value=np.nan)
     if not np.isnan(months).all():

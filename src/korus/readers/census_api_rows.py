@@ -92,6 +92,10 @@ class _Columnar:
         self.annual = np.zeros(count)
         self._ok_partner = None
 
+    def release(self) -> None:
+        """Let the answer's cells go (its rows are read)."""
+        self._cells = {}
+
     def numbers(self, month_field: str | None, year_field: str | None) -> None:
         """Read the figure columns; a cell that is not plainly a figure is left unsure."""
         import numpy as np
