@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -766,3 +767,17 @@ def test_quotes_judged_a_piece_at_a_time_as_all_at_once(seed):
             assert quoted_whole_fields(data, step) == expected, (data, step)
             # (and every quote counted, also those after the first out of place)
             assert columns._quotes(data, step) == (data.count(b'"'), expected), (data, step)
+
+
+def test_codes_of_wide_columns_pair_without_overflow():
+    """Arrow's codes are int32: pairs and tuples of two columns of 70,000 values each
+    (4.9e9 possible pairs) are told apart as the values themselves are."""
+    rng = np.random.default_rng(5)
+    first = [f"a{n}" for n in rng.integers(0, 70_000, 200_000)]
+    second = [f"b{n}" for n in rng.integers(0, 70_000, 200_000)]
+    a, b = columns.Coded.of(pa.array(first)), columns.Coded.of(pa.array(second))
+    assert a.codes.dtype == np.int32 and len(a.values) > 60_000
+    for joined in (columns.pair_codes(a, b), columns.joint_codes([a, b])):
+        got = [joined.values[code] for code in joined.codes]
+        assert got == list(zip(first, second, strict=True))
+        assert len(joined.values) == len(set(zip(first, second, strict=True)))

@@ -238,7 +238,7 @@ class Coded:
     few hundred partners, however many rows): whatever is worked out from a value is
     worked out once per distinct value."""
 
-    codes: np.ndarray  # int64, one per row
+    codes: np.ndarray  # integers (int32 where Arrow coded them, else int64), one per row
     values: list  # the distinct values, in order of first appearance
     owned: bool = False  # whether ``codes`` is this column's own (else shared: copied on put)
 
@@ -262,7 +262,8 @@ class Coded:
             )
         else:
             dictionary, indices = encoded.dictionary, encoded.indices
-        codes = np.array(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        # (Arrow's own int32 codes: half the memory of int64, a column of a million rows)
+        codes = np.asarray(indices.to_numpy(zero_copy_only=False))
         return cls(codes, dictionary.to_pylist())
 
     @classmethod
@@ -313,9 +314,9 @@ def pair_codes(first: Coded, second: Coded) -> Coded:
     import pandas as pd
 
     width = max(len(second.values), 1)
-    codes, distinct = pd.factorize(first.codes * width + second.codes)
+    codes, distinct = pd.factorize(first.codes.astype(np.int64) * width + second.codes)
     values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in distinct]
-    return Coded(codes.astype(np.int64), values)
+    return Coded(codes.astype(np.int32), values)
 
 
 def joint_codes(columns: list[Coded]) -> Coded:
@@ -335,7 +336,7 @@ def joint_codes(columns: list[Coded]) -> Coded:
             span = int(key.max()) + 1 if rows else 1
         key = key * width + column.codes
         span *= width
-    key = pd.factorize(key)[0].astype(np.int64)
+    key = pd.factorize(key)[0].astype(np.int32)  # (fewer codes than rows)
     if not rows:
         return Coded(key, [])
     # Codes are numbered in order of first appearance: a row is a code's first where the
