@@ -954,3 +954,53 @@ def test_a_csv_answers_bytes_are_let_go_once_its_rows_are_parsed(monkeypatch, ho
         reading = comtrade_plus.read_layout(path, comtrade_plus.LAYOUT_CSV)
     assert len(reading.frame)
     assert held == [2]
+
+
+def test_a_column_of_few_cells_kept_coded_reads_as_its_text_did(tmp_path, monkeypatch):
+    """In a file of thousands of rows, a field of few distinct cells is kept as their codes
+    once read (``_CodedCells``): a row the exact rules read then says its error, line and
+    cell as a small file of the same rows does, and a figure the exact rules read (other
+    digits than ASCII) is the same."""
+    import importlib
+    import sys
+
+    from korus.readers import comtrade_plus_rows
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    bench = importlib.import_module("engine_bench")
+    made = bench.generate_comtrade(tmp_path / "made.csv", 3000)
+    lines = made.read_bytes().split(b"\n")
+    header = lines[0].decode().split(",")
+    coded = []
+    original = comtrade_plus_rows._Records.text
+
+    def spied(self, field):
+        found = original(self, field)
+        coded.extend(isinstance(c, comtrade_plus_rows._CodedCells) for c in self.cells.values())
+        return found
+
+    monkeypatch.setattr(comtrade_plus_rows._Records, "text", spied)
+
+    def with_cell(line: bytes, field: str, value: str) -> bytes:
+        cells = line.decode().split(",")
+        cells[header.index(field)] = value
+        return ",".join(cells).encode()
+
+    wrong = [lines[0], *lines[1:1500], with_cell(lines[1500], "flowCode", "Z"), *lines[1501:]]
+    (tmp_path / "wrong.csv").write_bytes(b"\n".join(wrong))
+    with pytest.raises(DataFileError) as large:
+        comtrade_plus.read(tmp_path / "wrong.csv")
+    assert any(coded)
+    (tmp_path / "small.csv").write_bytes(b"\n".join([lines[0], wrong[1500], b""]))
+    with pytest.raises(DataFileError) as small:
+        comtrade_plus.read(tmp_path / "small.csv")
+    said = str(small.value).replace(str(tmp_path / "small.csv"), "").replace("line 2", "")
+    large_said = str(large.value).replace(str(tmp_path / "wrong.csv"), "")
+    assert large_said.replace("line 1501", "") == said
+    assert "flowCode" in said and "'Z'" in said
+
+    value = with_cell(lines[1500], "primaryValue", "١٢٣")  # (Arabic-Indic digits: 123)
+    (tmp_path / "digits.csv").write_bytes(b"\n".join([*lines[:1500], value, *lines[1501:]]))
+    reading = comtrade_plus.read(tmp_path / "digits.csv")
+    assert 123.0 in reading.frame["value_usd"].tolist()
+    assert len(reading.frame) == 3000

@@ -7,7 +7,7 @@ import functools
 import math
 from dataclasses import dataclass
 from dataclasses import field as default
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from korus import countries
 from korus.errors import DataFileError, UnknownCountryError
@@ -326,6 +326,33 @@ def _release(records: _Records, given: list[str]) -> str | None:
 _NONE = type(None)
 
 
+class _CodedCells:
+    """A CSV column of few distinct cells kept as their codes (``_Records.text``): a cell
+    reads as the Arrow column's did (``column[row].as_py()``)."""
+
+    def __init__(self, coded: Coded):
+        self.coded = coded
+
+    def __len__(self) -> int:
+        return len(self.coded.codes)
+
+    def __getitem__(self, row: int) -> _Cell:
+        return _Cell(self.coded.values[int(self.coded.codes[row])])
+
+    def arrow(self):
+        """Return the column as Arrow text again."""
+        import pyarrow as pa
+
+        return pa.array(self.coded.values, pa.string()).take(pa.array(self.coded.codes))
+
+
+class _Cell(NamedTuple):
+    value: str
+
+    def as_py(self) -> str:
+        return self.value
+
+
 @dataclass
 class _Records:
     """An answer's records a column at a time: each record's place (a CSV's line, a JSON
@@ -359,7 +386,12 @@ class _Records:
             if cells is None:
                 found = Coded.constant("", len(self))
             elif self.objects is None:
-                found = Coded.of(cells).map(str.strip)
+                raw = Coded.of(cells)
+                found = raw.map(str.strip)
+                if len(raw.values) <= len(self) // 16:
+                    # Few distinct cells: the column is kept as their codes, its Arrow
+                    # text let go (a million rows of a dozen such fields: 100 MB and more).
+                    self.cells[field] = _CodedCells(raw)
             else:
                 found = _json_texts(cells)
             self._texts[field] = found
@@ -385,6 +417,8 @@ class _Records:
         cells = self.cells.get(field)
         if cells is None:  # no records
             return np.zeros(len(self)), np.ones(len(self), dtype=bool)
+        if isinstance(cells, _CodedCells):
+            cells = cells.arrow()
         if self.objects is None:
             return figures(cells)
         kinds = set(map(type, cells))
