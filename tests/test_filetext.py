@@ -140,10 +140,12 @@ def test_a_file_changed_while_it_is_read_is_an_error(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("h\n1\n2\n")
     found = filetext.scan(path)
-    path.write_text("h\n1\n2\n3\n")
+    # Other figures, as many lines and bytes: only the file's time tells.
+    path.write_text("h\n7\n8\n")
     os.utime(path, ns=(found.stamp[1] + 10**9, found.stamp[1] + 10**9))
     with pytest.raises(DataFileError, match="changed while korus read it"):
         columns.text_grid(found, 2, 100, start=2)
+    path.write_text("h\n1\n2\n3\n")
     with pytest.raises(DataFileError, match="data.csv: the file changed while korus read it"):
         found.load()  # (the bytes the exact rules would read are not those scanned)
 
@@ -205,6 +207,25 @@ def _variants(data: bytes, description: bytes, back: int) -> dict[str, bytes]:
     }
 
 
+def _same_in_place(path: Path, monkeypatch, name: str) -> None:
+    """Assert that a file read where it lies (its head and pieces cut short) gives the
+    frame and accounting, or the error, that its bytes in memory give."""
+    import pandas as pd
+
+    monkeypatch.setattr(filetext, "LEAST", 1 << 40)
+    expected = _reading(path)
+    monkeypatch.setattr(filetext, "LEAST", 0)
+    monkeypatch.setattr(filetext, "HEAD", 1 << 12)
+    monkeypatch.setattr(filetext, "PIECE", 1 << 10)
+    found = _reading(path)
+    if isinstance(expected, str):
+        assert found == expected, name
+        return
+    assert not isinstance(found, str), (name, found)
+    pd.testing.assert_frame_equal(found[0], expected[0], obj=name)
+    assert found[1] == expected[1], name
+
+
 def _reading(path: Path):
     from korus import readers
 
@@ -220,7 +241,6 @@ def test_a_download_read_where_it_lies_reads_as_its_bytes_do(tmp_path, monkeypat
     """Comtrade+ and DataWeb CSV downloads (written as the benchmark writes them) and
     their variants read where they lie (``filetext``, head and pieces cut short) give the
     frame and row accounting their bytes in memory give, or the same error."""
-    import pandas as pd
 
     bench = _bench()
     made = tmp_path / "made.csv"
@@ -234,24 +254,12 @@ def test_a_download_read_where_it_lies_reads_as_its_bytes_do(tmp_path, monkeypat
     for name, data in _variants(made.read_bytes(), description, back).items():
         path = tmp_path / f"{name}.csv"
         path.write_bytes(data)
-        monkeypatch.setattr(filetext, "LEAST", 1 << 40)
-        expected = _reading(path)
-        monkeypatch.setattr(filetext, "LEAST", 0)
-        monkeypatch.setattr(filetext, "HEAD", 1 << 12)
-        monkeypatch.setattr(filetext, "PIECE", 1 << 10)
-        found = _reading(path)
-        if isinstance(expected, str):
-            assert found == expected, name
-            continue
-        assert not isinstance(found, str), (name, found)
-        pd.testing.assert_frame_equal(found[0], expected[0], obj=name)
-        assert found[1] == expected[1], name
+        _same_in_place(path, monkeypatch, name)
 
 
 def test_every_real_text_file_reads_where_it_lies_as_its_bytes_do(monkeypatch):
     """Every CSV and text file of the real agencies' downloads (``../shared/data``) read
     where it lies gives the frame, accounting or error its bytes in memory give."""
-    import pandas as pd
 
     from conftest import SHARED_DATA
 
@@ -264,15 +272,4 @@ def test_every_real_text_file_reads_where_it_lies_as_its_bytes_do(monkeypatch):
     )
     assert files
     for path in files:
-        monkeypatch.setattr(filetext, "LEAST", 1 << 40)
-        expected = _reading(path)
-        monkeypatch.setattr(filetext, "LEAST", 0)
-        monkeypatch.setattr(filetext, "HEAD", 1 << 12)
-        monkeypatch.setattr(filetext, "PIECE", 1 << 10)
-        found = _reading(path)
-        if isinstance(expected, str):
-            assert found == expected, path.name
-            continue
-        assert not isinstance(found, str), (path.name, found)
-        pd.testing.assert_frame_equal(found[0], expected[0], obj=path.name)
-        assert found[1] == expected[1], path.name
+        _same_in_place(path, monkeypatch, path.name)

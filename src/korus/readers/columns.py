@@ -586,13 +586,8 @@ def text_grid(
     del text
     if not re.compile(rb"[^\r\n]").search(data, start):
         return None
-    table = _arrow_table(data, keep, width, start)
+    table = _parsed(data, keep, width, start, longest)
     if table is None:
-        return None
-    if keep is not None:
-        read = dict(zip(keep, table.columns, strict=True))
-        table = _Columns([read.get(index) for index in range(width)], table.num_rows)
-    if any(_longer_than(column, longest) for column in table.columns):
         return None
     # Lines end in LF or CR LF alone, none blank: each line is the next row.
     if data.find(b"\r", start) < 0:
@@ -657,8 +652,24 @@ def _file_grid(
     rows, else the grid of its bytes (read now)."""
     import numpy as np
 
-    table = _arrow_table(source, keep, width, start)
-    source.check()  # (the rows parsed are those of the bytes scanned)
+    table = _parsed(source, keep, width, start, longest)
+    if table is None:
+        return None
+    if lines != table.num_rows:  # (blank lines, or a line break inside a cell)
+        del table
+        return text_grid(source.load(), first_line, longest, blank_lines, keep, width, start)
+    return Grid(np.arange(first_line, first_line + lines, dtype=np.int64), list(table.columns))
+
+
+def _parsed(data, keep, width: int, start: int, longest: int):
+    """Return Arrow's table of CSV rows from ``start`` (the columns not in ``keep`` None),
+    or None where Arrow refuses them or a cell has more than ``longest`` characters. Of a
+    file read where it lies, the rows must be those of the bytes scanned."""
+    from korus.readers.filetext import FileText
+
+    table = _arrow_table(data, keep, width, start)
+    if isinstance(data, FileText):
+        data.check()
     if table is None:
         return None
     if keep is not None:
@@ -666,10 +677,7 @@ def _file_grid(
         table = _Columns([read.get(index) for index in range(width)], table.num_rows)
     if any(_longer_than(column, longest) for column in table.columns):
         return None
-    if lines != table.num_rows:  # (blank lines, or a line break inside a cell)
-        del table
-        return text_grid(source.load(), first_line, longest, blank_lines, keep, width, start)
-    return Grid(np.arange(first_line, first_line + lines, dtype=np.int64), list(table.columns))
+    return table
 
 
 def _line_feeds(data: bytes, start: int, step: int = PIECE) -> tuple[int, bool]:
