@@ -2,14 +2,15 @@
 
 ``scan`` reads a plain (not gzipped) file once, a piece at a time into one buffer, and
 keeps its head and what the readers ask of its bytes: whether it is UTF-8 as ``decode``
-reads it, how many line feeds it holds and where its last carriage return is. Arrow then parses
-the rows from the file itself (``arrow_source``): a reading's peak never holds the file's
+reads it, how many line feeds it holds and where its last carriage return is. Arrow then
+parses the rows from the file itself (``arrow_source``): a reading's peak never holds the file's
 bytes beside the columns parsed from them (the 233 MB of a million Comtrade+ rows).
 
 A ``FileText`` stands for the file's bytes in the few places a reader hands bytes on: its
 length, its head's ``startswith``; anything else asks for the bytes (``load``), and the
-reading goes on exactly as it did with them. Where the file changed while it was read,
-``load`` reads it again and the readers' exact rules read those bytes.
+reading goes on exactly as it did with them. A file changed since it was scanned (its size
+or modification time) is an error, in the parse and in ``load``: its head and counts would
+not be its bytes'.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class FileText:
     stamp: tuple  # (size, modification time): the file as scanned
     head: bytes  # its first ``HEAD`` bytes (all of a smaller file)
     utf8: bool  # whether ``decode`` reads the whole in UTF-8 (a binary file: False)
-    ascii: bool  # whether every byte is ASCII
     feeds: int  # line feeds
     last_carriage: int  # where the last carriage return is (-1: none)
     last: int  # the last byte (-1: an empty file)
@@ -155,6 +155,8 @@ def scan(path: Path, piece: int | None = None, head: int | None = None) -> FileT
             utf8.feed(buffer, n, ascii)
             offset += n
     head_bytes = bytes(kept)
+    if head_bytes.startswith(b"\x1f\x8b"):
+        return None  # (a first piece too short to tell above)
     binary = head_bytes.startswith((b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0"))
     return FileText(
         path=path,
@@ -162,7 +164,6 @@ def scan(path: Path, piece: int | None = None, head: int | None = None) -> FileT
         stamp=stamp,
         head=head_bytes,
         utf8=utf8.done() and not binary and b"\x00" not in head_bytes[:4096],
-        ascii=utf8.ascii,
         feeds=feeds,
         last_carriage=last_carriage,
         last=last,
@@ -177,11 +178,9 @@ class _Utf8:
 
     def __init__(self):
         self.valid = True
-        self.ascii = True
         self.carry = b""
 
     def feed(self, buffer: bytearray, n: int, ascii: bool) -> None:
-        self.ascii = self.ascii and ascii
         if not self.valid:
             return
         start = 0
