@@ -55,30 +55,9 @@ def whole_years(frame: pd.DataFrame) -> pd.DataFrame:
     sum of its months (a product absent in a published month had no trade in it). A year
     with fewer months is left out: it is a partial year, never a year.
     """
-    dated = frame["month"].notna()
-    if not dated.any():
-        return frame  # whole years only (no copy)
-    annual = _rows(frame, ~dated)
-    monthly = _rows(frame, dated)
-    series = ["reporter", "partner", "flow", "source"]
-    stated = set(annual[["year", *series]].drop_duplicates().itertuples(index=False, name=None))
-    months = monthly.groupby(["year", *series], observed=True)["month"].nunique()
-    whole = {key for key, count in months.items() if count == 12 and key not in stated}
-    if not whole:
-        return annual
-    keys = pd.MultiIndex.from_frame(monthly[["year", *series]])
-    chosen = monthly[keys.isin(list(whole))]
-    summed = (
-        chosen.groupby(
-            ["year", *series, "product", "classification", "basis", "vintage"],
-            observed=True,
-            dropna=False,
-        )["value_usd"]
-        .sum()
-        .reset_index()
-    )
-    summed["month"] = pd.array([pd.NA] * len(summed), dtype="Int8")
-    return pd.concat([annual, summed[annual.columns]], ignore_index=True)
+    from korus import metrics_years
+
+    return metrics_years.whole_years(frame, _rows)
 
 
 def _month_names(months) -> list[str]:
