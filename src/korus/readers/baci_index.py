@@ -35,6 +35,7 @@ from korus.readers.baci_rows import (
     MAX_CODE,
     PAIR_KEY,
     _BrokenCache,
+    _indices,
     _numbers,
     _Rows,
     _Side,
@@ -120,7 +121,7 @@ class _RowGroups:
                     read = block.num_rows  # counted as read, not as the footer says
                     if wanted is not None:
                         at = _positions(block[self.key], wanted, self.key == "ji")
-                        block = block.take(pa.array(at))
+                        block = block.take(_indices(at))
                         found.append(at + offset)
                     offset += read
                     tables.append(block)
@@ -159,7 +160,7 @@ def _positions(key, wanted: _Wanted | _Side, swapped: bool = False):
 
     found, offset = [], 0
     for chunk in key.chunks:
-        values = chunk.to_numpy(zero_copy_only=False)
+        values = _numbers(chunk)
         first, second = values // PAIR_KEY, values % PAIR_KEY
         i, j = (second, first) if swapped else (first, second)
         found.append(wanted.positions(i, j) + offset)

@@ -46,14 +46,57 @@ class _BrokenCache(Exception):
 
 
 def _numbers(column):
-    """Return an Arrow column (chunked or not) as a numpy array, without a copy when it can."""
+    """Return an Arrow column (chunked or not) as a numpy array, without a copy when it can.
+
+    Numbers with no value missing are read from the column's buffer itself: pyarrow's own
+    conversion imports pandas first, and so waits while another thread imports it (the
+    command line imports pandas beside its reading: a read would stand still meanwhile)."""
+    import numpy as np
     import pyarrow as pa
 
     if isinstance(column, pa.ChunkedArray):
         if column.num_chunks != 1:
+            views = [_view(chunk) for chunk in column.chunks]
+            if views and all(view is not None for view in views):
+                return np.concatenate(views)
             return column.to_numpy()
         column = column.chunk(0)
-    return column.to_numpy(zero_copy_only=False)
+    view = _view(column)
+    return view if view is not None else column.to_numpy(zero_copy_only=False)
+
+
+def _view(array):
+    """Return a numpy view of an Arrow array of integers or floats with no value missing
+    (read-only, no copy), else None."""
+    import numpy as np
+    import pyarrow as pa
+
+    kind = array.type
+    if array.null_count or pa.types.is_float16(kind):
+        return None
+    if pa.types.is_floating(kind):
+        letter = "f"
+    elif pa.types.is_integer(kind):
+        letter = "i" if pa.types.is_signed_integer(kind) else "u"
+    else:
+        return None
+    width = kind.bit_width // 8
+    data = array.buffers()[1]
+    if data is None:  # (an empty array may have no buffer)
+        return np.empty(0, dtype=f"{letter}{width}")
+    return np.frombuffer(
+        data, dtype=f"{letter}{width}", count=len(array), offset=array.offset * width
+    )
+
+
+def _indices(positions):
+    """Return positions (a numpy array) as an Arrow array of int64 to take rows by, without
+    pyarrow's conversion of numpy arrays (which imports pandas first: see ``_numbers``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    positions = np.ascontiguousarray(positions, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from korus.readers.baci_rows import (
     MAX_CODE,
     NEEDED,
     PAIR_KEY,
+    _indices,
     _numbers,
     _Rows,
     _Wanted,
@@ -237,11 +238,10 @@ class _Streamed:
     def rows_of(self, wanted: _Wanted | None) -> _Rows:
         """Return the kept rows ``wanted`` chooses (all: None)."""
         import numpy as np
-        import pyarrow as pa
 
         i, j = _numbers(self.table["i"]), _numbers(self.table["j"])
         chosen = wanted.positions(i, j) if wanted is not None else np.arange(len(i))
-        table = self.table.take(pa.array(chosen))
+        table = self.table.take(_indices(chosen))
         positions = self.positions[chosen]
         k, lost = _hs6(table["k"], positions, self.name)
         t, i, j, v = (_numbers(table[column]) for column in ("t", "i", "j", "v"))
@@ -255,6 +255,7 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
 
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute  # noqa: F401  (whole before the threads take rows with it)
 
     from korus import progress
 
@@ -311,15 +312,15 @@ def _stream(path: Path, name: str, pair, country_file: Path | None) -> _Streamed
                 mine = np.flatnonzero(
                     (member[i] | member[j]) if either else (member[i] & member[j])
                 )
-                kept = table.take(pa.array(mine))
+                kept = table.take(_indices(mine))
                 if len(mine) and not with_k:
                     second_parses[number] += 1
                     texts = _piece(chunk, header, ["k"])
                     if texts.num_rows != table.num_rows:
                         raise _Anomaly
-                    kept = kept.add_column(3, "k", texts.column("k").take(pa.array(mine)))
+                    kept = kept.add_column(3, "k", texts.column("k").take(_indices(mine)))
                 elif not with_k:
-                    kept = kept.add_column(3, "k", pa.array([], pa.string()))
+                    kept = kept.add_column(3, "k", pa.nulls(0, pa.string()))
                 found.append((table.num_rows, present, kept.select(NEEDED), mine))
             results[number] = found
         except BaseException as exc:  # looked at by the calling thread
