@@ -113,3 +113,20 @@ def test_a_column_of_one_value_is_no_key_and_numbers_stay_small():
     assert numbers.min() >= 0  # no overflow: numbers made dense before they could
     reference = wide.groupby(list(wide.columns), sort=True).ngroup().to_numpy()
     assert (np.argsort(numbers, kind="stable") == np.argsort(reference, kind="stable")).all()
+
+
+def test_many_distinct_series_leave_room_for_the_months():
+    # 2,600 series with a month each, every key of them distinct (their group numbers
+    # reach 2,601 ** 5, past 2 ** 56: a month's 256 more would not fit in 64 bits), and
+    # one series of twelve months.
+    count = 2600
+    rows = make_frame([(2016, 1, "export", "01", 1.0)] * count)
+    rows["year"] = (np.arange(count) + 100).astype(np.int16)
+    for key in ("reporter", "partner", "source"):
+        rows[key] = pd.array([f"{key}{index:05d}" for index in range(count)], dtype="str")
+    rows["flow"] = pd.array([f"flow{index:05d}" for index in range(count)], dtype="str")
+    year = make_frame([(2016, month, "export", "01", month * 1.5) for month in range(1, 13)])
+    frame = pd.concat([rows, year], ignore_index=True)
+    got = metrics.whole_years(frame)
+    pd.testing.assert_frame_equal(got, _reference(frame), check_exact=True)
+    assert got["value_usd"].tolist() == [117.0]

@@ -62,6 +62,8 @@ def whole_years(frame: pd.DataFrame, rows) -> pd.DataFrame:
     annual = rows(frame, ~dated)
     monthly = rows(frame, dated)
     series, missing = group_numbers(monthly, ["year", *SERIES])
+    if len(series) and int(series.max()) >= 2**54:
+        series = np.unique(series, return_inverse=True)[1].astype(np.int64)  # (room for a month)
     # How many distinct months each series holds (none: a series with a key missing).
     month = monthly["month"].to_numpy(dtype=np.int64, na_value=0) + 128  # (0-255: int8)
     distinct = np.unique(series[~missing] * 256 + month[~missing])
