@@ -1724,7 +1724,8 @@ def _mutate_columns(
             columns[name][row] = rng.choice([70000, 67552, -1, 40000])
         elif target == "wrap":
             types[name] = pa.int64()
-            columns[name] = [v + 65536 for v in values]
+            # (A value an earlier step made text stays as it is: written as text, below.)
+            columns[name] = [v + 65536 if type(v) is int else v for v in values]
         elif target == "int64":
             types[name] = pa.int64()
             # A value no integer holds (NaN, infinity) stays as it is: the column is then
