@@ -37,16 +37,15 @@ def group_numbers(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.
 
 def _one_value(column: pd.Series) -> bool:
     """Return whether every row of a column holds one and the same value, none missing,
-    where that is told without hashing every row (text held by Arrow, numbers)."""
-    if not len(column) or column.hasnans:
+    where that is told without hashing every row: text as the readers tell it
+    (``columns._constant``: a block repeated is seen at once), numbers by comparison."""
+    if not len(column):
         return False
     dtype = column.dtype
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        import pyarrow as pa
-        import pyarrow.compute as pc
+    if isinstance(dtype, pd.StringDtype):
+        from korus.readers.columns import _constant
 
-        values = pa.array(column)  # (Arrow's own array: no copy)
-        return bool(pc.all(pc.equal(values, values[0])).as_py())
+        return _constant(column)
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         values = column.to_numpy()
         return bool((values == values[0]).all())
