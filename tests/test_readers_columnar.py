@@ -781,3 +781,23 @@ def test_codes_of_wide_columns_pair_without_overflow():
         got = [joined.values[code] for code in joined.codes]
         assert got == list(zip(first, second, strict=True))
         assert len(joined.values) == len(set(zip(first, second, strict=True)))
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_record_longer_than_a_block_is_still_read_by_arrow(tmp_path, in_place):
+    """Arrow parses in small blocks (less text in flight); a record longer than one, a cell
+    of megabytes, is parsed in larger blocks, not left to the exact reading."""
+    from korus.readers.filetext import LEAST, text_of
+
+    long = "x" * (columns.BLOCKS[0] * 2) + "\n" + "y" * 100
+    rows = ["a,b", "1,2", f'3,"{long}"', "4,5"]
+    rows += ["6,7"] * ((LEAST // 4) if in_place else 10)  # past LEAST: read where it lies
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(rows) + "\n")
+    data = text_of(path) if in_place else path.read_bytes()
+    assert (type(data) is not bytes) is in_place
+    table = columns._arrow_table(data)
+    assert table is not None
+    cells = table.column(1)
+    assert cells[2].as_py() == long and cells[3].as_py() == "5"
+    assert table.num_rows == len(rows)
