@@ -85,3 +85,38 @@ def test_the_corpus_has_files_partners_answers_from_the_rows_sums(runner, monkey
     for param in _cases()[::4]:
         answered += _both_ways(runner, monkeypatch, param.values[0])
     assert answered >= 10
+
+
+def test_the_rows_sums_group_text_as_dictionaries_and_give_the_plain_texts_sums(monkeypatch):
+    """``frame_sums`` hands the plan the rows' text as dictionaries (filtered and grouped
+    by codes, never copied as text), and the sums and codes are those of the plain text."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from conftest import make_frame
+    from korus import countries
+
+    rows = [(2016, None, "import", "TOTAL", 5.25, "KOR"), (2016, None, "export", "TOTAL", 2.5)]
+    rows += [(2016, month, "import", "870323", 1.125 * month, "JPN") for month in range(1, 13)]
+    rows += [(2015, None, "import", "TOTAL", 7.0, "CHN")]
+    frame = make_frame(rows)
+    frame.loc[frame.index[3::4], "vintage"] = None  # a text missing in some rows
+    seen = []
+    summed = plan_partners._summed
+
+    def watched(run, plan, accounting):
+        seen.extend(run(lambda table: table))
+        return summed(run, plan, accounting)
+
+    monkeypatch.setattr(plan_partners, "_summed", watched)
+    got = plan_partners.frame_sums(frame, "USA", None, [])
+    monkeypatch.undo()
+    text = ["reporter", "partner", "flow", "product", "classification", "source", "vintage"]
+    assert all(pa.types.is_dictionary(seen[0][name].type) for name in text)
+    plain = pa.Table.from_pandas(frame[list(seen[0].column_names)], preserve_index=False)
+    plan = plan_partners.PartnerYears("USA", None, countries.group_codes())
+    expected = plan_partners._summed(lambda then: [then(plain)], plan, [])
+    pd.testing.assert_frame_equal(got.frame, expected.frame, check_exact=True)
+    order = [(name, "ascending") for name in got.codes.column_names]
+    assert got.codes.sort_by(order).equals(expected.codes.sort_by(order))
+    assert set(got.frame["partner"]) == {"KOR", "JPN", "CHN"}

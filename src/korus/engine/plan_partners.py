@@ -229,7 +229,21 @@ def frame_sums(frame: pd.DataFrame, reporter: str, years, accounting: list) -> P
 
     plan = PartnerYears(reporter, None if years is None else tuple(years), countries.group_codes())
     table = pa.Table.from_pandas(frame[list(COLUMNS)], preserve_index=False)
+    # Text as dictionaries first, as a kept reading's is: the rows are filtered and grouped
+    # by their codes, not copied as text (1M DataWeb rows: 0.37 s and 121 MiB of Arrow's
+    # memory as text, 0.14 s and 54 MiB so; the same sums and codes).
+    table = pa.table([_encoded(table[name]) for name in table.column_names], table.column_names)
     return _summed(lambda then: [then(table)], plan, accounting)
+
+
+def _encoded(column):
+    """Return a text column as dictionaries (others as they are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.dictionary_encode(column)
+    return column
 
 
 def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
