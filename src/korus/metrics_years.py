@@ -1,5 +1,5 @@
 """Whole years of monthly rows: the rule ``metrics.whole_years`` states, worked out by the
-rows' group numbers (one integer per row) instead of by their text keys.
+rows' group numbers (``groups.numbered``: one integer per row) instead of by their text.
 
 A series' months are counted, and a year's months added up, by pandas over one integer
 key: the same groups, in the same order, each summed in the order of its rows as when
@@ -11,45 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from korus import groups
+
 SERIES = ["reporter", "partner", "flow", "source"]
 # What a product's year is kept by: its series, then what the figure is of.
 SUMMED = ["year", *SERIES, "product", "classification", "basis", "vintage"]
-
-
-def group_numbers(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Return each row's group by ``keys`` as one integer, and whether a key is missing in
-    it. The integers sort as the groups do when pandas sorts them (each key's values in
-    order, a missing value after every other)."""
-    numbers = np.zeros(len(frame), dtype=np.int64)
-    missing = np.zeros(len(frame), dtype=bool)
-    for key in keys:
-        if _one_value(frame[key]):
-            continue  # one group whatever it holds (one source, one vintage...)
-        codes, uniques = pd.factorize(frame[key], sort=True, use_na_sentinel=True)
-        absent = codes < 0
-        missing |= absent
-        width = len(uniques) + 1  # (a missing value is the last)
-        if len(numbers) and int(numbers.max()) >= (2**62) // width:
-            numbers = np.unique(numbers, return_inverse=True)[1].astype(np.int64)  # (dense)
-        numbers = numbers * width + np.where(absent, len(uniques), codes)
-    return numbers, missing
-
-
-def _one_value(column: pd.Series) -> bool:
-    """Return whether every row of a column holds one and the same value, none missing,
-    where that is told without hashing every row: text as the readers tell it
-    (``columns._constant``: a block repeated is seen at once), numbers by comparison."""
-    if not len(column):
-        return False
-    dtype = column.dtype
-    if isinstance(dtype, pd.StringDtype):
-        from korus.readers.columns import _constant
-
-        return _constant(column)
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        values = column.to_numpy()
-        return bool((values == values[0]).all())
-    return False
 
 
 def whole_years(frame: pd.DataFrame, rows) -> pd.DataFrame:
@@ -60,9 +26,11 @@ def whole_years(frame: pd.DataFrame, rows) -> pd.DataFrame:
         return frame  # whole years only (no copy)
     annual = rows(frame, ~dated)
     monthly = rows(frame, dated)
-    series, missing = group_numbers(monthly, ["year", *SERIES])
-    if len(series) and int(series.max()) >= 2**54:
-        series = np.unique(series, return_inverse=True)[1].astype(np.int64)  # (room for a month)
+    series = groups.numbered(monthly, ["year", *SERIES])  # (0 to rows - 1: room for a month)
+    missing = np.zeros(len(monthly), dtype=bool)  # a series a key of which is missing: none
+    for name in SERIES:
+        if monthly[name].hasnans:
+            missing |= monthly[name].isna().to_numpy()
     # How many distinct months each series holds (none: a series with a key missing).
     month = monthly["month"].to_numpy(dtype=np.int64, na_value=0) + 128  # (0-255: int8)
     distinct = np.unique(series[~missing] * 256 + month[~missing])
@@ -81,9 +49,9 @@ def whole_years(frame: pd.DataFrame, rows) -> pd.DataFrame:
     if not whole:
         return annual
     chosen = rows(monthly, np.isin(series, whole))
-    groups, _ = group_numbers(chosen, SUMMED)
-    sums = chosen["value_usd"].groupby(groups, sort=True).sum()  # each group in row order
-    _, firsts = np.unique(groups, return_index=True)
+    summing = groups.numbered(chosen, SUMMED)
+    sums = chosen["value_usd"].groupby(summing, sort=True).sum()  # each group in row order
+    _, firsts = np.unique(summing, return_index=True)
     summed = chosen[SUMMED].iloc[firsts].reset_index(drop=True)
     summed["value_usd"] = sums.to_numpy()
     summed["month"] = pd.arrays.IntegerArray(  # all <NA>: whole years

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from korus.errors import DataFileError
+from korus.groups import Codes
+from korus.groups import numbered as _numbered
 from korus.schema import KEY, MONTHS, YEARS, Accounting, Reading, canonical, outside
 
 if TYPE_CHECKING:
@@ -287,40 +289,6 @@ def check_values(frame: pd.DataFrame, account: Accounting) -> None:
 
 
 # ------------------------------------------------------------------------- rules 2, 3
-
-
-class Codes:
-    """A frame's columns as codes of their distinct values (``pd.factorize(column,
-    use_na_sentinel=False)``: a missing value is one of the values), each worked out once
-    for the rules that read the same frame."""
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self.known: dict = {}
-
-    def __call__(self, name: str):
-        import numpy as np
-        import pandas as pd
-
-        from korus.readers.columns import _constant
-
-        if name not in self.known:
-            column = self.frame[name]
-            if _constant(column):  # (one text in every row, a reporter's: told at once)
-                codes, values = pd.factorize(column.iloc[:1], use_na_sentinel=False)
-                self.known[name] = np.zeros(len(column), dtype=codes.dtype), values
-            else:
-                self.known[name] = pd.factorize(column, use_na_sentinel=False)
-        return self.known[name]
-
-    def sorted(self, name: str):
-        """The column's codes numbered in the sorted order of its values (missing last),
-        as ``pd.factorize(column, sort=True, use_na_sentinel=False)`` numbers them."""
-        import pandas as pd
-
-        codes, values = self(name)
-        rank, ordered = pd.factorize(values, sort=True, use_na_sentinel=False)
-        return rank[codes], ordered
 
 
 def _one_row_per_figure(
@@ -606,28 +574,6 @@ def check_magnitudes(frame: pd.DataFrame, account: Accounting, codes: Codes | No
                 f"{over}, {total / known:,.1f} times {reporter}'s own world total for "
                 f"that year ({_number(known)}, as korus ships it): a unit slip?"
             )
-
-
-def _numbered(frame: pd.DataFrame, columns: list[str], codes: Codes | None = None):
-    """Return each row's group of ``columns``, numbered as ``frame.groupby(columns,
-    dropna=False).ngroup()`` numbers them (in the sorted order of the groups' values,
-    missing last), from each column's codes: a third of the time on a million rows."""
-    import numpy as np
-    import pandas as pd
-
-    coded = codes or Codes(frame)
-    key = np.zeros(len(frame), dtype=np.int64)
-    span = 1
-    for name in columns:
-        numbers, distinct = coded.sorted(name)
-        key = key * len(distinct) + numbers
-        span *= max(len(distinct), 1)
-    if span > 4 * len(frame) + 1024:
-        return pd.factorize(key, sort=True)[0]
-    # Few possible keys: each numbered by how many smaller ones occur (no sort of rows).
-    present = np.zeros(span, dtype=np.int64)
-    present[key] = 1
-    return (np.cumsum(present) - 1)[key]
 
 
 def _unique(values) -> list:
