@@ -323,3 +323,20 @@ def test_the_command_line_ends_with_its_answer_and_a_copy_of_it_keeps_the_readin
     refuse_to_parse(monkeypatch)
     again = readers.load([path])
     assert_kept_as_read(again, source)
+
+
+def test_the_code_digest_reads_the_trust_layer_and_the_numbering_its_rules_use(monkeypatch):
+    # A kept reading is settled by the trust rules: a korus whose rules (or the numbering of
+    # groups they work by) changed must not answer from it.
+    from pathlib import Path as PathType
+
+    read = []
+    real = PathType.read_bytes
+
+    def watched(self):
+        read.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(PathType, "read_bytes", watched)
+    store.code_digest.__wrapped__()
+    assert {"trust.py", "groups.py", "schema.py", "store.py"} <= set(read)

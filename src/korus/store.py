@@ -67,7 +67,9 @@ def code_digest() -> str:
     root = Path(korus.__file__).resolve().parent
     digest = hashlib.sha256(korus.__version__.encode())
     shaping = sorted((root / "readers").glob("*.py")) + sorted((root / "tables").glob("*"))
-    shaping += [root / name for name in ("trust.py", "schema.py", "countries.py", "store.py")]
+    shaping += [
+        root / name for name in ("trust.py", "groups.py", "schema.py", "countries.py", "store.py")
+    ]
     for path in shaping:
         if path.is_file():
             digest.update(path.name.encode())
