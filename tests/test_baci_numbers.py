@@ -4,15 +4,13 @@ while another thread imports it (the command line imports pandas beside its read
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from held_import import beside_held_pandas
 from korus.readers.baci_rows import _indices, _numbers
 
 TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint16(), pa.float32(), pa.float64()]
@@ -58,24 +56,7 @@ def test_indices_take_the_rows_pyarrow_would():
 def test_no_conversion_waits_for_pandas_being_imported():
     # Another thread imports "pandas" (a stand-in that holds its import until released):
     # pyarrow's conversions would wait for it to end; korus's must not.
-    script = """
-import importlib.abc, importlib.machinery, sys, threading, time
-started, released = threading.Event(), threading.Event()
-class Slow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, name, path=None, target=None):
-        if name == "pandas":
-            return importlib.machinery.ModuleSpec(name, self)
-    def create_module(self, spec):
-        return None
-    def exec_module(self, module):
-        started.set()
-        released.wait(30)
-sys.meta_path.insert(0, Slow())
-import numpy as np, pyarrow as pa, pyarrow.compute
-from korus.readers.baci_rows import _indices, _numbers
-threading.Thread(target=__import__, args=("pandas",), daemon=True).start()
-started.wait()
-began = time.monotonic()
+    body = """
 def int16(values):  # (made from a buffer: pa.array itself asks for pandas)
     data = pa.py_buffer(np.array(values, np.int16))
     return pa.Array.from_buffers(pa.int16(), len(values), [None, data])
@@ -83,11 +64,10 @@ column = pa.chunked_array([int16([5, 6, 7]), int16([8])])
 numbers = _numbers(column).tolist() + _numbers(column.chunk(0)).tolist()
 taken = pa.table({"v": column}).take(_indices(np.array([3, 0])))["v"].to_pylist()
 print(numbers, taken, time.monotonic() - began < 15)
-released.set()
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[0] == "[5, 6, 7, 8, 5, 6, 7] [8, 5] True"
+    imports = "from korus.readers.baci_rows import _indices, _numbers\n"
+    printed = beside_held_pandas(imports, body)
+    assert printed == "[5, 6, 7, 8, 5, 6, 7] [8, 5] True"
 
 
 @pytest.mark.parametrize("kind", [pa.float16(), pa.string(), pa.bool_()])

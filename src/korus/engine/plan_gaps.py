@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from korus.engine import acero
 from korus.engine.plans import (
     PERIODS,
     SERIES,
@@ -98,7 +99,7 @@ class MirrorYear:
         """Step 1: the series of a part's rows that may count, each with its months (<NA>
         for a stated year) and its product levels, once."""
         rows = self._rows(table).select([*PERIODS, "level"])
-        return rows.group_by([*PERIODS, "level"]).aggregate([])
+        return acero.aggregate(rows, [*PERIODS, "level"], [])
 
     def sums(self, table: pa.Table, annual: pa.Table, monthly: pa.Table) -> pa.Table:
         """Step 2: a part's sums by ``SUMMED`` (value_usd and the rows summed) of the rows
@@ -114,7 +115,7 @@ class MirrorYear:
             (rows.filter(pc.is_valid(rows["month"])), monthly),
         ):
             if len(part) and len(levels):
-                part = part.join(levels, keys=LEVELED, join_type="inner")
+                part = acero.join(part, levels, LEVELED)
                 chosen.append(sum_by_series(part.select([*SUMMED, "value_usd"])))
         if not chosen:
             return empty_sums(rows.schema)
@@ -128,15 +129,13 @@ def counted_levels(periods: pa.Table, whole: pa.Table) -> tuple[pa.Table, pa.Tab
     import pyarrow.compute as pc
 
     def lowest(rows: pa.Table) -> pa.Table:
-        found = rows.group_by(SERIES).aggregate([("level", "min")])
+        found = acero.aggregate(rows, SERIES, [("level", "min")])
         return found.rename_columns([*SERIES, "level"]).select(LEVELED)
 
     annual = lowest(periods.filter(pc.is_null(periods["month"])))
     months = periods.filter(pc.is_valid(periods["month"]))
-    if len(months) and len(whole):
-        months = months.join(whole, keys=SERIES, join_type="inner")
-    else:
-        months = months.slice(0, 0)
+    joined = len(months) and len(whole)
+    months = acero.join(months, whole, SERIES) if joined else months.slice(0, 0)
     return annual, lowest(months)
 
 
@@ -144,9 +143,9 @@ def sum_by_series(table: pa.Table) -> pa.Table:
     """Return the sums of ``value_usd`` by ``SUMMED`` (and the rows added up, in ``rows``),
     of rows or of sums already made (then their ``rows`` are added up)."""
     if "rows" in table.column_names:
-        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+        summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("rows", "sum")])
     else:
-        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+        summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("value_usd", "count")])
     return summed.rename_columns([*SUMMED, "value_usd", "rows"])
 
 
@@ -233,7 +232,7 @@ def _refuse_shared(scans, periods, plan: MirrorYear) -> None:
         ]
     )
     counts = [("part", "count_distinct"), ("part", "min"), ("part", "max")]
-    shared = owners.group_by(PERIODS).aggregate(counts)
+    shared = acero.aggregate(owners, PERIODS, counts)
     shared = shared.filter(pc.greater(shared["part_count_distinct"], 1))
     if len(shared):
         row = shared.slice(0, 1).to_pylist()[0]

@@ -30,6 +30,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from korus.engine import acero
 from korus.engine.plans import (
     ALL_GOODS_LEVEL,
     SERIES,
@@ -69,26 +70,26 @@ class PartnerYears:
         """Return the reporter's rows that may count: flows and stated balances (of all
         goods) in the years. A test that every row of a column passes (told from its
         dictionary: a reader's table of one reporter's side) is not asked row by row."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         from korus.schema import TOTAL
 
-        flows = pa.array(FLOWS, pa.string())
+        flows = acero.texts(FLOWS)
+        reporter, balance, total = (acero.text(text) for text in (self.reporter, "balance", TOTAL))
         tests = []
-        if not holds_for_all(table["reporter"], lambda values: pc.equal(values, self.reporter)):
-            tests.append(pc.equal(table["reporter"], self.reporter))
+        if not holds_for_all(table["reporter"], lambda values: pc.equal(values, reporter)):
+            tests.append(pc.equal(table["reporter"], reporter))
         if not holds_for_all(table["flow"], lambda values: pc.is_in(values, value_set=flows)):
             tests.append(pc.is_in(table["flow"], value_set=flows))
         # A stated balance counts of all goods only (as the measure reads it).
-        if not holds_for_all(table["flow"], lambda values: pc.not_equal(values, "balance")):
+        if not holds_for_all(table["flow"], lambda values: pc.not_equal(values, balance)):
             tests.append(
-                pc.or_(pc.not_equal(table["flow"], "balance"), pc.equal(table["product"], TOTAL))
+                pc.or_(pc.not_equal(table["flow"], balance), pc.equal(table["product"], total))
             )
         if self.years is not None:
             held = pc.unique(table["year"]).to_pylist()  # (a year or a few: not row by row)
             if not set(held) <= set(self.years):
-                tests.append(pc.is_in(table["year"], value_set=pa.array(self.years)))
+                tests.append(pc.is_in(table["year"], value_set=acero.integers(self.years)))
         if not tests:
             return table
         keep = tests[0]
@@ -114,12 +115,12 @@ class PartnerYears:
             annual = rows.filter(pc.is_null(rows["month"]))
             monthly = rows.filter(pc.is_valid(rows["month"]))
             if len(monthly) and len(whole):
-                monthly = monthly.join(whole, keys=KEYS, join_type="inner")
+                monthly = acero.join(monthly, whole, KEYS)
                 rows = pa.concat_tables([annual, monthly.select(annual.column_names)])
             else:
                 rows = annual
         rows = rows.append_column("level", by_value(rows["product"], product_levels))
-        groups = pa.array(self.groups, pa.string())
+        groups = acero.texts(self.groups)
         grouped = by_value(rows["partner"], lambda values: pc.is_in(values, value_set=groups))
         rows = rows.append_column("grouped", grouped)
         summed = grouped_by(rows, keys, [("value_usd", "sum"), ("value_usd", "count")])
@@ -164,20 +165,17 @@ class PartnerSums:
         from korus import metrics
 
         kinds = rows[["year", "flow", "product", "partner"]].drop_duplicates()
-        keys = (
-            pa.table(
-                {
-                    "year": pa.array(kinds["year"].astype("int64").to_list(), pa.int64()),
-                    "flow": pa.array(kinds["flow"].astype(str).to_list(), pa.string()),
-                    "level": pa.array([_level(code) for code in kinds["product"]], pa.int32()),
-                    "grouped": pa.array([bool(self.is_group(code)) for code in kinds["partner"]]),
-                }
-            )
-            .group_by(["year", "flow", "level", "grouped"])
-            .aggregate([])
+        kind = ["year", "flow", "level", "grouped"]
+        found = pa.table(
+            {
+                "year": pa.array(kinds["year"].astype("int64").to_list(), pa.int64()),
+                "flow": pa.array(kinds["flow"].astype(str).to_list(), pa.string()),
+                "level": pa.array([_level(code) for code in kinds["product"]], pa.int32()),
+                "grouped": pa.array([bool(self.is_group(code)) for code in kinds["partner"]]),
+            }
         )
         codes = self.codes.cast(self.codes.schema.set(0, pa.field("year", pa.int64())))
-        chosen = codes.join(keys, keys=["year", "flow", "level", "grouped"], join_type="inner")
+        chosen = acero.join(codes, acero.aggregate(found, kind, []), kind)
         return metrics.coverage_of(chosen["product"], chosen["classification"])
 
 
@@ -269,19 +267,19 @@ def _summed(run, plan: PartnerYears, accounting: list) -> PartnerSums:
 
     answers = run(plan.sums)
     monthly = pa.concat_tables([summed for summed, _ in answers])
-    periods = monthly.select(PERIODS).group_by(PERIODS).aggregate([])
+    periods = acero.aggregate(monthly.select(PERIODS), PERIODS, [])
     whole, partial = whole_series(periods, KEYS)
     stated = periods.filter(pc.is_null(periods["month"])).select(KEYS)
     months = periods.filter(pc.is_valid(periods["month"])).select(KEYS)
-    if len(partial) or len(stated.join(months, keys=KEYS, join_type="inner")):
+    if len(partial) or len(acero.join(stated, months, KEYS)):
         # Months that do not count (a partial year, or a year also stated): their rows are
         # left out, and so their codes: summed again, of the rows that count only.
         answers = run(functools.partial(plan.sums, whole=whole))
         sums = pa.concat_tables([summed for summed, _ in answers])
     else:
         sums = monthly.drop_columns(["month"])  # every row counts: the months add up
-    codes = pa.concat_tables([coded for _, coded in answers]).group_by(CODED).aggregate([])
-    summed = sums.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+    codes = acero.aggregate(pa.concat_tables([coded for _, coded in answers]), CODED, [])
+    summed = acero.aggregate(sums, SUMMED, [("value_usd", "sum"), ("rows", "sum")])
     return PartnerSums(
         _frame(summed.rename_columns([*SUMMED, "value_usd", "rows"])),
         accounting,

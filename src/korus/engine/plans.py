@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from korus.engine import acero
+
 # Arrow's grouped sums (Acero) warn on stderr of a buffer it was handed unaligned (a frame
 # from pandas can be): have it copy such a buffer instead, silently and safely.
 os.environ.setdefault("ACERO_ALIGNMENT_HANDLING", "reallocate")
@@ -80,7 +82,7 @@ class ProductYear:
         """Step 1: the series of a part's rows that may count, each with its months
         (<NA> for a stated year), once."""
         rows = self._rows(table).select(PERIODS)
-        return plain(rows.group_by(PERIODS).aggregate([]))
+        return plain(acero.aggregate(rows, PERIODS, []))
 
     def first(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Steps 1 and 2 at once, as far as a part can judge alone: its periods (step 1),
@@ -88,7 +90,7 @@ class ProductYear:
         months is in another part too, that is the whole's judgement, and the sums are the
         answer with no second reading."""
         rows = self._rows(table)
-        periods = plain(rows.select(PERIODS).group_by(PERIODS).aggregate([]))
+        periods = plain(acero.aggregate(rows.select(PERIODS), PERIODS, []))
         whole, _ = whole_series(periods)
         return periods, self._summed(rows, whole)
 
@@ -105,7 +107,7 @@ class ProductYear:
         annual = rows.filter(pc.is_null(rows["month"]))
         monthly = rows.filter(pc.is_valid(rows["month"]))
         if len(monthly) and len(whole):
-            monthly = plain(monthly).join(whole, keys=SERIES, join_type="inner")
+            monthly = acero.join(plain(monthly), whole, SERIES)
         else:
             monthly = monthly.slice(0, 0)
         sums = [
@@ -135,9 +137,9 @@ def sum_by_product(table: pa.Table) -> pa.Table:
     """Return the sums of ``value_usd`` by ``SUMMED`` (and the rows added up, in ``rows``),
     of rows or of sums already made (then their ``rows`` are added up)."""
     if "rows" in table.column_names:
-        summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("rows", "sum")])
+        summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("rows", "sum")])
         return summed.rename_columns([*SUMMED, "value_usd", "rows"])
-    summed = table.group_by(SUMMED).aggregate([("value_usd", "sum"), ("value_usd", "count")])
+    summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("value_usd", "count")])
     return summed.rename_columns([*SUMMED, "value_usd", "rows"])
 
 
@@ -150,7 +152,15 @@ def by_value(column, work):
     column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
     if not pa.types.is_dictionary(column.type):
         return work(column.combine_chunks())
-    chunks = [work(chunk.dictionary).take(chunk.indices) for chunk in column.chunks]
+    # The chunks of a column whose dictionaries were unified share one: worked out once.
+    done: dict = {}
+    chunks = []
+    for chunk in column.chunks:
+        values = chunk.dictionary
+        held = (len(values), values.offset, *(b and b.address for b in values.buffers()))
+        if held not in done:
+            done[held] = work(values)
+        chunks.append(done[held].take(chunk.indices))
     return pa.chunked_array(chunks) if chunks else work(pa.array([], column.type.value_type))
 
 
@@ -162,8 +172,8 @@ def product_levels(products: pa.Array) -> pa.Array:
 
     from korus.schema import TOTAL
 
-    total = pc.equal(products, TOTAL)
-    level = pc.if_else(total, ALL_GOODS_LEVEL, pc.utf8_length(products))
+    total = pc.equal(products, acero.text(TOTAL))
+    level = pc.if_else(total, acero.integers([ALL_GOODS_LEVEL])[0], pc.utf8_length(products))
     return pc.cast(level, pa.int32())
 
 
@@ -225,14 +235,16 @@ def grouped_by(rows: pa.Table, keys: list[str], aggregates: list) -> pa.Table:
     constant = [key for key in keys if len(rows) and one_value(rows[key])]
     varying = [key for key in keys if key not in constant]
     if not constant:
-        return rows.group_by(keys).aggregate(aggregates)
+        return acero.aggregate(rows, keys, aggregates)
     columns = {}
     if varying:
-        found = rows.group_by(varying).aggregate(aggregates)
+        found = acero.aggregate(rows, varying, aggregates)
         groups = len(found)
     else:  # one group: its aggregates as Acero gives them (a count of values, not nulls)
         work = {"sum": pc.sum, "count": pc.count}
-        found = {f"{name}_{kind}": pa.array([work[kind](rows[name])]) for name, kind in aggregates}
+        found = {
+            f"{name}_{kind}": pa.repeat(work[kind](rows[name]), 1) for name, kind in aggregates
+        }
         groups = 1
     for key in keys:
         if key in constant:
@@ -266,11 +278,11 @@ def whole_series(periods: pa.Table, series: list[str] = SERIES) -> tuple[pa.Tabl
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    distinct = periods.group_by([*series, "month"]).aggregate([])
+    distinct = acero.aggregate(periods, [*series, "month"], [])
     stated = distinct.filter(pc.is_null(distinct["month"])).select(series)
     months = distinct.filter(pc.is_valid(distinct["month"]))
-    counted = months.group_by(series).aggregate([("month", "count")])
-    counted = counted.join(stated, keys=series, join_type="left anti")
+    counted = acero.aggregate(months, series, [("month", "count")])
+    counted = acero.join(counted, stated, series, "left anti")
     full = pc.equal(counted["month_count"], 12)
     return (
         counted.filter(full).select(series),
@@ -372,7 +384,7 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
         ]
     )
     counts = [("part", "count_distinct"), ("part", "min"), ("part", "max")]
-    shared = owners.group_by(PERIODS).aggregate(counts)
+    shared = acero.aggregate(owners, PERIODS, counts)
     shared = shared.filter(pc.greater(shared["part_count_distinct"], 1))
     if len(shared):
         row = shared.slice(0, 1).to_pylist()[0]
@@ -394,12 +406,12 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
         ]
     )
     dated = scanned.filter(pc.is_valid(scanned["month"])).select(SERIES)
-    held = scanned.join(dated.group_by(SERIES).aggregate([]), keys=SERIES, join_type="inner")
-    counted = held.group_by(SERIES).aggregate([("scan", "count_distinct")])
+    held = acero.join(scanned, acero.aggregate(dated, SERIES, []), SERIES)
+    counted = acero.aggregate(held, SERIES, [("scan", "count_distinct")])
     spread = counted.filter(pc.greater(counted["scan_count_distinct"], 1)).select(SERIES)
     # Only the scans holding such a series are read again; every other scan's series lie
     # in it alone, so its own judgement was the whole's.
-    again = set(held.join(spread, keys=SERIES, join_type="inner")["scan"].to_pylist())
+    again = set(acero.join(held, spread, SERIES)["scan"].to_pylist())
     sums = [summed for _, summed in answers]
     if again:
         redone = engine.run(
