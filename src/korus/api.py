@@ -202,8 +202,6 @@ def deficit(
     (default: the last six whole years), or by month with ``months``; ``ytd`` adds the
     months up against the same months a year earlier, ``rolling`` gives sums of the N
     months ending with each month. The balance is the source's own where it states one."""
-    from korus import metrics
-
     reporter, partner = country(reporter), country(partner)
     years, months = years_of(years), months_of(months)
     if (ytd or rolling) and not months:
@@ -213,6 +211,10 @@ def deficit(
     if months and years:
         raise KorusError("give years or months, not both")
     reading = read(_settings(data, settings), "census", reporter=reporter, partner=partner)
+    # metrics imports pandas: only now, so that the command line's import of pandas in a
+    # thread goes on beside the reading, not before it.
+    from korus import metrics
+
     frame = reading.frame
     if months:
         if ytd:
@@ -244,8 +246,6 @@ def growth(
     """Return each year's value of ``flow`` ("exports", "imports", "balance" or
     "deficit") and its change on the year before; with ``months``, each month against the
     same month a year earlier. Needs only the flows the series is made of."""
-    from korus import metrics
-
     if flow not in ("exports", "imports", "balance", "deficit"):
         raise KorusError(f"flow {flow!r} is not exports, imports, balance or deficit")
     reporter, partner = country(reporter), country(partner)
@@ -253,6 +253,8 @@ def growth(
     if months and years:
         raise KorusError("give years or months, not both")
     reading = read(_settings(data, settings), "census", reporter=reporter, partner=partner)
+    from korus import metrics  # (pandas: imported beside the reading, see ``deficit``)
+
     if months:
         table = metrics.month_on_year(reading.frame, reporter, partner, months, flow)
         return _with(table, reading)
@@ -284,7 +286,7 @@ def sectors(
     "chapter", "section", "heading" (HS), "enduse" (Census end-use, ``level`` 1 or 5) or
     "sector" (named sectors, korus's or ``sectors_file``). The whole is in
     ``attrs["total"]``, the grouping in ``attrs["grouping"]``."""
-    from korus import metrics, products
+    from korus import products
 
     if flow not in ("exports", "imports", "balance"):
         raise KorusError(f"flow {flow!r} is not exports, imports or balance")
@@ -295,6 +297,8 @@ def sectors(
     reporter, partner = country(reporter), country(partner)
     shipped = "census-enduse" if by == "enduse" else "comtrade"
     reading = read(_settings(data, settings), shipped, reporter=reporter, partner=partner)
+    from korus import metrics  # (pandas: imported beside the reading, see ``deficit``)
+
     family = products.family_of(reading.frame["classification"].unique())
     grouping = products.grouping(by, level, sectors_file, flow, family)
     if year is None:
@@ -377,10 +381,10 @@ def mirror(
 ) -> pd.DataFrame:
     """Return each side's own figures for the same trade, side by side, with the gaps
     (default: the last six years both sides report)."""
-    from korus import metrics
-
     reporter, partner = country(reporter), country(partner)
     reading = read_mirror(_settings(data, settings), reporter, partner)
+    from korus import metrics  # (pandas: imported beside the reading, see ``deficit``)
+
     years = (
         years_of(years)
         or sorted(

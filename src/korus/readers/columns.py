@@ -40,7 +40,7 @@ def text_columns(path: Path) -> tuple[list[str], list[pa.Array]]:
 
     data = utf8_bytes(raw_bytes(path), Path(path))
     table = None
-    quotes, plainly_quoted = _quotes(data)
+    quotes, plainly_quoted = quoted_whole_fields(data)
     if quotes % 2 == 0:
         table = _arrow_table(data)
     del data
@@ -59,18 +59,13 @@ def text_columns(path: Path) -> tuple[list[str], list[pa.Array]]:
     return header, [column.slice(1) for column in columns]
 
 
-def quoted_whole_fields(data: bytes, step: int = PIECE) -> bool:
-    """Return whether every quote of CSV bytes opens or closes a whole field: quotes go in
-    pairs, each pair's first at a field's start (the text's start, or after a comma or a
-    line break), its second at a field's end (before a comma, a line break or the end).
-    No cell then holds a quote, and no quote is left open: found from the quotes' places,
-    not by searching every cell (a million cells: 0.3 s)."""
-    return _quotes(data, step)[1]
-
-
-def _quotes(data: bytes, step: int = PIECE) -> tuple[int, bool]:
-    """Return (how many quotes CSV bytes hold, ``quoted_whole_fields(data)``) in one pass
-    over pieces of ``step`` bytes (``pieces``): no array as large as the file."""
+def quoted_whole_fields(data: bytes, step: int = PIECE) -> tuple[int, bool]:
+    """Return (how many quotes CSV bytes hold, whether every quote opens or closes a whole
+    field) in one pass over pieces of ``step`` bytes (``pieces``): no array as large as
+    the file. Whole fields: quotes in pairs, each pair's first at a field's start (the
+    text's start, or after a comma or a line break), its second at a field's end (before a
+    comma, a line break or the end). No cell then holds a quote, and no quote is left open:
+    found from the quotes' places, not by searching every cell (a million cells: 0.3 s)."""
     import numpy as np
 
     codes = np.frombuffer(data, dtype=np.uint8)
@@ -335,10 +330,13 @@ def joint_codes(columns: list[Coded]) -> Coded:
     import pandas as pd
 
     rows = len(columns[0].codes)
-    key = np.zeros(rows, dtype=np.int64)
+    # A column of one value (a file's one reporter) tells no rows apart: left out of the
+    # key, which for one column left is its own codes (no 8 bytes a row beside them).
+    varying = [column for column in columns if len(column.values) > 1]
+    key = varying[0].codes if len(varying) == 1 else np.zeros(rows, dtype=np.int64)
     span = 1  # the keys so far are below it
-    for column in columns:
-        width = max(len(column.values), 1)
+    for column in varying if len(varying) > 1 else []:
+        width = len(column.values)
         if span * width >= 1 << 62:
             key = pd.factorize(key)[0].astype(np.int64)
             span = int(key.max()) + 1 if rows else 1
