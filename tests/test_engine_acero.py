@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from held_import import beside_held_pandas
-from korus.engine import acero
+from korus.engine import acero, plans
 
 PARTNERS = ["KOR", "CHN", "", "Côte d'Ivoire", None]
 
@@ -155,3 +155,30 @@ print(found, len(codes), time.monotonic() - began < 15)
         {"partner": "KOR", "value_usd_sum": korea, "rows_sum": 13},
     ]
     assert printed == f"{expected} 3 True"
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [["01", "TOTAL", "0101"], ["0101", "01"]],
+        [["", ""], [""]],  # a dictionary of "" only: its data buffer is empty
+        [[None, None], [None]],  # an empty dictionary
+        [["01"], [], ["TOTAL", None]],
+    ],
+)
+@pytest.mark.parametrize("unified", [True, False])
+def test_by_value_works_a_shared_dictionary_out_once_and_as_each_row(chunks, unified):
+    table = pa.table({"product": pa.chunked_array([pa.array(c, pa.string()) for c in chunks])})
+    table = table.set_column(0, "product", pc.dictionary_encode(table["product"]))
+    if unified:
+        table = table.unify_dictionaries()
+    seen = []
+
+    def levels(values):
+        seen.append(len(values))
+        return plans.product_levels(values)
+
+    found = plans.by_value(table["product"], levels)
+    assert found.to_pylist() == plans.product_levels(table["product"].cast(pa.string())).to_pylist()
+    if unified:  # (one dictionary shared by every chunk: worked out once)
+        assert len(seen) == 1

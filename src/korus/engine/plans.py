@@ -157,7 +157,8 @@ def by_value(column, work):
     chunks = []
     for chunk in column.chunks:
         values = chunk.dictionary
-        held = (len(values), values.offset, *(b and b.address for b in values.buffers()))
+        held = (len(values), values.offset)
+        held += tuple(None if part is None else part.address for part in values.buffers())
         if held not in done:
             done[held] = work(values)
         chunks.append(done[held].take(chunk.indices))
