@@ -79,7 +79,7 @@ def texts(values) -> pa.Array:
     import numpy as np
     import pyarrow as pa
 
-    encoded = [str(value).encode("utf-8") for value in values]
+    encoded = [value.encode("utf-8") for value in values]  # (text only: never made text)
     ends = np.cumsum([0, *(len(text) for text in encoded)], dtype=np.int64)
     if ends[-1] >= 1 << 31:
         return pa.array(list(values), pa.string())
