@@ -93,11 +93,14 @@ def text(value: str) -> pa.Scalar:
 
 
 def integers(values, kind=None) -> pa.Array:
-    """Return Python integers as an Arrow int64 array, or of ``kind`` (``pa.array(values,
-    kind)``)."""
+    """Return integers (Python's, or a numpy array: no copy where it is int64 and
+    contiguous) as an Arrow int64 array, or of ``kind`` (``pa.array(values, kind)``)."""
     import numpy as np
     import pyarrow as pa
 
-    numbers = np.asarray(list(values), dtype=np.int64)
+    if isinstance(values, np.ndarray):
+        numbers = np.ascontiguousarray(values, dtype=np.int64)
+    else:
+        numbers = np.asarray(list(values), dtype=np.int64)
     array = pa.Array.from_buffers(pa.int64(), len(numbers), [None, pa.py_buffer(numbers)])
     return array if kind is None or kind == pa.int64() else array.cast(kind)

@@ -92,11 +92,9 @@ def _view(array):
 def _indices(positions):
     """Return positions (a numpy array) as an Arrow array of int64 to take rows by, without
     pyarrow's conversion of numpy arrays (which imports pandas first: see ``_numbers``)."""
-    import numpy as np
-    import pyarrow as pa
+    from korus.engine import acero
 
-    positions = np.ascontiguousarray(positions, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(positions), [None, pa.py_buffer(positions)])
+    return acero.integers(positions)
 
 
 @dataclass(frozen=True)
