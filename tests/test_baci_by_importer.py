@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cachework import own_cache
 from korus import cache
@@ -304,3 +306,37 @@ def test_cache_build_by_importer_takes_a_folder(cached, tmp_path, runner):
     assert result.exit_code == 0, result.stderr
     assert f"{path}: copy by importer: cached" in result.stderr
     assert sorted(entry.layout for entry in cache.entries()) == [LAYOUT, BY_IMPORTER]
+
+
+@given(
+    rows=st.lists(st.booleans(), min_size=2, max_size=300),
+    most=st.integers(min_value=1, max_value=8),
+)
+def test_two_reads_in_file_order_are_merged_as_a_stable_sort_merges_them(rows, most):
+    """``_merged`` gives the arrays a stable sort of the two reads by data row gives, or
+    None where the second comes in more than ``most`` runs; never other rows or another
+    order."""
+    mine = np.array(rows)
+    first = {"row": np.flatnonzero(mine), "v": np.flatnonzero(mine) * 1.5}
+    second = {"row": np.flatnonzero(~mine), "v": np.flatnonzero(~mine) * -2.0}
+    merged = baci_index._merged(first, second, most)
+    # The second read's runs: its rows with none of the first's between them.
+    runs = int(np.count_nonzero(~mine[1:] & mine[:-1])) + int(not mine[0])
+    if not first["row"].size or not second["row"].size or runs > most:
+        assert merged is None
+        return
+    assert merged is not None
+    order = np.argsort(np.concatenate([first["row"], second["row"]]), kind="stable")
+    for name in ("row", "v"):
+        expected = np.concatenate([first[name], second[name]])[order]
+        assert merged[name].tolist() == expected.tolist()
+    assert merged["row"].tolist() == list(range(len(rows)))
+
+
+def test_reads_out_of_the_file_order_are_not_merged():
+    """A read whose rows are not in the file's order is left to the sort."""
+    first = {"row": np.array([5, 3]), "v": np.array([1.0, 2.0])}
+    second = {"row": np.array([4]), "v": np.array([3.0])}
+    assert baci_index._merged(first, second) is None
+    assert baci_index._merged(second, first) is None
+    assert baci_index._merged({"row": None}, second) is None

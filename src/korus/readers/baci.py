@@ -355,15 +355,20 @@ def _read_from(path: Path, pair, country_codes, product_codes, hit, source=None)
     # two BACI codes mapped to one korus code are added together.
     import pandas as pd
 
-    year, exporter, importer = rows.t[keep], exporters[keep], importers[keep]
-    product, value = rows.k[keep], rows.v[keep]
+    every = bool(keep.all())  # (the usual: the rows themselves, not a copy)
+    year, exporter, importer = (a if every else a[keep] for a in (rows.t, exporters, importers))
+    product, value = (a if every else a[keep] for a in (rows.k, rows.v))
     repeated = None
     involved = list(mapping) if wanted is None or wanted.either else list(wanted.codes)
     if len({mapping[code] for code in involved}) == len(involved):  # a country a BACI code
         # Rows in BACI's order (year, exporter, importer, product), each after the one
         # before, give no flow twice: no hashing of every row needed.
-        order = (year.astype(np.int64) * PAIR_KEY + rows.i[keep]) * PAIR_KEY
-        order = (order + rows.j[keep]) * 1_000_000 + product
+        order = year.astype(np.int64)  # (a new array, worked in place)
+        for codes in (rows.i, rows.j):
+            order *= PAIR_KEY
+            order += codes if every else codes[keep]
+        order *= 1_000_000
+        order += product
         repeated = False if bool((order[1:] > order[:-1]).all()) else None
     if repeated is None:
         flow = ((year.astype(np.int64) * 1000 + exporter) * 1000 + importer) * 1_000_000
