@@ -490,7 +490,7 @@ def _flows(parts: list[_Flows], side: str | None) -> Flows:
 
     def coded(values, at) -> pa.DictionaryArray:
         values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
-        return pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32)), values)
+        return pa.DictionaryArray.from_arrays(pa.array(at.astype(np.int32, copy=False)), values)
 
     def same(value: str, rows: int) -> pa.DictionaryArray:
         return coded([value], np.zeros(rows, dtype=np.int32))
@@ -513,19 +513,28 @@ def _canonical(codes, classifications, vintages, joined, text, same):
     labels = pc.utf8_lpad(pc.cast(pa.array(present, pa.int32()), pa.string()), 6, "0")
     return pa.table(
         {
-            "year": joined["t"].astype(np.int16),
+            "year": joined["t"].astype(np.int16, copy=False),
             "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
             "reporter": text(codes, joined["r"]),
             "partner": text(codes, joined["p"]),
             "flow": text(["export", "import"], joined["f"]),
             "product": text(labels, positions),
             "classification": text(classifications, joined["c"]),
-            "value_usd": np.round(joined["v"].astype(np.float64) * UNIT, 2),
+            "value_usd": _dollars(joined["v"]),
             "source": same(SOURCE, rows),
             "basis": same(BASIS, rows),
             "vintage": text(vintages, joined["g"]),
         }
     )
+
+
+def _dollars(thousands):
+    """Return BACI's values (thousands of US dollars) in US dollars to the cent, as a new
+    array (worked in place: no array of the rows between)."""
+    import numpy as np
+
+    dollars = np.multiply(thousands, UNIT, dtype=np.float64)
+    return np.round(dollars, 2, out=dollars)
 
 
 def _joined(parts: list[_Flows], side: str | None):
@@ -551,7 +560,8 @@ def _joined(parts: list[_Flows], side: str | None):
         if side is None:
             taking = [slice(None), slice(None)]
         else:  # the side's exports and imports: the rows it is exporter, importer of
-            taking = [exporter == at.get(side, -1), importer == at.get(side, -1)]
+            mine = at.get(side, -1)  # (positions: each column taken without a mask's pass)
+            taking = [np.flatnonzero(exporter == mine), np.flatnonzero(importer == mine)]
             part.accounting.notes.append(
                 f"only {side}'s side was asked for: each flow is one row, {side}'s export or "
                 "import (the other country's record of it was not built)"
@@ -565,10 +575,10 @@ def _joined(parts: list[_Flows], side: str | None):
             columns["p"].append(partner[taken])
             columns["k"].append(part.product[taken])
             columns["v"].append(part.value[taken])
-            columns["f"].append(np.full(len(columns["t"][-1]), flow, np.int8))
+            columns["f"].append(np.full(len(columns["t"][-1]), flow, np.int32))
             count += len(columns["t"][-1])
-        columns["c"].append(np.full(count, classifications.index(part.classification)))
-        columns["g"].append(np.full(count, vintages.index(part.vintage)))
+        columns["c"].append(np.full(count, classifications.index(part.classification), np.int32))
+        columns["g"].append(np.full(count, vintages.index(part.vintage), np.int32))
         counts.append(count)
     # Each column joined, its pieces let go as it is (a year's side is a million rows).
     joined = {}

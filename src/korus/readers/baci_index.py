@@ -273,8 +273,9 @@ class _Cached:
 
 def _merged(first: dict, second: dict, most: int = 64) -> dict | None:
     """Return the rows of two reads, each in the file's order, as one read in the file's
-    order, made of at most ``most`` runs of each (a reporter's rows as importer come
-    before and after its rows as exporter: three runs); None where they are not so.
+    order, where the first is one run of rows between two of the second's (a reporter's
+    rows as exporter, in a year of BACI's order) or the second comes in at most ``most``
+    runs; None where they are not so.
 
     The same arrays as a stable sort of the two reads put one after the other by their
     data rows, without moving each row through an index."""
@@ -285,6 +286,13 @@ def _merged(first: dict, second: dict, most: int = 64) -> dict | None:
         return None
     if not ((one[1:] > one[:-1]).all() and (two[1:] > two[:-1]).all()):
         return None
+    at = np.searchsorted(two, one[[0, -1]])
+    if at[0] == at[1]:  # (the first all between two of the second's rows: one run)
+        place = int(at[0])
+        return {
+            name: np.concatenate([second[name][:place], first[name], second[name][place:]])
+            for name in first
+        }
     before = np.searchsorted(one, two, side="right")  # first's rows before each of second's
     cuts = np.flatnonzero(before[1:] != before[:-1]) + 1
     if len(cuts) >= most:
