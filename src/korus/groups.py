@@ -31,7 +31,9 @@ class Codes:
             column = self.frame[name]
             if _constant(column):  # (one text in every row, a reporter's: told at once)
                 codes, values = pd.factorize(column.iloc[:1], use_na_sentinel=False)
-                self.known[name] = np.zeros(len(column), dtype=codes.dtype), values
+                # (one zero seen from every row: no array of a million zeros)
+                zeros = np.broadcast_to(np.zeros(1, dtype=codes.dtype), (len(column),))
+                self.known[name] = zeros, values
             else:
                 self.known[name] = pd.factorize(column, use_na_sentinel=False)
         return self.known[name]
