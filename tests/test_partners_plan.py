@@ -20,6 +20,7 @@ from generated_panel import HEADER, write_panel
 from korus import api, countries, metrics_partners
 from korus.cli import cli
 from korus.errors import KorusError
+from korus.readers.columns import SAME_BLOCK, same_text
 
 ENV = {"COLUMNS": "120", "DASK_SCHEDULER_ADDRESS": None}
 REPORTERS = ("USA", "KOR", "CHN")
@@ -472,3 +473,25 @@ def test_partners_over_a_kept_file_equal_its_rows_word_for_word(
             assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
     finally:
         cache.set_enabled(None)
+
+
+@pytest.mark.parametrize("rows", [1, SAME_BLOCK, SAME_BLOCK + 7, 3 * SAME_BLOCK])
+def test_a_column_of_one_text_is_encoded_as_a_whole_column_is(rows):
+    """A column of one text held as one block (``same_text``) is encoded once and gives
+    the values and chunks ``dictionary_encode`` gives; other text as that gives it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from korus.engine.plan_partners import _encoded
+
+    same = same_text("FOB (seeded)", rows)
+    encoded = _encoded(same)
+    assert encoded.to_pylist() == pc.dictionary_encode(same).to_pylist()
+    assert [len(chunk) for chunk in encoded.chunks] == [len(chunk) for chunk in same.chunks]
+    assert pa.types.is_dictionary(encoded.type)
+    if len(same.chunks) > 1:  # one block encoded: its chunks share its indices' memory
+        first = encoded.chunks[0].indices.buffers()[1].address
+        assert all(chunk.indices.buffers()[1].address == first for chunk in encoded.chunks)
+    mixed = pa.chunked_array([["a", "b"], ["b", "c", "a"]], pa.large_string())
+    assert _encoded(mixed).to_pylist() == ["a", "b", "b", "c", "a"]
+    assert _encoded(pa.chunked_array([[2016, 2017]])).to_pylist() == [2016, 2017]

@@ -235,13 +235,23 @@ def frame_sums(frame: pd.DataFrame, reporter: str, years, accounting: list) -> P
 
 
 def _encoded(column):
-    """Return a text column as dictionaries (others as they are)."""
+    """Return a text column as dictionaries (others as they are), as
+    ``pc.dictionary_encode`` does."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return pc.dictionary_encode(column)
-    return column
+    from korus.readers.columns import _within
+
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    block = max(chunks, key=len, default=None)
+    if len(chunks) > 1 and all(_within(chunk, block) for chunk in chunks):
+        # Chunks that are each the start of one block (a column of one text,
+        # ``same_text``): the block is encoded once, not a million rows of it.
+        encoded = pc.dictionary_encode(block)
+        return pa.chunked_array([encoded.slice(0, len(chunk)) for chunk in chunks], encoded.type)
+    return pc.dictionary_encode(column)
 
 
 def _from_stores(folders, plan: PartnerYears) -> PartnerSums | None:
