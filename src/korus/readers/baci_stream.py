@@ -241,8 +241,10 @@ class _Streamed:
 
         i, j = _numbers(self.table["i"]), _numbers(self.table["j"])
         chosen = wanted.positions(i, j) if wanted is not None else np.arange(len(i))
-        table = self.table.take(_indices(chosen))
-        positions = self.positions[chosen]
+        if len(chosen) == len(i):  # (every kept row, in order: the usual, as kept for it)
+            table, positions = self.table, self.positions
+        else:
+            table, positions = self.table.take(_indices(chosen)), self.positions[chosen]
         k, lost = _hs6(table["k"], positions, self.name)
         t, i, j, v = (_numbers(table[column]) for column in ("t", "i", "j", "v"))
         return _Rows(t, i, j, k, lost, v, positions)
