@@ -182,3 +182,21 @@ def test_by_value_works_a_shared_dictionary_out_once_and_as_each_row(chunks, uni
     assert found.to_pylist() == plans.product_levels(table["product"].cast(pa.string())).to_pylist()
     if unified:  # (one dictionary shared by every chunk: worked out once)
         assert len(seen) == 1
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(["A", "B", "C"]), max_size=6), min_size=1, max_size=5),
+    st.booleans(),
+)
+def test_a_columns_codes_tell_what_its_rows_hold_with_a_shared_dictionary_or_not(chunks, unified):
+    """``holds_for_all`` and ``one_value`` give, from a column's codes, what its rows'
+    text gives, whether its chunks share one dictionary (told at once) or not."""
+    column = pc.dictionary_encode(pa.chunked_array([pa.array(c, pa.string()) for c in chunks]))
+    table = pa.table({"partner": column})
+    if unified:
+        table = table.unify_dictionaries()
+    rows = [value for chunk in chunks for value in chunk]
+    for wanted in ("A", "B"):
+        held = plans.holds_for_all(table["partner"], lambda values, w=wanted: pc.equal(values, w))
+        assert held == all(value == wanted for value in rows)
+    assert plans.one_value(table["partner"]) == (len(set(rows)) <= 1)

@@ -152,17 +152,36 @@ def by_value(column, work):
     column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
     if not pa.types.is_dictionary(column.type):
         return work(column.combine_chunks())
-    # The chunks of a column whose dictionaries were unified share one: worked out once.
+    if not column.num_chunks:
+        return work(pa.array([], column.type.value_type))
+    shared = _shared_dictionary(column.chunks)
+    if shared is not None:  # (unified: worked out once, and taken in one call)
+        return work(shared).take(pa.chunked_array([c.indices for c in column.chunks]))
     done: dict = {}
     chunks = []
     for chunk in column.chunks:
-        values = chunk.dictionary
-        held = (len(values), values.offset)
-        held += tuple(None if part is None else part.address for part in values.buffers())
+        held = _held(chunk.dictionary)
         if held not in done:
-            done[held] = work(values)
+            done[held] = work(chunk.dictionary)
         chunks.append(done[held].take(chunk.indices))
-    return pa.chunked_array(chunks) if chunks else work(pa.array([], column.type.value_type))
+    return pa.chunked_array(chunks)
+
+
+def _held(values) -> tuple:
+    """Return what tells an Arrow array's memory from another's (its length, offset and
+    buffers' addresses): the chunks of a column whose dictionaries were unified share one."""
+    held = (len(values), values.offset)
+    return held + tuple(None if part is None else part.address for part in values.buffers())
+
+
+def _shared_dictionary(chunks):
+    """Return the one dictionary every chunk holds (the same memory), or None."""
+    if not chunks:
+        return None
+    first = _held(chunks[0].dictionary)
+    if all(_held(chunk.dictionary) == first for chunk in chunks[1:]):
+        return chunks[0].dictionary
+    return None
 
 
 def product_levels(products: pa.Array) -> pa.Array:
@@ -188,7 +207,14 @@ def holds_for_all(column, test) -> bool:
     if not pa.types.is_dictionary(column.type) or column.null_count:
         return False
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    for chunk in (chunk for chunk in chunks if len(chunk)):
+    chunks = [chunk for chunk in chunks if len(chunk)]
+    shared = _shared_dictionary(chunks)
+    if shared is not None:  # (unified: its values tested once)
+        if pc.all(test(shared)).as_py() is not False:
+            return True
+        indices = pa.chunked_array([chunk.indices for chunk in chunks])
+        return pc.all(test(shared.take(pc.unique(indices)))).as_py() is not False
+    for chunk in chunks:
         if pc.all(test(chunk.dictionary)).as_py() is not False:
             continue
         present = chunk.dictionary.take(pc.unique(chunk.indices))  # the values of its rows
@@ -209,6 +235,13 @@ def one_value(column) -> bool:
         return False
     if pa.types.is_dictionary(column.type):
         chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        chunks = [chunk for chunk in chunks if len(chunk)]
+        shared = _shared_dictionary(chunks)
+        if shared is not None:  # (unified: one look at every row's code)
+            if len(shared) == 1:
+                return True
+            low, high = pc.min_max(pa.chunked_array([c.indices for c in chunks])).values()
+            return low.as_py() == high.as_py()
         seen = set()
         for chunk in (chunk for chunk in chunks if len(chunk)):
             if len(chunk.dictionary) == 1:
