@@ -14,6 +14,7 @@ from conftest import make_frame
 from korus import cache, cache_files, readers, store
 from korus.errors import DataFileError
 from korus.readers import tidy
+from korus.schema import canonical
 from korus.readers.common import ENCODING
 
 
@@ -340,3 +341,30 @@ def test_the_code_digest_reads_the_trust_layer_and_the_numbering_its_rules_use(m
     monkeypatch.setattr(PathType, "read_bytes", watched)
     store.code_digest.__wrapped__()
     assert {"trust.py", "groups.py", "schema.py", "store.py"} <= set(read)
+
+
+def test_a_kept_readings_rows_are_chosen_as_pandas_chose_them():
+    """``store._frame`` chooses the rows of a reporter and partner in Arrow before the frame
+    is made: the same frame as chosen by pandas after."""
+    import pyarrow as pa
+
+    rows = [
+        (2016, month, flow, "01", 100 * month + len(flow), partner)
+        for month in (1, 2)
+        for flow in ("export", "import")
+        for partner in ("KOR", "CHN", "JPN")
+    ]
+    frame = make_frame(rows)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    equal = {"reporter": "USA", "partner": "CHN"}
+    chosen = store._frame(table, equal)
+    expected = frame[(frame["reporter"] == "USA") & (frame["partner"] == "CHN")]
+    pd.testing.assert_frame_equal(chosen, expected.reset_index(drop=True))
+    assert len(chosen) == 4
+    assert store._frame(table, {"partner": "DEU"}).empty
+    # A missing partner (never in a settled reading) is no partner asked for, as in pandas.
+    holed = table.set_column(3, "partner", pa.array(["KOR", None] * 6, pa.large_string()))
+    made = holed.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    expected = canonical(made[made["partner"] == "KOR"])
+    pd.testing.assert_frame_equal(store._frame(holed, {"partner": "KOR"}), expected)
+    assert len(expected) == 6
