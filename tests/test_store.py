@@ -14,8 +14,8 @@ from conftest import make_frame
 from korus import cache, cache_files, readers, store
 from korus.errors import DataFileError
 from korus.readers import tidy
-from korus.schema import canonical
 from korus.readers.common import ENCODING
+from korus.schema import canonical
 
 
 @pytest.fixture

@@ -328,9 +328,8 @@ def _frame(table, equal: dict[str, str]) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from korus.schema import canonical
-
     from korus.engine import acero
+    from korus.schema import canonical
 
     # The rows of text columns equal to a value are chosen by Arrow, before the frame is
     # made of them: not every row group's rows made pandas, then chosen (a missing cell is
