@@ -344,8 +344,8 @@ def test_the_code_digest_reads_the_trust_layer_and_the_numbering_its_rules_use(m
 
 
 def test_a_kept_readings_rows_are_chosen_as_pandas_chose_them():
-    """``store._frame`` chooses the rows of a reporter and partner in Arrow before the frame
-    is made: the same frame as chosen by pandas after."""
+    """``store._frame`` gives the canonical frame of the rows of the reporter and partner
+    asked about, in their order, a missing cell being no value asked for."""
     import pyarrow as pa
 
     rows = [

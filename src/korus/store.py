@@ -324,28 +324,13 @@ def _holding(ranges: list, equal: dict[str, str]) -> list[int]:
 
 
 def _frame(table, equal: dict[str, str]) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from korus.engine import acero
-
-    # The rows of text columns equal to a value are chosen by Arrow, before the frame is
-    # made of them: not every row group's rows made pandas, then chosen (a missing cell is
-    # no value asked for, as in pandas); and while the command's thread imports pandas.
-    rest = {}
-    for column, value in equal.items():
-        cells = table[column]
-        text = pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
-        if text and isinstance(value, str):
-            table = table.filter(pc.equal(cells, acero.text(value)))
-        else:
-            rest[column] = value
     import pandas as pd
+    import pyarrow as pa
 
     from korus.schema import canonical
 
     frame = table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
-    for column, value in rest.items():
+    for column, value in equal.items():
         frame = frame[frame[column] == value]
     return canonical(frame)
 
