@@ -243,7 +243,7 @@ def one_value(column) -> bool:
             low, high = pc.min_max(pa.chunked_array([c.indices for c in chunks])).values()
             return low.as_py() == high.as_py()
         seen = set()
-        for chunk in (chunk for chunk in chunks if len(chunk)):
+        for chunk in chunks:
             if len(chunk.dictionary) == 1:
                 seen.add(chunk.dictionary[0].as_py())
                 continue
