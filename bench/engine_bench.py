@@ -414,23 +414,43 @@ def generate_census(path: Path, rows: int, seed: int = 21) -> Path:
     them; every value a whole number of dollars."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        generate_census_into(handle, rows, seed)
+    return path
+
+
+def generate_census_into(handle, rows: int, seed: int = 21) -> None:
+    """Write the rows of ``generate_census`` as CSV to an open text stream."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(
+        ["CTY_NAME", "GEN_VAL_MO", "I_COMMODITY", "I_COMMODITY_SDESC", "time", "COMM_LVL"]
+        + ["CTY_CODE"]
+    )
+    for year, month, code, name, product, description, value in _us_imports(rows, seed):
         writer.writerow(
-            ["CTY_NAME", "GEN_VAL_MO", "I_COMMODITY", "I_COMMODITY_SDESC", "time", "COMM_LVL"]
-            + ["CTY_CODE"]
-        )
-        for year, month, code, name, product, description, value in _us_imports(rows, seed):
-            writer.writerow(
-                (
-                    name.upper(),
-                    value,
-                    product,
-                    _short(description),
-                    f"{year}-{month:02d}",
-                    "HS6",
-                    code,
-                )
+            (
+                name.upper(),
+                value,
+                product,
+                _short(description),
+                f"{year}-{month:02d}",
+                "HS6",
+                code,
             )
+        )
+
+
+def generate_census_json(path: Path, rows: int, seed: int = 21) -> Path:
+    """Write the rows of ``generate_census`` as the API itself answers them: a JSON array
+    of arrays of text, the header first, one array a line, no spaces."""
+    text = io.StringIO()
+    generate_census_into(text, rows, seed)
+    lines = csv.reader(io.StringIO(text.getvalue()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("[")
+        for number, row in enumerate(lines):
+            handle.write((",\n" if number else "") + json.dumps(row, separators=(",", ":")))
+        handle.write("]")
     return path
 
 
@@ -607,6 +627,19 @@ def duckdb_census_growth(source: str) -> dict:
     return _figures(rows, ("imports",))
 
 
+def duckdb_census_json_growth(source: str) -> dict:
+    """The same question of the answer as the API gives it: a JSON array of arrays."""
+    import duckdb
+
+    rows = duckdb.sql(
+        "SELECT substr(r[5], 1, 4) AS year, sum(CAST(r[2] AS DECIMAL(18,2))) FROM "
+        f"(SELECT json AS r FROM read_json('{source}', format = 'array', records = false, "
+        "columns = {'json': 'VARCHAR[]'})) "
+        f"WHERE r[7] = '{KOR_CENSUS}' GROUP BY year"
+    ).fetchall()
+    return _figures(rows, ("imports",))
+
+
 def polars_census_growth(source: str) -> dict:
     import polars as pl
 
@@ -658,6 +691,7 @@ ANSWERS = {
     ("comtrade-deficit", "polars"): polars_comtrade_deficit,
     ("census-growth", "duckdb"): duckdb_census_growth,
     ("census-growth", "polars"): polars_census_growth,
+    ("census-json-growth", "duckdb"): duckdb_census_json_growth,
     ("dataweb-partners", "duckdb"): duckdb_dataweb_partners,
     ("dataweb-partners", "polars"): polars_dataweb_partners,
 }
@@ -857,8 +891,9 @@ def _data(work: Path, sizes: dict) -> dict[str, Path]:
         ("comtrade", generate_comtrade),
         ("census", generate_census),
         ("dataweb", generate_dataweb),
+        ("census_json", generate_census_json),
     ):
-        target = work / f"{name}-{rows}.csv"
+        target = work / f"{name}-{rows}.{'json' if name.endswith('json') else 'csv'}"
         if not target.exists():
             print(f"generating {target.name}", file=sys.stderr)
             partial = target.with_suffix(".partial")
@@ -886,6 +921,7 @@ def run(args) -> int:
     me = str(Path(__file__).resolve())
     caches = work / "caches"
     cache = {name: caches / name for name in ("cold", "warm", "comtrade", "census", "dataweb")}
+    cache["census_json"] = caches / "census_json"
     cache["shipped"] = caches / "shipped"
     for folder in cache.values():
         folder.mkdir(parents=True, exist_ok=True)
@@ -949,6 +985,17 @@ def run(args) -> int:
         answer("DuckDB over the CSV", "census-growth", "duckdb", data["census"]),
         answer("Polars scan_csv", "census-growth", "polars", data["census"]),
     ]
+    answered = [*growth[:-1], str(data["census_json"])]
+    q3c = [
+        korus_case(
+            "korus growth, first read (empty cache)",
+            answered,
+            "census_json",
+            _clear_dir(cache["census_json"]),
+        ),
+        korus_case("korus growth, again (after the first read)", answered, "census_json"),
+        answer("DuckDB over the JSON", "census-json-growth", "duckdb", data["census_json"]),
+    ]
     ranked = ["partners", "--year", str(US_YEARS[-1]), "--by", "imports", *usd]
     ranked += ["--data", str(data["dataweb"])]
     q3b = [
@@ -993,7 +1040,7 @@ def run(args) -> int:
         ),
         korus_case("korus --help", ["--help"], "shipped"),
     ]
-    groups = [q1, q2, q3, q3b, q4, q5]
+    groups = [q1, q2, q3, q3c, q3b, q4, q5]
     everything = [case for group in groups for case in group]
 
     _compile(python)
@@ -1047,6 +1094,7 @@ def run(args) -> int:
     check("1", [q1[1], q1[2], q1[3], q1[5], q1[6]], q1[4], "partner", three, renamed(baci_names))
     check("2", [q2[0], q2[1], q2[3]], q2[2], "year", balance)
     check("3a", [q3[0], q3[1], q3[3]], q3[2], "year", {"value_usd": "imports"})
+    check("3c", [q3c[0], q3c[1]], q3c[2], "year", {"value_usd": "imports"})
     check("3b", [q3b[0], q3b[1], q3b[3]], q3b[2], "partner", imports, renamed(dataweb_names))
     check("4", [q4[0], q4[1], q4[3]], q4[2], "year", balance)
     check("4", [q4[4], q4[5]], q4[6], "year", balance)
@@ -1063,6 +1111,8 @@ def run(args) -> int:
         f"3a. Census API answer (CSV), US imports by partner, HS6 and month, "
         f"{_rows(data['census'], 1):,} rows ({_mib(data['census'])} MiB): imports from KOR, "
         f"growth {years}",
+        f"3c. The same Census API answer as the API gives it (JSON array of arrays, "
+        f"{_mib(data['census_json'])} MiB): the same question",
         f"3b. DataWeb CSV (long layout), the same kind of imports, "
         f"{_rows(data['dataweb'], 4):,} rows ({_mib(data['dataweb'])} MiB): partners by "
         f"imports, {US_YEARS[-1]}",
@@ -1081,6 +1131,8 @@ def run(args) -> int:
             print(_cache_note(cache["comtrade"]))
         elif group is q3:
             print(_cache_note(cache["census"]))
+        elif group is q3c:
+            print(_cache_note(cache["census_json"]))
         elif group is q3b:
             print(_cache_note(cache["dataweb"]))
     print()
@@ -1103,6 +1155,9 @@ def run(args) -> int:
         ratio("3a. first read / DuckDB over the CSV, wall", q3[0], q3[2]),
         ratio("3a. first read / DuckDB over the CSV, peak memory", q3[0], q3[2], memory=True),
         ratio("3a. again / import pandas, wall", q3[1], floor),
+        ratio("3c. first read / DuckDB over the JSON, wall", q3c[0], q3c[2]),
+        ratio("3c. first read / DuckDB over the JSON, peak memory", q3c[0], q3c[2], True),
+        ratio("3c. again / import pandas, wall", q3c[1], floor),
         ratio("3b. first read / DuckDB over the CSV, wall", q3b[0], q3b[2]),
         ratio("3b. first read / DuckDB over the CSV, peak memory", q3b[0], q3b[2], memory=True),
         ratio("3b. again / import pandas, wall", q3b[1], floor),
@@ -1118,7 +1173,7 @@ def run(args) -> int:
     print("\n".join(lines))
     print()
     print("Each run's wall time (s), in the order run")
-    for number, group in zip(("1", "2", "3a", "3b", "4", "5"), groups, strict=True):
+    for number, group in zip(("1", "2", "3a", "3c", "3b", "4", "5"), groups, strict=True):
         for case in group:
             shown = " ".join(f"{wall:.3f}" for wall in case.walls) or "-"
             if case.failure:
@@ -1227,7 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
     timing.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "korus-bench"))
     timing.add_argument("--korus", help="the korus command (default: beside this Python)")
     make = commands.add_parser("generate", help="write one layout's data")
-    make.add_argument("layout", choices=["comtrade", "census", "dataweb"])
+    make.add_argument("layout", choices=["comtrade", "census", "census-json", "dataweb"])
     make.add_argument("--rows", type=int, default=1_000_000)
     make.add_argument("--seed", type=int)
     make.add_argument("--out", required=True)
@@ -1241,6 +1296,7 @@ def main(argv: list[str] | None = None) -> int:
         make_one = {
             "comtrade": generate_comtrade,
             "census": generate_census,
+            "census-json": generate_census_json,
             "dataweb": generate_dataweb,
         }[args.layout]
         seed = {} if args.seed is None else {"seed": args.seed}

@@ -58,6 +58,7 @@ from pathlib import Path
 from korus import trust
 from korus.errors import DataFileError
 from korus.fetch import sidecar
+from korus.readers import jsontext
 from korus.readers.census_api_months import (
     _with_absent_months_as_zero,
     _years_from_months_where_december_is_short,
@@ -81,7 +82,7 @@ from korus.readers.columns import (
     sorted_rows,
     text_columns,
 )
-from korus.readers.common import number, read_json
+from korus.readers.common import number, raw_bytes, read_json, utf8_bytes
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_JSON = "census-api-json"
@@ -170,8 +171,14 @@ def read_layout(path: Path, layout: str) -> Reading:
 
 
 def _json_columns(path: Path) -> tuple[list[str], list, int]:
-    """Return (header, the columns of the rows as text, number of rows) of a JSON answer."""
+    """Return (header, the columns of the rows as text, number of rows) of a JSON answer:
+    of the shape answers have, from its bytes' positions (``jsontext``); else as
+    ``json.load`` reads it, whose errors name the line and column."""
     name = str(path)
+    found = jsontext.text_rows(utf8_bytes(raw_bytes(path), Path(path)))
+    if found is not None:
+        header, columns = found
+        return [field.strip() for field in header], columns, len(columns[0])
     data = read_json(path)
     if (
         not isinstance(data, list)
