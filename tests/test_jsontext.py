@@ -111,6 +111,10 @@ def test_a_damaged_answer_is_never_read_otherwise_than_json_reads_it(answer, dam
             del data[at]  # a byte taken away
         elif at < len(data):
             data[at] = byte  # a byte changed
+    try:
+        bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return  # (the reader hands on text it has decoded: ``common.utf8_bytes``)
     found = fast(bytes(data))
     if found is not None:
         assert found == exact(bytes(data))
@@ -171,6 +175,13 @@ def test_the_census_reader_reads_an_answer_as_the_exact_way_does(tmp_path, monke
     assert read.frame.equals(slow.frame)
     assert read.accounting == slow.accounting
     assert read.frame["value_usd"].sum() == sum(1000 + m * 7 for m in range(1, 13)) * 2 + 5
+
+
+def test_bytes_that_are_not_utf8_are_the_error_they_were(tmp_path):
+    path = tmp_path / "answer.json"
+    path.write_bytes(b'[["CTY_CODE","GEN_VAL_MO","time"],\n["5800","1","2019-\xff"]]')
+    with pytest.raises(DataFileError, match=r"line 2, column 19: byte 0xFF is not utf-8"):
+        census_api.read(path)
 
 
 def test_an_error_in_a_row_is_the_one_the_exact_way_gives(tmp_path, monkeypatch):

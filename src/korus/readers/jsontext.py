@@ -38,7 +38,8 @@ def text_rows(data: bytes, step: int = PIECE):
     """Return (the first array's strings, the other arrays' values as columns of Arrow
     text) of a JSON array of arrays in UTF-8 ``data``, as ``json.loads`` reads it (a null
     as ""), where its shape is the one this module vouches for (see the module); else None.
-    """
+    ``data`` is text already decoded (``common.utf8_bytes``): cut at its quotes, each
+    string's bytes are UTF-8 as the whole is."""
     import numpy as np
 
     if b"\\" in data or len(data) >= (1 << 31) - 1:
