@@ -613,8 +613,9 @@ def read_json(path: Path):
     """Return a JSON file's content; bad text or bad JSON is an error naming line and column."""
     import json
 
+    text = decode(raw_bytes(path), Path(path))  # (``open_text``'s text, not copied again)
     try:
-        return json.load(open_text(path))
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataFileError(
             f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
