@@ -199,3 +199,29 @@ def test_an_error_in_a_row_is_the_one_the_exact_way_gives(tmp_path, monkeypatch)
             errors.append(str(caught.value))
     assert errors[0] == errors[1]
     assert "row 6 of the JSON array" in errors[0]
+
+
+def test_the_answer_as_the_api_gives_it_reads_as_the_same_answer_saved_as_csv(tmp_path):
+    """The benchmark's answer (one array a line, no spaces, as the API writes it) is read
+    the fast way, and gives the frame and counts of the same rows saved as CSV."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parent.parent / "bench")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    bench = importlib.import_module("engine_bench")
+    answer = bench.generate_census_json(tmp_path / "answer.json", 3000)
+    saved = bench.generate_census(tmp_path / "answer.csv", 3000)
+    assert answer.read_bytes().startswith(b'[["CTY_NAME","GEN_VAL_MO",')
+    assert jsontext.text_rows(answer.read_bytes()) is not None
+    as_json, as_csv = census_api.read(answer), census_api.read(saved)
+    assert len(as_json.frame) > 3000
+    assert as_json.frame.equals(as_csv.frame)
+    (json_account,), (csv_account,) = as_json.accounting, as_csv.accounting
+    assert (json_account.rows_read, json_account.rows_kept) == (
+        csv_account.rows_read,
+        csv_account.rows_kept,
+    )
+    assert json_account.rows_read == saved.read_text(encoding="utf-8").count("\n") - 1
