@@ -346,18 +346,23 @@ def load(
     same and with ``dedupe``, dropped and counted), values and years checked.
     """
     from korus import trust
+    from korus.readers.common import collector_paused
 
     token = trust.RULES.set(trust.Rules(dedupe=dedupe))
     try:
-        skipped: list[str] = []
-        readings = _read_files(expand(paths, skipped), layout, pair, one_side, equal)
-        if skipped:
-            readings[0].accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
-        for reading in readings:
-            for account in reading.accounting:
-                if account.rows_read == 0:
-                    raise DataFileError(f"{account.file}: the file has a header but no data rows")
-        return trust.stack(readings)
+        with collector_paused():
+            skipped: list[str] = []
+            readings = _read_files(expand(paths, skipped), layout, pair, one_side, equal)
+            if skipped:
+                notes = readings[0].accounting[0].notes
+                notes.extend(f"not read as data: {what}" for what in skipped)
+            for reading in readings:
+                for account in reading.accounting:
+                    if account.rows_read == 0:
+                        raise DataFileError(
+                            f"{account.file}: the file has a header but no data rows"
+                        )
+            return trust.stack(readings)
     finally:
         trust.RULES.reset(token)
 
