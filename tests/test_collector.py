@@ -68,3 +68,41 @@ def test_files_are_read_with_the_collector_paused(tmp_path, monkeypatch, collect
         readers.load([broken])
     assert seen == [False, False]
     assert gc.isenabled()
+
+
+def test_the_korus_command_runs_with_the_collector_paused(monkeypatch, collector_on):
+    from korus import cli, command
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(gc.isenabled()))
+    command.main()
+    assert seen == [False]
+    gc.enable()
+
+
+def test_a_fetch_and_a_cluster_put_the_collector_back(monkeypatch, tmp_path, collector_on):
+    from click.testing import CliRunner
+
+    from korus import cli, cli_fetch
+
+    seen = []
+    monkeypatch.setattr(cli_fetch, "_fetched", lambda *a, **k: seen.append(gc.isenabled()))
+    gc.disable()
+    months = ["--months", "2016-01..2016-02", "--partner", "KOR", "--dry-run"]
+    found = CliRunner().invoke(
+        cli.cli, ["fetch", "census", "--flow", "imports", *months, "-o", str(tmp_path / "x")]
+    )
+    assert found.exit_code == 0, found.output
+    assert seen == [True]
+    gc.disable()
+    answer = tmp_path / "answer.json"
+    answer.write_text(json.dumps(ANSWER))
+    for engine, resumed in (("local", False), ("dask", True)):
+        gc.disable()
+        seen.clear()
+        monkeypatch.setattr(common, "import_pandas_meanwhile", lambda: seen.append(gc.isenabled()))
+        CliRunner().invoke(
+            cli.cli, ["deficit", "--data", str(answer), "--years", "2019", "--engine", engine]
+        )
+        assert seen == [resumed], engine
+    gc.enable()

@@ -1,3 +1,3 @@
-from korus.cli import main
+from korus.command import main
 
 main()

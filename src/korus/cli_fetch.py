@@ -38,6 +38,9 @@ def fetch():
       korus fetch comtrade --reporter USA --partner KOR --years 2016 -o usa-kor.json
       korus fetch comtrade --partner KOR --years 2016 -o - | korus deficit --data - --years 2016
     """
+    from korus.command import resume_collector
+
+    resume_collector()  # (a fetch waits on the network: see ``korus.command``)
 
 
 def _fetch_options(command):

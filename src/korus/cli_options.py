@@ -470,6 +470,10 @@ def input_options(*, files_argument: bool = False, engine: bool = True):
                 )
             from korus.readers.common import import_pandas_meanwhile
 
+            if settings.engine != "local":
+                from korus.command import resume_collector
+
+                resume_collector()  # (a cluster's client lasts: see ``korus.command``)
             # The command reads data first: pandas is imported beside that reading (the
             # commands import their reports, and so pandas, once they have their answer).
             import_pandas_meanwhile()

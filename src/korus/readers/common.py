@@ -652,8 +652,8 @@ def collector_paused():
     before, after it). A reading makes millions of objects that live on (a workbook's
     cells, a JSON answer's values), and the collector, set off again and again by their
     number, goes through all of them each time to find cycles a reading does not make:
-    300,000 DataWeb rows from a workbook, 3.45 s with it and 2.38 s without; 250,000
-    Comtrade+ records in JSON, 3.85 s and 3.28 s. Objects are still freed as soon as no
+    300,000 DataWeb rows from a workbook, 3.55 s with it and 2.71 s without; 250,000
+    Comtrade+ records in JSON, 3.77 s and 3.34 s. Objects are still freed as soon as no
     one holds them."""
     import gc
 
