@@ -310,6 +310,13 @@ def test_coverage_told_by_arrow_says_what_python_says(seed):
         assert values.to_pylist() == sorted(set(by_python[year]))
         held = {code for code, at in zip(codes, years, strict=True) if at == year}
         assert sorted(set(by_python[year])) == sorted(held)
+    # A column of one text in every row (a seed in five: one classification) too.
+    plain = frame.astype({"classification": object})
+    by_arrow = metrics._by_year(frame, "classification")
+    by_python = metrics._by_year(plain, "classification")
+    assert by_arrow.keys() == by_python.keys() == set(years.tolist())
+    for year, values in by_arrow.items():
+        assert values.to_pylist() == sorted(set(by_python[year]))
 
 
 @pytest.mark.parametrize("seed", range(30))

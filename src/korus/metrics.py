@@ -217,6 +217,12 @@ def _by_year(rows: pd.DataFrame, column: str) -> dict[int, list]:
     years = rows["year"].to_numpy(dtype="int64")
     arrow = _arrow_text(rows[column].array)
     if arrow is not None and not arrow.null_count and len(arrow):
+        ends = pc.min_max(arrow)
+        if ends["min"].as_py() == ends["max"].as_py():
+            # One text in every row (a source's classification, a release): each year's
+            # is that one, found without sorting the rows.
+            one = arrow.slice(0, 1)
+            return {int(year): one for year in np.unique(years)}
         keys = [("year", "ascending"), ("value", "ascending")]
         order = pc.sort_indices(pa.table({"year": years, "value": arrow}), sort_keys=keys)
         years, values = years[order.to_numpy()], arrow.take(order)
