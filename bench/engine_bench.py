@@ -937,6 +937,18 @@ def run(args) -> int:
         command = [python, me, "answer", question, tool, str(source)]
         return Case(label, [*command, "--import-pandas"] if pandas else command)
 
+    def first_and_again(name, arguments, where):
+        """korus's first read of a file (its cache folder emptied), and the same again."""
+        return [
+            korus_case(
+                f"korus {name}, first read (empty cache)",
+                arguments,
+                where,
+                _clear_dir(cache[where]),
+            ),
+            korus_case(f"korus {name}, again (after the first read)", arguments, where),
+        ]
+
     baci_file, parquet, folder = data["baci"], data["parquet"], data["years"]
     floor = Case('python -c "import pandas"', [python, "-c", "import pandas"])
     partners = ["partners", "--reporter", "USA", "--year", str(BACI_YEAR), "--by", "total"]
@@ -961,13 +973,7 @@ def run(args) -> int:
     deficit = ["deficit", "--partner", "KOR", "--years", str(COMTRADE_YEARS[-1]), *usd]
     deficit += ["--data", str(data["comtrade"])]
     q2 = [
-        korus_case(
-            "korus deficit, first read (empty cache)",
-            deficit,
-            "comtrade",
-            _clear_dir(cache["comtrade"]),
-        ),
-        korus_case("korus deficit, again (after the first read)", deficit, "comtrade"),
+        *first_and_again("deficit", deficit, "comtrade"),
         answer("DuckDB over the CSV", "comtrade-deficit", "duckdb", data["comtrade"]),
         answer("Polars scan_csv", "comtrade-deficit", "polars", data["comtrade"]),
     ]
@@ -975,37 +981,19 @@ def run(args) -> int:
     growth = ["growth", "--partner", "KOR", "--flow", "imports", "--years", years, *usd]
     growth += ["--data", str(data["census"])]
     q3 = [
-        korus_case(
-            "korus growth, first read (empty cache)",
-            growth,
-            "census",
-            _clear_dir(cache["census"]),
-        ),
-        korus_case("korus growth, again (after the first read)", growth, "census"),
+        *first_and_again("growth", growth, "census"),
         answer("DuckDB over the CSV", "census-growth", "duckdb", data["census"]),
         answer("Polars scan_csv", "census-growth", "polars", data["census"]),
     ]
     answered = [*growth[:-1], str(data["census_json"])]
     q3c = [
-        korus_case(
-            "korus growth, first read (empty cache)",
-            answered,
-            "census_json",
-            _clear_dir(cache["census_json"]),
-        ),
-        korus_case("korus growth, again (after the first read)", answered, "census_json"),
+        *first_and_again("growth", answered, "census_json"),
         answer("DuckDB over the JSON", "census-json-growth", "duckdb", data["census_json"]),
     ]
     ranked = ["partners", "--year", str(US_YEARS[-1]), "--by", "imports", *usd]
     ranked += ["--data", str(data["dataweb"])]
     q3b = [
-        korus_case(
-            "korus partners, first read (empty cache)",
-            ranked,
-            "dataweb",
-            _clear_dir(cache["dataweb"]),
-        ),
-        korus_case("korus partners, again (after the first read)", ranked, "dataweb"),
+        *first_and_again("partners", ranked, "dataweb"),
         answer("DuckDB over the CSV", "dataweb-partners", "duckdb", data["dataweb"]),
         answer("Polars scan_csv", "dataweb-partners", "polars", data["dataweb"]),
     ]
