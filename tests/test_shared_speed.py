@@ -405,3 +405,75 @@ def test_series_of_many_or_few_possible_keys_are_numbered_as_pandas_numbers_them
     columns = ["reporter", "year", "flow"]
     expected = frame.groupby(columns, observed=True, dropna=False).ngroup().to_numpy()
     assert _numbered(frame, columns).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_each_years_provenance_is_that_of_its_own_rows(seed):
+    """A panel's products, vintages and bases, each year's told from the year's own rows
+    (and the whole's from all of them where a year asked for holds none)."""
+    from korus import metrics
+    from korus.schema import ALL_GOODS
+
+    rng = np.random.default_rng(seed)
+    years = sorted(rng.choice(range(1995, 2020), size=int(rng.integers(2, 6)), replace=False))
+    pool = [f"{n:06d}" for n in rng.choice(999_999, size=12, replace=False)] + ["TOTAL"]
+    parts = []
+    for number, year in enumerate(years):
+        size = int(rng.integers(1, 30))
+        if (seed + number) % 4 == 0 or seed % 5 == 1:
+            chosen = ["TOTAL"] * size  # a year of totals only (every year: all goods)
+        else:
+            chosen = [pool[i] for i in rng.integers(0, len(pool) - (seed % 2), size=size)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "flow": rng.choice(["export", "import"], size),
+                    "product": chosen,
+                    "classification": rng.choice(["HS", "HTS", "none"][: 1 + seed % 3], size),
+                    "vintage": rng.choice(["2021 release", "2023 release"][: 1 + seed % 2], size),
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True).astype(
+        {name: "str" for name in ("flow", "product", "classification", "vintage")}
+    )
+    rows["year"] = rows["year"].astype("int16")
+    rows["source"] = "US Census Bureau"
+    rows["basis"] = rows["flow"].map({"export": "total exports, FAS", "import": "general, CIF"})
+    asked = [*years, 2030] if seed % 3 == 0 else years  # a year of no rows: the whole's
+    out = metrics._provenance(pd.DataFrame({"year": asked}), rows)
+    whole = metrics.coverage(rows)
+    for year, products, vintage in zip(asked, out["products"], out["vintage"], strict=True):
+        own = rows[rows["year"] == year]
+        held = own if len(own) else rows
+        assert products == (metrics.coverage(own) if len(own) else whole)
+        assert vintage == ", ".join(sorted(set(held["vintage"])))
+    export_basis = "total exports, FAS" if whole == ALL_GOODS else "exports (domestic and"
+    assert out["basis"].iloc[0].startswith(f"exports: {export_basis}")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_code_widths_are_the_characters_of_each_code_and_the_totals_none(seed):
+    from korus.trust import _code_widths
+
+    rng = np.random.default_rng(seed)
+    pool = ["TOTAL", "01", "0101", "010121", "9999AA", "Ünïcode", "TOTALS", ""]
+    codes = [pool[i] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 40)))]
+    expected = [0 if code == "TOTAL" else len(code) for code in pd.unique(pd.Series(codes))]
+    for dtype in ("str", object):
+        products = pd.factorize(pd.Series(codes, dtype=dtype))[1]
+        assert _code_widths(products).tolist() == expected
+
+
+def test_the_readers_asked_about_companion_files_are_those_that_tell_them():
+    import importlib
+
+    from korus import readers
+
+    telling = [
+        name
+        for name in readers.MODULES
+        if hasattr(importlib.import_module(f"korus.readers.{name}"), "companion")
+    ]
+    assert list(readers.COMPANIONS) == telling

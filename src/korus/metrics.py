@@ -251,8 +251,6 @@ def _by_year(rows: pd.DataFrame, column: str) -> dict[int, list]:
 def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Return ``out`` with what its figures cover (``products``), the source, both flows'
     bases and the vintages of ``rows``."""
-    covered = coverage(rows)
-    vintages = ", ".join(sorted(rows["vintage"].unique()))
     if "year" in out.columns and "month" not in out.columns and rows["year"].nunique() > 1:
         # Each year's own coverage and release: a source may give totals for some years
         # only, and a file may hold years of several releases.
@@ -264,15 +262,25 @@ def _provenance(out: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
             year: coverage_of(codes, classifications.get(year, []))
             for year, codes in products.items()
         }
-        out["products"] = out["year"].map(by_year).fillna(covered)
+        # The whole coverage is "all goods" where every year's is (the years hold every
+        # row); it is worked out from the rows again only for a year they do not hold.
+        out["products"] = out["year"].map(by_year)
+        whole = bool(by_year) and all(text == ALL_GOODS for text in by_year.values())
+        covered = ALL_GOODS if whole else None
+        if out["products"].isna().any():
+            covered = coverage(rows)
+            out["products"] = out["products"].fillna(covered)
         released = {
             year: ", ".join(_sorted_distinct(names).to_pylist())
             for year, names in _by_year(rows, "vintage").items()
         }
-        out["vintage"] = out["year"].map(released).fillna(vintages)
+        out["vintage"] = out["year"].map(released)
+        if out["vintage"].isna().any():
+            out["vintage"] = out["vintage"].fillna(", ".join(sorted(rows["vintage"].unique())))
     else:
+        covered = coverage(rows)
         out["products"] = covered
-        out["vintage"] = vintages
+        out["vintage"] = ", ".join(sorted(rows["vintage"].unique()))
     basis = rows[["flow", "basis"]].drop_duplicates("flow").set_index("flow")["basis"]
     out["source"] = rows["source"].iloc[0]
     out["basis"] = "; ".join(

@@ -40,10 +40,15 @@ MODULES = (
     "kosis",
 )
 
+# The modules that tell a companion file (a code list read with the data it describes,
+# ``companion``), in ``MODULES`` order: a folder's code list is judged without importing
+# every reader.
+COMPANIONS = ("census_api", "baci")
 
-def _modules() -> list:
+
+def _modules(names: tuple[str, ...] = MODULES) -> list:
     found = []
-    for name in MODULES:
+    for name in names:
         try:
             found.append(importlib.import_module(f"korus.readers.{name}"))
         except ModuleNotFoundError as exc:
@@ -258,11 +263,7 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
             continue
         sample = take_sample(path)
         what = next(
-            (
-                m.companion(sample)
-                for m in _modules()
-                if hasattr(m, "companion") and m.companion(sample)
-            ),
+            (m.companion(sample) for m in _modules(COMPANIONS) if m.companion(sample)),
             None,
         )
         if what:
