@@ -47,14 +47,18 @@ COMPANIONS = ("census_api", "baci")
 
 
 def _modules(names: tuple[str, ...] = MODULES) -> list:
-    found = []
+    return list(_each_module(names))
+
+
+def _each_module(names: tuple[str, ...] = MODULES):
+    """Yield the reader modules of ``names``, each imported when it is asked for (a file
+    told by the first readers does not wait for the others' imports)."""
     for name in names:
         try:
-            found.append(importlib.import_module(f"korus.readers.{name}"))
+            yield importlib.import_module(f"korus.readers.{name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"korus.readers.{name}":
                 raise
-    return found
 
 
 def layouts() -> dict[str, object]:
@@ -74,7 +78,7 @@ def known() -> str:
 def detect(path: Path) -> str:
     """Return the layout name of a file, judged by its content."""
     sample = take_sample(path)
-    for module in _modules():
+    for module in _each_module():
         layout = module.sniff(sample)
         if layout:
             return layout if isinstance(layout, str) else module.LAYOUT
@@ -263,7 +267,7 @@ def _folder_files(folder: Path, skipped: list[str]) -> list[Path]:
             continue
         sample = take_sample(path)
         what = next(
-            (m.companion(sample) for m in _modules(COMPANIONS) if m.companion(sample)),
+            (m.companion(sample) for m in _each_module(COMPANIONS) if m.companion(sample)),
             None,
         )
         if what:
