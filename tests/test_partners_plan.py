@@ -20,7 +20,7 @@ from generated_panel import HEADER, write_panel
 from korus import api, countries, metrics_partners
 from korus.cli import cli
 from korus.errors import KorusError
-from korus.readers.columns import SAME_BLOCK, same_text
+from korus.readers.same import SAME_BLOCK, same_text
 
 ENV = {"COLUMNS": "120", "DASK_SCHEDULER_ADDRESS": None}
 REPORTERS = ("USA", "KOR", "CHN")

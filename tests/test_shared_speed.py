@@ -1,6 +1,6 @@
 """The shared speed layer gives what the plain pandas and Arrow steps give.
 
-Columns of one text held once (``readers.columns.put_same``, ``taken``), rows chosen
+Columns of one text held once (``readers.same.put_same``, ``taken``), rows chosen
 without a copy (``metrics._rows``), a plan of sums grouped by dictionary codes
 (``engine.plan_partners``) and the command line's choice of Arrow's allocator: each
 is held here to the plain computation it stands for, on seeded random frames.
@@ -17,7 +17,7 @@ from korus import allocator, countries
 from korus.engine.plan_partners import PartnerYears
 from korus.engine.plans import plain
 from korus.metrics import _rows
-from korus.readers.columns import SAME_BLOCK, put_same, same_text, taken
+from korus.readers.same import SAME_BLOCK, put_same, same_text, taken
 
 SEEDS = range(6)
 
@@ -228,14 +228,14 @@ def test_keys_too_many_to_number_say_they_may_be_shared():
 
 @pytest.mark.parametrize("seed", range(40))
 def test_a_column_of_one_text_is_told_as_every_row_tells_it(seed):
-    """``columns._constant`` (a column of one text, whose rows a reordering need not
+    """``same._constant`` (a column of one text, whose rows a reordering need not
     move) gives what a look at every row gives, for columns of one block repeated
     (``same_text``), of blocks of two texts, of slices, and of plain rows."""
     import random
 
     import pyarrow as pa
 
-    from korus.readers import columns
+    from korus.readers import same
 
     draw = random.Random(seed)
     texts = ["USA", "KOR", "FOB", ""]
@@ -244,16 +244,16 @@ def test_a_column_of_one_text_is_told_as_every_row_tells_it(seed):
         kind = draw.choice(["same", "same", "slice", "rows"])
         count = draw.randint(1, 70_000)
         if kind == "same":
-            chunks.extend(columns.same_text(draw.choice(texts[:2]), count).chunks)
+            chunks.extend(same.same_text(draw.choice(texts[:2]), count).chunks)
         elif kind == "slice":
-            block = columns.same_text(draw.choice(texts[:2]), count).chunks[0]
+            block = same.same_text(draw.choice(texts[:2]), count).chunks[0]
             start = draw.randint(0, len(block) - 1)
             chunks.append(block.slice(start, draw.randint(1, len(block) - start)))
         else:
             chunks.append(pa.array([draw.choice(texts) for _ in range(count)], pa.large_string()))
     cells = pa.chunked_array(chunks, pa.large_string())
     column = pd.Series(pd.arrays.ArrowStringArray(cells))
-    assert columns._constant(column) is (len(set(cells.to_pylist())) == 1)
+    assert same._constant(column) is (len(set(cells.to_pylist())) == 1)
 
 
 # What figures cover, told apart by Arrow: the same words as Python's sorted(set(...)).
@@ -340,7 +340,7 @@ def test_series_numbered_from_codes_as_pandas_groupby_numbers_them(seed):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_rows_sorted_by_their_keys_numbered_are_as_pandas_sorts_them(seed):
-    from korus.readers.columns import sorted_rows
+    from korus.readers.same import sorted_rows
 
     rng = np.random.default_rng(seed)
     rows = int(rng.integers(0, 400))
@@ -477,3 +477,26 @@ def test_the_readers_asked_about_companion_files_are_those_that_tell_them():
         if hasattr(importlib.import_module(f"korus.readers.{name}"), "companion")
     ]
     assert list(readers.COMPANIONS) == telling
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_coded_text_is_each_rows_value_and_one_text_in_every_row_is_held_once(seed):
+    from korus.readers.columns import Coded
+
+    rng = np.random.default_rng(seed)
+    values = ["KOR", "USA", None, "Åland"][: 1 + seed % 4]
+    rows = int(rng.integers(SAME_BLOCK + 1, 3 * SAME_BLOCK)) if seed % 5 == 0 else seed * 7
+    codes = rng.integers(0, len(values), rows).astype(np.int32)
+    if seed % 3 == 0 and rows:
+        codes[:] = codes[0]  # one value in every row
+    at = np.sort(rng.choice(rows, size=rows // 2, replace=False)) if seed % 2 else slice(None)
+    got = Coded(codes, list(values)).strings(at)
+    chosen = codes[at]
+    expected = pd.array([values[code] for code in chosen], dtype="str")
+    assert got.dtype == expected.dtype
+    pd.testing.assert_extension_array_equal(got, expected)
+    one = len(chosen) and type(values[chosen[0]]) is str and (chosen == chosen[0]).all()
+    if one and len(chosen) > SAME_BLOCK:
+        chunks = pa.array(got).chunks
+        assert len(chunks) > 1
+        assert len({chunk.buffers()[2].address for chunk in chunks}) == 1

@@ -25,7 +25,7 @@ class Codes:
         import numpy as np
         import pandas as pd
 
-        from korus.readers.columns import _constant
+        from korus.readers.same import _constant
 
         if name not in self.known:
             column = self.frame[name]

@@ -249,7 +249,7 @@ def _in_order(frame, keys: list[str]):
     order = np.lexsort(ranks)  # stable: rows of equal keys keep their order
     if (order == np.arange(len(order))).all():
         return frame
-    from korus.readers.columns import taken
+    from korus.readers.same import taken
 
     return taken(frame, order)
 

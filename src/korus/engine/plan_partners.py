@@ -240,7 +240,7 @@ def _encoded(column):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from korus.readers.columns import _within
+    from korus.readers.same import _within
 
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return column

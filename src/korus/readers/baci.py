@@ -95,8 +95,8 @@ from korus.readers.baci_rows import (
 )
 from korus.readers.baci_stream import _stream, _Streamed, build_cache
 from korus.readers.baci_years import _Member, _NoLines, _Together, build_group
-from korus.readers.columns import same_text
 from korus.readers.common import import_pandas_meanwhile
+from korus.readers.same import same_text
 from korus.schema import Accounting, Reading
 
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"

@@ -78,11 +78,10 @@ from korus.readers.columns import (
     first_text,
     object_columns,
     ordered_counts,
-    put_same,
-    sorted_rows,
     text_columns,
 )
 from korus.readers.common import number, raw_bytes, read_json, utf8_bytes
+from korus.readers.same import put_same, sorted_rows
 from korus.schema import TOTAL, Accounting, Reading
 
 LAYOUT_JSON = "census-api-json"

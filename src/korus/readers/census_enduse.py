@@ -49,7 +49,6 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError
-from korus.readers.columns import put_same
 from korus.readers.common import (
     WORKBOOK_MAGIC,
     choose_sheet,
@@ -60,6 +59,7 @@ from korus.readers.common import (
     number,
     read_csv,
 )
+from korus.readers.same import put_same
 from korus.schema import Accounting, Reading
 
 LAYOUT = "census-enduse"

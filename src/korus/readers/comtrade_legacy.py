@@ -28,8 +28,8 @@ from pathlib import Path
 
 from korus import countries, trust
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.columns import put_same
 from korus.readers.common import columns_once, is_digits, number, read_csv, take_sample
+from korus.readers.same import put_same
 from korus.schema import Accounting, Reading
 
 LAYOUT = "comtrade-legacy"

@@ -80,7 +80,6 @@ from korus.readers.columns import (
     Coded,
     Grid,
     joint_codes,
-    put_same,
     stripped_among,
     text_grid,
 )
@@ -124,6 +123,7 @@ from korus.readers.comtrade_plus_terms import (  # noqa: F401  (the layout's nam
     normalise,
 )
 from korus.readers.filetext import as_bytes, text_of
+from korus.readers.same import put_same
 from korus.schema import Accounting, Reading
 
 if TYPE_CHECKING:

@@ -81,8 +81,9 @@ from pathlib import Path
 
 from korus import trust
 from korus.errors import DataFileError
-from korus.readers.columns import Coded, put_same, sorted_rows
+from korus.readers.columns import Coded
 from korus.readers.common import WORKBOOK_MAGIC, sheet_refusal
+from korus.readers.same import put_same, sorted_rows
 from korus.readers.usitc_fields import _refuse_parts
 from korus.readers.usitc_sheets import (
     SHAPE_WORDS,
@@ -205,7 +206,8 @@ def _frame(reading: TableReading, kept: set[str]):
             "measure": figures["measure"],
             "product": figures["product"],
             "value_usd": np.asarray(figures["value"], dtype="float64"),
-        }
+        },
+        copy=False,  # (the figures' own arrays, let go once the frame is made: no copy)
     )
     chosen = frame["measure"].isin(kept).to_numpy()
     if not chosen.all():

@@ -509,7 +509,8 @@ def _entries_of(rows: _TableRows) -> dict:
             months.append(np.array([-1 if month is None else month]))
             values.append(np.array([value], dtype="float64"))
     row = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.concatenate(sub), row)) if len(row) else row
+    order = np.lexsort((np.concatenate(sub), row)) if len(at) > 1 else slice(None)
+    # (one column's figures, of rows in order: in order as they are, no sort and no copy)
     row = row[order]
     month = np.concatenate(months)[order] if at else row
     partners = rows.partner.map(lambda found: found[0] if found else "")
