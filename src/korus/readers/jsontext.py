@@ -53,9 +53,11 @@ def text_rows(data: bytes, step: int = PIECE):
     starts = np.concatenate([np.zeros(1, np.int32), quotes[1::2]])
     stops = np.concatenate([quotes[0::2], np.array([len(codes)], np.int32)])
     marked = _marks(codes, starts, stops)
+    del starts, stops  # (each array let go once it is used: the columns' peak holds none)
     if marked is None:
         return None
     found, nulls, breaks = marked
+    del marked
     if breaks != low:
         return None  # (a byte below 32 in a string, where JSON refuses it)
     spelt = int(np.count_nonzero(found == ord("u"))), int(np.count_nonzero(found == ord("l")))
@@ -66,10 +68,15 @@ def text_rows(data: bytes, step: int = PIECE):
             return None  # (each n the start of a null: the u and l found are theirs)
     found = found[np.logical_and(found != ord("u"), found != ord("l"))]
     cells = _cells(found)
+    del found, nulls
     if cells is None:
         return None
     rows, width, strings = cells
-    return _columns(data, quotes, strings, rows, width)
+    cuts = np.empty(len(quotes) + 2, dtype=np.int32)  # (the quotes, and the text's ends)
+    cuts[0], cuts[-1] = 0, len(data)
+    cuts[1:-1] = quotes
+    del quotes
+    return _columns(data, cuts, strings, rows, width)
 
 
 def _places(codes, step: int):
@@ -156,17 +163,15 @@ def _cells(found):
     return rows, width, (held == ord('"')).ravel()
 
 
-def _columns(data: bytes, quotes, strings, rows: int, width: int):
+def _columns(data: bytes, cuts, strings, rows: int, width: int):
     """Return (header, columns) of ``rows * width`` values, row after row, ``strings``
     telling which are strings (the others null): each string's text is read where it lies,
-    one Arrow array cut at the quotes (its odd cells the strings' texts, the even ones
-    what lies between them), taken a column at a time."""
+    one Arrow array cut at the quotes (``cuts``: 0, the quotes' places, the text's length;
+    its odd cells the strings' texts, the even ones what lies between them), taken a
+    column at a time."""
     import numpy as np
     import pyarrow as pa
 
-    cuts = np.empty(len(quotes) + 2, dtype=np.int32)
-    cuts[0], cuts[-1] = 0, len(data)
-    cuts[1:-1] = quotes
     cuts[1:-1:2] += 1  # (a text starts after its opening quote)
     pieces = pa.Array.from_buffers(
         pa.string(), len(cuts) - 1, [None, pa.py_buffer(cuts), pa.py_buffer(data)]
@@ -175,7 +180,7 @@ def _columns(data: bytes, quotes, strings, rows: int, width: int):
     every = bool(strings.all())  # (no null: the k-th value is the k-th string)
     if not every:
         cell = np.full(rows * width, -1, dtype=np.int64)
-        cell[strings] = np.arange(1, len(quotes), 2)
+        cell[strings] = np.arange(1, len(cuts) - 2, 2)
     columns = []
     for column in range(width):
         if every:
