@@ -165,3 +165,27 @@ def test_a_store_s_row_groups_are_chosen_by_its_sealed_manifest_not_the_part_s_f
     assert "KOR" not in maxima and "JOR" in maxima
     question = ["deficit", "--years", "2016", "--partner", "KOR"]
     assert answer(runner, *question, "--data", store) == answer(runner, *question, "--data", path)
+
+
+def test_a_file_that_fails_leaves_the_files_before_it_in_the_store_and_says_which(runner, tmp_path):
+    good = comtrade_plus(tmp_path / "a-answer.csv")
+    bad = tmp_path / "b-answer.csv"
+    later = good.read_text().replace(",2016,2016,", ",2015,2015,")  # (another year's)
+    bad.write_text(later.replace("700.25", "seven hundred"), encoding="utf-8")
+    store = tmp_path / "store"
+    result = invoke(runner, "ingest", good, bad, "--into", store)
+    assert result.exit_code == 1
+    said, error = result.stderr.splitlines()[0], result.stderr.splitlines()[-1]
+    # The file before the error was said to be in the store, before the error...
+    assert said == f"{good}: added (4 rows)"
+    assert error.startswith(f"Error: {bad}: ") and "seven hundred" in error
+    # ...and is: the store answers as that file does, and knows only it.
+    question = ["deficit", "--years", "2016"]
+    assert answer(runner, *question, "--data", store) == answer(runner, *question, "--data", good)
+    rows = json.loads(invoke(runner, "inspect", store, "--format", "json").stdout)
+    assert {row["file"] for row in rows if row["field"] == "layout"} == {str(good)}
+    # Mended, the same command reads only what is new.
+    bad.write_text(later, encoding="utf-8")
+    again = invoke(runner, "ingest", good, bad, "--into", store)
+    assert again.exit_code == 0, again.output
+    assert again.stderr == f"{good}: unchanged\n{bad}: added (4 rows)\n"

@@ -451,14 +451,15 @@ def check(
     return frame
 
 
-def ingest(data, into, *, settings: Settings | None = None) -> list[str]:
+def ingest(data, into, *, settings: Settings | None = None, tell=None) -> list[str]:
     """Read files (any layout korus reads) into the store at ``into``, a folder a team can
     share and read with ``data=into``; return one line per file: added, replaced or
-    unchanged."""
+    unchanged. ``tell``, if given, is called with each line as its file is done: a file
+    that fails leaves the files before it in the store."""
     from korus import store
 
     settings = _settings(data, settings)
-    return store.ingest(list(settings.data), into, settings)
+    return store.ingest(list(settings.data), into, settings, tell)
 
 
 def world(

@@ -561,7 +561,8 @@ def ingest(into, inputs):
     as Parquet in korus's canonical columns with its accounting; `--data STORE` then
     answers as the files would, reading only the rows a question needs. A file ingested
     again is replaced only if it changed; a file whose figures another source of the store
-    already gives is refused.
+    already gives is refused. Each file is in the store once its line is said: where a
+    later file fails, the files before it stay.
 
     \b
     Examples:
@@ -571,8 +572,9 @@ def ingest(into, inputs):
     """
     from korus import api
 
-    for line in api.ingest(None, into, settings=inputs.settings):
-        _say(line)
+    # Each file's line as soon as it is in the store: where a later file fails, the lines
+    # before the error say which files the store holds.
+    api.ingest(None, into, settings=inputs.settings, tell=_say)
 
 
 @cli.command(epilog=EXIT_CODES)

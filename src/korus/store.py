@@ -376,17 +376,27 @@ def is_store(folder: Path) -> bool:
     return (Path(folder) / MANIFEST).is_file()
 
 
-def ingest(paths: list[str], folder: Path, settings) -> list[str]:
+def ingest(paths: list[str], folder: Path, settings, tell=None) -> list[str]:
     """Read files (any layout korus reads, through the trust layer) into the store at
     ``folder`` (made if need be); return one line per file: added, replaced (the file
     changed since it was ingested) or unchanged. A file whose figures another source of
-    the store already gives is refused, as two files given together would be."""
+    the store already gives is refused, as two files given together would be.
+
+    Each file is in the store once its line is said (``tell``, called with each line as
+    its file is done): a file that fails leaves the files before it in the store, and the
+    lines said before the error tell which they are."""
     from korus import readers, trust
+
+    said = []
+
+    def say(line: str) -> None:
+        said.append(line)
+        if tell is not None:
+            tell(line)
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = _manifest(folder) if is_store(folder) else {"format": STORE_FORMAT, "sources": {}}
-    said = []
     with settings.applied():
         for path in readers.expand(list(paths)):
             if path.name == MANIFEST:
@@ -395,7 +405,7 @@ def ingest(paths: list[str], folder: Path, settings) -> list[str]:
             printed = cache.fingerprint(path)
             known = manifest["sources"].get(source)
             if known is not None and printed is not None and known["fingerprint"] == printed:
-                said.append(f"{path}: unchanged")
+                say(f"{path}: unchanged")
                 continue
             reading = readers.load([path], settings.layout, settings.dedupe)
             others = [
@@ -416,7 +426,7 @@ def ingest(paths: list[str], folder: Path, settings) -> list[str]:
                 "groups": groups,
             }
             _write_manifest(folder, manifest)
-            said.append(f"{path}: {'replaced' if known else 'added'} ({len(reading.frame):,} rows)")
+            say(f"{path}: {'replaced' if known else 'added'} ({len(reading.frame):,} rows)")
     return said
 
 
