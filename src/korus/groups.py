@@ -1,7 +1,9 @@
 """Rows numbered by their groups: each column told apart once (its distinct values), then
 a group is one integer per row, numbered in the sorted order of the groups' values, as
 pandas numbers them (``groupby(columns, dropna=False).ngroup()``). The trust layer's
-rules and the whole years of the metrics group a million rows so, not by their text.
+rules and the whole years of the metrics group a million rows so, not by their text
+(``arrow_text``: a column's Arrow text where it is such, measured and told apart by
+Arrow).
 """
 
 from __future__ import annotations
@@ -75,3 +77,22 @@ def numbered(frame: pd.DataFrame, columns: list[str], codes: Codes | None = None
     present = np.zeros(span, dtype=np.int64)
     present[key] = 1
     return (np.cumsum(present) - 1)[key]
+
+
+def arrow_text(values):
+    """Return ``values`` as Arrow text where they are (an Arrow array, a frame's column of
+    Arrow text: no copy of its strings), else None."""
+    import pyarrow as pa
+
+    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
+    dtype = getattr(values, "dtype", None)
+    if arrow is None and dtype is not None:  # (pandas is loaded where its arrays are)
+        import pandas as pd
+
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            arrow = pa.array(values)
+    if arrow is not None and pa.types.is_dictionary(arrow.type):
+        arrow = arrow.cast(arrow.type.value_type)
+    if arrow is None or arrow.type not in (pa.string(), pa.large_string(), pa.string_view()):
+        return None
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from korus.errors import DataCoverageError, MixedSourcesError
+from korus.groups import arrow_text
 from korus.metrics_change import Change as Change
 from korus.metrics_change import cagr as cagr
 from korus.metrics_change import change_between as change_between
 from korus.metrics_change import pct_change
 from korus.metrics_change import undefined_because as undefined_because
 from korus.metrics_coverage import _LEVELS as _LEVELS
-from korus.metrics_coverage import _arrow_text as _arrow_text
 from korus.metrics_coverage import _family as _family
 from korus.metrics_coverage import _sorted_distinct
 from korus.metrics_coverage import coverage as coverage
@@ -215,7 +215,7 @@ def _by_year(rows: pd.DataFrame, column: str) -> dict[int, list]:
     import pyarrow.compute as pc
 
     years = rows["year"].to_numpy(dtype="int64")
-    arrow = _arrow_text(rows[column].array)
+    arrow = arrow_text(rows[column].array)
     if arrow is not None and not arrow.null_count and len(arrow):
         ends = pc.min_max(arrow)
         if ends["min"].as_py() == ends["max"].as_py():

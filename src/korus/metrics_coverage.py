@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from korus.groups import arrow_text
 from korus.schema import ALL_GOODS, TOTAL
 
 if TYPE_CHECKING:
@@ -49,31 +50,12 @@ def coverage_of(codes: Iterable[str], classifications: Iterable[str]) -> str:
     return f"{len(codes)} {label} {level} ({ends['min'].as_py()}-{ends['max'].as_py()})"
 
 
-def _arrow_text(values):
-    """Return ``values`` as Arrow text where they are (an Arrow array, a frame's column of
-    Arrow text: no copy of its strings), else None."""
-    import pyarrow as pa
-
-    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else None
-    dtype = getattr(values, "dtype", None)
-    if arrow is None and dtype is not None:  # (pandas is loaded where its arrays are)
-        import pandas as pd
-
-        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-            arrow = pa.array(values)
-    if arrow is not None and pa.types.is_dictionary(arrow.type):
-        arrow = arrow.cast(arrow.type.value_type)
-    if arrow is None or arrow.type not in (pa.string(), pa.large_string(), pa.string_view()):
-        return None
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
-
-
 def _distinct(values: Iterable[str]):
     """Return the distinct texts of ``values`` as an Arrow array: in no set order where
     they are Arrow text (told apart by Arrow, not sorted), else sorted."""
     import pyarrow.compute as pc
 
-    arrow = _arrow_text(values)
+    arrow = arrow_text(values)
     if arrow is None or arrow.null_count:
         return _sorted_distinct(values)
     return pc.unique(arrow)
@@ -87,7 +69,7 @@ def _sorted_distinct(values: Iterable[str]):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrow = _arrow_text(values)
+    arrow = arrow_text(values)
     if arrow is None or arrow.null_count:
         return pa.array(sorted(set(_texts(values))), pa.large_string())
     distinct = pc.unique(arrow)

@@ -580,9 +580,9 @@ def _code_widths(products):
     is measured by Arrow (a 30-year panel's 80,000 codes are not made Python strings)."""
     import numpy as np
 
-    from korus.metrics_coverage import _arrow_text
+    from korus.groups import arrow_text
 
-    arrow = _arrow_text(products.array)
+    arrow = arrow_text(products.array)
     if arrow is None or arrow.null_count:
         texts = products.tolist()
         return np.array([0 if p == "TOTAL" else len(p) for p in texts], dtype=np.int64)
