@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -312,6 +314,76 @@ def test_figures_read_as_float_reads_them(cells):
             continue
         assert np.isfinite(value)
         assert value == float(cell.strip())
+
+
+def _as_pieces(cells: list[str], cuts: list[int], large: bool):
+    """Return ``cells`` as Arrow text in chunks cut at ``cuts``, each a slice of a larger
+    array (as a parsed file's columns are: chunks, and slices that start inside them)."""
+    kind = pa.large_string() if large else pa.string()
+    bounds = sorted({0, len(cells), *(cut % (len(cells) + 1) for cut in cuts)})
+    chunks = [
+        pa.array(["9", *cells[a:b], "x"], type=kind).slice(1, b - a)
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
+    return pa.chunked_array(chunks, type=kind)
+
+
+_PLAIN = re.compile(r"^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$")  # one number, as Arrow reads it
+_ODD = ["", " 1", "1\t", "1,234", "1e5", "+5", "5.", "-.5", "-", ".", "nan", "1" * 400, "٣"]
+_NUMBERISH = st.one_of(
+    st.text(alphabet="0123456789.-", min_size=0, max_size=8),
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(-1e9, 1e9, allow_nan=False).map(lambda value: f"{value:.3f}"),
+    st.sampled_from(_ODD),
+)
+
+
+@given(
+    st.lists(_NUMBERISH, min_size=1, max_size=40),
+    st.lists(st.integers(0, 40), max_size=3),
+    st.booleans(),
+    st.booleans(),
+    st.one_of(st.none(), st.tuples(st.integers(0, 40), st.sampled_from(_ODD))),
+)
+@settings(max_examples=300)
+def test_figures_read_at_once_are_the_figures_read_by_pattern(cells, cuts, large, plain, odd):
+    """A column of plain numbers is read at once (``plain_numbers``); the figures and what
+    is vouched for are exactly those of each cell held to the pattern, in every reader."""
+    from korus.readers import usitc_table
+
+    if plain:  # (most columns of real files: every cell a number)
+        cells = [cell if _PLAIN.match(cell) else "0" for cell in cells]
+        if odd is not None:  # (one cell of another kind among them)
+            cells[odd[0] % len(cells)] = odd[1]
+    column = _as_pieces(cells, cuts, large)
+    values, sure = columns.figures(column)
+    expected_values, expected_sure = columns.figures_by_pattern(column)
+    assert np.array_equal(sure, expected_sure)
+    assert np.array_equal(values[sure], expected_values[sure])
+    found = usitc_table._figure_cells(column, len(cells))
+    expected = usitc_table._figure_cells_by_pattern(column)
+    for got, want in zip(found, expected, strict=True):
+        assert np.array_equal(got, want)
+    at_once = columns.plain_numbers(column, b"0123456789.-")
+    if all(_PLAIN.match(cell) and math.isfinite(float(cell)) for cell in cells):
+        assert at_once is not None and at_once[1].all()  # (the fast road, where it can be)
+    if at_once is not None:
+        values, plain = at_once
+        assert [float(cell) for cell in np.array(cells)[plain]] == values[plain].tolist()
+        assert all(_PLAIN.match(cell) for cell in np.array(cells)[plain])
+
+
+def test_plain_numbers_reads_plain_cells_and_leaves_the_others_to_the_pattern():
+    digits = b"0123456789.-"
+    for odd in ("", " 2", "2\t", "1,234", "1e5", "+5", "nan", "٣"):
+        values, plain = columns.plain_numbers(pa.array(["1", odd, "3", "4"]), digits)
+        assert plain.tolist() == [True, False, True, True], odd
+        assert values[plain].tolist() == [1, 3, 4]
+    for cells in (["1", "1" * 400], ["1.2.3", "2"], ["-", "2"], ["a", "b", "1"]):
+        assert columns.plain_numbers(pa.array(cells), digits) is None, cells
+    assert columns.plain_numbers(pa.array(["5.", "-.5"]), digits)[0].tolist() == [5, -0.5]
+    _, plain = columns.plain_numbers(pa.array(["5.", "6", "7", "8"]), digits, point_last=False)
+    assert plain.tolist() == [False, True, True, True]
 
 
 # ------------------------------------------------------------------------- Comtrade+

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 
 from korus import countries
 from korus.errors import DataFileError, UnknownCountryError
-from korus.readers.columns import Coded, Grid, coded_cells, counts_in_order, is_text, ordered_counts
+from korus.readers.columns import (
+    Coded,
+    Grid,
+    by_plain_numbers,
+    coded_cells,
+    counts_in_order,
+    is_text,
+    ordered_counts,
+)
 from korus.readers.common import is_blank_row, is_digits
 from korus.readers.usitc_fields import (
     _check_timeframe,
@@ -386,25 +394,11 @@ def _figure_cells(column, count: int):
     holds a figure, ``sure`` where the column-wise reading vouches for what ``_number``
     reads of the cell (a blank is no figure; "1,234.00" is 1234.0)."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     if column is None:
         return np.zeros(count), np.zeros(count, dtype=bool), np.ones(count, dtype=bool)
     if is_text(column):
-        empty = np.asarray(
-            pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False), dtype=bool
-        )
-        cleaned = pc.replace_substring(column, ",", "")
-        plain = pc.and_(
-            pc.match_substring_regex(column, r"^[0-9.,\-]+$"),
-            pc.match_substring_regex(cleaned, r"^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$"),
-        )
-        values = pc.cast(pc.if_else(plain, cleaned, "0"), pa.float64())
-        values = np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
-        there = np.array(plain.to_numpy(zero_copy_only=False), dtype=bool)
-        there &= np.isfinite(values)
-        return values, there, there | empty
+        return by_plain_numbers(column, b"0123456789.-", False, _figure_cells_by_pattern, 3)
     if set(map(type, column)) <= {float, int}:
         values = np.asarray(column, dtype="float64")
         return values, np.ones(count, dtype=bool), np.ones(count, dtype=bool)
@@ -413,6 +407,26 @@ def _figure_cells(column, count: int):
     there = found.map(lambda value: isinstance(value, float)).array(bool)
     sure = found.map(lambda value: value is not _BAD).array(bool)
     return values, there, sure
+
+
+def _figure_cells_by_pattern(column):
+    """Return ``_figure_cells`` of a text column, each cell held to the pattern of a
+    figure as DataWeb writes one."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    empty = np.asarray(pc.equal(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False), bool)
+    cleaned = pc.replace_substring(column, ",", "")
+    plain = pc.and_(
+        pc.match_substring_regex(column, r"^[0-9.,\-]+$"),
+        pc.match_substring_regex(cleaned, r"^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$"),
+    )
+    values = pc.cast(pc.if_else(plain, cleaned, "0"), pa.float64())
+    values = np.array(values.to_numpy(zero_copy_only=False), dtype="float64")
+    there = np.array(plain.to_numpy(zero_copy_only=False), dtype=bool)
+    there &= np.isfinite(values)
+    return values, there, there | empty
 
 
 def _measure_of(cell: object, context: _Context):
