@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from fixtures.layouts import COMTRADE_PLUS_FIELDS
 from korus.errors import DataFileError
-from korus.readers import census_api, columns, comtrade_plus, usitc
+from korus.readers import census_api, columns, comtrade_plus, figure_text, usitc
 
 CENSUS = {"5800": "KOR", "1220": "CAN", "2010": "MEX", "5880": "JPN", "4280": "DEU"}
 DATAWEB = {"Korea, South": "KOR", "Canada": "CAN", "Mexico": "MEX", "Japan": "JPN"}
@@ -308,7 +308,7 @@ def test_text_grid_of_bytes_from_a_start_is_the_grid_of_those_bytes(
 def test_figures_read_as_float_reads_them(cells):
     import pyarrow as pa
 
-    values, sure = columns.figures(pa.array(cells, type=pa.string()))
+    values, sure = figure_text.figures(pa.array(cells, type=pa.string()))
     for cell, value, vouched in zip(cells, values, sure, strict=True):
         if not vouched:
             continue
@@ -356,15 +356,15 @@ def test_figures_read_at_once_are_the_figures_read_by_pattern(cells, cuts, large
         if odd is not None:  # (one cell of another kind among them)
             cells[odd[0] % len(cells)] = odd[1]
     column = _as_pieces(cells, cuts, large)
-    values, sure = columns.figures(column)
-    expected_values, expected_sure = columns.figures_by_pattern(column)
+    values, sure = figure_text.figures(column)
+    expected_values, expected_sure = figure_text.figures_by_pattern(column)
     assert np.array_equal(sure, expected_sure)
     assert np.array_equal(values[sure], expected_values[sure])
     found = usitc_table._figure_cells(column, len(cells))
     expected = usitc_table._figure_cells_by_pattern(column)
     for got, want in zip(found, expected, strict=True):
         assert np.array_equal(got, want)
-    at_once = columns.plain_numbers(column, b"0123456789.-")
+    at_once = figure_text.plain_numbers(column, b"0123456789.-")
     if all(_PLAIN.match(cell) and math.isfinite(float(cell)) for cell in cells):
         assert at_once is not None and at_once[1].all()  # (the fast road, where it can be)
     if at_once is not None:
@@ -376,13 +376,13 @@ def test_figures_read_at_once_are_the_figures_read_by_pattern(cells, cuts, large
 def test_plain_numbers_reads_plain_cells_and_leaves_the_others_to_the_pattern():
     digits = b"0123456789.-"
     for odd in ("", " 2", "2\t", "1,234", "1e5", "+5", "nan", "٣"):
-        values, plain = columns.plain_numbers(pa.array(["1", odd, "3", "4"]), digits)
+        values, plain = figure_text.plain_numbers(pa.array(["1", odd, "3", "4"]), digits)
         assert plain.tolist() == [True, False, True, True], odd
         assert values[plain].tolist() == [1, 3, 4]
     for cells in (["1", "1" * 400], ["1.2.3", "2"], ["-", "2"], ["a", "b", "1"]):
-        assert columns.plain_numbers(pa.array(cells), digits) is None, cells
-    assert columns.plain_numbers(pa.array(["5.", "-.5"]), digits)[0].tolist() == [5, -0.5]
-    _, plain = columns.plain_numbers(pa.array(["5.", "6", "7", "8"]), digits, point_last=False)
+        assert figure_text.plain_numbers(pa.array(cells), digits) is None, cells
+    assert figure_text.plain_numbers(pa.array(["5.", "-.5"]), digits)[0].tolist() == [5, -0.5]
+    _, plain = figure_text.plain_numbers(pa.array(["5.", "6", "7", "8"]), digits, point_last=False)
     assert plain.tolist() == [False, True, True, True]
 
 

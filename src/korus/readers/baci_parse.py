@@ -627,13 +627,13 @@ class _Codes:
 
 def _exact_values(column, name: str):
     """Return the ``v`` of a file read as text as numbers, each cell read as every layout
-    reads a figure (``columns.figures``, and ``common.number`` for the cells it leaves);
+    reads a figure (``figure_text.figures``, and ``common.number`` for the cells it leaves);
     raise the error naming the first cell that is no number."""
     import numpy as np
     import pyarrow as pa
 
-    from korus.readers.columns import figures
     from korus.readers.common import number
+    from korus.readers.figure_text import figures
 
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     values, sure = figures(column)

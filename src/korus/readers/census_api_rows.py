@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 from korus import countries
 from korus.errors import DataFileError, KorusError
-from korus.readers.columns import Coded, equal_cells, figures, first_true, pair_codes
+from korus.readers.columns import Coded, equal_cells, first_true, pair_codes
 from korus.readers.common import is_digits
+from korus.readers.figure_text import figures
 from korus.schema import TOTAL, Accounting
 
 ALL_GOODS = {"", "-", "TOTAL"}
@@ -50,10 +51,16 @@ class _Columnar:
         self.count = count
         self.blank = np.zeros(count, dtype=bool)
 
+        # The fields read, coded side by side (YEAR and MONTH where both are there).
+        fields = ["time", "CTY_CODE", "CTY_NAME", "SUMMARY_LVL", product_field]
+        fields += ["YEAR", "MONTH"] if {"YEAR", "MONTH"} <= set(position) else []
+        fields = [field for field in fields if field in position]
+        found = dict(zip(fields, Coded.of_all([columns[position[f]] for f in fields]), strict=True))
+
         def coded(field: str) -> Coded:
             if field not in position:
                 return Coded.constant("", count)
-            return Coded.of(columns[position[field]])
+            return found[field]
 
         self._cells = {field: columns[position[field]] for field in position}
         self.year = np.zeros(count, dtype=np.int64)

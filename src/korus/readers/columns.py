@@ -19,11 +19,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-# A figure Python's float() reads exactly as Arrow's cast does: ASCII digits, one sign, a
-# point, an exponent; spaces and tabs around it are what str.strip() would remove.
-_FIGURE = r"^[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*$"
-
-
 PIECE = 1 << 22  # bytes judged at once by a scan of a file's bytes
 
 
@@ -205,6 +200,9 @@ def object_columns(rows: list[list], width: int = 0) -> list[pa.Array]:
     return columns
 
 
+SIDE_BY_SIDE_FROM = 1 << 18  # cells coded on several cores at once (fewer: one by one)
+
+
 @dataclass
 class Coded:
     """A column as codes into its distinct values (a few hundred where a column holds a
@@ -238,6 +236,29 @@ class Coded:
         # (Arrow's own int32 codes: half the memory of int64, a column of a million rows)
         codes = np.asarray(indices.to_numpy(zero_copy_only=False))
         return cls(codes, dictionary.to_pylist())
+
+    @classmethod
+    def of_all(cls, columns: list):
+        """Yield ``Coded.of(column)`` of each column of the list in turn, the list emptied
+        (each column held no longer than its coding needs). Long columns are coded side by
+        side on the machine's cores (Arrow codes a column without the lock Python's threads
+        share): a Comtrade+ answer's 17 coded fields of a million rows, 0.19 s one after
+        another, 0.12 s on two cores."""
+        import os
+
+        workers = max(1, min(4, os.cpu_count() or 1, len(columns)))
+        if workers == 1 or sum(map(len, columns)) < SIDE_BY_SIDE_FROM:
+            columns.reverse()
+            while columns:
+                yield cls.of(columns.pop())
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            coding = [pool.submit(cls.of, column) for column in columns]
+            columns.clear()
+            for each in coding:
+                yield each.result()
 
     @classmethod
     def constant(cls, value, rows: int) -> Coded:
@@ -360,108 +381,6 @@ def stripped_among(column, texts: set[str]) -> np.ndarray:
         rest = Coded.of(column.take(pa.array(others))).map(lambda cell: cell.strip() in texts)
         found[others] = rest.array(bool)
     return found
-
-
-def figures(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Return (values, sure) of a column of figures: ``sure`` where the cell is a figure
-    that Python's ``float`` of the stripped text reads to the same finite value; the other
-    cells (blanks, words, infinities, other digits) are for the reader's exact rule."""
-    return by_plain_numbers(column, b"0123456789.-", True, figures_by_pattern, 2)
-
-
-def figures_by_pattern(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``figures(column)``, each cell held to the pattern of a figure."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    shaped = pc.match_substring_regex(column, _FIGURE)
-    cleaned = pc.utf8_trim(pc.if_else(shaped, column, "0"), " \t")
-    values = np.array(pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False))
-    sure = np.asarray(shaped.to_numpy(zero_copy_only=False), dtype=bool) & np.isfinite(values)
-    return values, sure
-
-
-def by_plain_numbers(column, alphabet: bytes, point_last: bool, by_pattern, arrays: int) -> tuple:
-    """Return ``by_pattern(column)``: ``arrays`` arrays of a value for each cell, the
-    first its figure, the others True for a plain number. The plain numbers are read at
-    once (``plain_numbers``), the other cells alone by ``by_pattern``, which must read each
-    cell on its own, whatever its neighbours."""
-    import numpy as np
-
-    found = plain_numbers(column, alphabet, point_last)
-    if found is None:
-        return by_pattern(column)
-    values, plain = found
-    rest = np.flatnonzero(~plain)
-    read = [values] + [np.ones(len(values), dtype=bool) for _ in range(arrays - 1)]
-    if len(rest):
-        import pyarrow as pa
-
-        for whole, part in zip(read, by_pattern(column.take(pa.array(rest))), strict=True):
-            whole[rest] = part
-    return tuple(read)
-
-
-# The share of a column's cells that must be plain numbers for it to be read at once (the
-# others are then held to the pattern one by one): a column of words is not worth it.
-PLAIN_AT_LEAST = 0.75
-
-
-def plain_numbers(column, alphabet: bytes, point_last: bool = True):
-    """Return (figures, plain) of a text column: ``plain`` where a cell is a plain number
-    of the bytes ``alphabet`` (digits, a point, a minus) and, without ``point_last``, does
-    not end with its point; its figure as Arrow reads it (0.0 in the other cells). None
-    where few cells are plain, or where a cell so made is not a number Arrow reads to a
-    finite value ("-", "1.2.3", 400 digits): the caller then holds each cell to its pattern.
-
-    Every number of digits, one point and a leading minus fits the figures the readers'
-    patterns accept (Arrow refuses the others), so the column's bytes are judged at once,
-    not each cell by a pattern: a million figures, 0.04 s against 0.13 s."""
-    import numpy as np
-    import pyarrow as pa
-
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    allowed = np.zeros(256, dtype=bool)
-    allowed[list(alphabet)] = True
-    odd = []
-    for chunk in chunks:
-        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
-            return None
-        if not len(chunk):
-            continue
-        _, offsets, data = chunk.buffers()
-        wide = np.int64 if chunk.type == pa.large_string() else np.int32
-        bounds = np.frombuffer(offsets, dtype=wide)[chunk.offset : chunk.offset + len(chunk) + 1]
-        start = int(bounds[0])
-        ends = bounds.astype(np.int64) - start  # (each cell's start, then the last's end)
-        odd_cells = ends[1:] == ends[:-1]  # (blank)
-        if not ends[-1]:
-            odd.append(odd_cells)
-            continue
-        text = np.frombuffer(data, dtype=np.uint8)[start : start + int(ends[-1])]
-        other = ~allowed[text]
-        if np.count_nonzero(other) > 2 * len(chunk):
-            return None  # (a column of words)
-        odd_cells[np.searchsorted(ends, np.flatnonzero(other), side="right") - 1] = True
-        if not point_last:
-            odd_cells |= (text[np.maximum(ends[1:] - 1, 0)] == ord(".")) & ~odd_cells
-        odd.append(odd_cells)
-    plain = ~np.concatenate(odd) if odd else np.ones(0, dtype=bool)
-    if plain.sum() < PLAIN_AT_LEAST * len(plain):
-        return None
-    cells = column
-    if not plain.all():
-        import pyarrow.compute as pc
-
-        cells = pc.if_else(pa.array(plain), column, pa.scalar("0", column.type))
-    try:
-        values = np.array(cells.cast(pa.float64()).to_numpy(zero_copy_only=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if not np.isfinite(values).all():
-        return None
-    return values, plain
 
 
 def equal_cells(left, right) -> np.ndarray:

@@ -13,13 +13,13 @@ from korus.errors import DataFileError, UnknownCountryError
 from korus.readers.columns import (
     Coded,
     Grid,
-    by_plain_numbers,
     coded_cells,
     counts_in_order,
     is_text,
     ordered_counts,
 )
 from korus.readers.common import is_blank_row, is_digits
+from korus.readers.figure_text import by_plain_numbers
 from korus.readers.usitc_fields import (
     _check_timeframe,
     _measure,
@@ -237,6 +237,15 @@ class _TableRows:
             if index not in known:
                 known[index] = coded_cells(grid.column(index), count)
             return known[index]
+
+        # The columns of text read, coded side by side.
+        read = [*context.label_columns, columns.data_type]
+        read += [columns.country] if context.partner is None else []
+        read += [columns.product] if context.product is None else []
+        read += [columns.year] if columns.shape not in ("years", "month columns") else []
+        read += [columns.month] if columns.shape == "long months" else []
+        read = [i for i in dict.fromkeys(read) if i is not None and is_text(grid.column(i))]
+        known.update(zip(read, Coded.of_all([grid.column(i) for i in read]), strict=True))
 
         blank, filled = _blank_rows(grid)
         self.unsure_blank = ~blank & ~filled
