@@ -500,31 +500,3 @@ def test_coded_text_is_each_rows_value_and_one_text_in_every_row_is_held_once(se
         chunks = pa.array(got).chunks
         assert len(chunks) > 1
         assert len({chunk.buffers()[2].address for chunk in chunks}) == 1
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("side_by_side", [True, False])
-def test_columns_coded_side_by_side_are_each_columns_own_coding(seed, side_by_side, monkeypatch):
-    """``Coded.of_all`` gives each column's ``Coded.of``, in order, on several cores or
-    one after another, and holds the columns no longer: the list given is emptied."""
-    from korus.readers import columns
-
-    monkeypatch.setattr(columns, "SIDE_BY_SIDE_FROM", 0 if side_by_side else 1 << 60)
-    rng = np.random.default_rng(seed)
-    made = []
-    for _ in range(int(rng.integers(1, 7))):
-        texts = rng.choice(
-            ["KOR", "", " USA ", "Åland", "TOTAL", str(seed)], int(rng.integers(0, 900))
-        )
-        cuts = sorted(rng.integers(0, len(texts) + 1, 2))
-        pieces = [texts[: cuts[0]], texts[cuts[0] : cuts[1]], texts[cuts[1] :]]
-        made.append(pa.chunked_array([pa.array(list(p), pa.string()) for p in pieces]))
-    given = list(made)
-    coded = list(columns.Coded.of_all(given))
-    assert given == []
-    assert len(coded) == len(made)
-    for column, found in zip(made, coded, strict=True):
-        expected = columns.Coded.of(column)
-        assert found.values == expected.values
-        assert np.array_equal(found.codes, expected.codes)
-        assert [found.values[c] for c in found.codes] == column.to_pylist()

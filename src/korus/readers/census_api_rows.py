@@ -51,16 +51,10 @@ class _Columnar:
         self.count = count
         self.blank = np.zeros(count, dtype=bool)
 
-        # The fields read, coded side by side (YEAR and MONTH where both are there).
-        fields = ["time", "CTY_CODE", "CTY_NAME", "SUMMARY_LVL", product_field]
-        fields += ["YEAR", "MONTH"] if {"YEAR", "MONTH"} <= set(position) else []
-        fields = [field for field in fields if field in position]
-        found = dict(zip(fields, Coded.of_all([columns[position[f]] for f in fields]), strict=True))
-
         def coded(field: str) -> Coded:
             if field not in position:
                 return Coded.constant("", count)
-            return found[field]
+            return Coded.of(columns[position[field]])
 
         self._cells = {field: columns[position[field]] for field in position}
         self.year = np.zeros(count, dtype=np.int64)

@@ -200,9 +200,6 @@ def object_columns(rows: list[list], width: int = 0) -> list[pa.Array]:
     return columns
 
 
-SIDE_BY_SIDE_FROM = 1 << 18  # cells coded on several cores at once (fewer: one by one)
-
-
 @dataclass
 class Coded:
     """A column as codes into its distinct values (a few hundred where a column holds a
@@ -236,29 +233,6 @@ class Coded:
         # (Arrow's own int32 codes: half the memory of int64, a column of a million rows)
         codes = np.asarray(indices.to_numpy(zero_copy_only=False))
         return cls(codes, dictionary.to_pylist())
-
-    @classmethod
-    def of_all(cls, columns: list):
-        """Yield ``Coded.of(column)`` of each column of the list in turn, the list emptied
-        (each column held no longer than its coding needs). Long columns are coded side by
-        side on the machine's cores (Arrow codes a column without the lock Python's threads
-        share): a Comtrade+ answer's 17 coded fields of a million rows, 0.19 s one after
-        another, 0.12 s on two cores."""
-        import os
-
-        workers = max(1, min(4, os.cpu_count() or 1, len(columns)))
-        if workers == 1 or sum(map(len, columns)) < SIDE_BY_SIDE_FROM:
-            columns.reverse()
-            while columns:
-                yield cls.of(columns.pop())
-            return
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            coding = [pool.submit(cls.of, column) for column in columns]
-            columns.clear()
-            for each in coding:
-                yield each.result()
 
     @classmethod
     def constant(cls, value, rows: int) -> Coded:

@@ -589,15 +589,6 @@ _OTHER_FLOW = {code: 2 + index for index, code in enumerate(OTHER_FLOWS)}
 _BREAKDOWN = 2 + len(OTHER_FLOWS)
 
 
-# The fields judged together: a record's period, reporter, partner and product.
-JUDGED = (
-    ["freqcode", "period", "refyear", "refmonth"],
-    ["reportercode", "reporteriso"],
-    ["partnercode", "partneriso"],
-    ["cmdcode", "classificationcode", "aggrlevel"],
-)
-
-
 def _frame(records: _Records, name, layout, accounting, release) -> Reading:
     """Return the reading of a file's records, a column at a time, not yet settled (the
     caller lets the records go first).
@@ -617,7 +608,6 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
     if count:
         _require(records.fields, name)
     text = records.text
-    records.texts(["typecode", "flowcode", *BREAKDOWNS, *(f for j in JUDGED for f in j)])
     blank = np.ones(count, dtype=bool)
     for field in ("flowcode", "cmdcode", "primaryvalue", *sorted(records.fields)):
         if not blank.any():
@@ -654,10 +644,10 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
             joints[tuple(fields)] = joint_codes([text(field) for field in fields])
         return joints[tuple(fields)].map(rule)
 
-    periods = judged(JUDGED[0], _period_of)
-    reporters = judged(JUDGED[1], lambda pair: _country_of("reporter", pair))
-    partners = judged(JUDGED[2], lambda pair: _country_of("partner", pair))
-    products = judged(JUDGED[3], _product_of)
+    periods = judged(["freqcode", "period", "refyear", "refmonth"], _period_of)
+    reporters = judged(["reportercode", "reporteriso"], lambda pair: _country_of("reporter", pair))
+    partners = judged(["partnercode", "partneriso"], lambda pair: _country_of("partner", pair))
+    products = judged(["cmdcode", "classificationcode", "aggrlevel"], _product_of)
     values, sure = records.figures("primaryvalue")
     for column in (periods, reporters, partners, products):
         sure &= column.map(lambda found: found is not None).array(bool)
@@ -706,7 +696,7 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
         frame = pd.DataFrame(
             {
                 "line": records.positions[at],
-                "origin": judged(JUDGED[2], lambda p: p[0] or p[1]).strings(at),
+                "origin": judged(["partnercode", "partneriso"], lambda p: p[0] or p[1]).strings(at),
                 "year": periods.map(lambda found: found[0] if found else 0).array(np.int64)[at],
                 "month": pd.arrays.IntegerArray(month.astype(np.int8), month == 0),
                 "reporter": reporters.strings(at),

@@ -380,15 +380,14 @@ class _Records:
         """Let the cells go (the rows are read): only the places stay."""
         self.cells, self.objects, self._texts = {}, None, {}
 
-    def text(self, field: str, raw: Coded | None = None) -> Coded:
-        """Return the column of a field as text (``_text``: stripped, "" for none); ``raw``,
-        its cells coded, where they are already."""
+    def text(self, field: str) -> Coded:
+        """Return the column of a field as text (``_text``: stripped, "" for none)."""
         if field not in self._texts:
             cells = self.cells.get(field)
             if cells is None:
                 found = Coded.constant("", len(self))
             elif self.objects is None:
-                raw = raw or Coded.of(cells)
+                raw = Coded.of(cells)
                 found = raw.map(str.strip)
                 if len(raw.values) <= len(self) // 16:
                     # Few distinct cells: the column is kept as their codes, its Arrow
@@ -398,20 +397,6 @@ class _Records:
                 found = _json_texts(cells)
             self._texts[field] = found
         return self._texts[field]
-
-    def texts(self, fields) -> None:
-        """Work out ``text`` of each of these fields, their cells coded side by side."""
-        if self.objects is not None:
-            return
-        fields = [
-            field
-            for field in dict.fromkeys(fields)
-            if field not in self._texts and isinstance(self.cells.get(field), pa_arrays())
-        ]
-        for field, raw in zip(
-            fields, Coded.of_all([self.cells[field] for field in fields]), strict=True
-        ):
-            self.text(field, raw)
 
     def among(self, field: str, texts: set[str]):
         """Return where a field's text is one of ``texts``."""
@@ -477,10 +462,3 @@ def _json_texts(cells: list) -> Coded:
             codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
             return Coded(codes, [_text(value) for value in encoded.dictionary.to_pylist()])
     return Coded.of(pa.array(list(map(_text, cells)), type=pa.string()))
-
-
-def pa_arrays() -> tuple:
-    """Return the types of Arrow columns of text (an Arrow array, chunked or not)."""
-    import pyarrow as pa
-
-    return (pa.Array, pa.ChunkedArray)

@@ -238,15 +238,6 @@ class _TableRows:
                 known[index] = coded_cells(grid.column(index), count)
             return known[index]
 
-        # The columns of text read, coded side by side.
-        read = [*context.label_columns, columns.data_type]
-        read += [columns.country] if context.partner is None else []
-        read += [columns.product] if context.product is None else []
-        read += [columns.year] if columns.shape not in ("years", "month columns") else []
-        read += [columns.month] if columns.shape == "long months" else []
-        read = [i for i in dict.fromkeys(read) if i is not None and is_text(grid.column(i))]
-        known.update(zip(read, Coded.of_all([grid.column(i) for i in read]), strict=True))
-
         blank, filled = _blank_rows(grid)
         self.unsure_blank = ~blank & ~filled
         total = np.zeros(count, dtype=bool)
