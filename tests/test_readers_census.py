@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import shared_file
 from korus import readers
@@ -1286,3 +1288,23 @@ def test_sniffs_claim_only_their_own_small_files(tmp_path, enduse_exports, api_e
             if module.sniff(sample)
         }
         assert claims == {module_name}
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 23)),
+        min_size=1,
+        max_size=60,
+        unique=True,
+    )
+)
+def test_the_three_absent_months_shown_are_the_first_in_sorted_order(rows):
+    """A note shows the first three absent product-months (by month, partner, product): a
+    pick of three gives the rows a sort of them all gives first."""
+    import numpy as np
+
+    from korus.readers.census_api_months import _first_three
+
+    products, partners, periods = (np.array(column) for column in zip(*rows, strict=True))
+    keys = (products, partners, periods)
+    assert _first_three(keys, (6, 5)) == [int(at) for at in np.lexsort(keys)[:3]]

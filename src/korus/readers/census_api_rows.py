@@ -313,12 +313,15 @@ def _records(rows: _Columnar, usable, has_monthly, has_annual):
     import pandas as pd
 
     months, years = usable[has_monthly[usable]], usable[has_annual[usable]]
-    order = np.argsort(np.concatenate([months * 2, years * 2 + 1]), kind="stable")
-    at = np.concatenate([months, years])[order]
-    annual = np.concatenate([np.zeros(len(months), bool), np.ones(len(years), bool)])[order]
-    month = rows.month[at]
-    if annual.any():
-        month = np.where(annual, np.nan, month.astype("float64"))
+    if len(years):
+        order = np.argsort(np.concatenate([months * 2, years * 2 + 1]), kind="stable")
+        at = np.concatenate([months, years])[order]
+        annual = np.concatenate([np.zeros(len(months), bool), np.ones(len(years), bool)])
+        annual = annual[order]
+        month = np.where(annual, np.nan, rows.month[at].astype("float64"))
+        value = np.where(annual, rows.annual[at], rows.monthly[at])
+    else:  # (months only: the rows in their order, no merge)
+        at, month, value = months, rows.month[months], rows.monthly[months]
     return pd.DataFrame(
         {
             "line": at + 2,
@@ -328,8 +331,9 @@ def _records(rows: _Columnar, usable, has_monthly, has_annual):
             "partner": rows.partner.map(lambda found: found[0]).strings(at),
             "product": rows.product.map(lambda found: found[0]).strings(at),
             "classification": rows.product.map(lambda found: found[1]).strings(at),
-            "value_usd": np.where(annual, rows.annual[at], rows.monthly[at]),
-        }
+            "value_usd": value,
+        },
+        copy=False,  # (arrays of its own, made here: not copied into blocks)
     )
 
 

@@ -706,7 +706,8 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
                 "classification": products.map(lambda found: found and found[1]).strings(at),
                 "value_usd": values[at],
                 "basis": flows.map(lambda flow: BASIS.get(flow)).strings(at),
-            }
+            },
+            copy=False,  # (arrays of its own, made here: not copied into blocks)
         )
     else:
         frame = pd.DataFrame([], columns=FRAME_COLUMNS)

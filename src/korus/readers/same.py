@@ -84,10 +84,12 @@ def taken(frame, order):
     import pandas as pd
 
     columns = {
-        name: frame[name].array if _constant(frame[name]) else frame[name].array.take(order)
+        name: frame[name].array.copy() if _constant(frame[name]) else frame[name].array.take(order)
         for name in frame.columns
     }
-    return pd.DataFrame(columns, index=frame.index.take(order))
+    # (the columns taken are new arrays, and the others are the frame's own, unchanged:
+    # neither copied into blocks)
+    return pd.DataFrame(columns, index=frame.index.take(order), copy=False)
 
 
 def _constant(column) -> bool:
