@@ -365,7 +365,7 @@ def _read(
     if len(aside):
         ytd = f"{year_field} of a month before December: year-to-date, not a whole year"
         reasons = rows.partner.map(lambda found: ytd if found[0] is not None else found[1])
-        for reason, n in ordered_counts(reasons.array()[aside]):
+        for reason, n in ordered_counts(reasons.array(at=aside)):
             accounting.set_aside_rows(reason, n)
     usable = np.flatnonzero(kept & rows.partner_ok() & ~without_value)
     usable = _one_commodity_level(

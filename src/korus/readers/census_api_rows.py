@@ -225,7 +225,7 @@ def _one_commodity_level(
     import pandas as pd
 
     widths_of = rows.product.map(lambda found: 0 if found[0] == TOTAL else len(found[0]))
-    width = widths_of.array(np.int64)[usable]
+    width = widths_of.array(np.int64, at=usable)
     widths = {int(w) for w in np.unique(width)}
     if len(widths) <= 1:
         return usable
@@ -245,7 +245,7 @@ def _one_commodity_level(
         keys = pd.MultiIndex.from_arrays(
             [
                 np.concatenate([period[detail], period[coarser[at]]]),
-                np.concatenate([prefixes.array()[detail], own.array()[coarser[at]]]),
+                np.concatenate([prefixes.array(at=detail), own.array(at=coarser[at])]),
             ]
         )
         group, _ = pd.factorize(keys)

@@ -244,8 +244,8 @@ class Coded:
         """Return the column of ``function`` of each value (computed once per value)."""
         return Coded(self.codes, [function(value) for value in self.values])
 
-    def array(self, dtype=object) -> np.ndarray:
-        """Return the values of every row as a numpy array."""
+    def array(self, dtype=object, at=None) -> np.ndarray:
+        """Return the values of every row (or of the rows ``at``) as a numpy array."""
         import numpy as np
 
         if dtype is object:
@@ -254,7 +254,7 @@ class Coded:
                 table[index] = value
         else:
             table = np.asarray(self.values, dtype=dtype)
-        return table[self.codes]
+        return table[self.codes if at is None else self.codes[at]]
 
     def strings(self, at: np.ndarray):
         """Return the values (text) of the rows ``at`` as a pandas text array; one text in

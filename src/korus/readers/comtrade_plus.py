@@ -677,7 +677,7 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
             f"{padded} product codes had lost their leading zero (a spreadsheet?); restored "
             "from the aggregation level (1 -> 01)"
         )
-    imports = flows.map(lambda flow: flow in ("import", "re-import")).array(bool)[at]
+    imports = flows.map(lambda flow: flow in ("import", "re-import")).array(bool, at=at)
     cif, fob = cif[at], fob[at]
     basis_doubts = {
         "import": int(np.count_nonzero(imports & cif & ~fob)),
@@ -692,12 +692,12 @@ def _frame(records: _Records, name, layout, accounting, release) -> Reading:
                 "primaryValue"
             )
     if len(at):
-        month = periods.map(lambda found: found[1] or 0 if found else 0).array(np.int64)[at]
+        month = periods.map(lambda found: found[1] or 0 if found else 0).array(np.int64, at=at)
         frame = pd.DataFrame(
             {
                 "line": records.positions[at],
                 "origin": judged(["partnercode", "partneriso"], lambda p: p[0] or p[1]).strings(at),
-                "year": periods.map(lambda found: found[0] if found else 0).array(np.int64)[at],
+                "year": periods.map(lambda found: found[0] if found else 0).array(np.int64, at=at),
                 "month": pd.arrays.IntegerArray(month.astype(np.int8), month == 0),
                 "reporter": reporters.strings(at),
                 "partner": partners.strings(at),

@@ -178,9 +178,7 @@ def read(path: Path) -> Reading:
     accounting.variant = " / ".join(
         dict.fromkeys(_variant(download, reading) for reading, _, _ in parts)
     )
-    import pandas as pd  # (imported meanwhile, while Arrow read the file)
-
-    vintage = _vintage(pd.concat([frame for _, frame, _ in parts]), query)
+    vintage = _vintage([frame for _, frame, _ in parts], query)
     for _, frame, _ in parts:
         put_same(frame, vintage=vintage)
     frame = _settled(parts, accounting)
@@ -250,14 +248,20 @@ def _settled(parts: list[tuple], accounting: Accounting):
     return pd.concat(frames, ignore_index=True)
 
 
-def _vintage(frame, query: Query) -> str:
-    """Return the vintage: the last period with a figure, and the download date if said."""
-    monthly = frame[frame["month"].notna()]
-    if len(monthly):
-        last = monthly.sort_values(["year", "month"]).iloc[-1]
-        through = f"{int(last['year'])}-{int(last['month']):02d}"
+def _vintage(frames: list, query: Query) -> str:
+    """Return the vintage: the last period with a figure (of the tables' frames), and the
+    download date if said."""
+    import numpy as np
+
+    years = np.concatenate([frame["year"].to_numpy(dtype="int64") for frame in frames])
+    months = [frame["month"].to_numpy(dtype="float64", na_value=np.nan) for frame in frames]
+    months = np.concatenate(months)
+    dated = ~np.isnan(months)
+    if dated.any():
+        last = int(np.max(years[dated] * 13 + months[dated]))
+        through = f"{last // 13}-{last % 13:02d}"
     else:
-        through = str(int(frame["year"].max()))
+        through = str(int(years.max()))
     downloaded = query.get("download date") if query else ""
     if downloaded:
         return f"data through {through}; downloaded from DataWeb {downloaded}"

@@ -494,39 +494,38 @@ def _entries_of(rows: _TableRows) -> dict:
 
     def add(where, order, year, month, value) -> None:
         at.append(where)
-        sub.append(np.full(len(where), order, dtype=np.int64))
-        years.append(np.broadcast_to(np.asarray(year, dtype=np.int64), len(where)))
-        months.append(np.broadcast_to(np.asarray(month, dtype=np.int64), len(where)))
+        sub.append(order)
+        years.append(year if np.ndim(year) else np.full(len(where), year, dtype=np.int64))
+        months.append(month if np.ndim(month) else np.full(len(where), month, dtype=np.int64))
         values.append(value * context.unit)
 
-    year_of = None
-    if rows.year is not None:
-        year_of = rows.year.map(lambda found: found or 0).array(np.int64)
     for order, index in enumerate(context.figure_columns):
         figures, there, _ = rows.figures[index]
         where = vector[there[vector]]
         if columns.shape in ("years", "month columns"):
             year, month = columns.periods[index]
         else:
-            year = year_of[where]
+            year = rows.year.map(lambda found: found or 0).array(np.int64, at=where)
             month = columns.periods[index][1] if columns.shape == "months" else None
         if columns.shape == "long months":
-            month = rows.month.map(lambda found: found or 0).array(np.int64)[where]
+            month = rows.month.map(lambda found: found or 0).array(np.int64, at=where)
         add(where, order, year, -1 if month is None else month, figures[where])
     for row, outcome in rows.exact.items():
         if outcome.stage != READ:
             continue
         for order, (year, month, value) in enumerate(outcome.entries):
             at.append(np.array([row]))
-            sub.append(np.array([order]))
+            sub.append(order)
             years.append(np.array([year]))
             months.append(np.array([-1 if month is None else month]))
             values.append(np.array([value], dtype="float64"))
-    row = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.concatenate(sub), row)) if len(at) > 1 else slice(None)
     # (one column's figures, of rows in order: in order as they are, no sort and no copy)
-    row = row[order]
-    month = np.concatenate(months)[order] if at else row
+    order = None
+    if len(at) > 1:
+        column = [np.full(len(part), s, dtype=np.int64) for part, s in zip(at, sub, strict=True)]
+        order = np.lexsort((np.concatenate(column), np.concatenate(at)))
+    row = _joined(at, order) if at else np.zeros(0, dtype=np.int64)
+    month = _joined(months, order) if at else row
     partners = rows.partner.map(lambda found: found[0] if found else "")
     products = rows.product.map(lambda found: found or "")
     measures = rows.measure.map(lambda found: found[0] if found and found[0] else "")
@@ -536,14 +535,22 @@ def _entries_of(rows: _TableRows) -> dict:
             products.put(where, outcome.product)
             measures.put(where, outcome.measure)
     return {
-        "year": np.concatenate(years)[order] if at else row,
+        "year": _joined(years, order) if at else row,
         "month": pd.arrays.IntegerArray(np.where(month < 0, 0, month).astype("int8"), month < 0),
         "partner": partners.strings(row),
         "measure": measures.strings(row),
         "product": products.strings(row),
-        "value": np.concatenate(values)[order] if at else np.zeros(0),
+        "value": _joined(values, order) if at else np.zeros(0),
         "line": context.table.rows.positions[row],
     }
+
+
+def _joined(parts: list, order):
+    """Return the arrays ``parts`` one after another, in ``order`` where there are several;
+    one is itself (each an array of its own, made for this: no copy)."""
+    import numpy as np
+
+    return parts[0] if order is None else np.concatenate(parts)[order]
 
 
 def _check_footers(context: _Context, rows: _TableRows, accounting: Accounting) -> None:
