@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fixtures.layouts import COMTRADE_PLUS_FIELDS
@@ -371,6 +371,32 @@ def test_figures_read_at_once_are_the_figures_read_by_pattern(cells, cuts, large
         values, plain = at_once
         assert [float(cell) for cell in np.array(cells)[plain]] == values[plain].tolist()
         assert all(_PLAIN.match(cell) for cell in np.array(cells)[plain])
+
+
+_EDGES = ["", " ", "\t", "\x1c", "\u00a0", "\u3000", "NA", "na", "1", "42", "é", "Total", "~"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(_EDGES), max_size=3).map("".join), max_size=40),
+    st.lists(st.integers(0, 40), max_size=3),
+    st.booleans(),
+    st.sampled_from([{"", "NA"}, {""}, {"Total", "42"}, {"é"}]),
+)
+@example([" NA", "NA\u3000", "\u00a0NA", "NA\x1c", " ", "N A", "42", "é "], [3], False, {"", "NA"})
+@example(["Total ", " 42", "\t", "42", "Total", "é", "~ ", " ~"], [], True, {"Total", "42"})
+@settings(max_examples=300)
+def test_cells_judged_by_their_bytes_are_judged_as_python_judges_each(cells, cuts, large, texts):
+    """What ``stripped_among`` (Arrow's kernels) and DataWeb's blank rows (a cell's first
+    byte, read off the column's bytes, then Arrow's search for the others) say of each cell
+    is what Python says of it (``str.strip``, a visible ASCII character), in chunks and
+    slices of either width."""
+    from korus.readers import usitc_table
+
+    column = _as_pieces(cells, cuts, large)
+    assert columns.stripped_among(column, texts).tolist() == [c.strip() in texts for c in cells]
+    empty, seen = usitc_table._empty_and_seen(column)
+    assert empty.tolist() == [cell == "" for cell in cells]
+    assert seen.tolist() == [any("!" <= ch <= "~" for ch in cell) for cell in cells]
 
 
 def test_plain_numbers_reads_plain_cells_and_leaves_the_others_to_the_pattern():

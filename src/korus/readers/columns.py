@@ -332,6 +332,33 @@ def joint_codes(columns: list[Coded]) -> Coded:
 _ASCII_SPACE = "".join(chr(code) for code in range(128) if chr(code).isspace())
 
 
+def first_bytes(column) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (length in bytes, first byte) of each cell of a text column, read off its
+    buffers (-1 for the first byte of an empty cell); None where a cell is missing or the
+    column is not text."""
+    import numpy as np
+    import pyarrow as pa
+
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    lengths, firsts = [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    for chunk in chunks:
+        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
+            return None
+        _, offsets, data = chunk.buffers()
+        if offsets is None or not len(chunk):
+            continue
+        wide = np.int64 if chunk.type == pa.large_string() else np.int32
+        bounds = np.frombuffer(offsets, dtype=wide)[chunk.offset : chunk.offset + len(chunk) + 1]
+        length = np.diff(bounds).astype(np.int64)
+        first = np.full(len(chunk), -1, np.int16)
+        filled = np.flatnonzero(length)
+        if len(filled):
+            first[filled] = np.frombuffer(data, dtype=np.uint8)[bounds[:-1][filled]]
+        lengths.append(length)
+        firsts.append(first)
+    return np.concatenate(lengths), np.concatenate(firsts)
+
+
 def stripped_among(column, texts: set[str]) -> np.ndarray:
     """Return where a text column's cell, stripped as Python's ``str.strip`` strips it, is
     one of ``texts``: ASCII cells are judged by Arrow, the others (other scripts, other

@@ -15,6 +15,7 @@ from korus.readers.columns import (
     Grid,
     coded_cells,
     counts_in_order,
+    first_bytes,
     is_text,
     ordered_counts,
 )
@@ -356,13 +357,35 @@ def _holds(coded: Coded, test):
     return coded.map(lambda found: found is not None and bool(test(found))).array(bool)
 
 
+def _empty_and_seen(cells):
+    """Return (empty, holding a visible ASCII character) for each cell of a text column: a
+    cell whose first byte is one is seen at once, and only the others are searched."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def searched(cells):
+        return np.asarray(pc.match_substring_regex(cells, "[!-~]").to_numpy(False), bool)
+
+    found = first_bytes(cells)
+    if found is None:
+        empty = np.asarray(pc.equal(pc.binary_length(cells), 0).to_numpy(False), bool)
+        return empty, searched(cells)
+    length, first = found
+    empty = length == 0
+    seen = (first >= 0x21) & (first <= 0x7E)
+    rest = np.flatnonzero(~seen & ~empty)
+    if len(rest):
+        seen[rest] = searched(cells.take(pa.array(rest)))
+    return empty, seen
+
+
 def _blank_rows(grid: Grid):
     """Return (surely blank, surely not blank) for each row of a grid: a row is blank where
     every cell is; a cell with a visible ASCII character is not blank, an empty one is,
     and any other is left to the exact rules (Python's idea of white space)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     count = len(grid)
     blank, filled = np.ones(count, dtype=bool), np.zeros(count, dtype=bool)
@@ -374,8 +397,7 @@ def _blank_rows(grid: Grid):
         if is_text(column):
             if cells is None:
                 cells = column.take(pa.array(undecided))
-            empty = np.asarray(pc.equal(pc.binary_length(cells), 0).to_numpy(False), bool)
-            seen = np.asarray(pc.match_substring_regex(cells, "[!-~]").to_numpy(False), bool)
+            empty, seen = _empty_and_seen(cells)
         else:
             cells = column[undecided]
             empty = coded_cells(cells, len(cells)).map(lambda cell: is_blank_row([cell]))
