@@ -708,6 +708,10 @@ def test_joint_codes_give_each_rows_tuple(rows, put):
         assert [joint.values[code] for code in joint.codes] == tuples
         assert joint.values == list(dict.fromkeys(tuples))  # in order of first appearance
         assert joint.codes.dtype == np.int32
+    pair = columns.pair_codes(coded[0], coded[1])
+    pairs = [row[:2] for row in rows]
+    assert [pair.values[code] for code in pair.codes] == pairs
+    assert pair.values == list(dict.fromkeys(pairs))
 
 
 @pytest.mark.parametrize(

@@ -290,12 +290,38 @@ class Coded:
 def pair_codes(first: Coded, second: Coded) -> Coded:
     """Return the column of (first, second) value pairs, coded."""
     import numpy as np
-    import pandas as pd
 
     width = max(len(second.values), 1)
-    codes, distinct = pd.factorize(first.codes.astype(np.int64) * width + second.codes)
-    values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in distinct]
-    return Coded(codes.astype(np.int32), values)
+    key = first.codes.astype(np.int64) * width + second.codes
+    codes, firsts = _numbered_as_met(key, max(len(first.values), 1) * width)
+    values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in key[firsts]]
+    return Coded(codes, values)
+
+
+def _numbered_as_met(key, span: int):
+    """Return (each row's code, each code's first row) of integer keys from 0 to ``span``,
+    the codes numbered in the order the keys first appear (as ``pd.factorize`` numbers
+    them). Keys of a span not much above the rows are numbered through a table of the
+    span (a few milliseconds on a million rows); others as pandas numbers them."""
+    import numpy as np
+    import pandas as pd
+
+    rows = len(key)
+    if span <= 4 * rows + 1024:
+        first_at = np.full(span, rows, dtype=np.int64)
+        np.minimum.at(first_at, key, np.arange(rows))
+        present = np.flatnonzero(first_at < rows)
+        firsts = first_at[present]
+        order = np.argsort(firsts)
+        table = np.zeros(span, dtype=np.int32)
+        table[present[order]] = np.arange(len(present), dtype=np.int32)
+        return table[key], firsts[order]
+    codes = pd.factorize(key)[0].astype(np.int32)
+    if not rows:
+        return codes, np.zeros(0, dtype=np.int64)
+    # A row is a code's first where the code is above every code before it.
+    highest = np.maximum.accumulate(codes)
+    return codes, np.flatnonzero(np.concatenate([[True], codes[1:] > highest[:-1]]))
 
 
 def joint_codes(columns: list[Coded]) -> Coded:
@@ -310,7 +336,7 @@ def joint_codes(columns: list[Coded]) -> Coded:
     # key, which for one column left is its own codes (no 8 bytes a row beside them).
     varying = [column for column in columns if len(column.values) > 1]
     key = varying[0].codes if len(varying) == 1 else np.zeros(rows, dtype=np.int64)
-    span = 1  # the keys so far are below it
+    span = len(varying[0].values) if len(varying) == 1 else 1  # (the keys are below it)
     for column in varying if len(varying) > 1 else []:
         width = len(column.values)
         if span * width >= 1 << 62:
@@ -318,13 +344,7 @@ def joint_codes(columns: list[Coded]) -> Coded:
             span = int(key.max()) + 1 if rows else 1
         key = key * width + column.codes
         span *= width
-    key = pd.factorize(key)[0].astype(np.int32)  # (fewer codes than rows)
-    if not rows:
-        return Coded(key, [])
-    # Codes are numbered in order of first appearance: a row is a code's first where the
-    # code is above every code before it.
-    highest = np.maximum.accumulate(key)
-    first = np.flatnonzero(np.concatenate([[True], key[1:] > highest[:-1]]))
+    key, first = _numbered_as_met(key, span)  # (fewer codes than rows: int32)
     values = [tuple(column.values[int(column.codes[row])] for column in columns) for row in first]
     return Coded(key, values)
 
