@@ -6,6 +6,7 @@ product without trade in December, whose year is then its months added up
 
 from __future__ import annotations
 
+from korus.readers.columns import numbered_as_met
 from korus.schema import Accounting
 
 
@@ -37,10 +38,11 @@ def _with_absent_months_as_zero(frame, accounting: Accounting, has_products: boo
     whole = len(dated) == len(frame)  # (every row dated, the usual answer: no copy taken)
     partner, partners = pd.factorize(frame["partner"] if whole else frame["partner"].take(dated))
     product, products = pd.factorize(frame["product"] if whole else frame["product"].take(dated))
-    series, _ = pd.factorize(partner.astype(np.int64) * len(products) + product)
-    count = int(series.max()) + 1
-    first = np.full(count, len(series), dtype=np.int64)
-    np.minimum.at(first, series, np.arange(len(series)))
+    # Each series (a partner's product) numbered as met, with its first row.
+    key = partner.astype(np.int64) * len(products) + product
+    series, first = numbered_as_met(key, len(partners) * len(products))
+    series = series.astype(np.int64)  # (its places in a table of series and periods)
+    count = len(first)
     period = np.searchsorted(complete, year) * 12 + month - 1
     period = np.where(np.isin(year, complete), period, -1)
     width = 12 * len(complete)

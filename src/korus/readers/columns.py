@@ -293,12 +293,12 @@ def pair_codes(first: Coded, second: Coded) -> Coded:
 
     width = max(len(second.values), 1)
     key = first.codes.astype(np.int64) * width + second.codes
-    codes, firsts = _numbered_as_met(key, max(len(first.values), 1) * width)
+    codes, firsts = numbered_as_met(key, max(len(first.values), 1) * width)
     values = [(first.values[int(c) // width], second.values[int(c) % width]) for c in key[firsts]]
     return Coded(codes, values)
 
 
-def _numbered_as_met(key, span: int):
+def numbered_as_met(key, span: int):
     """Return (each row's code, each code's first row) of integer keys from 0 to ``span``,
     the codes numbered in the order the keys first appear (as ``pd.factorize`` numbers
     them). Keys of a span not much above the rows are numbered through a table of the
@@ -344,7 +344,7 @@ def joint_codes(columns: list[Coded]) -> Coded:
             span = int(key.max()) + 1 if rows else 1
         key = key * width + column.codes
         span *= width
-    key, first = _numbered_as_met(key, span)  # (fewer codes than rows: int32)
+    key, first = numbered_as_met(key, span)  # (fewer codes than rows: int32)
     values = [tuple(column.values[int(column.codes[row])] for column in columns) for row in first]
     return Coded(key, values)
 
