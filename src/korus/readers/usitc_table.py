@@ -364,8 +364,8 @@ def _empty_and_seen(cells):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def searched(cells):
-        return np.asarray(pc.match_substring_regex(cells, "[!-~]").to_numpy(False), bool)
+    def searched(some):
+        return np.asarray(pc.match_substring_regex(some, "[!-~]").to_numpy(False), bool)
 
     found = first_bytes(cells)
     if found is None:
@@ -521,16 +521,21 @@ def _entries_of(rows: _TableRows) -> dict:
         months.append(month if np.ndim(month) else np.full(len(where), month, dtype=np.int64))
         values.append(value * context.unit)
 
+    year_of = month_of = None  # (each row's year and month, coded: taken at the rows read)
+    if rows.year is not None:
+        year_of = rows.year.map(lambda found: found or 0)
+    if columns.shape == "long months":
+        month_of = rows.month.map(lambda found: found or 0)
     for order, index in enumerate(context.figure_columns):
         figures, there, _ = rows.figures[index]
         where = vector[there[vector]]
         if columns.shape in ("years", "month columns"):
             year, month = columns.periods[index]
         else:
-            year = rows.year.map(lambda found: found or 0).array(np.int64, at=where)
+            year = year_of.array(np.int64, at=where)
             month = columns.periods[index][1] if columns.shape == "months" else None
-        if columns.shape == "long months":
-            month = rows.month.map(lambda found: found or 0).array(np.int64, at=where)
+        if month_of is not None:
+            month = month_of.array(np.int64, at=where)
         add(where, order, year, -1 if month is None else month, figures[where])
     for row, outcome in rows.exact.items():
         if outcome.stage != READ:
