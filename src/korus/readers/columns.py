@@ -352,28 +352,46 @@ def joint_codes(columns: list[Coded]) -> Coded:
 _ASCII_SPACE = "".join(chr(code) for code in range(128) if chr(code).isspace())
 
 
-def first_bytes(column) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return (length in bytes, first byte) of each cell of a text column, read off its
-    buffers (-1 for the first byte of an empty cell); None where a cell is missing or the
-    column is not text."""
+def cell_bytes(column) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Return, for each chunk of a text column, (where each cell starts and the last ends,
+    as places in its bytes; its cells' bytes), read off its buffers (slices of them, no
+    copy); None where a cell is missing or the column is not text."""
     import numpy as np
     import pyarrow as pa
 
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    lengths, firsts = [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    found = []
     for chunk in chunks:
         if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
             return None
-        _, offsets, data = chunk.buffers()
-        if offsets is None or not len(chunk):
+        if not len(chunk):
             continue
+        _, offsets, data = chunk.buffers()
         wide = np.int64 if chunk.type == pa.large_string() else np.int32
         bounds = np.frombuffer(offsets, dtype=wide)[chunk.offset : chunk.offset + len(chunk) + 1]
-        length = np.diff(bounds).astype(np.int64)
-        first = np.full(len(chunk), -1, np.int16)
+        start = int(bounds[0])
+        bounds = bounds.astype(np.int64) - start
+        size = int(bounds[-1])
+        text = np.frombuffer(data, dtype=np.uint8)[start : start + size] if size else None
+        found.append((bounds, np.zeros(0, np.uint8) if text is None else text))
+    return found
+
+
+def first_bytes(column) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (length in bytes, first byte) of each cell of a text column, read off its
+    buffers (``cell_bytes``; -1 for the first byte of an empty cell); None where a cell is
+    missing or the column is not text."""
+    import numpy as np
+
+    chunks = cell_bytes(column)
+    if chunks is None:
+        return None
+    lengths, firsts = [np.zeros(0, np.int64)], [np.zeros(0, np.int16)]
+    for bounds, text in chunks:
+        length = np.diff(bounds)
+        first = np.full(len(length), -1, np.int16)
         filled = np.flatnonzero(length)
-        if len(filled):
-            first[filled] = np.frombuffer(data, dtype=np.uint8)[bounds[:-1][filled]]
+        first[filled] = text[bounds[:-1][filled]]
         lengths.append(length)
         firsts.append(first)
     return np.concatenate(lengths), np.concatenate(firsts)

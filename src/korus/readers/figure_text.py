@@ -78,27 +78,21 @@ def plain_numbers(column, alphabet: bytes, point_last: bool = True):
     import numpy as np
     import pyarrow as pa
 
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    from korus.readers.columns import cell_bytes
+
+    chunks = cell_bytes(column)
+    if chunks is None:
+        return None
     allowed = np.zeros(256, dtype=bool)
     allowed[list(alphabet)] = True
     odd = []
-    for chunk in chunks:
-        if chunk.null_count or chunk.type not in (pa.string(), pa.large_string()):
-            return None
-        if not len(chunk):
-            continue
-        _, offsets, data = chunk.buffers()
-        wide = np.int64 if chunk.type == pa.large_string() else np.int32
-        bounds = np.frombuffer(offsets, dtype=wide)[chunk.offset : chunk.offset + len(chunk) + 1]
-        start = int(bounds[0])
-        ends = bounds.astype(np.int64) - start  # (each cell's start, then the last's end)
+    for ends, text in chunks:  # (each cell's start, then the last's end; the bytes)
         odd_cells = ends[1:] == ends[:-1]  # (blank)
         if not ends[-1]:
             odd.append(odd_cells)
             continue
-        text = np.frombuffer(data, dtype=np.uint8)[start : start + int(ends[-1])]
         other = ~allowed[text]
-        if np.count_nonzero(other) > 2 * len(chunk):
+        if np.count_nonzero(other) > 2 * len(odd_cells):
             return None  # (a column of words)
         odd_cells[np.searchsorted(ends, np.flatnonzero(other), side="right") - 1] = True
         if not point_last:
