@@ -11,6 +11,7 @@ nothing about its rows."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import tomllib
 from pathlib import Path
@@ -83,10 +84,9 @@ def _run(runner, command: list[str]):
     return result.exit_code, result.stdout, result.stderr
 
 
-def _both_ways(runner, monkeypatch, data: list[str], options: list[str], reporters) -> int:
-    """Ask ``partners`` of each reporter with the sums and with the rows; return how many
-    answers came from the sums (each the same as from the rows, word for word)."""
-    tables = []
+def counted_tables(monkeypatch) -> list:
+    """Have ``readers.flows_table`` say what it gives: the list it appends each answer to."""
+    tables: list = []
     flows_table = readers.flows_table
 
     def counted(*args, **kwargs):
@@ -95,6 +95,13 @@ def _both_ways(runner, monkeypatch, data: list[str], options: list[str], reporte
         return found
 
     monkeypatch.setattr(readers, "flows_table", counted)
+    return tables
+
+
+def _both_ways(runner, monkeypatch, data: list[str], options: list[str], reporters) -> int:
+    """Ask ``partners`` of each reporter with the sums and with the rows; return how many
+    answers came from the sums (each the same as from the rows, word for word)."""
+    tables = counted_tables(monkeypatch)
     from_sums = 0
     for reporter in reporters:
         variants = (
@@ -128,6 +135,17 @@ def test_partners_over_a_baci_file_of_the_corpus_from_sums_equal_rows(
 def test_partners_over_seeded_baci_years_from_sums_equal_rows(
     runner, tmp_path, monkeypatch, seed, cached
 ):
+    with seeded_data(runner, tmp_path, monkeypatch, seed, cached) as (datas, options):
+        for data in datas:
+            from_sums = _both_ways(runner, monkeypatch, data, options, ["USA", "DEU", "TWN"])
+            if seed in QUIET_SEEDS:  # no rule speaks of their years: the sums do answer
+                assert from_sums >= 2
+
+
+@contextlib.contextmanager
+def seeded_data(runner, tmp_path: Path, monkeypatch, seed: int, cached: bool):
+    """Yield ([the seeded folder of years], [its first file]) and the options they are
+    read with, read from the CSV or (``cached``) from the cache entries built first."""
     folder, options = seeded_years(tmp_path / "baci", seed)
     monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
     cache.set_enabled(cached)
@@ -135,10 +153,7 @@ def test_partners_over_seeded_baci_years_from_sums_equal_rows(
         if cached:  # the years' cache entries written (where the files can be read)
             runner.invoke(cli, ["cache", "build", str(folder)], env=ENV)
         files = sorted(str(path) for path in folder.glob("BACI_*.csv"))
-        for data in ([str(folder)], files[:1]):
-            from_sums = _both_ways(runner, monkeypatch, data, options, ["USA", "DEU", "TWN"])
-            if seed in QUIET_SEEDS:  # no rule speaks of their years: the sums do answer
-                assert from_sums >= 2
+        yield ([str(folder)], files[:1]), options
     finally:
         cache.set_enabled(None)
 

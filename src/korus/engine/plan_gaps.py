@@ -31,7 +31,9 @@ from korus.engine.plans import (
     SERIES,
     Sums,
     _listed,
+    grouped_by,
     plain,
+    slices,
     store_folders,
     store_scans,
     whole_series,
@@ -142,10 +144,13 @@ def counted_levels(periods: pa.Table, whole: pa.Table) -> tuple[pa.Table, pa.Tab
 def sum_by_series(table: pa.Table) -> pa.Table:
     """Return the sums of ``value_usd`` by ``SUMMED`` (and the rows added up, in ``rows``),
     of rows or of sums already made (then their ``rows`` are added up)."""
+    # Grouped by the columns that vary only (a source, basis, vintage of one value is one
+    # group): the sums of a BACI year's 2.4M records naming a reporter peaked 300 MB higher
+    # grouped by all eight text keys.
     if "rows" in table.column_names:
-        summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("rows", "sum")])
+        summed = grouped_by(table, SUMMED, [("value_usd", "sum"), ("rows", "sum")])
     else:
-        summed = acero.aggregate(table, SUMMED, [("value_usd", "sum"), ("value_usd", "count")])
+        summed = grouped_by(table, SUMMED, [("value_usd", "sum"), ("value_usd", "count")])
     return summed.rename_columns([*SUMMED, "value_usd", "rows"])
 
 
@@ -177,15 +182,20 @@ def _from_rows(settings, plan: MirrorYear) -> Sums:
 
     from korus import api
 
+    # Every row is read: the trust layer's rules judge the whole file (a unit slip in
+    # another country's rows is said), as for any question of every partner.
     reading = api.read(settings)
     frame = reading.frame
     near = frame[(frame["reporter"] == plan.reporter) | (frame["partner"] == plan.reporter)]
     table = pa.Table.from_pandas(near, preserve_index=False)
-    periods = plan.periods(table)
+    accounting = reading.accounting
+    del reading, frame, near  # (the rows are the table's now)
+    pieces = slices(table)  # (each step a slice at a time, as over a store's parts)
+    periods = pa.concat_tables([plan.periods(piece) for piece in pieces])
     whole, partial = whole_series(periods)
     annual, monthly = counted_levels(periods, whole)
-    sums = plan.sums(table, annual, monthly)
-    return Sums(_frame(sums), reading.accounting, _listed(partial))
+    sums = [plan.sums(piece, annual, monthly) for piece in pieces]
+    return Sums(_frame(sum_by_series(pa.concat_tables(sums))), accounting, _listed(partial))
 
 
 def _from_stores(folders, plan: MirrorYear) -> Sums:

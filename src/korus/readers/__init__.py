@@ -414,12 +414,16 @@ def flows_table(
     """Return (Arrow table, its text as dictionaries; accounting) of the files ``paths``
     name where their reader builds their rows as one table (``read_many(..., table=True)``:
     BACI years), read as ``load`` reads them for the reporter ``equal`` names (its side
-    only), and the rules ``load`` then applies (``trust.stack``) hold without a word
-    (``trust_table.quiet_table``); else None, and ``load`` reads them and says what it finds.
-    A plan of sums then runs on the table, never made pandas."""
+    only), or, where ``equal`` names a flow alone, as every country's records of that flow
+    (the other record of each row not built); and the rules ``load`` then applies
+    (``trust.stack``) hold without a word (``trust_table.quiet_table``); else None, and
+    ``load`` reads them and says what it finds. A plan of sums then runs on the table,
+    never made pandas."""
     from korus import store, trust, trust_table
 
-    if not equal or "reporter" not in equal or any(str(path) == "-" for path in paths):
+    if not equal or any(str(path) == "-" for path in paths):
+        return None
+    if "reporter" not in equal and set(equal) != {"flow"}:
         return None
     skipped: list[str] = []
     files = expand(paths, skipped)
@@ -434,15 +438,22 @@ def flows_table(
     module = modules.pop() if len(modules) == 1 else None
     if module is None or not hasattr(module, "read_many"):
         return None
-    pair = (equal["reporter"], equal.get("partner"))
     token = trust.RULES.set(trust.Rules(dedupe=dedupe))
     try:
-        flows = module.read_many(files, pair, one_side=True, table=True)
+        if "reporter" in equal:
+            pair = (equal["reporter"], equal.get("partner"))
+            flows = module.read_many(files, pair, one_side=True, table=True)
+        else:
+            flows = module.read_many(files, None, table=True, flow=equal["flow"])
     finally:
         trust.RULES.reset(token)
     if isinstance(flows, list) or any(account.rows_read == 0 for account in flows.accounting):
         return None  # files that share a year, or a file without rows: ``load`` says
     if not trust_table.quiet_table(flows.table):
+        return None
+    # The rules judge every record of the rows, the flow not asked for too (each reporter's
+    # flow a series of its own: both quiet, all quiet).
+    if flows.other is not None and not trust_table.quiet_table(flows.other()):
         return None
     flows.accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     return flows.table, flows.accounting

@@ -103,6 +103,7 @@ DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousan
 HEADER = ["t", "i", "j", "k", "v", "q"]
 SOURCE = "CEPII BACI"
 BASIS = "FOB (CEPII BACI reconciled)"
+FLOW_NAMES = ("export", "import")  # each row's two records, in the order they are built
 OTHER_PAIRS = "other country pairs (not asked for)"
 OTHER_TRADE = "trade of other countries (not asked for)"
 SAME_COUNTRY = "exporter and importer are one korus country (two BACI codes for one territory)"
@@ -169,6 +170,7 @@ def read_many(
     *,
     one_side: bool = False,
     table: bool = False,
+    flow: str | None = None,
 ) -> list[Reading] | Flows:
     """Return the Reading of each of several BACI files (a folder of years), as ``scan``
     (``read`` when ``pair`` is None) would, each file with its own companion files.
@@ -180,7 +182,10 @@ def read_many(
 
     With ``table``, where the files give one Reading, its rows come back as ``Flows``: one
     Arrow table, text as dictionaries, never made pandas (a plan of sums reads it); files
-    that share a year give their Readings as without it.
+    that share a year give their Readings as without it. With ``table`` and ``flow``
+    ("export" or "import"), every country's records of that flow only: each row once, as
+    its exporter's export (or its importer's import), the other record not built (world
+    totals of a flow read no more).
     """
     import numpy as np
 
@@ -202,7 +207,7 @@ def read_many(
     years = [set(np.unique(part.year).tolist()) for part in parts] if len(parts) > 1 else []
     if years and sum(map(len, years)) == len(set().union(*years)):
         # No year in two files: no flow can be given twice; one frame, every file's account.
-        read = _flows(parts, side) if table else _readings(parts, whole=True, side=side)[0]
+        read = _flows(parts, side, flow) if table else _readings(parts, whole=True, side=side)[0]
         if pair is not None and cache.deferred():  # the command line: keep them together
             note = cache.request_group(
                 [Path(path) for path in paths], LAYOUT, build_group, cache_companions
@@ -211,7 +216,7 @@ def read_many(
                 read.accounting[0].notes.append(note)
         return read if table else [read]
     if table and len(parts) == 1:
-        return _flows(parts, side)
+        return _flows(parts, side, flow)
     return _readings(parts, side=side)
 
 
@@ -477,16 +482,19 @@ class Flows:
 
     table: object  # pa.Table
     accounting: list[Accounting]
+    # With one flow's records only: the other flow's table, built when asked (the trust
+    # layer's rules judge every record; a question of one flow reads its own).
+    other: object = None
 
 
-def _flows(parts: list[_Flows], side: str | None) -> Flows:
+def _flows(parts: list[_Flows], side: str | None, flow: str | None = None) -> Flows:
     """Return the rows ``_readings(parts, whole=True, side=side)`` gives, as ``Flows``:
     each text column its labels and the rows' positions in them (no text per row, no
-    sort, no pandas frame)."""
+    sort, no pandas frame); with ``flow``, only the records of that flow (``_joined``)."""
     import numpy as np
     import pyarrow as pa
 
-    codes, classifications, vintages, joined, _ = _joined(parts, side)
+    codes, classifications, vintages, joined, _ = _joined(parts, side, flow)
 
     def coded(values, at) -> pa.DictionaryArray:
         values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
@@ -496,7 +504,14 @@ def _flows(parts: list[_Flows], side: str | None) -> Flows:
         return coded([value], np.zeros(rows, dtype=np.int32))
 
     table = _canonical(codes, classifications, vintages, joined, coded, same)
-    return Flows(table, [part.accounting for part in parts])
+    if flow is None:
+        return Flows(table, [part.accounting for part in parts])
+    (unasked,) = (name for name in FLOW_NAMES if name != flow)
+
+    def other():
+        return _flows(parts, side, unasked).table
+
+    return Flows(table, [part.accounting for part in parts], other)
 
 
 def _canonical(codes, classifications, vintages, joined, text, same):
@@ -517,7 +532,7 @@ def _canonical(codes, classifications, vintages, joined, text, same):
             "month": pa.nulls(rows, pa.int8()),  # whole years: all <NA>
             "reporter": text(codes, joined["r"]),
             "partner": text(codes, joined["p"]),
-            "flow": text(["export", "import"], joined["f"]),
+            "flow": text(list(FLOW_NAMES), joined["f"]),
             "product": text(labels, positions),
             "classification": text(classifications, joined["c"]),
             "value_usd": _dollars(joined["v"]),
@@ -537,11 +552,12 @@ def _dollars(thousands):
     return np.round(dollars, 2, out=dollars)
 
 
-def _joined(parts: list[_Flows], side: str | None):
+def _joined(parts: list[_Flows], side: str | None, flow: str | None = None):
     """Return (korus codes, classifications, vintages, the rows' columns, rows of each
     file) of the files' flows, each flow as the exporter's export and the importer's
-    import (with ``side``, only that country's): the columns are numbers, the text
-    columns positions in their labels."""
+    import (with ``side``, only that country's; with ``flow``, "export" or "import", only
+    that record of each): the columns are numbers, the text columns positions in their
+    labels."""
     import numpy as np
 
     codes = sorted({code for part in parts for code in part.korus_codes})
@@ -567,15 +583,17 @@ def _joined(parts: list[_Flows], side: str | None):
                 "import (the other country's record of it was not built)"
             )
         count = 0
-        for flow, (taken, reporter, partner) in enumerate(
+        for kind, (taken, reporter, partner) in enumerate(
             [(taking[0], exporter, importer), (taking[1], importer, exporter)]
         ):
+            if flow is not None and FLOW_NAMES[kind] != flow:
+                continue  # (the other record of each row: not asked for)
             columns["t"].append(part.year[taken])
             columns["r"].append(reporter[taken])
             columns["p"].append(partner[taken])
             columns["k"].append(part.product[taken])
             columns["v"].append(part.value[taken])
-            columns["f"].append(np.full(len(columns["t"][-1]), flow, np.int32))
+            columns["f"].append(np.full(len(columns["t"][-1]), kind, np.int32))
             count += len(columns["t"][-1])
         columns["c"].append(np.full(count, classifications.index(part.classification), np.int32))
         columns["g"].append(np.full(count, vintages.index(part.vintage), np.int32))

@@ -1,0 +1,144 @@
+"""Whole-panel questions over BACI files (``korus world``, ``korus mirror --gaps``) read no
+more than they need and give, word for word on stdout and stderr, with the same exit
+status, what a reading of every row gives:
+
+- world totals of one flow run their plan on one Arrow table of every country's records of
+  that flow (``readers.flows_table`` with ``{"flow": ...}``: each BACI row once, the other
+  record never built), or of a file's kept reading (``readers.kept_table``);
+- both plans run a slice of rows at a time (``plans.slices``), and any slicing gives the
+  sums of the whole.
+
+Over the corpus's BACI files (their errors too) and seeded folders of years (codes of
+groups, two codes of one country, repeats, values near the bounds of the trust layer),
+read from the CSV and from korus's cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from korus import readers
+from korus.cli import cli
+from korus.engine import plans
+from test_baci_sums import QUIET_SEEDS, _corpus_cases, counted_tables, seeded_data, seeded_years
+
+ENV = {"COLUMNS": "120", "DASK_SCHEDULER_ADDRESS": None}
+
+
+def _run(runner, command: list[str]):
+    result = runner.invoke(cli, command, env=ENV)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _world_questions(data: list[str], options: list[str], years) -> list[list[str]]:
+    questions = []
+    for year in years:
+        for flow, by in (("exports", "chapter"), ("imports", "heading")):
+            base = ["world", "--data", *data, *options, "--year", str(year), "--flow", flow]
+            questions.append([*base, "--by", by, "--format", "csv", "--verbose"])
+        questions.append([*base, "--reporter", "USA", "--format", "csv", "--verbose"])
+    return questions
+
+
+def _gaps_questions(data: list[str], options: list[str], years) -> list[list[str]]:
+    return [
+        ["mirror", "--gaps", "--data", *data, *options, "--year", str(year)]
+        + ["--reporter", reporter, "--flow", flow, "--format", "csv", "--verbose"]
+        for year in years
+        for reporter in ("USA", "DEU")
+        for flow in ("exports", "imports")
+    ]
+
+
+def _world_both_ways(runner, monkeypatch, questions) -> int:
+    """Ask each world question from the flow's table and from every row; return how many
+    answers came from a table (each the same as from the rows, word for word)."""
+    tables = counted_tables(monkeypatch)
+    from_tables = 0
+    for command in questions:
+        tables.clear()
+        summed = _run(runner, command)
+        with monkeypatch.context() as rows_only:
+            rows_only.setattr(readers, "flows_table", lambda *args, **kwargs: None)
+            rows_only.setattr(readers, "kept_table", lambda *args, **kwargs: None)
+            rows = _run(runner, command)
+        assert summed == rows, command
+        from_tables += summed[0] == 0 and any(found is not None for found in tables)
+    return from_tables
+
+
+def _years(folder: Path) -> list[int]:
+    return sorted(int(path.name.split("_Y")[1][:4]) for path in folder.glob("BACI_*.csv"))
+
+
+@pytest.mark.parametrize(("file", "options"), _corpus_cases())
+def test_world_over_a_baci_file_of_the_corpus_equal_rows(runner, monkeypatch, file, options):
+    # (a year the file may not hold is asked too: the same error either way)
+    years = [2016, 2021]
+    _world_both_ways(runner, monkeypatch, _world_questions([str(file)], options, years))
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("cached", [False, True], ids=["csv", "cache"])
+def test_world_over_seeded_baci_years_equal_rows(runner, tmp_path, monkeypatch, seed, cached):
+    with seeded_data(runner, tmp_path, monkeypatch, seed, cached) as (datas, options):
+        years = _years(Path(datas[0][0]))  # (the folder's)
+        for data in datas:
+            questions = _world_questions(data, options, years[:2])
+            from_tables = _world_both_ways(runner, monkeypatch, questions)
+            if seed in QUIET_SEEDS:  # no rule speaks of their years: a table does answer
+                assert from_tables >= 2
+
+
+def test_world_totals_of_a_flow_build_that_flow_s_records_only(tmp_path, monkeypatch):
+    """Each BACI row is one record of the flow asked for: the records of that flow a
+    reading of every row gives, none of the other flow, with the same accounting."""
+    folder, _ = seeded_years(tmp_path / "baci", QUIET_SEEDS[0])
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    tables = {
+        flow: readers.flows_table([str(folder)], None, False, {"flow": flow})
+        for flow in ("export", "import")
+    }
+    assert all(found is not None for found in tables.values())
+    rows = readers.load([str(folder)]).frame
+    for flow, (table, accounting) in tables.items():
+        assert accounting == [account for account in readers.load([str(folder)]).accounting]
+        assert set(table["flow"].to_pylist()) == {flow}
+        mine = rows[rows["flow"] == flow]
+        assert len(mine) == len(table)
+        assert sorted(table["reporter"].to_pylist()) == sorted(mine["reporter"].tolist())
+        assert round(sum(table["value_usd"].to_pylist()), 2) == round(mine["value_usd"].sum(), 2)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7, 1000])
+def test_a_plan_run_a_slice_at_a_time_gives_the_sums_of_the_whole(
+    runner, tmp_path, monkeypatch, rows
+):
+    folder, _ = seeded_years(tmp_path / "baci", QUIET_SEEDS[1])
+    years = _years(folder)
+    questions = _world_questions([str(folder)], [], years) + _gaps_questions(
+        [str(folder)], [], years
+    )
+    whole = [_run(runner, command) for command in questions]
+    assert any(code == 0 for code, _, _ in whole)
+    monkeypatch.setattr(plans, "SLICE", rows)
+    assert [_run(runner, command) for command in questions] == whole
+
+
+def test_world_totals_of_every_reporter_never_make_a_frame_of_rows(runner, tmp_path, monkeypatch):
+    """The flow's records are never made a pandas frame: the readings of rows refuse."""
+    from korus.readers import baci
+
+    folder, _ = seeded_years(tmp_path / "baci", QUIET_SEEDS[0])
+    year = _years(folder)[0]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a frame of rows was made: the flow's table should have answered")
+
+    monkeypatch.setattr(baci, "_readings", refused)
+    code, out, err = _run(
+        runner, ["world", "--data", str(folder), "--year", str(year), "--format", "csv"]
+    )
+    assert code == 0, err
+    assert out.startswith("rank,year,flow,product")
