@@ -5,6 +5,8 @@ status, what a reading of every row gives:
 - world totals of one flow run their plan on one Arrow table of every country's records of
   that flow (``readers.flows_table`` with ``{"flow": ...}``: each BACI row once, the other
   record never built), or of a file's kept reading (``readers.kept_table``);
+- mirror gaps run theirs on one Arrow table of every record (``flows_table`` with ``{}``),
+  or of a file's kept reading: every row is read, as before, never as a pandas frame;
 - both plans run a slice of rows at a time (``plans.slices``), and any slicing gives the
   sums of the whole.
 
@@ -43,17 +45,19 @@ def _world_questions(data: list[str], options: list[str], years) -> list[list[st
 
 def _gaps_questions(data: list[str], options: list[str], years) -> list[list[str]]:
     return [
-        ["mirror", "--gaps", "--data", *data, *options, "--year", str(year)]
+        ["mirror", "--gaps", "--data", *data, *options, "--year", str(year), *strict]
         + ["--reporter", reporter, "--flow", flow, "--format", "csv", "--verbose"]
         for year in years
         for reporter in ("USA", "DEU")
         for flow in ("exports", "imports")
+        for strict in ([], ["--strict"])
     ]
 
 
-def _world_both_ways(runner, monkeypatch, questions) -> int:
-    """Ask each world question from the flow's table and from every row; return how many
-    answers came from a table (each the same as from the rows, word for word)."""
+def _both_ways(runner, monkeypatch, questions) -> int:
+    """Ask each question from one Arrow table (the flow's records, or every record) and
+    from every row; return how many answers came from a table (each the same as from the
+    rows, word for word)."""
     tables = counted_tables(monkeypatch)
     from_tables = 0
     for command in questions:
@@ -73,22 +77,29 @@ def _years(folder: Path) -> list[int]:
 
 
 @pytest.mark.parametrize(("file", "options"), _corpus_cases())
-def test_world_over_a_baci_file_of_the_corpus_equal_rows(runner, monkeypatch, file, options):
+def test_world_and_gaps_over_a_baci_file_of_the_corpus_equal_rows(
+    runner, monkeypatch, file, options
+):
     # (a year the file may not hold is asked too: the same error either way)
     years = [2016, 2021]
-    _world_both_ways(runner, monkeypatch, _world_questions([str(file)], options, years))
+    questions = _world_questions([str(file)], options, years)
+    _both_ways(runner, monkeypatch, questions + _gaps_questions([str(file)], options, years))
 
 
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("cached", [False, True], ids=["csv", "cache"])
-def test_world_over_seeded_baci_years_equal_rows(runner, tmp_path, monkeypatch, seed, cached):
+def test_world_and_gaps_over_seeded_baci_years_equal_rows(
+    runner, tmp_path, monkeypatch, seed, cached
+):
     with seeded_data(runner, tmp_path, monkeypatch, seed, cached) as (datas, options):
         years = _years(Path(datas[0][0]))  # (the folder's)
         for data in datas:
             questions = _world_questions(data, options, years[:2])
-            from_tables = _world_both_ways(runner, monkeypatch, questions)
+            from_tables = _both_ways(runner, monkeypatch, questions)
+            gaps = _both_ways(runner, monkeypatch, _gaps_questions(data, options, years[:1]))
             if seed in QUIET_SEEDS:  # no rule speaks of their years: a table does answer
                 assert from_tables >= 2
+                assert gaps >= 2
 
 
 def test_world_totals_of_a_flow_build_that_flow_s_records_only(tmp_path, monkeypatch):
@@ -126,19 +137,29 @@ def test_a_plan_run_a_slice_at_a_time_gives_the_sums_of_the_whole(
     assert [_run(runner, command) for command in questions] == whole
 
 
-def test_world_totals_of_every_reporter_never_make_a_frame_of_rows(runner, tmp_path, monkeypatch):
-    """The flow's records are never made a pandas frame: the readings of rows refuse."""
+@pytest.mark.parametrize(
+    ("question", "header"),
+    [
+        (["world"], "rank,year,flow,product"),
+        (["mirror", "--gaps", "--reporter", "USA"], "rank,year,reporter,partner"),
+    ],
+    ids=["world", "gaps"],
+)
+def test_a_whole_panel_question_never_makes_a_frame_of_rows(
+    runner, tmp_path, monkeypatch, question, header
+):
+    """The records are never made a pandas frame: the readings of rows refuse."""
     from korus.readers import baci
 
     folder, _ = seeded_years(tmp_path / "baci", QUIET_SEEDS[0])
     year = _years(folder)[0]
 
     def refused(*args, **kwargs):
-        raise AssertionError("a frame of rows was made: the flow's table should have answered")
+        raise AssertionError("a frame of rows was made: one table should have answered")
 
     monkeypatch.setattr(baci, "_readings", refused)
     code, out, err = _run(
-        runner, ["world", "--data", str(folder), "--year", str(year), "--format", "csv"]
+        runner, [*question, "--data", str(folder), "--year", str(year), "--format", "csv"]
     )
     assert code == 0, err
-    assert out.startswith("rank,year,flow,product")
+    assert out.startswith(header)

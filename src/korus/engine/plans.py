@@ -383,17 +383,19 @@ def _from_rows(settings, plan: ProductYear) -> Sums:
 
     from korus import api
 
-    kept = _kept(settings, plan)
+    equal = {"reporter": plan.reporter} if plan.reporter else {}
+    one_flow = {"flow": plan.flows[0]} if not equal and len(plan.flows) == 1 else None
+    kept = kept_rows(settings, equal, one_flow)
     if kept is not None:  # the rows as one Arrow table: the plan's steps run on it
         table, accounting = kept
-        pieces = slices(table)
-        whole, partial = whole_series(pa.concat_tables([plan.periods(p) for p in pieces]))
-        sums = pa.concat_tables([plan.sums(piece, whole) for piece in pieces])
-        return Sums(_frame(sum_by_product(sums)), accounting, _listed(partial))
-    reading = api.read(settings, reporter=plan.reporter) if plan.reporter else api.read(settings)
-    table = pa.Table.from_pandas(reading.frame, preserve_index=False)
-    whole, partial = whole_series(plan.periods(table))
-    return Sums(_frame(plan.sums(table, whole)), reading.accounting, _listed(partial))
+    else:
+        reading = api.read(settings, **equal)
+        table, accounting = arrow_rows(reading.frame), reading.accounting
+        del reading  # (the rows are the table's now)
+    pieces = slices(table)
+    whole, partial = whole_series(pa.concat_tables([plan.periods(piece) for piece in pieces]))
+    sums = pa.concat_tables([plan.sums(piece, whole) for piece in pieces])
+    return Sums(_frame(sum_by_product(sums)), accounting, _listed(partial))
 
 
 SLICE = 1 << 20  # rows a plan's step reads at a time, of a table held whole
@@ -408,24 +410,29 @@ def slices(table: pa.Table, rows: int | None = None) -> list[pa.Table]:
     return [table.slice(at, rows) for at in range(0, len(table), rows)] or [table]
 
 
-def _kept(settings, plan: ProductYear):
-    """Return (the rows the plan reads, as one Arrow table with its text as dictionaries;
-    accounting), never made pandas: a file's kept reading (``readers.kept_table``), or
-    files whose reader builds their rows as one table (``readers.flows_table``: BACI years,
-    read for the reporter, or every country's records of the one flow asked for); else
-    None (the files are read as rows). A BACI year of 11M rows read whole, both records of
-    each, was 4.8 GB and 20 s."""
+def arrow_rows(frame) -> pa.Table:
+    """Return a reading's rows (a pandas frame) as an Arrow table for a plan's steps."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def kept_rows(settings, equal: dict[str, str], instead: dict[str, str] | None = None):
+    """Return (the rows of the settings' files that hold ``equal``, as one Arrow table
+    with its text as dictionaries; accounting), never made pandas: a file's kept reading
+    (``readers.kept_table``), or files whose reader builds their rows as one table
+    (``readers.flows_table``: BACI years, read for a reporter, for every country's
+    records of one flow, ``instead``, or every record, ``{}``); else None (the files are
+    read as rows). A BACI year of 11M rows read as a pandas frame, both records of each:
+    4.8 GB and 20 s."""
     from korus import readers
 
     if not settings.data:
         return None
     paths = list(settings.data)
-    equal = {"reporter": plan.reporter} if plan.reporter else {}
     kept = readers.kept_table(paths, settings.layout, settings.dedupe, equal)
     if kept is None:
-        if not equal and len(plan.flows) == 1:
-            equal = {"flow": plan.flows[0]}
-        kept = readers.flows_table(paths, settings.layout, settings.dedupe, equal)
+        kept = readers.flows_table(paths, settings.layout, settings.dedupe, instead or equal)
     return kept
 
 

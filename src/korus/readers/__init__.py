@@ -415,15 +415,15 @@ def flows_table(
     name where their reader builds their rows as one table (``read_many(..., table=True)``:
     BACI years), read as ``load`` reads them for the reporter ``equal`` names (its side
     only), or, where ``equal`` names a flow alone, as every country's records of that flow
-    (the other record of each row not built); and the rules ``load`` then applies
-    (``trust.stack``) hold without a word (``trust_table.quiet_table``); else None, and
-    ``load`` reads them and says what it finds. A plan of sums then runs on the table,
-    never made pandas."""
+    (the other record of each row not built), or, ``equal`` empty, every record of every
+    row; and the rules ``load`` then applies (``trust.stack``) hold without a word
+    (``trust_table.quiet_table``); else None, and ``load`` reads them and says what it
+    finds. A plan of sums then runs on the table, never made pandas."""
     from korus import store, trust, trust_table
 
-    if not equal or any(str(path) == "-" for path in paths):
+    if equal is None or any(str(path) == "-" for path in paths):
         return None
-    if "reporter" not in equal and set(equal) != {"flow"}:
+    if equal and "reporter" not in equal and set(equal) != {"flow"}:
         return None
     skipped: list[str] = []
     files = expand(paths, skipped)
@@ -444,7 +444,7 @@ def flows_table(
             pair = (equal["reporter"], equal.get("partner"))
             flows = module.read_many(files, pair, one_side=True, table=True)
         else:
-            flows = module.read_many(files, None, table=True, flow=equal["flow"])
+            flows = module.read_many(files, None, table=True, flow=equal.get("flow"))
     finally:
         trust.RULES.reset(token)
     if isinstance(flows, list) or any(account.rows_read == 0 for account in flows.accounting):
