@@ -122,6 +122,31 @@ def test_world_totals_of_a_flow_build_that_flow_s_records_only(tmp_path, monkeyp
         assert round(sum(table["value_usd"].to_pylist()), 2) == round(mine["value_usd"].sum(), 2)
 
 
+def _records(table) -> list[tuple]:
+    """The records of an Arrow table or a frame, each as plain values, sorted."""
+    columns = ["year", "reporter", "partner", "flow", "product", "value_usd", "vintage"]
+    if hasattr(table, "to_pylist"):
+        return sorted(tuple(row[name] for name in columns) for row in table.to_pylist())
+    return sorted(tuple(row) for row in table[columns].astype(object).itertuples(index=False))
+
+
+@pytest.mark.parametrize("flow", ["export", "import"])
+def test_the_other_flow_s_records_checked_are_those_of_every_row(tmp_path, monkeypatch, flow):
+    """The records of the flow not asked for, which the trust layer's rules judge, are a
+    reading of every row's records of that flow, record for record."""
+    from korus.readers import baci
+
+    folder, _ = seeded_years(tmp_path / "baci", QUIET_SEEDS[0])
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    files = sorted(folder.glob("BACI_*.csv"))
+    flows = baci.read_many(files, None, table=True, flow=flow)
+    other = flows.other()
+    rows = readers.load([str(folder)]).frame
+    (unasked,) = {"export", "import"} - {flow}
+    assert _records(other) == _records(rows[rows["flow"] == unasked])
+    assert _records(flows.table) == _records(rows[rows["flow"] == flow])
+
+
 @pytest.mark.parametrize("rows", [1, 3, 7, 1000])
 def test_a_plan_run_a_slice_at_a_time_gives_the_sums_of_the_whole(
     runner, tmp_path, monkeypatch, rows
