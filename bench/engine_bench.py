@@ -14,7 +14,10 @@ decimals. Each case is a separate process, one run of each in turn, median of ``
    layout (``korus partners --year 2016 --by imports``), first read and again;
 4. the BACI pair question (``korus deficit --years 2021``) and a folder of 30 BACI years,
    first read and later question;
-5. ``korus deficit`` on the shipped data and ``korus --help``, against ``import pandas``.
+5. ``korus deficit`` on the shipped data and ``korus --help``, against ``import pandas``;
+6. whole-panel questions over the BACI year (``korus world --year 2021``, every reporter's
+   exports by HS chapter; ``korus mirror --gaps --reporter USA``), cache written, against
+   DuckDB over the CSV and the Parquet copy.
 
     python bench/engine_bench.py run [--runs 5] [--quick] [--work DIR]
     python bench/engine_bench.py generate comtrade|census|dataweb --rows N --out FILE
@@ -541,6 +544,30 @@ def polars_baci_partners(source: str) -> dict:
     return _figures(rows, ("exports", "imports", "total"))
 
 
+def duckdb_baci_world(source: str) -> dict:
+    """The year's world exports by HS chapter: every exporter's, to every importer."""
+    import duckdb
+
+    rows = duckdb.sql(
+        f"SELECT substr(lpad(k, 6, '0'), 1, 2) AS chapter, sum(v) * 1000 "
+        f"FROM {_baci_csv(source)} WHERE t = {BACI_YEAR} GROUP BY chapter"
+    ).fetchall()
+    return _figures(rows, ("exports",))
+
+
+def duckdb_baci_gaps(source: str) -> dict:
+    """USA's exports to each partner beside the partner's imports from USA: one BACI
+    figure, both sides (by BACI code)."""
+    import duckdb
+
+    usa = baci.USA
+    rows = duckdb.sql(
+        f"SELECT j, sum(v) * 1000, sum(v) * 1000 FROM {_baci_csv(source)} "
+        f"WHERE t = {BACI_YEAR} AND i = {usa} GROUP BY j"
+    ).fetchall()
+    return _figures(rows, ("exports", "imports"))
+
+
 def duckdb_baci_pair(source: str) -> dict:
     """The US-Korea pair of BACI's year: exports, imports and the balance."""
     import duckdb
@@ -686,6 +713,8 @@ ANSWERS = {
     ("baci-partners", "duckdb"): duckdb_baci_partners,
     ("baci-partners", "polars"): polars_baci_partners,
     ("baci-pair", "duckdb"): duckdb_baci_pair,
+    ("baci-world", "duckdb"): duckdb_baci_world,
+    ("baci-gaps", "duckdb"): duckdb_baci_gaps,
     ("baci-years", "duckdb"): duckdb_baci_years,
     ("comtrade-deficit", "duckdb"): duckdb_comtrade_deficit,
     ("comtrade-deficit", "polars"): polars_comtrade_deficit,
@@ -1035,7 +1064,18 @@ def run(args) -> int:
         ),
         korus_case("korus --help", ["--help"], "shipped"),
     ]
-    groups = [q1, q2, q3, q3c, q3b, q4, q5]
+    world = ["world", "--year", str(BACI_YEAR), *usd, "--data", str(baci_file)]
+    gaps = ["mirror", "--gaps", "--reporter", "USA", "--year", str(BACI_YEAR), *usd]
+    gaps += ["--data", str(baci_file)]
+    q6 = [
+        korus_case("korus world, every reporter (cache written)", world, "warm"),
+        answer("DuckDB over the CSV", "baci-world", "duckdb", baci_file),
+        answer("DuckDB over the Parquet copy", "baci-world", "duckdb", parquet),
+        korus_case("korus mirror --gaps --reporter USA (cache written)", gaps, "warm"),
+        answer("DuckDB over the CSV (gaps)", "baci-gaps", "duckdb", baci_file),
+        answer("DuckDB over the Parquet copy (gaps)", "baci-gaps", "duckdb", parquet),
+    ]
+    groups = [q1, q2, q3, q3c, q3b, q4, q5, q6]
     everything = [case for group in groups for case in group]
 
     _compile(python)
@@ -1093,6 +1133,9 @@ def run(args) -> int:
     check("3b", [q3b[0], q3b[1], q3b[3]], q3b[2], "partner", imports, renamed(dataweb_names))
     check("4", [q4[0], q4[1], q4[3]], q4[2], "year", balance)
     check("4", [q4[4], q4[5]], q4[6], "year", balance)
+    check("6", [q6[0], q6[2]], q6[1], "product", {"value_usd": "exports"})
+    gap_sides = {"reporter_value_usd": "exports", "partner_value_usd": "imports"}
+    check("6", [q6[3], q6[5]], q6[4], "partner", gap_sides, renamed(baci_names))
 
     # ------------------------------------------------------------------------ printing
     runs = args.runs
@@ -1114,6 +1157,8 @@ def run(args) -> int:
         f"4. BACI pair question (USA-KOR deficit {BACI_YEAR}) and a folder of "
         f"{sizes['years']} BACI years of {sizes['year_rows']:,} rows",
         "5. The shipped data, and help",
+        f"6. Whole-panel questions over the BACI year: world exports by HS chapter, "
+        f"{BACI_YEAR}, and USA's mirror gaps with every partner",
     ]
     for case in everything:  # the work folder's path is this machine's: not printed
         case.failure = case.failure.replace(str(work), "WORK")
@@ -1168,11 +1213,15 @@ def run(args) -> int:
         ratio(f"4. {sizes['years']} years later / 1 year later (pair), wall", q4[5], q4[1]),
         ratio("5. korus deficit (shipped data) / import pandas, wall", q5[0], floor),
         ratio("5. korus --help / import pandas, wall", q5[1], floor),
+        ratio("6. world, later / DuckDB over the CSV, wall", q6[0], q6[1]),
+        ratio("6. world, later / DuckDB over the CSV, peak memory", q6[0], q6[1], True),
+        ratio("6. mirror gaps, later / DuckDB over the CSV, wall", q6[3], q6[4]),
+        ratio("6. mirror gaps, later / DuckDB over the CSV, peak memory", q6[3], q6[4], True),
     ]
     print("\n".join(lines))
     print()
     print("Each run's wall time (s), in the order run")
-    for number, group in zip(("1", "2", "3a", "3c", "3b", "4", "5"), groups, strict=True):
+    for number, group in zip(("1", "2", "3a", "3c", "3b", "4", "5", "6"), groups, strict=True):
         for case in group:
             shown = " ".join(f"{wall:.3f}" for wall in case.walls) or "-"
             if case.failure:
