@@ -202,3 +202,43 @@ def test_the_table_says_what_a_group_adds_up_in_one_note_not_row_by_row(runner, 
     )
     machine = answer(runner, "--data", store, "--year", 2016)
     assert {row["products"] for row in machine} == {f"HS {row['product']}" for row in machine}
+
+
+@pytest.mark.parametrize("rows", [1, 7, 100])
+def test_files_summed_a_slice_of_rows_at_a_time_give_the_sums_of_the_rows(
+    runner, tmp_path, monkeypatch, rows
+):
+    """Over files, each slice of rows is judged alone first, as a store's part is: a
+    series whose months (or whose stated year and months) lie in several slices is
+    summed again knowing them all, never left out, never added twice."""
+    from korus.engine import plans
+
+    paths = write_panel(tmp_path / "files")
+    lines = [HEADER]
+    for month in range(1, 13):  # twelve months, each its own slice where rows == 1
+        lines.append(f"2019,{month},USA,KOR,export,87,HS2012,100.25,Test,FOB,v1")
+    for month in range(1, 7):  # six months: left out however sliced
+        lines.append(f"2019,{month},USA,CHN,export,87,HS2012,1000,Test,FOB,v1")
+    lines.append("2019,,USA,JPN,export,87,HS2012,7,Test,FOB,v1")  # a stated year...
+    for month in range(1, 13):  # ...and its months: the year counts, never both
+        lines.append(f"2019,{month},USA,JPN,export,87,HS2012,1,Test,FOB,v1")
+    extra = tmp_path / "months.csv"
+    extra.write_text("\n".join(lines) + "\n")
+    asked = [(paths[0].parent, 2018), (extra, 2019)]
+    whole = [
+        ask(runner, "world", "--data", data, "--year", year, "--verbose") for data, year in asked
+    ]
+    monkeypatch.setattr(plans, "SLICE", rows)
+    for (data, year), expected in zip(asked, whole, strict=True):
+        result = ask(runner, "world", "--data", data, "--year", year, "--verbose")
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            expected.exit_code,
+            expected.stdout,
+            expected.stderr,
+        )
+    rows_2018 = answer(runner, "--data", paths[0].parent, "--year", 2018)
+    assert cents(rows_2018) == expected_cents(paths, 2018, "export")
+    result = ask(
+        runner, "world", "--data", extra, "--year", 2019, "--format", "csv", "--unit", "usd"
+    )
+    assert next(csv.DictReader(io.StringIO(result.stdout)))["value_usd"] == "1210.0"  # 1203 + 7

@@ -379,7 +379,6 @@ def store_folders(settings) -> list | None:
 
 
 def _from_rows(settings, plan: ProductYear) -> Sums:
-    import pyarrow as pa
 
     from korus import api
 
@@ -392,10 +391,14 @@ def _from_rows(settings, plan: ProductYear) -> Sums:
         reading = api.read(settings, **equal)
         table, accounting = arrow_rows(reading.frame), reading.accounting
         del reading  # (the rows are the table's now)
+    # Each slice's periods and sums at once (``first``), as each part of a store's: only a
+    # slice holding a series with months that another slice holds too is summed again.
     pieces = slices(table)
-    whole, partial = whole_series(pa.concat_tables([plan.periods(piece) for piece in pieces]))
-    sums = pa.concat_tables([plan.sums(piece, whole) for piece in pieces])
-    return Sums(_frame(sum_by_product(sums)), accounting, _listed(partial))
+    summed, partial = judged(
+        [plan.first(piece) for piece in pieces],
+        lambda at, whole: [plan.sums(pieces[index], whole) for index in at],
+    )
+    return Sums(_frame(summed), accounting, _listed(partial))
 
 
 SLICE = 1 << 20  # rows a plan's step reads at a time, of a table held whole
@@ -478,6 +481,24 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
             "are added up from sources that give each series once; give the files themselves "
             "with --data"
         )
+    summed, partial = judged(
+        answers,
+        lambda at, whole: engine.run(
+            [scans[index] for index in at], then=functools.partial(plan.sums, whole=whole)
+        ),
+    )
+    return Sums(_frame(summed), accounting, _listed(partial))
+
+
+def judged(answers: list, again) -> tuple[pa.Table, pa.Table]:
+    """Return the sums by product of all parts (or slices) and the series left out as
+    partial, from each one's ``ProductYear.first`` (its periods, and its sums judged by
+    itself alone); ``again(places, whole)`` gives the sums of the parts at ``places``
+    judged by the whole's series."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    periods = [found for found, _ in answers]
     whole, partial = whole_series(pa.concat_tables(periods))
     # A series with months in a scan and any of its rows in another (a chunk's edge, a
     # year split across files) was judged by each scan alone: sum again, knowing the whole.
@@ -493,16 +514,12 @@ def _from_stores(folders, plan: ProductYear) -> Sums:
     spread = counted.filter(pc.greater(counted["scan_count_distinct"], 1)).select(SERIES)
     # Only the scans holding such a series are read again; every other scan's series lie
     # in it alone, so its own judgement was the whole's.
-    again = set(acero.join(held, spread, SERIES)["scan"].to_pylist())
+    places = sorted(set(acero.join(held, spread, SERIES)["scan"].to_pylist()))
     sums = [summed for _, summed in answers]
-    if again:
-        redone = engine.run(
-            [scans[index] for index in sorted(again)],
-            then=functools.partial(plan.sums, whole=whole),
-        )
-        for index, summed in zip(sorted(again), redone, strict=True):
+    if places:
+        for index, summed in zip(places, again(places, whole), strict=True):
             sums[index] = summed
-    return Sums(_frame(sum_by_product(pa.concat_tables(sums))), accounting, _listed(partial))
+    return sum_by_product(pa.concat_tables(sums)), partial
 
 
 def _frame(table):
