@@ -622,11 +622,16 @@ def _joined(parts: list[_Flows], side: str | None, flow: str | None = None):
         columns["c"].append(np.full(count, classifications.index(part.classification), np.int32))
         columns["g"].append(np.full(count, vintages.index(part.vintage), np.int32))
         counts.append(count)
-    # Each column joined, its pieces let go as it is (a year's side is a million rows).
+    # Each column joined, its pieces let go as it is (a year's side is a million rows); a
+    # column of one piece (one file's one record, or its rows) is that piece, not copied
+    # (world totals of an 11M-row year: 150 MB less at the peak).
     joined = {}
     for name in list(columns):
         arrays = columns.pop(name)
-        joined[name] = np.concatenate(arrays) if arrays else np.array([], np.int32)
+        if len(arrays) == 1:
+            joined[name] = arrays[0]
+        else:
+            joined[name] = np.concatenate(arrays) if arrays else np.array([], np.int32)
         del arrays
     return codes, classifications, vintages, joined, counts
 
