@@ -379,7 +379,6 @@ def store_folders(settings) -> list | None:
 
 
 def _from_rows(settings, plan: ProductYear) -> Sums:
-
     from korus import api
 
     equal = {"reporter": plan.reporter} if plan.reporter else {}
