@@ -17,7 +17,8 @@ decimals. Each case is a separate process, one run of each in turn, median of ``
 5. ``korus deficit`` on the shipped data and ``korus --help``, against ``import pandas``;
 6. whole-panel questions over the BACI year (``korus world --year 2021``, every reporter's
    exports by HS chapter; ``korus mirror --gaps --reporter USA``), cache written, against
-   DuckDB over the CSV and the Parquet copy.
+   DuckDB over the CSV and the Parquet copy; the same two over the folder of years (its
+   last year asked), against DuckDB over its CSVs.
 
     python bench/engine_bench.py run [--runs 5] [--quick] [--work DIR]
     python bench/engine_bench.py generate comtrade|census|dataweb --rows N --out FILE
@@ -1075,6 +1076,17 @@ def run(args) -> int:
         answer("DuckDB over the CSV (gaps)", "baci-gaps", "duckdb", baci_file),
         answer("DuckDB over the Parquet copy (gaps)", "baci-gaps", "duckdb", parquet),
     ]
+    # The same two questions over the folder of years: its last year asked, every year read.
+    years_glob = f"{folder}/BACI_*.csv"
+    world_span = [*world[:-1], str(folder)]
+    gaps_span = [*gaps[:-1], str(folder)]
+    span_years = sizes["years"]
+    q6 += [
+        korus_case(f"korus world over the {span_years} years (cache written)", world_span, "warm"),
+        answer(f"DuckDB over the {span_years} CSVs (world)", "baci-world", "duckdb", years_glob),
+        korus_case(f"korus mirror --gaps over the {span_years} years", gaps_span, "warm"),
+        answer(f"DuckDB over the {span_years} CSVs (gaps)", "baci-gaps", "duckdb", years_glob),
+    ]
     groups = [q1, q2, q3, q3c, q3b, q4, q5, q6]
     everything = [case for group in groups for case in group]
 
@@ -1136,6 +1148,8 @@ def run(args) -> int:
     check("6", [q6[0], q6[2]], q6[1], "product", {"value_usd": "exports"})
     gap_sides = {"reporter_value_usd": "exports", "partner_value_usd": "imports"}
     check("6", [q6[3], q6[5]], q6[4], "partner", gap_sides, renamed(baci_names))
+    check("6", [q6[6]], q6[7], "product", {"value_usd": "exports"})
+    check("6", [q6[8]], q6[9], "partner", gap_sides, renamed(_baci_names(folder)))
 
     # ------------------------------------------------------------------------ printing
     runs = args.runs
@@ -1157,8 +1171,9 @@ def run(args) -> int:
         f"4. BACI pair question (USA-KOR deficit {BACI_YEAR}) and a folder of "
         f"{sizes['years']} BACI years of {sizes['year_rows']:,} rows",
         "5. The shipped data, and help",
-        f"6. Whole-panel questions over the BACI year: world exports by HS chapter, "
-        f"{BACI_YEAR}, and USA's mirror gaps with every partner",
+        f"6. Whole-panel questions over the BACI year (and over the folder of "
+        f"{sizes['years']} years): world exports by HS chapter, {BACI_YEAR}, and USA's "
+        "mirror gaps with every partner",
     ]
     for case in everything:  # the work folder's path is this machine's: not printed
         case.failure = case.failure.replace(str(work), "WORK")
@@ -1217,6 +1232,10 @@ def run(args) -> int:
         ratio("6. world, later / DuckDB over the CSV, peak memory", q6[0], q6[1], True),
         ratio("6. mirror gaps, later / DuckDB over the CSV, wall", q6[3], q6[4]),
         ratio("6. mirror gaps, later / DuckDB over the CSV, peak memory", q6[3], q6[4], True),
+        ratio(f"6. world over {sizes['years']} years / DuckDB over the CSVs, wall", q6[6], q6[7]),
+        ratio(f"6. world over {sizes['years']} years / DuckDB, peak memory", q6[6], q6[7], True),
+        ratio(f"6. gaps over {sizes['years']} years / DuckDB over the CSVs, wall", q6[8], q6[9]),
+        ratio(f"6. gaps over {sizes['years']} years / DuckDB, peak memory", q6[8], q6[9], True),
     ]
     print("\n".join(lines))
     print()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from korus import readers
+from korus import cache, readers
 from korus.cli import cli
 from korus.engine import plans
 from test_baci_sums import QUIET_SEEDS, _corpus_cases, counted_tables, seeded_data, seeded_years
@@ -188,3 +188,90 @@ def test_a_whole_panel_question_never_makes_a_frame_of_rows(
     )
     assert code == 0, err
     assert out.startswith(header)
+
+
+def _folder_of_years(folder: Path, years: list[int], names: list[str] | None = None) -> Path:
+    """A folder of BACI years with the same flows each year (values that vary by year),
+    named ``names`` (default: one file a year, release V202301)."""
+    from test_baci_sums import CODES, COUNTRIES
+    from test_readers_baci import write_data
+
+    folder.mkdir(parents=True)
+    (folder / "country_codes_V202301.csv").write_text(COUNTRIES, encoding="utf-8")
+    names = names or [f"BACI_HS92_Y{year}_V202301.csv" for year in years]
+    for at, (year, name) in enumerate(zip(years, names, strict=True)):
+        rows = [
+            (str(year), exporter, importer, product, f"{1.25 + at + n:.3f}", "  NA")
+            for n, (exporter, importer) in enumerate(
+                (e, i) for e in CODES for i in CODES if e != i and "490" not in (e, i)
+            )
+            for product in ("010121", "870323")
+        ]
+        write_data(folder / name, rows)
+    return folder
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["csv", "cache"])
+def test_a_folder_of_years_is_read_one_year_at_a_time(runner, tmp_path, monkeypatch, cached):
+    """World totals and mirror gaps over a folder of years build one file's table at a
+    time (``baci.read_each``), never a table of every year's rows, and give what the rows
+    give."""
+    from korus.readers import baci
+
+    folder = _folder_of_years(tmp_path / "baci", [2015, 2016, 2017])
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    cache.set_enabled(cached)
+    try:
+        if cached:
+            assert runner.invoke(cli, ["cache", "build", str(folder)], env=ENV).exit_code == 0
+        built: list[int] = []
+        flows = baci._flows
+
+        def counted(parts, *args, **kwargs):
+            built.append(len(parts))
+            return flows(parts, *args, **kwargs)
+
+        monkeypatch.setattr(baci, "_flows", counted)
+        data = [str(folder)]
+        # (every country's records: a reporter's side alone is read as one small table;
+        # --strict refuses the rows of Germany's two codes, from the tables or the rows)
+        questions = [
+            command
+            for command in _world_questions(data, [], [2016]) + _gaps_questions(data, [], [2016])
+            if "--reporter" not in command or "--gaps" in command
+        ]
+        answered = [command for command in questions if "--strict" not in command]
+        assert _both_ways(runner, monkeypatch, questions) == len(answered) == 6
+        # Each question read the three years one at a time (the rows' reading builds none).
+        assert built and set(built) == {1}
+        assert len(built) >= 3 * len(questions)
+    finally:
+        cache.set_enabled(None)
+
+
+def test_two_files_of_one_year_in_a_folder_are_said_as_the_rows_say(runner, tmp_path, monkeypatch):
+    """Two releases of a year side by side: read one at a time, the second stops the
+    tables (``common.Unsettled``), and the rows say which flows are given twice."""
+    names = ["BACI_HS92_Y2016_V202301.csv", "BACI_HS92_Y2016_V202401.csv"]
+    folder = _folder_of_years(tmp_path / "baci", [2016, 2016], names)
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    data = [str(folder)]
+    questions = _world_questions(data, [], [2016]) + _gaps_questions(data, [], [2016])
+    assert _both_ways(runner, monkeypatch, questions) == 0
+    code, _, err = _run(runner, questions[0])
+    assert code != 0 and "BACI_HS92_Y2016_V202401.csv" in err, err
+
+
+def test_a_rule_that_speaks_of_a_later_year_is_said_as_the_rows_say(runner, tmp_path, monkeypatch):
+    """The first years are quiet and the last is not (more than world trade, added up):
+    the tables read so far are dropped and the rows are read, the rule naming the line."""
+    folder = _folder_of_years(tmp_path / "baci", [2015, 2016, 2017])
+    last = folder / "BACI_HS92_Y2017_V202301.csv"
+    with last.open("a", encoding="utf-8") as handle:
+        handle.write("2017,842,156,271019,20000000000,\n2017,842,410,271019,20000000000,\n")
+    monkeypatch.setenv("KORUS_CACHE_DIR", str(tmp_path / "cache"))
+    data = [str(folder)]
+    questions = _world_questions(data, [], [2016]) + _gaps_questions(data, [], [2016])
+    assert _both_ways(runner, monkeypatch, questions) == 0
+    code, _, err = _run(runner, questions[0])
+    assert code != 0 and "more than world trade" in err and last.name in err, err

@@ -34,7 +34,7 @@ from korus.engine.plans import (
     arrow_rows,
     grouped_by,
     holds,
-    kept_rows,
+    kept_parts,
     plain,
     slices,
     store_folders,
@@ -200,19 +200,25 @@ def _from_rows(settings, plan: MirrorYear) -> Sums:
     import pyarrow as pa
 
     from korus import api
+    from korus.readers.common import Unsettled
 
     # Every row is read: the trust layer's rules judge the whole file (a unit slip in
     # another country's rows is said), as for any question of every partner; as one Arrow
     # table where it can be (every record of BACI years: 11M rows read as a pandas frame
     # peaked at 3.65 GB), else as rows.
-    kept = kept_rows(settings, {})
-    if kept is not None:
-        table, accounting = kept
-        del kept
+    table = None
+    parts = kept_parts(settings, {})
+    if parts is not None:
         # The rows that may count, kept a slice at a time (a reporter's share of them):
-        # the steps then read those, not every record twice.
-        table = pa.concat_tables([plan.near(piece) for piece in slices(table)])
-    else:
+        # the steps then read those, not every record twice. Of a folder of BACI years,
+        # one file's records are in memory at a time.
+        try:
+            near = [plan.near(piece) for found in parts for piece in slices(found)]
+            table, accounting = pa.concat_tables(near), parts.accounting
+        except Unsettled:
+            pass  # (a rule would speak: the rows are read, and it does)
+        del parts
+    if table is None:
         reading = api.read(settings)
         frame = reading.frame
         near = frame[(frame["reporter"] == plan.reporter) | (frame["partner"] == plan.reporter)]

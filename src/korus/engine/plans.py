@@ -55,7 +55,7 @@ class ProductYear:
     #: The columns each step reads.
     PERIOD_COLUMNS = ("year", "month", "reporter", "partner", "flow", "product", "source")
 
-    def _rows(self, table: pa.Table) -> pa.Table:
+    def rows(self, table: pa.Table) -> pa.Table:
         """Return the rows that may count: the year's product rows of the flows, between
         countries."""
         import pyarrow as pa
@@ -81,7 +81,7 @@ class ProductYear:
     def periods(self, table: pa.Table) -> pa.Table:
         """Step 1: the series of a part's rows that may count, each with its months
         (<NA> for a stated year), once."""
-        rows = self._rows(table).select(PERIODS)
+        rows = self.rows(table).select(PERIODS)
         return plain(acero.aggregate(rows, PERIODS, []))
 
     def first(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -89,7 +89,10 @@ class ProductYear:
         and its sums (step 2) with the series whole in this part. Where no series with
         months is in another part too, that is the whole's judgement, and the sums are the
         answer with no second reading."""
-        rows = self._rows(table)
+        return self.first_of(self.rows(table))
+
+    def first_of(self, rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """``first`` of a part's rows that may count (``rows``)."""
         periods = plain(acero.aggregate(rows.select(PERIODS), PERIODS, []))
         whole, _ = whole_series(periods)
         return periods, self._summed(rows, whole)
@@ -98,7 +101,7 @@ class ProductYear:
         """Step 2: a part's sums by product (``SUMMED``, value_usd and the rows summed) of
         its annual rows and of the months of the series in ``whole`` (an Arrow table of
         ``SERIES``: series with twelve months and no annual row)."""
-        return self._summed(self._rows(table), whole)
+        return self._summed(self.rows(table), whole)
 
     def _summed(self, rows: pa.Table, whole) -> pa.Table:
         import pyarrow as pa
@@ -380,24 +383,38 @@ def store_folders(settings) -> list | None:
 
 def _from_rows(settings, plan: ProductYear) -> Sums:
     from korus import api
+    from korus.readers import TableParts
+    from korus.readers.common import Unsettled
 
     equal = {"reporter": plan.reporter} if plan.reporter else {}
     one_flow = {"flow": plan.flows[0]} if not equal and len(plan.flows) == 1 else None
-    kept = kept_rows(settings, equal, one_flow)
-    if kept is not None:  # the rows as one Arrow table: the plan's steps run on it
-        table, accounting = kept
-    else:
-        reading = api.read(settings, **equal)
-        table, accounting = arrow_rows(reading.frame), reading.accounting
-        del reading  # (the rows are the table's now)
+    parts = kept_parts(settings, equal, one_flow)
+    if parts is not None:  # the rows as Arrow tables: the plan's steps run on them
+        try:
+            return _from_parts(parts, plan)
+        except Unsettled:
+            pass  # (a rule would speak: the rows are read, and it does)
+    reading = api.read(settings, **equal)
+    parts = TableParts.of(arrow_rows(reading.frame), reading.accounting)
+    del reading  # (the rows are the table's now)
+    return _from_parts(parts, plan)
+
+
+def _from_parts(parts, plan: ProductYear) -> Sums:
+    """Return ``plan``'s sums over the tables of ``parts`` (``readers.TableParts``)."""
     # Each slice's periods and sums at once (``first``), as each part of a store's: only a
-    # slice holding a series with months that another slice holds too is summed again.
-    pieces = slices(table)
-    summed, partial = judged(
-        [plan.first(piece) for piece in pieces],
-        lambda at, whole: [plan.sums(pieces[index], whole) for index in at],
-    )
-    return Sums(_frame(summed), accounting, _listed(partial))
+    # slice holding a series with months that another slice holds too is summed again. A
+    # table held whole is read again where it lies; of tables read one at a time, a
+    # slice's rows that count are kept (a folder's year), not the slice.
+    answers, kept = [], []
+    for table in parts:
+        for piece in slices(table):
+            rows = plan.rows(piece)
+            answers.append(plan.first_of(rows))
+            kept.append(piece if parts.held else rows)
+        del table
+    summed, partial = judged(answers, lambda at, whole: [plan.sums(kept[i], whole) for i in at])
+    return Sums(_frame(summed), parts.accounting, _listed(partial))
 
 
 SLICE = 1 << 20  # rows a plan's step reads at a time, of a table held whole
@@ -419,23 +436,25 @@ def arrow_rows(frame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def kept_rows(settings, equal: dict[str, str], instead: dict[str, str] | None = None):
-    """Return (the rows of the settings' files that hold ``equal``, as one Arrow table
-    with its text as dictionaries; accounting), never made pandas: a file's kept reading
-    (``readers.kept_table``), or files whose reader builds their rows as one table
+def kept_parts(settings, equal: dict[str, str], instead: dict[str, str] | None = None):
+    """Return the rows of the settings' files that hold ``equal`` as Arrow tables, text as
+    dictionaries (``readers.TableParts``), never made pandas: a file's kept reading
+    (``readers.kept_table``), or files whose reader builds their rows as tables
     (``readers.flows_table``: BACI years, read for a reporter, for every country's
-    records of one flow, ``instead``, or every record, ``{}``); else None (the files are
-    read as rows). A BACI year of 11M rows read as a pandas frame, both records of each:
-    4.8 GB and 20 s."""
+    records of one flow, ``instead``, or every record, ``{}``; of several years, each
+    file's table in turn, so that a plan's steps hold one file's rows at a time: thirty
+    years read as one table peaked at 2.4 GB); else None (the files are read as rows). A
+    BACI year of 11M rows read as a pandas frame, both records of each: 4.8 GB and 20 s."""
     from korus import readers
 
     if not settings.data:
         return None
     paths = list(settings.data)
     kept = readers.kept_table(paths, settings.layout, settings.dedupe, equal)
-    if kept is None:
-        kept = readers.flows_table(paths, settings.layout, settings.dedupe, instead or equal)
-    return kept
+    if kept is not None:
+        return readers.TableParts.of(*kept)
+    wanted = instead or equal
+    return readers.flows_table(paths, settings.layout, settings.dedupe, wanted, parts=True)
 
 
 def _from_stores(folders, plan: ProductYear) -> Sums:

@@ -410,6 +410,7 @@ def flows_table(
     layout: str | None = None,
     dedupe: bool = False,
     equal: dict[str, str] | None = None,
+    parts: bool = False,
 ):
     """Return (Arrow table, its text as dictionaries; accounting) of the files ``paths``
     name where their reader builds their rows as one table (``read_many(..., table=True)``:
@@ -418,7 +419,12 @@ def flows_table(
     (the other record of each row not built), or, ``equal`` empty, every record of every
     row; and the rules ``load`` then applies (``trust.stack``) hold without a word
     (``trust_table.quiet_table``); else None, and ``load`` reads them and says what it
-    finds. A plan of sums then runs on the table, never made pandas."""
+    finds. A plan of sums then runs on the table, never made pandas.
+
+    With ``parts``, the answer is ``TableParts``: one table, or, of several files whose
+    reader reads them one at a time (``read_each``: a folder of BACI years, every country's
+    records), each file's table in turn, judged as it comes (a plan's steps then hold one
+    file's rows at a time)."""
     from korus import store, trust, trust_table
 
     if equal is None or any(str(path) == "-" for path in paths):
@@ -438,6 +444,9 @@ def flows_table(
     module = modules.pop() if len(modules) == 1 else None
     if module is None or not hasattr(module, "read_many"):
         return None
+    if parts and len(files) > 1 and "reporter" not in equal and hasattr(module, "read_each"):
+        each = module.read_each(files, equal.get("flow"))
+        return TableParts(_quiet_parts(each, dedupe), skipped)
     token = trust.RULES.set(trust.Rules(dedupe=dedupe))
     try:
         if "reporter" in equal:
@@ -456,11 +465,66 @@ def flows_table(
     if flows.other is not None and not trust_table.quiet_table(flows.other()):
         return None
     flows.accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
+    if parts:
+        return TableParts.of(flows.table, flows.accounting)
     return flows.table, flows.accounting
+
+
+def _quiet_parts(each, dedupe: bool):
+    """Yield (table, accounting) of each ``Flows`` of ``each`` where the rules ``load``
+    applies hold on it without a word (on the records of both flows), as ``flows_table``
+    judges the files' table; raise ``Unsettled`` where one would speak. The rules judge a
+    series of one year, and no year is in two files (``read_each``): judged file by
+    file, the files are judged as one table of them all."""
+    from korus import trust, trust_table
+    from korus.readers.common import Unsettled
+
+    while True:
+        token = trust.RULES.set(trust.Rules(dedupe=dedupe))
+        try:
+            flows = next(each, None)
+        finally:
+            trust.RULES.reset(token)
+        if flows is None:
+            return
+        if any(account.rows_read == 0 for account in flows.accounting):
+            raise Unsettled("a file without rows")
+        if not trust_table.quiet_table(flows.table):
+            raise Unsettled("a rule would speak")
+        if flows.other is not None and not trust_table.quiet_table(flows.other()):
+            raise Unsettled("a rule would speak")
+        yield flows.table, flows.accounting
+        del flows
+
+
+class TableParts:
+    """Tables of canonical rows (text as dictionaries) that a plan of sums reads one after
+    the other, and the files' accounting, complete once every table is read. Iterating
+    raises ``common.Unsettled`` where the tables cannot answer (``load`` reads the files
+    then). ``held``: one table, kept whole (its slices are views of it)."""
+
+    def __init__(self, tables, skipped: list[str] = (), held: bool = False):
+        self._tables = tables
+        self._skipped = list(skipped)
+        self.held = held
+        self.accounting: list = []
+
+    @classmethod
+    def of(cls, table, accounting) -> TableParts:
+        return cls(iter([(table, accounting)]), held=True)
+
+    def __iter__(self):
+        for table, accounting in self._tables:
+            self.accounting.extend(accounting)
+            yield table
+        if self.accounting and self._skipped:
+            self.accounting[0].notes.extend(f"not read as data: {what}" for what in self._skipped)
+            self._skipped = []
 
 
 __all__ = [
     "Sample",
+    "TableParts",
     "detect",
     "expand",
     "flows_table",

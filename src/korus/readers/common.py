@@ -23,6 +23,13 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 WORKBOOK_MAGIC = (ZIP_MAGIC, OLE_MAGIC)
 
+
+class Unsettled(Exception):  # noqa: N818 (a signal, not an error a user sees)
+    """Files read a part at a time for a plan of sums cannot be answered so (a year in two
+    files, a rule of the trust layer that would say something): ``load`` reads them and
+    says what it finds."""
+
+
 _INTEGER_TEXT = re.compile(r"^\d+(\.0+)?$", re.ASCII)
 
 
