@@ -393,7 +393,7 @@ def _from_rows(settings, plan: ProductYear) -> Sums:
         try:
             return _from_parts(parts, plan)
         except Unsettled:
-            pass  # (a rule would speak: the rows are read, and it does)
+            parts = None  # (a rule would speak: the rows are read, and it does)
     reading = api.read(settings, **equal)
     parts = TableParts.of(arrow_rows(reading.frame), reading.accounting)
     del reading  # (the rows are the table's now)
