@@ -248,6 +248,35 @@ def test_partners_lists_a_partner_with_a_missing_flow_last_and_unranked(runner, 
     ]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "tsv", "jsonl"])
+def test_a_machine_listing_of_unranked_partners_says_so_on_stderr(runner, tmp_path, fmt):
+    """Machine formats carry the rows alone: where a listing shows a partner without a
+    rank (--top 3 of a file where one has no imports), stderr says so; where --top leaves
+    it out, nothing is said of it."""
+    path = tidy_file(
+        tmp_path,
+        [
+            (2016, None, "export", "TOTAL", 50.0, "CHN"),
+            (2016, None, "import", "TOTAL", 30.0, "CHN"),
+            (2016, None, "export", "TOTAL", 900.0, "BMU"),
+            (2016, None, "export", "TOTAL", 10.0, "JPN"),
+            (2016, None, "import", "TOTAL", 5.0, "JPN"),
+        ],
+    )
+    question = ["partners", "--year", "2016", "--data", str(path), "--format", fmt]
+    shown = invoke(runner, *question, "--top", "3")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr == (
+        "Note: 1 of the 3 partners listed has no figure in the data to rank by: shown without "
+        "a rank, listed last (a missing figure is never taken for 0)\n"
+    )
+    left_out = invoke(runner, *question, "--top", "2")
+    assert left_out.exit_code == 0, left_out.output
+    assert "rank by" not in left_out.stderr
+    alone = invoke(runner, *question, "--by", "imports", "--top", "3")
+    assert "rank by" in alone.stderr  # (BMU, no imports: among the three listed)
+
+
 # --- what a figure covers -----------------------------------------------------------------
 
 

@@ -187,6 +187,16 @@ def test_a_partner_one_side_has_no_figure_for_is_listed_last_unranked(runner, tm
     assert "No figure in the data for JPN (as JPN reports), VNM (as KOR reports): shown n/a" in text
     # Under the rank-less rows: a figure, a gap and a gap % each, never a 0.
     assert text.split("Values in")[0].count("n/a") == 6
+    # The machine formats carry the rows alone: stderr says that two are not ranked.
+    listed = ask(runner, *("mirror", "--gaps", "--reporter", "KOR", "--year", 2016, "--data", path))
+    assert "Note: 2 of the 3 partners listed have no figure in the data to rank by" in (
+        listed.stderr
+    )
+    first = ask(
+        runner,
+        *("mirror", "--gaps", "--reporter", "KOR", "--year", 2016, "--data", path, "--top", 1),
+    )
+    assert "rank by" not in first.stderr
 
 
 @pytest.mark.parametrize("source", ["files", "store"])
@@ -218,6 +228,8 @@ def test_a_series_with_only_some_months_is_left_out_and_named(runner, tmp_path, 
     assert result.stderr == (
         "Note: (mirror gaps): left out, holding only some months of 2019 (a partial year is "
         "never a year): CHN imports from KOR\n"
+        "Note: 1 of the 2 partners listed has no figure in the data to rank by: shown without "
+        "a rank, listed last (a missing figure is never taken for 0)\n"
     )
 
 

@@ -376,6 +376,26 @@ MIRROR_PROVENANCE = (
 )
 
 
+def unranked_said(report: Report, lacking: list[str], shown: pd.DataFrame) -> None:
+    """Say in a ranking's notes which partners have no figure to rank by (``lacking``:
+    each with what it lacks), listed last and unranked; and, where some are among the rows
+    ``shown``, say so on stderr in the machine formats too, which carry the rows alone (a
+    --top listing of unranked partners would pass for a ranking)."""
+    more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
+    report.notes.append(
+        f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "
+        "and not ranked (a missing figure is never taken for 0)."
+    )
+    listed = int(shown["rank"].isna().sum())
+    if listed:
+        which = f"{listed:,} of the {len(shown):,} partners"
+        which = "the one partner" if len(shown) == 1 else which
+        report.warnings.append(
+            f"{which} listed {'has' if listed == 1 else 'have'} no figure in the data to rank "
+            "by: shown without a rank, listed last (a missing figure is never taken for 0)"
+        )
+
+
 def mirror_caveats(report: Report, compared: pd.DataFrame, gap: str = "") -> None:
     """Add to a report of mirror figures (``compared``: rows with both sides) what they
     can and cannot say: a warning where one reconciled source gives both sides (the gaps
@@ -568,11 +588,7 @@ def partners(table: pd.DataFrame, by: str, top: int | None, include_groups: bool
             sides = [s for s in ("exports", "imports") if pd.isna(getattr(row, s))]
             when = f" in {row.year}" if several else ""
             lacking.append(f"{row.partner} ({' and '.join(sides)}{when})")
-        more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
-        report.notes.append(
-            f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "
-            "and not ranked (a missing figure is never taken for 0)."
-        )
+        unranked_said(report, lacking, frame)
     report.notes.append(
         "Groups (World, EU, continents...) are included and are not partners: never add them "
         "to countries."

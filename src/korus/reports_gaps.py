@@ -56,11 +56,7 @@ def mirror_gaps(table: pd.DataFrame, top: int | None) -> Report:
             f"{row.partner} (as {_who_lacks(row, reporter)} reports)"
             for row in unranked.itertuples(index=False)
         ]
-        more = f" and {len(lacking) - 8} more" if len(lacking) > 8 else ""
-        report.notes.append(
-            f"No figure in the data for {', '.join(lacking[:8])}{more}: shown n/a, listed last "
-            "and not ranked (a missing figure is never taken for 0)."
-        )
+        reports.unranked_said(report, lacking, report.frame)
     report.notes.append(
         "Countries and territories only: groups (World, EU, continents...) are never "
         "compared. Whole years only: a stated year, or twelve months."
