@@ -275,6 +275,14 @@ def test_a_machine_listing_of_unranked_partners_says_so_on_stderr(runner, tmp_pa
     assert "rank by" not in left_out.stderr
     alone = invoke(runner, *question, "--by", "imports", "--top", "3")
     assert "rank by" in alone.stderr  # (BMU, no imports: among the three listed)
+    one_flow = [
+        (2016, None, "export", "TOTAL", value, code) for value, code in ((5, "CHN"), (7, "JPN"))
+    ]
+    exports = tidy_file(tmp_path, one_flow, name="exports.csv")
+    question = ["partners", "--year", "2016", "--data", str(exports), "--format", fmt]
+    none = invoke(runner, *question, "--top", "2")  # (ranked by total: no imports at all)
+    assert none.exit_code == 0, none.output
+    assert "Note: all 2 partners listed have no figure in the data to rank by" in none.stderr
 
 
 # --- what a figure covers -----------------------------------------------------------------

@@ -389,7 +389,8 @@ def unranked_said(report: Report, lacking: list[str], shown: pd.DataFrame) -> No
     listed = int(shown["rank"].isna().sum())
     if listed:
         which = f"{listed:,} of the {len(shown):,} partners"
-        which = "the one partner" if len(shown) == 1 else which
+        if listed == len(shown):
+            which = "the one partner" if listed == 1 else f"all {listed:,} partners"
         report.warnings.append(
             f"{which} listed {'has' if listed == 1 else 'have'} no figure in the data to rank "
             "by: shown without a rank, listed last (a missing figure is never taken for 0)"
