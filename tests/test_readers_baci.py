@@ -813,3 +813,42 @@ def test_a_value_is_read_by_the_rule_every_layout_reads_a_figure_by(cell, tmp_pa
         )
     else:
         assert baci_parse._parse(path, path.name).table["v"].to_pylist() == [10.5, expected]
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["csv", "cache"])
+def test_strict_refuses_rows_not_read_never_rows_not_asked_for(runner, tmp_path, cached):
+    """--strict refuses a file with rows it could not read as data, as in every layout;
+    the pair push-down's other pairs (counted, "not asked for") are the question's scope,
+    as a Comtrade+ file's other partners are, never a fault of the file."""
+    from korus import cache
+
+    folder = tmp_path / "baci"
+    path = release(folder)
+    cache.set_enabled(cached)
+    try:
+        env = {"KORUS_CACHE_DIR": str(tmp_path / "cache")}
+        if cached:
+            assert runner.invoke(cli, ["cache", "build", str(path)], env=env).exit_code == 0
+        questions = [
+            ["deficit", "--years", "2021"],
+            ["partners", "--reporter", "USA", "--year", "2021"],
+            ["sectors", "--year", "2021", "--flow", "imports"],
+        ]
+        for question in questions:
+            command = [*question, "--data", str(path), "--format", "csv", "--unit", "usd"]
+            plain = runner.invoke(cli, command, env=env)
+            strict = runner.invoke(cli, [*command, "--strict"], env=env)
+            assert plain.exit_code == 0, plain.output
+            assert (strict.exit_code, strict.stdout) == (0, plain.stdout), strict.output
+        # A row that is no flow between two countries (a country with itself) is refused.
+        write_data(path, [*ROWS, ("2021", "842", "842", "010121", "1", "")])
+        refused = runner.invoke(
+            cli, ["deficit", "--years", "2021", "--data", str(path), "--strict"], env=env
+        )
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith(f"Error: {path}: --strict: 1 rows set aside (1 "), (
+            refused.stderr
+        )
+        assert "not asked for" not in refused.stderr
+    finally:
+        cache.set_enabled(None)

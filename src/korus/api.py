@@ -149,15 +149,17 @@ def _strict(reading: Reading, settings: Settings) -> Reading:
 
 
 def _strict_accounting(accounting, settings: Settings) -> None:
-    """With ``strict``, refuse a file with any row set aside."""
+    """With ``strict``, refuse a file with any row set aside that could not be read as
+    data (rows a question did not ask for are not: ``Accounting.set_aside_unread``)."""
     if settings.strict:
         from korus.errors import DataFileError
 
         for account in accounting:
-            if account.set_aside:
-                reasons = "; ".join(f"{n} {r}" for r, n in account.set_aside.items())
+            unread = account.set_aside_unread
+            if unread:
+                reasons = "; ".join(f"{n} {r}" for r, n in unread.items())
                 raise DataFileError(
-                    f"{account.file}: --strict: {account.rows_set_aside} rows set aside ({reasons})"
+                    f"{account.file}: --strict: {sum(unread.values())} rows set aside ({reasons})"
                 )
 
 

@@ -503,7 +503,12 @@ def input_options(*, files_argument: bool = False, engine: bool = True):
                 help="The sheet of a workbook to read, where several (or a hidden one) could be "
                 "meant; korus never guesses.",
             ),
-            click.option("--strict", is_flag=True, help="Refuse any file with a row set aside."),
+            click.option(
+                "--strict",
+                is_flag=True,
+                help="Refuse any file with a row set aside as not data (never the rows a "
+                "question did not ask for).",
+            ),
             click.option(
                 "--dedupe",
                 is_flag=True,

@@ -64,6 +64,12 @@ KEY = ["year", "month", "reporter", "partner", "flow", "product"]
 TEXT_COLUMNS = [name for name, dtype in COLUMNS.items() if dtype == "str"]
 
 
+# The end of the reason given for rows a reader set aside because the question did not ask
+# for them (its other country pairs, its other countries' trade): counted as any other,
+# never refused by --strict, which refuses rows that could not be read as data.
+NOT_ASKED_FOR = "(not asked for)"
+
+
 @dataclass
 class Accounting:
     """What a load did with every row it read: kept, or set aside and why."""
@@ -103,6 +109,17 @@ class Accounting:
     @property
     def rows_set_aside(self) -> int:
         return sum(self.set_aside.values())
+
+    @property
+    def set_aside_unread(self) -> dict[str, int]:
+        """The rows set aside because they could not be read as data (``--strict``
+        refuses them), not the rows a question did not ask for (``NOT_ASKED_FOR``: a BACI
+        file read for one country pair, its other pairs parsed, counted, never kept)."""
+        return {
+            reason: count
+            for reason, count in self.set_aside.items()
+            if not reason.endswith(NOT_ASKED_FOR)
+        }
 
     def balanced(self) -> bool:
         return self.rows_read == self.rows_kept + self.rows_set_aside

@@ -27,7 +27,8 @@ class Settings:
     encoding: str | None = None
     #: The sheet of a workbook to read where several (or a hidden one) could be meant.
     sheet: str | None = None
-    #: Refuse a file with any row set aside.
+    #: Refuse a file with any row set aside as not data (never the rows a question did not
+    #: ask for, such as a BACI file's other country pairs).
     strict: bool = False
     #: Drop rows that repeat another exactly (counted and said); otherwise an error.
     dedupe: bool = False

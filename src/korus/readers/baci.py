@@ -97,15 +97,15 @@ from korus.readers.baci_stream import _stream, _Streamed, build_cache
 from korus.readers.baci_years import _Member, _NoLines, _Together, build_group
 from korus.readers.common import import_pandas_meanwhile
 from korus.readers.same import same_text
-from korus.schema import Accounting, Reading
+from korus.schema import NOT_ASKED_FOR, Accounting, Reading
 
 DESCRIPTION = "CEPII BACI yearly file (t,i,j,k,v,q): world trade by HS6, thousands of USD, FOB"
 HEADER = ["t", "i", "j", "k", "v", "q"]
 SOURCE = "CEPII BACI"
 BASIS = "FOB (CEPII BACI reconciled)"
 FLOW_NAMES = ("export", "import")  # each row's two records, in the order they are built
-OTHER_PAIRS = "other country pairs (not asked for)"
-OTHER_TRADE = "trade of other countries (not asked for)"
+OTHER_PAIRS = f"other country pairs {NOT_ASKED_FOR}"
+OTHER_TRADE = f"trade of other countries {NOT_ASKED_FOR}"
 SAME_COUNTRY = "exporter and importer are one korus country (two BACI codes for one territory)"
 # Write the cache in a thread while the answer is computed (the process waits for it).
 BACKGROUND_CACHE = True
