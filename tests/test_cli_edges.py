@@ -227,16 +227,20 @@ def test_partners_of_a_reporter_whose_file_holds_only_the_world_says_so(runner, 
     )
 
 
+# Three partners of one year, Bermuda with exports only (no total to rank it by).
+ONE_WITHOUT_IMPORTS = [
+    (2016, None, "export", "TOTAL", 50.0, "CHN"),
+    (2016, None, "import", "TOTAL", 30.0, "CHN"),
+    (2016, None, "export", "TOTAL", 900.0, "BMU"),
+    (2016, None, "export", "TOTAL", 10.0, "JPN"),
+    (2016, None, "import", "TOTAL", 5.0, "JPN"),
+]
+
+
 def test_partners_lists_a_partner_with_a_missing_flow_last_and_unranked(runner, tmp_path):
     path = tidy_file(
         tmp_path,
-        [
-            (2016, None, "export", "TOTAL", 50.0, "CHN"),
-            (2016, None, "import", "TOTAL", 30.0, "CHN"),
-            (2016, None, "export", "TOTAL", 900.0, "BMU"),
-            (2016, None, "export", "TOTAL", 10.0, "JPN"),
-            (2016, None, "import", "TOTAL", 5.0, "JPN"),
-        ],
+        ONE_WITHOUT_IMPORTS,
     )
     rows = rows_of(
         invoke(runner, "partners", "--year", "2016", "--data", str(path), "--unit", "usd")
@@ -255,13 +259,7 @@ def test_a_machine_listing_of_unranked_partners_says_so_on_stderr(runner, tmp_pa
     it out, nothing is said of it."""
     path = tidy_file(
         tmp_path,
-        [
-            (2016, None, "export", "TOTAL", 50.0, "CHN"),
-            (2016, None, "import", "TOTAL", 30.0, "CHN"),
-            (2016, None, "export", "TOTAL", 900.0, "BMU"),
-            (2016, None, "export", "TOTAL", 10.0, "JPN"),
-            (2016, None, "import", "TOTAL", 5.0, "JPN"),
-        ],
+        ONE_WITHOUT_IMPORTS,
     )
     question = ["partners", "--year", "2016", "--data", str(path), "--format", fmt]
     shown = invoke(runner, *question, "--top", "3")
