@@ -8,7 +8,10 @@ status, what a reading of every row gives:
 - mirror gaps run theirs on one Arrow table of every record (``flows_table`` with ``{}``),
   or of a file's kept reading: every row is read, as before, never as a pandas frame;
 - both plans run a slice of rows at a time (``plans.slices``), and any slicing gives the
-  sums of the whole.
+  sums of the whole;
+- over a folder of years, both read one file's table at a time (``baci.read_each``,
+  ``readers.TableParts``); a year in two files, or a rule that would speak of a later
+  year, sends the question to the rows, which say it.
 
 Over the corpus's BACI files (their errors too) and seeded folders of years (codes of
 groups, two codes of one country, repeats, values near the bounds of the trust layer),
