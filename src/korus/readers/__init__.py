@@ -425,7 +425,7 @@ def flows_table(
     reader reads them one at a time (``read_each``: a folder of BACI years, every country's
     records), each file's table in turn, judged as it comes (a plan's steps then hold one
     file's rows at a time)."""
-    from korus import store, trust, trust_table
+    from korus import store, trust
 
     if equal is None or any(str(path) == "-" for path in paths):
         return None
@@ -456,14 +456,8 @@ def flows_table(
             flows = module.read_many(files, None, table=True, flow=equal.get("flow"))
     finally:
         trust.RULES.reset(token)
-    if isinstance(flows, list) or any(account.rows_read == 0 for account in flows.accounting):
-        return None  # files that share a year, or a file without rows: ``load`` says
-    if not trust_table.quiet_table(flows.table):
-        return None
-    # The rules judge every record of the rows, the flow not asked for too (each reporter's
-    # flow a series of its own: both quiet, all quiet).
-    if flows.other is not None and not trust_table.quiet_table(flows.other()):
-        return None
+    if isinstance(flows, list) or not _quiet(flows):
+        return None  # files that share a year, a file without rows, a rule: ``load`` says
     flows.accounting[0].notes.extend(f"not read as data: {what}" for what in skipped)
     if parts:
         return TableParts.of(flows.table, flows.accounting)
@@ -476,7 +470,7 @@ def _quiet_parts(each, dedupe: bool):
     judges the files' table; raise ``Unsettled`` where one would speak. The rules judge a
     series of one year, and no year is in two files (``read_each``): judged file by
     file, the files are judged as one table of them all."""
-    from korus import trust, trust_table
+    from korus import trust
     from korus.readers.common import Unsettled
 
     while True:
@@ -487,14 +481,23 @@ def _quiet_parts(each, dedupe: bool):
             trust.RULES.reset(token)
         if flows is None:
             return
-        if any(account.rows_read == 0 for account in flows.accounting):
-            raise Unsettled("a file without rows")
-        if not trust_table.quiet_table(flows.table):
-            raise Unsettled("a rule would speak")
-        if flows.other is not None and not trust_table.quiet_table(flows.other()):
-            raise Unsettled("a rule would speak")
+        if not _quiet(flows):
+            raise Unsettled("a file without rows, or a rule that would speak")
         yield flows.table, flows.accounting
         del flows
+
+
+def _quiet(flows) -> bool:
+    """Return whether files' ``Flows`` each have rows and the rules ``load`` applies hold
+    on them without a word: on every record of the rows, the flow not asked for too (each
+    reporter's flow a series of its own: both quiet, all quiet)."""
+    from korus import trust_table
+
+    if any(account.rows_read == 0 for account in flows.accounting):
+        return False
+    if not trust_table.quiet_table(flows.table):
+        return False
+    return flows.other is None or trust_table.quiet_table(flows.other())
 
 
 class TableParts:
